@@ -1,0 +1,252 @@
+// Package config is weir's one configuration loader: a typed struct with
+// defaults that point at the native local stack, strict YAML parsing (unknown
+// keys are errors), WEIR_* environment overrides, and Validate, which names the
+// offending field. Every subcommand gets its connection settings from here.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config holds the addresses and credentials of every service weir talks to.
+type Config struct {
+	Kafka        Kafka        `yaml:"kafka"`
+	S3           S3           `yaml:"s3"`
+	Catalog      Catalog      `yaml:"catalog"`
+	Trino        Trino        `yaml:"trino"`
+	Alertmanager Alertmanager `yaml:"alertmanager"`
+	Scheduler    Scheduler    `yaml:"scheduler"`
+}
+
+// Kafka is the broker list shared by producers and consumers.
+type Kafka struct {
+	Brokers []string `yaml:"brokers"`
+}
+
+// S3 is the MinIO (or any S3) endpoint holding the warehouse and the archive tier.
+type S3 struct {
+	Endpoint      string `yaml:"endpoint"` // host:port, no scheme
+	Region        string `yaml:"region"`
+	AccessKey     string `yaml:"access_key"`
+	SecretKey     string `yaml:"secret_key"`
+	UseSSL        bool   `yaml:"use_ssl"`
+	Bucket        string `yaml:"bucket"`
+	ArchiveBucket string `yaml:"archive_bucket"`
+}
+
+// Catalog is the Iceberg JDBC catalog on PostgreSQL.
+type Catalog struct {
+	Name      string `yaml:"name"`
+	URI       string `yaml:"uri"` // postgres://user:pass@host:port/db
+	Warehouse string `yaml:"warehouse"`
+}
+
+// Trino is the query engine the gold layer and the dashboards use.
+type Trino struct {
+	URL     string `yaml:"url"` // http://user@host:port
+	Catalog string `yaml:"catalog"`
+}
+
+// Alertmanager receives alerts from the alert job.
+type Alertmanager struct {
+	URL string `yaml:"url"`
+}
+
+// Scheduler is the DAG scheduler's store and web address.
+type Scheduler struct {
+	Database string `yaml:"database"` // postgres://...
+	Listen   string `yaml:"listen"`
+	DAGDir   string `yaml:"dag_dir"`
+}
+
+// Default returns the configuration of the native local stack (single profile).
+func Default() Config {
+	return Config{
+		Kafka: Kafka{Brokers: []string{"127.0.0.1:19092"}},
+		S3: S3{
+			Endpoint:      "127.0.0.1:19000",
+			Region:        "us-east-1",
+			Bucket:        "weir-lake",
+			ArchiveBucket: "weir-archive",
+		},
+		Catalog: Catalog{
+			Name:      "weir",
+			URI:       "postgres://weir@127.0.0.1:15432/iceberg_catalog?sslmode=disable",
+			Warehouse: "s3://weir-lake/warehouse",
+		},
+		Trino:        Trino{URL: "http://weir@127.0.0.1:18080", Catalog: "iceberg"},
+		Alertmanager: Alertmanager{URL: "http://127.0.0.1:19903"},
+		Scheduler: Scheduler{
+			Database: "postgres://weir@127.0.0.1:15432/weir_scheduler?sslmode=disable",
+			Listen:   "127.0.0.1:18700",
+			DAGDir:   "dags",
+		},
+	}
+}
+
+// Load reads path (if not empty) over the defaults, strictly, then applies
+// environment overrides and validates the result.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
+		if err := Parse(raw, &cfg); err != nil {
+			return Config{}, fmt.Errorf("parse config %s: %w", path, err)
+		}
+	}
+	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML into cfg, rejecting unknown keys.
+func Parse(raw []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// envVars maps each WEIR_* variable to the field it overrides.
+func (c *Config) envVars() map[string]*string {
+	return map[string]*string{
+		"WEIR_S3_ENDPOINT":        &c.S3.Endpoint,
+		"WEIR_S3_REGION":          &c.S3.Region,
+		"WEIR_S3_ACCESS_KEY":      &c.S3.AccessKey,
+		"WEIR_S3_SECRET_KEY":      &c.S3.SecretKey,
+		"WEIR_S3_BUCKET":          &c.S3.Bucket,
+		"WEIR_S3_ARCHIVE_BUCKET":  &c.S3.ArchiveBucket,
+		"WEIR_CATALOG_NAME":       &c.Catalog.Name,
+		"WEIR_CATALOG_URI":        &c.Catalog.URI,
+		"WEIR_CATALOG_WAREHOUSE":  &c.Catalog.Warehouse,
+		"WEIR_TRINO_URL":          &c.Trino.URL,
+		"WEIR_TRINO_CATALOG":      &c.Trino.Catalog,
+		"WEIR_ALERTMANAGER_URL":   &c.Alertmanager.URL,
+		"WEIR_SCHEDULER_DATABASE": &c.Scheduler.Database,
+		"WEIR_SCHEDULER_LISTEN":   &c.Scheduler.Listen,
+		"WEIR_SCHEDULER_DAG_DIR":  &c.Scheduler.DAGDir,
+	}
+}
+
+// ApplyEnv overrides fields from WEIR_* variables found by lookup; an empty
+// variable counts as unset.
+// WEIR_KAFKA_BROKERS is a comma-separated list; WEIR_S3_USE_SSL is true/false.
+func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
+	for name, field := range c.envVars() {
+		if v, ok := lookup(name); ok && v != "" {
+			*field = v
+		}
+	}
+	if v, ok := lookup("WEIR_KAFKA_BROKERS"); ok && v != "" {
+		c.Kafka.Brokers = splitList(v)
+	}
+	if v, ok := lookup("WEIR_S3_USE_SSL"); ok && v != "" {
+		switch v {
+		case "true", "1":
+			c.S3.UseSSL = true
+		case "false", "0":
+			c.S3.UseSSL = false
+		default:
+			return fmt.Errorf("WEIR_S3_USE_SSL: want true or false, got %q", v)
+		}
+	}
+	return nil
+}
+
+// Validate reports the first invalid field by its YAML path.
+func (c Config) Validate() error {
+	if len(c.Kafka.Brokers) == 0 {
+		return errors.New("kafka.brokers: at least one broker is required")
+	}
+	for i, b := range c.Kafka.Brokers {
+		if !strings.Contains(b, ":") {
+			return fmt.Errorf("kafka.brokers[%d]: %q is not host:port", i, b)
+		}
+	}
+	if c.S3.Endpoint == "" || strings.Contains(c.S3.Endpoint, "://") {
+		return fmt.Errorf("s3.endpoint: want host:port without scheme, got %q", c.S3.Endpoint)
+	}
+	if c.S3.Bucket == "" {
+		return errors.New("s3.bucket: required")
+	}
+	if c.S3.ArchiveBucket == "" {
+		return errors.New("s3.archive_bucket: required")
+	}
+	if c.Catalog.Name == "" {
+		return errors.New("catalog.name: required")
+	}
+	if err := checkURL(c.Catalog.URI, "postgres", "postgresql"); err != nil {
+		return fmt.Errorf("catalog.uri: %w", err)
+	}
+	if !strings.HasPrefix(c.Catalog.Warehouse, "s3://") {
+		return fmt.Errorf("catalog.warehouse: want s3://bucket/path, got %q", c.Catalog.Warehouse)
+	}
+	if err := checkURL(c.Trino.URL, "http", "https"); err != nil {
+		return fmt.Errorf("trino.url: %w", err)
+	}
+	if c.Trino.Catalog == "" {
+		return errors.New("trino.catalog: required")
+	}
+	if err := checkURL(c.Alertmanager.URL, "http", "https"); err != nil {
+		return fmt.Errorf("alertmanager.url: %w", err)
+	}
+	if err := checkURL(c.Scheduler.Database, "postgres", "postgresql"); err != nil {
+		return fmt.Errorf("scheduler.database: %w", err)
+	}
+	if !strings.Contains(c.Scheduler.Listen, ":") {
+		return fmt.Errorf("scheduler.listen: %q is not host:port", c.Scheduler.Listen)
+	}
+	return nil
+}
+
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	for _, s := range schemes {
+		if u.Scheme == s && u.Host != "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("want a %s URL with a host, got %q", strings.Join(schemes, " or "), redact(raw))
+}
+
+// redact hides a password in a URL so errors can be logged.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,96 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadGood(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.good.yaml")
+	if len(files) == 0 {
+		t.Fatal("no good testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			clearEnv(t)
+			if _, err := Load(f); err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadBad(t *testing.T) {
+	want := map[string]string{
+		"unknown-key.bad.yaml": "field bootstrap not found",
+		"broker-port.bad.yaml": "kafka.brokers[0]",
+		"s3-scheme.bad.yaml":   "s3.endpoint",
+		"catalog-uri.bad.yaml": "catalog.uri",
+		"warehouse.bad.yaml":   "catalog.warehouse",
+		"trino-url.bad.yaml":   "trino.url",
+		"syntax.bad.yaml":      "parse config",
+	}
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) != len(want) {
+		t.Fatalf("have %d bad files, expectations for %d", len(files), len(want))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			clearEnv(t)
+			_, err := Load(f)
+			if err == nil {
+				t.Fatal("Load accepted a bad file")
+			}
+			if !strings.Contains(err.Error(), want[filepath.Base(f)]) {
+				t.Fatalf("error %q does not mention %q", err, want[filepath.Base(f)])
+			}
+		})
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	env := map[string]string{
+		"WEIR_KAFKA_BROKERS": "a:1, b:2",
+		"WEIR_S3_SECRET_KEY": "s3cr3t",
+		"WEIR_S3_USE_SSL":    "true",
+		"WEIR_TRINO_URL":     "http://u@t:1",
+	}
+	cfg := Default()
+	if err := cfg.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Kafka.Brokers, ","); got != "a:1,b:2" {
+		t.Errorf("brokers = %q", got)
+	}
+	if cfg.S3.SecretKey != "s3cr3t" || !cfg.S3.UseSSL || cfg.Trino.URL != "http://u@t:1" {
+		t.Errorf("overrides not applied: %+v", cfg)
+	}
+	bad := func(k string) (string, bool) {
+		if k == "WEIR_S3_USE_SSL" {
+			return "yes please", true
+		}
+		return "", false
+	}
+	if err := cfg.ApplyEnv(bad); err == nil || !strings.Contains(err.Error(), "WEIR_S3_USE_SSL") {
+		t.Fatalf("bad bool accepted: %v", err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	err := checkURL("mysql://u:hunter2@h/db", "postgres")
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("password leaked or no error: %v", err)
+	}
+}
+
+func clearEnv(t *testing.T) {
+	t.Helper()
+	var c Config
+	for k := range c.envVars() {
+		t.Setenv(k, "")
+	}
+	for _, k := range []string{"WEIR_KAFKA_BROKERS", "WEIR_S3_USE_SSL"} {
+		t.Setenv(k, "")
+	}
+}
