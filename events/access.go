@@ -1,0 +1,411 @@
+package events
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AccessLog is one web.access line: the Combined Log Format
+//
+//	host ident user [dd/Mon/yyyy:HH:MM:SS ±hhmm] "METHOD path PROTO" status bytes "referrer" "user agent"
+//
+// optionally followed by the request time in seconds (nginx $request_time,
+// e.g. 0.042) and the upstream cache status (HIT, MISS, BYPASS, ...). Plain
+// Combined Log Format lines from a real Apache or nginx parse too; they have
+// RequestTimeMs = NoRequestTime and CacheStatus "".
+//
+// "-" in ident, user, bytes, referrer, user agent, request time and cache
+// status reads as empty (0 for bytes); a request of "-" (Apache's 408 lines)
+// reads as empty Method, Path and Protocol.
+type AccessLog struct {
+	ClientIP      string    `json:"client_ip"`
+	Ident         string    `json:"ident,omitempty"`
+	User          string    `json:"user,omitempty"`
+	Time          time.Time `json:"time"`
+	Method        string    `json:"method"`
+	Path          string    `json:"path"`
+	Protocol      string    `json:"protocol"`
+	Status        int       `json:"status"`
+	Bytes         int64     `json:"bytes"`
+	Referrer      string    `json:"referrer,omitempty"`
+	UserAgent     string    `json:"user_agent,omitempty"`
+	RequestTimeMs float64   `json:"request_time_ms"`
+	CacheStatus   string    `json:"cache_status,omitempty"`
+}
+
+// NoRequestTime is RequestTimeMs of a line that does not log one.
+const NoRequestTime = -1
+
+// HasRequestTime reports whether the line logged a request time.
+func (a *AccessLog) HasRequestTime() bool { return a.RequestTimeMs >= 0 }
+
+// clfScanner walks one access-log line (a string converted once).
+type clfScanner struct {
+	s string
+	i int
+}
+
+func (p *clfScanner) spaces() {
+	for p.i < len(p.s) && p.s[p.i] == ' ' {
+		p.i++
+	}
+}
+
+func (p *clfScanner) more() bool {
+	p.spaces()
+	return p.i < len(p.s)
+}
+
+// token reads up to the next space.
+func (p *clfScanner) token(field string) (string, error) {
+	p.spaces()
+	start := p.i
+	for p.i < len(p.s) && p.s[p.i] != ' ' {
+		p.i++
+	}
+	if p.i == start {
+		return "", syntaxErr(field, "truncated line", p.i)
+	}
+	return p.s[start:p.i], nil
+}
+
+// quoted reads a "..." field; inside, \" and \\ are escapes (Apache writes
+// them), other backslashes stay as they are.
+func (p *clfScanner) quoted(field string) (string, error) {
+	p.spaces()
+	if p.i >= len(p.s) {
+		return "", syntaxErr(field, "truncated line", p.i)
+	}
+	if p.s[p.i] != '"' {
+		return "", syntaxErr(field, "want quoted field", p.i)
+	}
+	p.i++
+	start := p.i
+	escaped := false
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case '\\':
+			escaped = true
+			p.i += 2
+			continue
+		case '"':
+			v := p.s[start:p.i]
+			p.i++
+			if p.i < len(p.s) && p.s[p.i] != ' ' {
+				return "", syntaxErr(field, "want space after closing quote", p.i)
+			}
+			if escaped {
+				v = unescapeCLF(v)
+			}
+			return v, nil
+		}
+		p.i++
+	}
+	return "", syntaxErr(field, "unterminated quoted field", start-1)
+}
+
+func unescapeCLF(v string) string {
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) && (v[i+1] == '"' || v[i+1] == '\\') {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+func dash(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
+}
+
+// ParseAccessLog reads one web.access line (a trailing newline is ignored)
+// and validates it.
+func ParseAccessLog(b []byte) (AccessLog, error) {
+	var a AccessLog
+	for n := len(b); n > 0 && (b[n-1] == '\n' || b[n-1] == '\r'); n-- {
+		b = b[:n-1]
+	}
+	if err := checkPayload(b); err != nil {
+		return a, err
+	}
+	p := clfScanner{s: string(b)}
+	var err error
+	if a.ClientIP, err = p.token("client_ip"); err != nil {
+		return AccessLog{}, err
+	}
+	var tok string
+	if tok, err = p.token("ident"); err != nil {
+		return AccessLog{}, err
+	}
+	a.Ident = dash(tok)
+	if tok, err = p.token("user"); err != nil {
+		return AccessLog{}, err
+	}
+	a.User = dash(tok)
+
+	p.spaces()
+	if p.i >= len(p.s) || p.s[p.i] != '[' {
+		return AccessLog{}, syntaxErr("time", "want [", p.i)
+	}
+	if len(p.s)-p.i < clfTimeLen+2 || p.s[p.i+1+clfTimeLen] != ']' {
+		return AccessLog{}, syntaxErr("time", "want [dd/Mon/yyyy:HH:MM:SS ±hhmm]", p.i)
+	}
+	t, ok := parseCLFTime(p.s[p.i+1 : p.i+1+clfTimeLen])
+	if !ok {
+		return AccessLog{}, syntaxErr("time", "bad time or year outside 1970-2199", p.i+1)
+	}
+	a.Time = t
+	p.i += clfTimeLen + 2
+
+	req, err := p.quoted("request")
+	if err != nil {
+		return AccessLog{}, err
+	}
+	if err := a.setRequest(req); err != nil {
+		return AccessLog{}, err
+	}
+
+	if tok, err = p.token("status"); err != nil {
+		return AccessLog{}, err
+	}
+	status, ok := digits(tok, 3)
+	if !ok || len(tok) != 3 {
+		return AccessLog{}, syntaxErr("status", "want 3 digits", p.i-len(tok))
+	}
+	a.Status = status
+
+	if tok, err = p.token("bytes"); err != nil {
+		return AccessLog{}, err
+	}
+	if tok != "-" {
+		n, err := strconv.ParseUint(tok, 10, 63)
+		if err != nil {
+			return AccessLog{}, syntaxErr("bytes", "want digits or -", p.i-len(tok))
+		}
+		a.Bytes = int64(n)
+	}
+
+	if tok, err = p.quoted("referrer"); err != nil {
+		return AccessLog{}, err
+	}
+	a.Referrer = dash(tok)
+	if tok, err = p.quoted("user_agent"); err != nil {
+		return AccessLog{}, err
+	}
+	a.UserAgent = dash(tok)
+
+	a.RequestTimeMs = NoRequestTime
+	if p.more() {
+		tok, _ = p.token("request_time")
+		if tok != "-" {
+			ms, ok := parseSecondsAsMs(tok)
+			if !ok {
+				return AccessLog{}, syntaxErr("request_time", "want seconds like 0.042", p.i-len(tok))
+			}
+			a.RequestTimeMs = ms
+		}
+		if p.more() {
+			tok, _ = p.token("cache_status")
+			a.CacheStatus = dash(tok)
+		}
+		if p.more() {
+			return AccessLog{}, syntaxErr("", "unexpected data after cache status", p.i)
+		}
+	}
+	if err := a.Validate(); err != nil {
+		return AccessLog{}, err
+	}
+	return a, nil
+}
+
+// setRequest splits "METHOD path PROTO"; the protocol is the last word only
+// if it looks like one, so paths with spaces survive.
+func (a *AccessLog) setRequest(req string) error {
+	if req == "-" || req == "" {
+		return nil
+	}
+	sp := strings.IndexByte(req, ' ')
+	if sp <= 0 {
+		return syntaxErr("request", "want METHOD path [PROTOCOL]", -1)
+	}
+	a.Method, a.Path = req[:sp], req[sp+1:]
+	if last := strings.LastIndexByte(a.Path, ' '); last >= 0 && strings.HasPrefix(a.Path[last+1:], "HTTP/") {
+		a.Path, a.Protocol = a.Path[:last], a.Path[last+1:]
+	} else if strings.HasPrefix(a.Path, "HTTP/") && !strings.ContainsRune(a.Path, ' ') {
+		a.Path, a.Protocol = "", a.Path
+	}
+	return nil
+}
+
+// parseSecondsAsMs reads a decimal number of seconds; up to three decimals
+// convert to milliseconds exactly.
+func parseSecondsAsMs(s string) (float64, bool) {
+	whole, frac, i := 0, 0, 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		whole = whole*10 + int(s[i]-'0')
+		if whole > MaxDurationMs/1000 {
+			return 0, false
+		}
+	}
+	if i == 0 {
+		return 0, false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		start := i
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+		if n := i - start; n == 0 || i != len(s) {
+			return 0, false
+		} else if n > 3 {
+			f, err := strconv.ParseFloat(s, 64)
+			return f * 1000, err == nil
+		}
+		for j := start; j < start+3; j++ {
+			frac *= 10
+			if j < i {
+				frac += int(s[j] - '0')
+			}
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	return float64(whole*1000 + frac), true
+}
+
+// Validate checks required fields and ranges.
+func (a *AccessLog) Validate() error {
+	switch {
+	case a.ClientIP == "":
+		return missingErr("client_ip")
+	case !hostChars(a.ClientIP):
+		return invalidErr("client_ip", "want an IP address or host name")
+	case a.Time.IsZero():
+		return missingErr("time")
+	case a.Status < 100 || a.Status > 599:
+		return invalidErr("status", "out of range 100-599")
+	case a.Bytes < 0:
+		return invalidErr("bytes", "negative")
+	case !finite(a.RequestTimeMs) || (a.RequestTimeMs < 0 && a.RequestTimeMs != NoRequestTime) || a.RequestTimeMs > MaxDurationMs:
+		return invalidErr("request_time", "out of range 0-86400 s")
+	}
+	return nil
+}
+
+func hostChars(s string) bool {
+	if len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == ':' || c == '-' || c == '_' || c == '%') {
+			return false
+		}
+	}
+	return true
+}
+
+// AppendLine appends the record as one access-log line (no newline), with the
+// time in UTC. Absent request time and cache status write "-" when the other
+// is present and nothing when both are absent.
+func (a *AccessLog) AppendLine(dst []byte) []byte {
+	dst = append(dst, a.ClientIP...)
+	dst = append(dst, ' ')
+	dst = appendDash(dst, a.Ident)
+	dst = append(dst, ' ')
+	dst = appendDash(dst, a.User)
+	dst = append(dst, " ["...)
+	dst = appendCLFTime(dst, a.Time)
+	dst = append(dst, "] \""...)
+	if a.Method == "" && a.Path == "" && a.Protocol == "" {
+		dst = append(dst, '-')
+	} else {
+		dst = appendCLFEscaped(dst, a.Method)
+		dst = append(dst, ' ')
+		dst = appendCLFEscaped(dst, a.Path)
+		if a.Protocol != "" {
+			dst = append(dst, ' ')
+			dst = appendCLFEscaped(dst, a.Protocol)
+		}
+	}
+	dst = append(dst, "\" "...)
+	dst = strconv.AppendInt(dst, int64(a.Status), 10)
+	dst = append(dst, ' ')
+	dst = strconv.AppendInt(dst, a.Bytes, 10)
+	dst = append(dst, " \""...)
+	dst = appendCLFEscaped(dst, orDash(a.Referrer))
+	dst = append(dst, "\" \""...)
+	dst = appendCLFEscaped(dst, orDash(a.UserAgent))
+	dst = append(dst, '"')
+	if !a.HasRequestTime() && a.CacheStatus == "" {
+		return dst
+	}
+	dst = append(dst, ' ')
+	if a.HasRequestTime() {
+		dst = strconv.AppendFloat(dst, a.RequestTimeMs/1000, 'f', -1, 64)
+	} else {
+		dst = append(dst, '-')
+	}
+	dst = append(dst, ' ')
+	return appendDash(dst, a.CacheStatus)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func appendDash(dst []byte, s string) []byte { return append(dst, orDash(s)...) }
+
+func appendCLFEscaped(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, s[i])
+	}
+	return dst
+}
+
+// StatusClass returns "1xx" ... "5xx" for a status code, "" if out of range.
+func StatusClass(status int) string {
+	if status < 100 || status > 599 {
+		return ""
+	}
+	return [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}[status/100-1]
+}
+
+// staticExtensions are the path extensions of static files (not endpoints).
+var staticExtensions = []string{
+	".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp", ".avif",
+	".woff", ".woff2", ".ttf", ".eot", ".otf", ".txt", ".xml", ".pdf", ".zip", ".gz", ".mp4", ".webm", ".mp3", ".html", ".htm", ".json",
+}
+
+// IsStaticFile reports whether a request path names a static file, by its
+// extension (query string and fragment ignored, case-insensitive).
+func IsStaticFile(path string) bool {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	slash := strings.LastIndexByte(path, '/')
+	dot := strings.LastIndexByte(path, '.')
+	if dot < 0 || dot < slash {
+		return false
+	}
+	ext := path[dot:]
+	for _, e := range staticExtensions {
+		if strings.EqualFold(ext, e) {
+			return true
+		}
+	}
+	return false
+}
