@@ -19,12 +19,12 @@ package events
 // Source topics (DESIGN §2). Dimension topics are compacted and keyed by the
 // dimension id.
 const (
-	TopicWebAccess     = "web.access"
-	TopicAppEvents     = "app.events"
-	TopicAppLogs       = "app.logs"
-	TopicMetrics       = "infra.metrics"
-	TopicDimItems      = "dims.items"
-	TopicDimProviders  = "dims.providers"
+	TopicWebAccess    = "web.access"
+	TopicAppEvents    = "app.events"
+	TopicAppLogs      = "app.logs"
+	TopicMetrics      = "infra.metrics"
+	TopicDimItems     = "dims.items"
+	TopicDimProviders = "dims.providers"
 )
 
 // Topics lists every source topic in a fixed order.
