@@ -1,0 +1,27 @@
+package scheduler
+
+// Job is a weir subcommand a DAG task may run. The engine executes it as a
+// subprocess of the weir binary: `weir <name words...> <task args...>`.
+type Job struct {
+	Name string // subcommand words, e.g. "batch silver"
+	Doc  string
+}
+
+// DefaultJobs is the explicit list of subcommands DAG tasks may run. Adding a
+// job is adding a line here; validation rejects every other name, so a typo in
+// a DAG file fails `weir dags validate`, not a run at 3 a.m.
+func DefaultJobs() []Job {
+	return []Job{
+		{Name: "batch silver", Doc: "build silver tables from the bronze snapshots added since the last run"},
+		{Name: "batch maintain", Doc: "compact small files, expire snapshots, remove orphan files"},
+		{Name: "batch archive", Doc: "move partitions older than the hot window to archive tables"},
+		{Name: "gold apply", Doc: "create or replace the gold views from sql/gold"},
+		{Name: "gold refresh", Doc: "refresh the gold rollup tables incrementally"},
+		{Name: "task sleep", Doc: "test job: sleep, print the data interval, optionally record the run"},
+		{Name: "task fail", Doc: "test job: exit non-zero (until a given try), for retry tests"},
+	}
+}
+
+// SkipExitCode is the exit status by which a job says "nothing to do": the
+// task becomes skipped, and so do downstream tasks that only waited for it.
+const SkipExitCode = 99

@@ -1,0 +1,62 @@
+package scheduler
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// TemplateData is what task args and SQL files may reference, e.g.
+// `--since={{ rfc3339 .DataIntervalStart }}` or `{{ .Params.source }}`.
+type TemplateData struct {
+	DAGID             string
+	RunID             string
+	LogicalDate       time.Time
+	DataIntervalStart time.Time
+	DataIntervalEnd   time.Time
+	Params            map[string]string
+	TryNumber         int
+}
+
+var templateFuncs = template.FuncMap{
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+	// sqlts renders a Trino TIMESTAMP WITH TIME ZONE literal.
+	"sqlts": func(t time.Time) string {
+		return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.000000") + " UTC'"
+	},
+}
+
+func newTemplate(name, text string) (*template.Template, error) {
+	return template.New(name).Funcs(templateFuncs).Option("missingkey=error").Parse(text)
+}
+
+// Rendered is a task with its templates filled in for one run.
+type Rendered struct {
+	Argv []string // job words followed by the rendered args; empty for SQL
+	SQL  string
+}
+
+// Render fills in the task's templates for one run.
+func (t *Task) Render(data TemplateData) (Rendered, error) {
+	var r Rendered
+	if t.Job != "" {
+		r.Argv = append(r.Argv, strings.Fields(t.Job)...)
+		for i, tmpl := range t.args {
+			var b strings.Builder
+			if err := tmpl.Execute(&b, data); err != nil {
+				return Rendered{}, fmt.Errorf("render args[%d]: %w", i, err)
+			}
+			r.Argv = append(r.Argv, b.String())
+		}
+	}
+	if t.sql != nil {
+		var b strings.Builder
+		if err := t.sql.Execute(&b, data); err != nil {
+			return Rendered{}, fmt.Errorf("render sql: %w", err)
+		}
+		r.SQL = b.String()
+	}
+	return r, nil
+}
