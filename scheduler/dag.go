@@ -117,10 +117,10 @@ type taskSpec struct {
 }
 
 var (
-	idPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
-	poolPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
+	poolPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	paramPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	cronParser  = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	cronParser   = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 )
 
 // Parse decodes and validates one DAG file. path is used in errors and to
