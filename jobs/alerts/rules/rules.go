@@ -1,0 +1,549 @@
+// Package rules is the alert job's rule language: a YAML file of window rules
+// (filter → group by → aggregates over an event-time window → threshold or
+// baseline, held for a minimum duration) and sequence rules (A then B by the
+// same key within T). Load parses strictly (unknown keys are errors), applies
+// defaults and validates every rule, naming the offending field; Compile turns
+// filters into matchers over any record that exposes its fields by name.
+//
+// A new alert needs a new rule in the file, never new code.
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"strings"
+	"text/template"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// File is a whole rules file.
+type File struct {
+	Settings Settings `yaml:"settings"`
+	Rules    []Rule   `yaml:"rules"`
+}
+
+// Settings apply to every rule of a file.
+type Settings struct {
+	// OutOfOrderness is how far behind the newest event time a record may be
+	// and still count as on time: watermark = max event time − OutOfOrderness.
+	OutOfOrderness Duration `yaml:"out_of_orderness"`
+	// AllowedLateness keeps a closed window's state this long past the
+	// watermark so late records update it (and re-fire or resolve alerts).
+	AllowedLateness Duration `yaml:"allowed_lateness"`
+	// IdleTimeout: a partition that delivered nothing for this long (wall
+	// time) no longer holds the watermark back.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxFuture: records stamped further than this ahead of the wall clock are
+	// counted as late records (reason "future") instead of moving the watermark.
+	MaxFuture Duration `yaml:"max_future"`
+	// MaxGroups bounds the groups (or sequence keys) one rule keeps; records
+	// of new groups beyond it are counted and dropped.
+	MaxGroups int `yaml:"max_groups"`
+	// ExternalLabels are added to every alert (e.g. env, cluster).
+	ExternalLabels map[string]string `yaml:"external_labels"`
+	// Enrich joins dimension topics into source records by key.
+	Enrich []Enrich `yaml:"enrich"`
+}
+
+// Enrich adds field As to records of Source, looked up by the value of field
+// On in the dimension records of Topic (keyed by their field Key, value in
+// field Value). Dimension topics are compacted; the last record per key wins.
+type Enrich struct {
+	Topic  string `yaml:"topic"`
+	Key    string `yaml:"key"`
+	Value  string `yaml:"value"`
+	Source string `yaml:"source"`
+	On     string `yaml:"on"`
+	As     string `yaml:"as"`
+}
+
+// Rule is one alerting rule: exactly one of Conditions (a window rule) or
+// Sequence (a sequence rule) is set.
+type Rule struct {
+	Name        string            `yaml:"name"`
+	Source      string            `yaml:"source"`
+	Filter      []Match           `yaml:"filter"`
+	GroupBy     []string          `yaml:"group_by"`
+	Window      *Window           `yaml:"window"`
+	Conditions  []Condition       `yaml:"conditions"`
+	Sequence    *Sequence         `yaml:"sequence"`
+	For         Duration          `yaml:"for"`
+	Severity    string            `yaml:"severity"`
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
+}
+
+// Window is an event-time window: tumbling when Slide is zero or equal to
+// Size, sliding otherwise (Size must be a multiple of Slide).
+type Window struct {
+	Size  Duration `yaml:"size"`
+	Slide Duration `yaml:"slide"`
+}
+
+// Match is one filter clause on a record field; exactly one operator is set.
+// String operators compare the field's text, numeric ones its number.
+type Match struct {
+	Field string   `yaml:"field"`
+	Eq    *string  `yaml:"eq"`
+	Ne    *string  `yaml:"ne"`
+	In    []string `yaml:"in"`
+	NotIn []string `yaml:"not_in"`
+	Gt    *float64 `yaml:"gt"`
+	Ge    *float64 `yaml:"ge"`
+	Lt    *float64 `yaml:"lt"`
+	Le    *float64 `yaml:"le"`
+}
+
+// Aggregate names.
+const (
+	Count         = "count"
+	CountDistinct = "count_distinct"
+	Sum           = "sum"
+	Ratio         = "ratio"
+	Percentile    = "percentile"
+)
+
+// Condition is one aggregate over a window compared with a threshold or a
+// baseline. All conditions of a rule must hold for a window to be true.
+type Condition struct {
+	// Name keys the value in annotations ({{.Values.name}}); defaults to the
+	// aggregate name.
+	Name      string    `yaml:"name"`
+	Aggregate string    `yaml:"aggregate"`
+	Field     string    `yaml:"field"` // count_distinct, sum, percentile
+	Where     []Match   `yaml:"where"` // ratio: the numerator's filter
+	Q         float64   `yaml:"q"`     // percentile, in (0, 1)
+	Op        string    `yaml:"op"`    // > >= < <=
+	Value     *float64  `yaml:"value"`
+	Baseline  *Baseline `yaml:"baseline"`
+}
+
+// Baseline compares with Factor × the average of the same aggregate over the
+// Windows previous non-overlapping windows of the same group (absent = 0).
+type Baseline struct {
+	Factor  float64 `yaml:"factor"`
+	Windows int     `yaml:"windows"`
+}
+
+// Sequence fires when a record matching First is followed, for the same
+// group-by key, by a record matching Then within Within (event time). The
+// alert stays active for Hold after the second record.
+type Sequence struct {
+	First  []Match  `yaml:"first"`
+	Then   []Match  `yaml:"then"`
+	Within Duration `yaml:"within"`
+	Hold   Duration `yaml:"hold"`
+}
+
+// Severities a rule may have.
+var Severities = []string{"info", "warning", "critical"}
+
+// Defaults.
+const (
+	DefaultOutOfOrderness  = 2 * time.Second
+	DefaultAllowedLateness = 2 * time.Minute
+	DefaultIdleTimeout     = 5 * time.Second
+	DefaultMaxFuture       = 5 * time.Minute
+	DefaultMaxGroups       = 100_000
+)
+
+// Load reads and validates a rules file.
+func Load(path string) (*File, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	f, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("rules %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse decodes a rules file strictly, applies defaults and validates it.
+func Parse(raw []byte) (*File, error) {
+	f := File{Settings: DefaultSettings()}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("rules: at least one rule is required")
+		}
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	f.setDefaults()
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// DefaultSettings are the settings of a file that names none; keys a file
+// gives (zero included) override them.
+func DefaultSettings() Settings {
+	return Settings{
+		OutOfOrderness:  Duration(DefaultOutOfOrderness),
+		AllowedLateness: Duration(DefaultAllowedLateness),
+		IdleTimeout:     Duration(DefaultIdleTimeout),
+		MaxFuture:       Duration(DefaultMaxFuture),
+		MaxGroups:       DefaultMaxGroups,
+	}
+}
+
+func (f *File) setDefaults() {
+	for i := range f.Rules {
+		r := &f.Rules[i]
+		if r.Window != nil && r.Window.Slide == 0 {
+			r.Window.Slide = r.Window.Size
+		}
+		if r.Severity == "" {
+			r.Severity = "warning"
+		}
+		for j := range r.Conditions {
+			if r.Conditions[j].Name == "" {
+				r.Conditions[j].Name = r.Conditions[j].Aggregate
+			}
+		}
+		if r.Sequence != nil && r.Sequence.Hold == 0 {
+			r.Sequence.Hold = r.Sequence.Within
+		}
+	}
+}
+
+var (
+	nameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	fieldRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+)
+
+// Reserved labels the job sets itself.
+var reservedLabels = map[string]bool{"alertname": true, "severity": true, "rule": true}
+
+// Validate reports the first invalid field by its path, e.g.
+// "rules[2] (FailedPayments).conditions[0].op: ...".
+func (f *File) Validate() error {
+	s := f.Settings
+	switch {
+	case s.OutOfOrderness < 0:
+		return errors.New("settings.out_of_orderness: must not be negative")
+	case s.AllowedLateness < 0:
+		return errors.New("settings.allowed_lateness: must not be negative")
+	case s.IdleTimeout < 0:
+		return errors.New("settings.idle_timeout: must not be negative")
+	case s.MaxFuture < 0:
+		return errors.New("settings.max_future: must not be negative")
+	case s.MaxGroups < 1:
+		return errors.New("settings.max_groups: must be positive")
+	case s.IdleTimeout == 0:
+		return errors.New("settings.idle_timeout: must be positive")
+	}
+	for k := range s.ExternalLabels {
+		if !nameRE.MatchString(k) || reservedLabels[k] {
+			return fmt.Errorf("settings.external_labels: %q is not a usable label name", k)
+		}
+	}
+	for i, e := range s.Enrich {
+		p := fmt.Sprintf("settings.enrich[%d]", i)
+		for _, kv := range [][2]string{{"topic", e.Topic}, {"key", e.Key}, {"value", e.Value}, {"source", e.Source}, {"on", e.On}, {"as", e.As}} {
+			if kv[1] == "" {
+				return fmt.Errorf("%s.%s: required", p, kv[0])
+			}
+		}
+	}
+	if len(f.Rules) == 0 {
+		return errors.New("rules: at least one rule is required")
+	}
+	seen := map[string]bool{}
+	for i := range f.Rules {
+		r := &f.Rules[i]
+		p := fmt.Sprintf("rules[%d]", i)
+		if r.Name != "" {
+			p += " (" + r.Name + ")"
+		}
+		if err := r.validate(); err != nil {
+			return fmt.Errorf("%s.%w", p, err)
+		}
+		if seen[r.Name] {
+			return fmt.Errorf("%s.name: duplicate rule name %q", p, r.Name)
+		}
+		seen[r.Name] = true
+	}
+	return nil
+}
+
+func (r *Rule) validate() error {
+	if !nameRE.MatchString(r.Name) {
+		return fmt.Errorf("name: %q is not a valid alert name (letters, digits, _)", r.Name)
+	}
+	if r.Source == "" {
+		return errors.New("source: required")
+	}
+	if err := validateMatches("filter", r.Filter); err != nil {
+		return err
+	}
+	if len(r.GroupBy) == 0 {
+		// A rule without groups is legal (one global counter) but a sequence
+		// needs a key to relate its two records.
+		if r.Sequence != nil {
+			return errors.New("group_by: a sequence needs the key its records share")
+		}
+	}
+	dup := map[string]bool{}
+	for j, g := range r.GroupBy {
+		if !fieldRE.MatchString(g) {
+			return fmt.Errorf("group_by[%d]: %q is not a field name", j, g)
+		}
+		if reservedLabels[g] {
+			return fmt.Errorf("group_by[%d]: %q is a reserved label", j, g)
+		}
+		if dup[g] {
+			return fmt.Errorf("group_by[%d]: %q listed twice", j, g)
+		}
+		dup[g] = true
+	}
+	if !contains(Severities, r.Severity) {
+		return fmt.Errorf("severity: want one of %s, got %q", strings.Join(Severities, ", "), r.Severity)
+	}
+	if r.For < 0 {
+		return errors.New("for: must not be negative")
+	}
+	for k := range r.Labels {
+		if !nameRE.MatchString(k) || reservedLabels[k] || dup[k] {
+			return fmt.Errorf("labels: %q is not a usable label name (reserved or a group_by field)", k)
+		}
+	}
+	switch {
+	case r.Sequence != nil && (r.Window != nil || len(r.Conditions) > 0):
+		return errors.New("sequence: a rule is either a sequence or a window rule with conditions, not both")
+	case r.Sequence != nil:
+		if err := r.Sequence.validate(); err != nil {
+			return fmt.Errorf("sequence.%w", err)
+		}
+		if r.For != 0 {
+			return errors.New("for: not supported on sequence rules")
+		}
+	default:
+		if r.Window == nil {
+			return errors.New("window: required (or sequence)")
+		}
+		if err := r.Window.validate(); err != nil {
+			return fmt.Errorf("window.%w", err)
+		}
+		if len(r.Conditions) == 0 {
+			return errors.New("conditions: at least one is required")
+		}
+		names := map[string]bool{}
+		for j := range r.Conditions {
+			c := &r.Conditions[j]
+			if err := c.validate(); err != nil {
+				return fmt.Errorf("conditions[%d].%w", j, err)
+			}
+			if names[c.Name] {
+				return fmt.Errorf("conditions[%d].name: %q used twice; name the conditions", j, c.Name)
+			}
+			names[c.Name] = true
+		}
+		if r.For > 0 && time.Duration(r.For)%time.Duration(r.Window.Slide) != 0 {
+			return fmt.Errorf("for: %s is not a multiple of the window slide %s", r.For, r.Window.Slide)
+		}
+	}
+	for k, v := range r.Annotations {
+		if !nameRE.MatchString(k) {
+			return fmt.Errorf("annotations: %q is not a valid annotation name", k)
+		}
+		if _, err := r.Render(v, sampleData(r)); err != nil {
+			return fmt.Errorf("annotations.%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func (w *Window) validate() error {
+	switch {
+	case w.Size <= 0:
+		return errors.New("size: must be positive")
+	case w.Slide <= 0:
+		return errors.New("slide: must be positive")
+	case w.Slide > w.Size:
+		return fmt.Errorf("slide: %s is longer than the size %s", w.Slide, w.Size)
+	case time.Duration(w.Size)%time.Duration(w.Slide) != 0:
+		return fmt.Errorf("size: %s is not a multiple of the slide %s", w.Size, w.Slide)
+	case time.Duration(w.Slide)%time.Millisecond != 0:
+		return fmt.Errorf("slide: %s is finer than a millisecond", w.Slide)
+	case w.Size/w.Slide > 1440:
+		return errors.New("size: more than 1440 slides per window")
+	}
+	return nil
+}
+
+func (s *Sequence) validate() error {
+	if len(s.First) == 0 {
+		return errors.New("first: at least one match is required")
+	}
+	if len(s.Then) == 0 {
+		return errors.New("then: at least one match is required")
+	}
+	if err := validateMatches("first", s.First); err != nil {
+		return err
+	}
+	if err := validateMatches("then", s.Then); err != nil {
+		return err
+	}
+	if s.Within <= 0 {
+		return errors.New("within: must be positive")
+	}
+	if s.Hold < 0 {
+		return errors.New("hold: must not be negative")
+	}
+	return nil
+}
+
+var ops = []string{">", ">=", "<", "<="}
+
+func (c *Condition) validate() error {
+	needsField := map[string]bool{CountDistinct: true, Sum: true, Percentile: true}
+	switch c.Aggregate {
+	case Count, CountDistinct, Sum, Ratio, Percentile:
+	default:
+		return fmt.Errorf("aggregate: want count, count_distinct, sum, ratio or percentile, got %q", c.Aggregate)
+	}
+	if !nameRE.MatchString(c.Name) {
+		return fmt.Errorf("name: %q is not a valid name", c.Name)
+	}
+	if needsField[c.Aggregate] && !fieldRE.MatchString(c.Field) {
+		return fmt.Errorf("field: %s needs a field name, got %q", c.Aggregate, c.Field)
+	}
+	if !needsField[c.Aggregate] && c.Field != "" {
+		return fmt.Errorf("field: %s takes no field", c.Aggregate)
+	}
+	if c.Aggregate == Ratio {
+		if len(c.Where) == 0 {
+			return errors.New("where: ratio needs the numerator's filter")
+		}
+		if err := validateMatches("where", c.Where); err != nil {
+			return err
+		}
+	} else if len(c.Where) > 0 {
+		return errors.New("where: only ratio takes a numerator filter")
+	}
+	if c.Aggregate == Percentile {
+		if !(c.Q > 0 && c.Q < 1) {
+			return fmt.Errorf("q: want a quantile in (0, 1), got %v", c.Q)
+		}
+	} else if c.Q != 0 {
+		return errors.New("q: only percentile takes a quantile")
+	}
+	if !contains(ops, c.Op) {
+		return fmt.Errorf("op: want one of %s, got %q", strings.Join(ops, " "), c.Op)
+	}
+	switch {
+	case c.Value == nil && c.Baseline == nil:
+		return errors.New("value: a threshold value or a baseline is required")
+	case c.Value != nil && c.Baseline != nil:
+		return errors.New("baseline: give a threshold value or a baseline, not both")
+	case c.Value != nil && (math.IsNaN(*c.Value) || math.IsInf(*c.Value, 0)):
+		return errors.New("value: must be a finite number")
+	case c.Baseline != nil && !(c.Baseline.Factor > 0):
+		return errors.New("baseline.factor: must be positive")
+	case c.Baseline != nil && (c.Baseline.Windows < 1 || c.Baseline.Windows > 1000):
+		return errors.New("baseline.windows: want 1 to 1000")
+	}
+	return nil
+}
+
+func validateMatches(path string, ms []Match) error {
+	for i, m := range ms {
+		if !fieldRE.MatchString(m.Field) {
+			return fmt.Errorf("%s[%d].field: %q is not a field name", path, i, m.Field)
+		}
+		n := 0
+		for _, set := range []bool{m.Eq != nil, m.Ne != nil, m.In != nil, m.NotIn != nil, m.Gt != nil, m.Ge != nil, m.Lt != nil, m.Le != nil} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return fmt.Errorf("%s[%d]: want exactly one of eq, ne, in, not_in, gt, ge, lt, le; got %d", path, i, n)
+		}
+		if m.In != nil && len(m.In) == 0 || m.NotIn != nil && len(m.NotIn) == 0 {
+			return fmt.Errorf("%s[%d]: an empty list matches nothing", path, i)
+		}
+	}
+	return nil
+}
+
+// TemplateData is what annotation templates see.
+type TemplateData struct {
+	Labels map[string]string
+	Values map[string]float64
+	Window string // e.g. "5m0s"
+}
+
+// Render executes one annotation template; a reference to a missing label or
+// value is an error (caught at load time against sample data).
+func (r *Rule) Render(text string, data TemplateData) (string, error) {
+	t, err := template.New("annotation").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", fmt.Errorf("parse template: %w", err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("execute template: %w", err)
+	}
+	return b.String(), nil
+}
+
+func sampleData(r *Rule) TemplateData {
+	d := TemplateData{Labels: map[string]string{}, Values: map[string]float64{}, Window: "1m0s"}
+	for _, g := range r.GroupBy {
+		d.Labels[g] = "x"
+	}
+	for k := range r.Labels {
+		d.Labels[k] = "x"
+	}
+	for _, c := range r.Conditions {
+		d.Values[c.Name] = 1
+		if c.Baseline != nil {
+			d.Values[c.Name+"_baseline"] = 1
+		}
+	}
+	return d
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Duration is a time.Duration written as "90s", "5m", "1h30m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want a duration like 5m: %w", n.Line, err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String formats like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }

@@ -1,0 +1,148 @@
+package alerts
+
+import (
+	"weir/jobs/alerts/rules"
+)
+
+// seqRule evaluates "A then B by the same key within T". Both sides are kept
+// per key until no on-time record could still match them, so the pair is
+// found whichever arrives first; each A and each B is used by one match.
+// A match fires at once (no window to wait for): it cannot be undone by
+// later data.
+type seqRule struct {
+	r        *rules.Rule
+	filter   rules.Matcher
+	first    rules.Matcher
+	then     rules.Matcher
+	within   int64
+	hold     int64
+	lateness int64
+
+	St seqRuleState
+}
+
+type seqRuleState struct {
+	Keys   map[string]*seqKey
+	keyBuf []string
+}
+
+type seqKey struct {
+	Vals   []string
+	Firsts []int64
+	Thens  []int64
+}
+
+// maxPerKey bounds the pending records of one key (a bot hammering one
+// operation must not grow state without limit); the oldest go first.
+const maxPerKey = 64
+
+func newSeqRule(r *rules.Rule, lateness int64) *seqRule {
+	return &seqRule{
+		r:        r,
+		filter:   rules.Compile(r.Filter),
+		first:    rules.Compile(r.Sequence.First),
+		then:     rules.Compile(r.Sequence.Then),
+		within:   r.Sequence.Within.D().Milliseconds(),
+		hold:     r.Sequence.Hold.D().Milliseconds(),
+		lateness: lateness,
+		St:       seqRuleState{Keys: map[string]*seqKey{}},
+	}
+}
+
+func (sr *seqRule) add(e *Engine, r *Record) {
+	if !sr.filter.Match(r.Fields) {
+		return
+	}
+	isFirst := sr.first.Match(r.Fields)
+	isThen := !isFirst && sr.then.Match(r.Fields)
+	if !isFirst && !isThen {
+		return
+	}
+	st := &sr.St
+	var key string
+	key, st.keyBuf = groupKey(r.Fields, sr.r.GroupBy, st.keyBuf)
+	k, ok := st.Keys[key]
+	if !ok {
+		if len(st.Keys) >= e.settings.MaxGroups {
+			e.stats.GroupsDropped++
+			return
+		}
+		k = &seqKey{Vals: append([]string(nil), st.keyBuf...)}
+		st.Keys[key] = k
+	}
+	t := r.TS
+	if isFirst {
+		// The earliest B after t within the limit.
+		best := -1
+		for i, b := range k.Thens {
+			if b > t && b-t <= sr.within && (best < 0 || b < k.Thens[best]) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			b := k.Thens[best]
+			k.Thens = append(k.Thens[:best], k.Thens[best+1:]...)
+			sr.fire(e, k, t, b)
+			return
+		}
+		k.Firsts = appendBounded(k.Firsts, t)
+		return
+	}
+	// The latest A before t within the limit.
+	best := -1
+	for i, a := range k.Firsts {
+		if a < t && t-a <= sr.within && (best < 0 || a > k.Firsts[best]) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		a := k.Firsts[best]
+		k.Firsts = append(k.Firsts[:best], k.Firsts[best+1:]...)
+		sr.fire(e, k, a, t)
+		return
+	}
+	k.Thens = appendBounded(k.Thens, t)
+}
+
+func appendBounded(s []int64, v int64) []int64 {
+	if len(s) >= maxPerKey {
+		s = append(s[:0], s[1:]...)
+	}
+	return append(s, v)
+}
+
+func (sr *seqRule) fire(e *Engine, k *seqKey, a, b int64) {
+	values := map[string]float64{"gap_seconds": float64(b-a) / 1000}
+	// An episode from A to B, active for hold after B.
+	e.emit(sr.r, k.Vals, Firing, b, b+sr.hold, a, b, values)
+}
+
+// expire drops what no on-time record can match any more.
+func (sr *seqRule) expire(wm int64) {
+	cut := wm - sr.lateness
+	for key, k := range sr.St.Keys {
+		k.Firsts = dropBefore(k.Firsts, cut-sr.within)
+		k.Thens = dropBefore(k.Thens, cut)
+		if len(k.Firsts) == 0 && len(k.Thens) == 0 {
+			delete(sr.St.Keys, key)
+		}
+	}
+}
+
+func dropBefore(s []int64, cut int64) []int64 {
+	out := s[:0]
+	for _, v := range s {
+		if v >= cut {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (sr *seqRule) size() int {
+	n := 0
+	for _, k := range sr.St.Keys {
+		n += 1 + len(k.Firsts) + len(k.Thens)
+	}
+	return n
+}

@@ -1,0 +1,592 @@
+package alerts
+
+import (
+	"sort"
+
+	"weir/jobs/alerts/rules"
+	"weir/jobs/alerts/window"
+)
+
+// windowRule evaluates one rule with conditions over event-time windows.
+//
+// Per group it keeps slide-sized panes (so a record updates one pane), the
+// results of closed windows still inside allowed lateness, the episode state
+// before them (Base), and the episodes already announced. Whenever a result
+// changes, the episodes are recomputed from Base over the results and the
+// difference is emitted: a late record can fire a window that was quiet, or
+// resolve one that fired.
+type windowRule struct {
+	r        *rules.Rule
+	spec     window.Spec
+	filter   rules.Matcher
+	conds    []cond
+	forMs    int64
+	lateness int64
+	horizon  int64 // how far back baseline history reaches
+
+	St windowRuleState
+}
+
+// windowRuleState is everything checkpointed for a window rule.
+type windowRuleState struct {
+	Groups   map[string]*group
+	NextEnd  int64 // next window end to close; 0 before the first record
+	FirstTS  int64 // earliest pane seen (baseline warm-up)
+	Closed   bool  // some window has closed
+	keyBuf   []string
+}
+
+type cond struct {
+	c     *rules.Condition
+	where rules.Matcher
+}
+
+type group struct {
+	Vals      []string
+	Panes     map[int64]*pane
+	Results   []result  // closed, still mutable windows, by end
+	Base      epState   // state after every finalized window
+	Announced []episode // episodes already emitted, by start
+	Hist      map[int64][]float64
+	Dirty     bool
+}
+
+type pane struct {
+	Count    int64
+	Num      []int64
+	Sum      []float64
+	Sets     []map[string]bool
+	Sketches []Sketch
+}
+
+type result struct {
+	End    int64
+	OK     bool
+	Values map[string]float64
+}
+
+type epState struct {
+	RunStart int64 // end of the first true window of the current run, 0 if none
+	LastEnd  int64
+	Firing   bool
+	StartsAt int64
+}
+
+type episode struct {
+	Start   int64
+	End     int64 // 0 while open
+	FiredAt int64 // end of the window that fired it
+	Values  map[string]float64
+}
+
+func newWindowRule(r *rules.Rule, lateness int64) *windowRule {
+	wr := &windowRule{
+		r:        r,
+		spec:     window.NewSpec(r.Window.Size.D(), r.Window.Slide.D()),
+		filter:   rules.Compile(r.Filter),
+		forMs:    r.For.D().Milliseconds(),
+		lateness: lateness,
+		St:       windowRuleState{Groups: map[string]*group{}},
+	}
+	for i := range r.Conditions {
+		c := &r.Conditions[i]
+		wr.conds = append(wr.conds, cond{c: c, where: rules.Compile(c.Where)})
+		if c.Baseline != nil {
+			if h := int64(c.Baseline.Windows+1) * wr.spec.Size; h > wr.horizon {
+				wr.horizon = h
+			}
+		}
+	}
+	return wr
+}
+
+func (wr *windowRule) add(e *Engine, r *Record) {
+	if !wr.filter.Match(r.Fields) {
+		return
+	}
+	st := &wr.St
+	var key string
+	key, st.keyBuf = groupKey(r.Fields, wr.r.GroupBy, st.keyBuf)
+	g, ok := st.Groups[key]
+	if !ok {
+		if len(st.Groups) >= e.settings.MaxGroups {
+			e.stats.GroupsDropped++
+			return
+		}
+		g = &group{Vals: append([]string(nil), st.keyBuf...), Panes: map[int64]*pane{}}
+		st.Groups[key] = g
+	}
+	ps := wr.spec.Pane(r.TS)
+	if st.FirstTS == 0 || ps < st.FirstTS {
+		st.FirstTS = ps
+	}
+	if st.NextEnd == 0 || !st.Closed && wr.spec.FirstEnd(ps) < st.NextEnd {
+		// Nothing closed yet: the first window to close is the earliest one
+		// holding a record.
+		st.NextEnd = wr.spec.FirstEnd(ps)
+	}
+	p, ok := g.Panes[ps]
+	if !ok {
+		p = wr.newPane()
+		g.Panes[ps] = p
+	}
+	p.Count++
+	for i := range wr.conds {
+		c := &wr.conds[i]
+		switch c.c.Aggregate {
+		case rules.Ratio:
+			if c.where.Match(r.Fields) {
+				p.Num[i]++
+			}
+		case rules.Sum:
+			if v, ok := r.Fields.Num(c.c.Field); ok {
+				p.Sum[i] += v
+			}
+		case rules.CountDistinct:
+			if v, ok := r.Fields.Str(c.c.Field); ok && len(p.Sets[i]) < maxDistinct {
+				p.Sets[i][v] = true
+			}
+		case rules.Percentile:
+			if v, ok := r.Fields.Num(c.c.Field); ok {
+				p.Sketches[i].Add(v)
+			}
+		}
+	}
+	// A record for a window that already closed (but is within allowed
+	// lateness) changes that window's result: re-evaluate it at Advance.
+	if wr.spec.FirstEnd(ps) < st.NextEnd {
+		g.Dirty = true
+	}
+}
+
+// maxDistinct caps a pane's distinct set; past it, count_distinct saturates.
+const maxDistinct = 100_000
+
+func (wr *windowRule) newPane() *pane {
+	n := len(wr.conds)
+	p := &pane{}
+	for i, c := range wr.conds {
+		switch c.c.Aggregate {
+		case rules.Ratio:
+			if p.Num == nil {
+				p.Num = make([]int64, n)
+			}
+		case rules.Sum:
+			if p.Sum == nil {
+				p.Sum = make([]float64, n)
+			}
+		case rules.CountDistinct:
+			if p.Sets == nil {
+				p.Sets = make([]map[string]bool, n)
+			}
+			p.Sets[i] = map[string]bool{}
+		case rules.Percentile:
+			if p.Sketches == nil {
+				p.Sketches = make([]Sketch, n)
+			}
+			p.Sketches[i] = Sketch{Buckets: map[int32]int64{}}
+		}
+	}
+	return p
+}
+
+// advance closes every window that ends at or before wm, re-evaluates dirty
+// windows, finalizes windows past allowed lateness and drops old state.
+func (wr *windowRule) advance(e *Engine, wm int64) {
+	st := &wr.St
+	if st.NextEnd == 0 {
+		return
+	}
+	// Re-fire: windows already closed that late records changed.
+	for _, g := range st.Groups {
+		if !g.Dirty {
+			continue
+		}
+		g.Dirty = false
+		changed := false
+		for i := range g.Results {
+			res := &g.Results[i]
+			ok, vals := wr.evaluate(g, res.End)
+			if ok != res.OK {
+				changed = true
+				e.stats.Refires++
+			}
+			res.OK, res.Values = ok, vals
+		}
+		// A late record may also open a group's first closed window.
+		if wr.backfill(g, st.NextEnd) {
+			changed = true
+		}
+		if changed {
+			wr.reconcile(e, g)
+			wr.catchUp(e, g)
+		}
+	}
+	// Skip stretches with no state at all rather than stepping through them.
+	if len(st.Groups) == 0 && st.NextEnd <= wm {
+		st.NextEnd = wr.spec.Pane(wm) + wr.spec.Slide
+		return
+	}
+	for st.NextEnd <= wm {
+		end := st.NextEnd
+		start := wr.spec.Start(end)
+		for _, g := range st.Groups {
+			if !g.hasPaneIn(start, end) && !wr.active(g) {
+				continue
+			}
+			ok, vals := wr.evaluate(g, end)
+			g.Results = append(g.Results, result{End: end, OK: ok, Values: vals})
+			wr.reconcile(e, g)
+		}
+		st.NextEnd += wr.spec.Slide
+		st.Closed = true
+		if !wr.anyState(end) {
+			// Jump over empty stretches (e.g. a gap of hours in the data).
+			if next := wr.earliestPaneEnd(); next > st.NextEnd && next <= wm {
+				st.NextEnd = next
+			}
+		}
+	}
+	wr.finalize(e, wm)
+}
+
+// catchUp evaluates the closed windows after a group's last result while the
+// group is active (late data made it fire where it had been quiet), so the
+// episode resolves where the data says instead of staying open.
+func (wr *windowRule) catchUp(e *Engine, g *group) {
+	for wr.active(g) {
+		last := g.Base.LastEnd
+		if n := len(g.Results); n > 0 {
+			last = g.Results[n-1].End
+		}
+		end := last + wr.spec.Slide
+		if last == 0 || end >= wr.St.NextEnd {
+			return
+		}
+		ok, vals := wr.evaluate(g, end)
+		g.Results = append(g.Results, result{End: end, OK: ok, Values: vals})
+		wr.reconcile(e, g)
+	}
+}
+
+// backfill adds results for closed windows a group had no result for (a late
+// record created its first pane there); reports whether it added any.
+func (wr *windowRule) backfill(g *group, nextEnd int64) bool {
+	added := false
+	for ps := range g.Panes {
+		for end := wr.spec.FirstEnd(ps); end <= wr.spec.LastEnd(ps) && end < nextEnd; end += wr.spec.Slide {
+			if g.hasResult(end) || end <= g.Base.LastEnd {
+				continue
+			}
+			ok, vals := wr.evaluate(g, end)
+			g.Results = append(g.Results, result{End: end, OK: ok, Values: vals})
+			added = true
+		}
+	}
+	if added {
+		sort.Slice(g.Results, func(i, j int) bool { return g.Results[i].End < g.Results[j].End })
+	}
+	return added
+}
+
+func (g *group) hasResult(end int64) bool {
+	for _, r := range g.Results {
+		if r.End == end {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *group) hasPaneIn(start, end int64) bool {
+	for ps := range g.Panes {
+		if ps >= start && ps < end {
+			return true
+		}
+	}
+	return false
+}
+
+// active: the group is in a true run or firing, so an empty window must be
+// evaluated to end it.
+func (wr *windowRule) active(g *group) bool {
+	st, _ := wr.simulate(g.Base, g.Results)
+	return st.Firing || st.RunStart != 0
+}
+
+func (wr *windowRule) anyState(end int64) bool {
+	for _, g := range wr.St.Groups {
+		if wr.active(g) {
+			return true
+		}
+		for ps := range g.Panes {
+			if wr.spec.LastEnd(ps) > end {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (wr *windowRule) earliestPaneEnd() int64 {
+	best := int64(0)
+	for _, g := range wr.St.Groups {
+		for ps := range g.Panes {
+			if e := wr.spec.FirstEnd(ps); best == 0 || e < best {
+				best = e
+			}
+		}
+	}
+	return best
+}
+
+// evaluate merges the panes of the window ending at end and checks every
+// condition.
+func (wr *windowRule) evaluate(g *group, end int64) (bool, map[string]float64) {
+	start := wr.spec.Start(end)
+	var count int64
+	num := make([]int64, len(wr.conds))
+	sum := make([]float64, len(wr.conds))
+	var sets []map[string]bool
+	var sketches []*Sketch
+	for ps, p := range g.Panes {
+		if ps < start || ps >= end {
+			continue
+		}
+		count += p.Count
+		for i, c := range wr.conds {
+			switch c.c.Aggregate {
+			case rules.Ratio:
+				num[i] += p.Num[i]
+			case rules.Sum:
+				sum[i] += p.Sum[i]
+			case rules.CountDistinct:
+				if sets == nil {
+					sets = make([]map[string]bool, len(wr.conds))
+				}
+				if sets[i] == nil {
+					sets[i] = map[string]bool{}
+				}
+				for v := range p.Sets[i] {
+					sets[i][v] = true
+				}
+			case rules.Percentile:
+				if sketches == nil {
+					sketches = make([]*Sketch, len(wr.conds))
+				}
+				if sketches[i] == nil {
+					sketches[i] = newSketch()
+				}
+				sketches[i].Merge(&p.Sketches[i])
+			}
+		}
+	}
+	vals := make(map[string]float64, len(wr.conds))
+	raw := make([]float64, len(wr.conds))
+	ok := true
+	for i, c := range wr.conds {
+		var v float64
+		switch c.c.Aggregate {
+		case rules.Count:
+			v = float64(count)
+		case rules.Ratio:
+			if count > 0 {
+				v = float64(num[i]) / float64(count)
+			}
+		case rules.Sum:
+			v = sum[i]
+		case rules.CountDistinct:
+			if sets != nil {
+				v = float64(len(sets[i]))
+			}
+		case rules.Percentile:
+			if sketches != nil && sketches[i] != nil {
+				v = sketches[i].Quantile(c.c.Q)
+			}
+		}
+		raw[i] = v
+		vals[c.c.Name] = v
+		threshold := 0.0
+		if c.c.Baseline != nil {
+			b, warm := wr.baseline(g, end, i, c.c.Baseline)
+			vals[c.c.Name+"_baseline"] = b
+			if !warm {
+				ok = false
+				continue
+			}
+			threshold = c.c.Baseline.Factor * b
+		} else {
+			threshold = *c.c.Value
+		}
+		if !rules.Compare(c.c.Op, v, threshold) {
+			ok = false
+		}
+	}
+	if wr.horizon > 0 {
+		if g.Hist == nil {
+			g.Hist = map[int64][]float64{}
+		}
+		g.Hist[end] = raw
+	}
+	return ok, vals
+}
+
+// baseline averages condition i over the previous non-overlapping windows;
+// it is not warm until the rule has seen data that far back.
+func (wr *windowRule) baseline(g *group, end int64, i int, b *rules.Baseline) (float64, bool) {
+	size := wr.spec.Size
+	if end-int64(b.Windows+1)*size < wr.St.FirstTS {
+		return 0, false
+	}
+	var total float64
+	for k := 1; k <= b.Windows; k++ {
+		if h, ok := g.Hist[end-int64(k)*size]; ok {
+			total += h[i]
+		}
+	}
+	return total / float64(b.Windows), true
+}
+
+// simulate runs the episode state machine from base over results.
+func (wr *windowRule) simulate(base epState, results []result) (epState, []episode) {
+	st := base
+	var eps []episode
+	if st.Firing {
+		eps = append(eps, episode{Start: st.StartsAt})
+	}
+	for _, res := range results {
+		gap := st.LastEnd != 0 && res.End-st.LastEnd > wr.spec.Slide
+		if gap {
+			// An unevaluated window in between had no data: false.
+			st.RunStart = 0
+			if st.Firing {
+				st.Firing = false
+				eps[len(eps)-1].End = st.LastEnd + wr.spec.Slide
+			}
+		}
+		if res.OK {
+			if st.RunStart == 0 {
+				st.RunStart = res.End
+			}
+			if !st.Firing && res.End-st.RunStart >= wr.forMs {
+				st.Firing, st.StartsAt = true, st.RunStart
+				eps = append(eps, episode{Start: st.RunStart, FiredAt: res.End, Values: res.Values})
+			}
+		} else {
+			st.RunStart = 0
+			if st.Firing {
+				st.Firing = false
+				eps[len(eps)-1].End = res.End
+				eps[len(eps)-1].Values = res.Values
+			}
+		}
+		st.LastEnd = res.End
+	}
+	return st, eps
+}
+
+// reconcile emits the difference between the episodes the results imply and
+// those already announced.
+func (wr *windowRule) reconcile(e *Engine, g *group) {
+	_, eps := wr.simulate(g.Base, g.Results)
+	size := wr.spec.Size
+	for _, ep := range eps {
+		idx := -1
+		for i := range g.Announced {
+			if g.Announced[i].Start == ep.Start {
+				idx = i
+				break
+			}
+		}
+		switch {
+		case idx < 0:
+			fired := ep.FiredAt
+			if fired == 0 {
+				fired = ep.Start
+			}
+			e.emit(wr.r, g.Vals, Firing, ep.Start, 0, fired-size, fired, ep.Values)
+			if ep.End != 0 {
+				e.emit(wr.r, g.Vals, Resolved, ep.Start, ep.End, ep.End-size, ep.End, ep.Values)
+			}
+			g.Announced = append(g.Announced, ep)
+		case g.Announced[idx].End == 0 && ep.End != 0:
+			e.emit(wr.r, g.Vals, Resolved, ep.Start, ep.End, ep.End-size, ep.End, ep.Values)
+			g.Announced[idx].End = ep.End
+		}
+	}
+	// Announced open episodes the results no longer support (late data
+	// retracted them) are resolved where the results first turn false.
+	for i := range g.Announced {
+		a := &g.Announced[i]
+		if a.End != 0 {
+			continue
+		}
+		found := false
+		for _, ep := range eps {
+			if ep.Start == a.Start {
+				found = true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		end := a.Start
+		for _, res := range g.Results {
+			if res.End > a.Start && !res.OK {
+				end = res.End
+				break
+			}
+		}
+		if end == a.Start {
+			end = a.Start + wr.spec.Slide
+		}
+		e.emit(wr.r, g.Vals, Resolved, a.Start, end, end-size, end, nil)
+		a.End = end
+	}
+}
+
+// finalize folds results past allowed lateness into Base, drops panes no
+// open window needs, and forgets idle groups.
+func (wr *windowRule) finalize(e *Engine, wm int64) {
+	cut := wm - wr.lateness
+	for key, g := range wr.St.Groups {
+		n := 0
+		for n < len(g.Results) && g.Results[n].End <= cut {
+			n++
+		}
+		if n > 0 {
+			g.Base, _ = wr.simulate(g.Base, g.Results[:n])
+			g.Results = append(g.Results[:0], g.Results[n:]...)
+		}
+		for ps := range g.Panes {
+			if wr.spec.LastEnd(ps) <= cut {
+				delete(g.Panes, ps)
+			}
+		}
+		keep := g.Announced[:0]
+		for _, a := range g.Announced {
+			if a.End == 0 || a.End > cut-wr.spec.Size {
+				keep = append(keep, a)
+			}
+		}
+		g.Announced = keep
+		for end := range g.Hist {
+			if end <= cut-wr.horizon {
+				delete(g.Hist, end)
+			}
+		}
+		if len(g.Panes) == 0 && len(g.Results) == 0 && len(g.Announced) == 0 && len(g.Hist) == 0 &&
+			!g.Base.Firing && g.Base.RunStart == 0 {
+			delete(wr.St.Groups, key)
+		}
+	}
+}
+
+func (wr *windowRule) size() int {
+	n := 0
+	for _, g := range wr.St.Groups {
+		n += 1 + len(g.Panes) + len(g.Results) + len(g.Hist)
+	}
+	return n
+}
