@@ -49,6 +49,7 @@ func main() {
 	// One line per subcommand; each lives in its own file.
 	root.AddCommand(
 		newStackCmd(g),
+		newStreamCmd(g),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

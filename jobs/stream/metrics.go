@@ -1,0 +1,117 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type metrics struct {
+	reg            *prometheus.Registry
+	consumed       *prometheus.CounterVec
+	rowsCommitted  *prometheus.CounterVec
+	deadLetters    *prometheus.CounterVec
+	commitSeconds  *prometheus.HistogramVec
+	commitRetries  *prometheus.CounterVec
+	flushSeconds   prometheus.Histogram
+	freshness      prometheus.Histogram
+	lag            *prometheus.GaugeVec
+	bufferedBytes  prometheus.Gauge
+	paused         prometheus.Gauge
+	assigned       prometheus.Gauge
+	rebalances     *prometheus.CounterVec
+	ready          atomic.Bool
+	lastCommitUnix atomic.Int64
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weir_stream_records_consumed_total", Help: "Records read from Kafka.",
+		}, []string{"topic"}),
+		rowsCommitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weir_stream_rows_committed_total", Help: "Rows committed to bronze tables.",
+		}, []string{"table"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weir_stream_dead_letters_total", Help: "Records routed to the dead-letter table.",
+		}, []string{"topic", "reason"}),
+		commitSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "weir_stream_commit_seconds", Help: "Time to write and commit one bronze table snapshot.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10),
+		}, []string{"table"}),
+		commitRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weir_stream_commit_retries_total", Help: "Failed bronze commit attempts, by kind (conflict, unknown_outcome).",
+		}, []string{"table", "kind"}),
+		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "weir_stream_flush_seconds", Help: "Time to commit one batch to every table it covers.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10),
+		}),
+		freshness: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "weir_stream_freshness_seconds", Help: "Kafka record timestamp to bronze commit, sampled per partition and commit.",
+			Buckets: prometheus.ExponentialBuckets(0.25, 2, 12),
+		}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "weir_stream_lag_records", Help: "High watermark minus the next offset committed to bronze.",
+		}, []string{"topic", "partition"}),
+		bufferedBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "weir_stream_buffered_bytes", Help: "Bytes consumed and not yet committed.",
+		}),
+		paused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "weir_stream_paused", Help: "1 while partitions are paused by the memory budget.",
+		}),
+		assigned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "weir_stream_assigned_partitions", Help: "Partitions this instance owns.",
+		}),
+		rebalances: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weir_stream_rebalances_total", Help: "Partition assignment changes, by kind.",
+		}, []string{"kind"}),
+	}
+	m.reg.MustRegister(m.consumed, m.rowsCommitted, m.deadLetters, m.commitSeconds, m.commitRetries,
+		m.flushSeconds, m.freshness, m.lag, m.bufferedBytes, m.paused, m.assigned, m.rebalances,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// serve runs the metrics and readiness endpoints until ctx is cancelled.
+func (m *metrics) serve(ctx context.Context, addr string, log *slog.Logger) (string, func() error, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !m.ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		done <- err
+	}()
+	log.Info("stream endpoints listening", "addr", ln.Addr().String())
+	stop := func() error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		return errors.Join(srv.Shutdown(sctx), <-done)
+	}
+	return ln.Addr().String(), stop, nil
+}
