@@ -59,8 +59,8 @@ type Notification struct {
 	Labels      map[string]string  `json:"labels"`
 	Annotations map[string]string  `json:"annotations"`
 	StartsAt    time.Time          `json:"starts_at"`
-	EndsAt      time.Time          `json:"ends_at,omitzero"`   // zero while an open episode fires
-	WindowStart time.Time          `json:"window_start"`       // the window that fired (or resolved) it
+	EndsAt      time.Time          `json:"ends_at,omitzero"` // zero while an open episode fires
+	WindowStart time.Time          `json:"window_start"`     // the window that fired (or resolved) it
 	WindowEnd   time.Time          `json:"window_end"`
 	Values      map[string]float64 `json:"values,omitempty"`
 }

@@ -29,11 +29,11 @@ type windowRule struct {
 
 // windowRuleState is everything checkpointed for a window rule.
 type windowRuleState struct {
-	Groups   map[string]*group
-	NextEnd  int64 // next window end to close; 0 before the first record
-	FirstTS  int64 // earliest pane seen (baseline warm-up)
-	Closed   bool  // some window has closed
-	keyBuf   []string
+	Groups  map[string]*group
+	NextEnd int64 // next window end to close; 0 before the first record
+	FirstTS int64 // earliest pane seen (baseline warm-up)
+	Closed  bool  // some window has closed
+	keyBuf  []string
 }
 
 type cond struct {
