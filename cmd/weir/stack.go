@@ -1,8 +1,123 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
 
-// newStackCmd is filled in by the localstack work.
+	"github.com/spf13/cobra"
+
+	"weir/localstack"
+)
+
+// stackFlags locate the native stack: WEIR_STACK_DIR (default ./.stack) and
+// WEIR_CACHE_DIR (default <stack dir>/cache).
+type stackFlags struct {
+	dir, cache, profile string
+}
+
+func (f *stackFlags) open(profile string) (*localstack.Stack, error) {
+	p, err := localstack.ParseProfile(profile)
+	if err != nil {
+		return nil, err
+	}
+	return localstack.New(f.dir, f.cache, p, os.Stderr)
+}
+
 func newStackCmd(g *globals) *cobra.Command {
-	return &cobra.Command{Use: "stack", Short: "run the native local stack (Kafka, MinIO, PostgreSQL, Trino, Alertmanager)"}
+	f := &stackFlags{}
+	cmd := &cobra.Command{
+		Use:   "stack",
+		Short: "run the native local stack (Kafka, MinIO, PostgreSQL, Trino, Alertmanager)",
+	}
+	cmd.PersistentFlags().StringVar(&f.dir, "dir", envOr("WEIR_STACK_DIR", ".stack"), "stack directory (data, logs, pid files, secrets)")
+	cmd.PersistentFlags().StringVar(&f.cache, "cache", os.Getenv("WEIR_CACHE_DIR"), "download and build cache (default <dir>/cache)")
+	cmd.PersistentFlags().StringVar(&f.profile, "profile", envOr("WEIR_STACK_PROFILE", "single"), "single or cluster")
+
+	cmd.AddCommand(&cobra.Command{
+		Use:   "up",
+		Short: "install what is missing, start every service, wait until healthy, bootstrap",
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := f.open(f.profile)
+			if err != nil {
+				return err
+			}
+			return s.Up(c.Context())
+		},
+	}, &cobra.Command{
+		Use:   "down",
+		Short: "stop every process the stack started",
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := f.open("single")
+			if err != nil {
+				return err
+			}
+			return s.Down(c.Context())
+		},
+	}, &cobra.Command{
+		Use:   "status",
+		Short: "show each service, its pid, endpoint, health and log file",
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := f.open("single")
+			if err != nil {
+				return err
+			}
+			return s.Status(c.Context(), os.Stdout)
+		},
+	}, &cobra.Command{
+		Use:   "logs",
+		Short: "list the services' log files",
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := f.open("single")
+			if err != nil {
+				return err
+			}
+			files, err := s.Logs()
+			for _, l := range files {
+				fmt.Println(l)
+			}
+			return err
+		},
+	}, &cobra.Command{
+		Use:   "env",
+		Short: "print export lines pointing weir at the running stack",
+		RunE: func(c *cobra.Command, _ []string) error {
+			b, err := os.ReadFile(filepath.Join(f.dir, "env.sh"))
+			if err != nil {
+				return fmt.Errorf("stack is not up (no env.sh in %s): %w", f.dir, err)
+			}
+			_, err = os.Stdout.Write(b)
+			return err
+		},
+	}, &cobra.Command{
+		Use:   "stop-service NAME",
+		Short: "stop one service (fault drills: kafka2, minio3, ...)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			s, err := f.open(f.profile)
+			if err != nil {
+				return err
+			}
+			return s.StopService(c.Context(), args[0])
+		},
+	}, &cobra.Command{
+		Use:   "start-service NAME",
+		Short: "start one service again and wait until it is healthy",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			s, err := f.open(f.profile)
+			if err != nil {
+				return err
+			}
+			return s.StartService(c.Context(), args[0])
+		},
+	})
+	return cmd
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

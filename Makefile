@@ -1,0 +1,64 @@
+# weir — see README.md. Every target works on a fresh machine: the native
+# stack installs what it needs into $(WEIR_CACHE_DIR).
+SHELL := /bin/bash
+export WEIR_STACK_DIR ?= $(CURDIR)/.stack
+export WEIR_CACHE_DIR ?= $(WEIR_STACK_DIR)/cache
+PROFILE ?= single
+WEIR := $(CURDIR)/bin/weir
+STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
+GOTEST := go test -count=1
+
+.PHONY: build up down status logs test test-unit test-integration test-cluster fuzz demo bench vet
+
+build:
+	go build -o $(WEIR) ./cmd/weir
+
+## native local stack
+up: build
+	$(WEIR) stack up --profile $(PROFILE)
+
+down: build
+	$(WEIR) stack down
+
+status: build
+	$(WEIR) stack status
+
+logs: build
+	@$(WEIR) stack logs | while read -r f; do echo "== $$f"; tail -n 20 "$$f"; done
+
+## tests: unit tests, then integration tests against the running (or started) stack
+test: build vet test-unit up test-integration fuzz
+
+vet:
+	go vet ./...
+
+test-unit:
+	$(GOTEST) ./...
+
+test-integration:
+	$(STACK_ENV) && $(GOTEST) -tags integration -timeout 40m -p 1 ./...
+
+# The cluster profile (3 Kafka brokers, 4 MinIO nodes, Trino with 2 workers)
+# replaces the single stack while it runs, then the single stack comes back.
+test-cluster: build
+	$(WEIR) stack down
+	$(WEIR) stack up --profile cluster
+	$(STACK_ENV) && $(GOTEST) -tags 'integration cluster' -timeout 20m -run 'Cluster' ./localstack/
+	$(WEIR) stack down
+
+FUZZTIME ?= 10s
+fuzz:
+	@for t in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' . | sed 's/func //' | sort -u); do \
+		pkg=$$(grep -rlE "^func $$t\(" --include='*_test.go' . | head -1 | xargs dirname); \
+		echo "fuzz $$t in $$pkg for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+demo: up
+	$(STACK_ENV) && $(WEIR) demo
+
+bench: up
+	mkdir -p bench/results
+	$(STACK_ENV) && $(GOTEST) -tags 'integration bench' -timeout 60m -p 1 -run 'Bench' -bench . -benchtime 1x ./...
+
+-include services/services.mk

@@ -1,0 +1,105 @@
+package localstack
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "github.com/trinodb/trino-go-client/trino" // registers the "trino" driver
+
+	"weir/config"
+	"weir/lakehouse"
+)
+
+// Config returns the weir configuration pointing at this stack, with admin
+// credentials.
+func (s *Stack) Config(sec Secrets) (config.Config, error) {
+	cfg := config.Default()
+	env := map[string]string{}
+	for _, kv := range s.Env(sec) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	if err := cfg.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		return config.Config{}, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// serviceSecrets maps each lakehouse service user to its generated secret.
+func serviceSecrets(sec Secrets) map[string]string {
+	return map[string]string{
+		"weir-stream":   sec["S3_STREAM_SECRET"],
+		"weir-batch":    sec["S3_BATCH_SECRET"],
+		"weir-maintain": sec["S3_MAINTAIN_SECRET"],
+		"weir-trino":    sec["S3_TRINO_SECRET"],
+		"weir-alerts":   sec["S3_ALERTS_SECRET"],
+	}
+}
+
+// bootstrapStorage prepares PostgreSQL and MinIO before anything reads them:
+// databases, buckets, service users, and the catalog's namespaces (which also
+// creates the V1 JDBC catalog tables Trino shares).
+func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
+	cfg, err := s.Config(sec)
+	if err != nil {
+		return err
+	}
+	if err := s.createDatabases(ctx, sec); err != nil {
+		return err
+	}
+	if err := lakehouse.EnsureBuckets(ctx, cfg.S3); err != nil {
+		return err
+	}
+	users := lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
+	if err := lakehouse.EnsureServiceUsers(ctx, cfg.S3, users); err != nil {
+		return err
+	}
+	lh, err := lakehouse.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer lh.Close()
+	return lh.EnsureNamespaces(ctx)
+}
+
+// bootstrapServices checks that Trino sees the catalog and, in the cluster
+// profile, that every worker has joined.
+func (s *Stack) bootstrapServices(ctx context.Context, sec Secrets) error {
+	db, err := sql.Open("trino", fmt.Sprintf("http://weir@127.0.0.1:%d?catalog=iceberg", trinoPort))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	want := len(s.trinoNodes())
+	deadline := time.Now().Add(90 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		last = trinoReady(ctx, db, want)
+		if last == nil {
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("trino not ready: %w", last)
+}
+
+func trinoReady(ctx context.Context, db *sql.DB, nodes int) error {
+	var active int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM system.runtime.nodes WHERE state = 'active'").Scan(&active); err != nil {
+		return err
+	}
+	if active < nodes {
+		return fmt.Errorf("%d of %d trino nodes active", active, nodes)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM iceberg.information_schema.schemata WHERE schema_name IN ('bronze', 'silver', 'gold', 'archive')").Scan(&n); err != nil {
+		return err
+	}
+	if n != len(lakehouse.Namespaces) {
+		return fmt.Errorf("trino sees %d of %d weir schemas", n, len(lakehouse.Namespaces))
+	}
+	return nil
+}

@@ -1,0 +1,294 @@
+// Package localstack runs weir's services natively, without a Docker engine:
+// Kafka (KRaft) from its Maven Central jars, MinIO and Alertmanager built with
+// `go install`, the machine's PostgreSQL, and Trino from its server tarball.
+// It is what `make up`, `make test` and `make demo` run on.
+//
+// Contract: Up is idempotent (services already running and healthy are
+// reused), prints where each service listens, and bootstraps buckets,
+// databases, service users and catalog namespaces. Down stops every process
+// the stack started (tracked by pid files, and by a final scan for any
+// process whose command line names the stack directory) and leaves none
+// behind. Downloads and builds are cached under one directory; every service
+// logs to its own file under <dir>/logs.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Profile selects the topology.
+type Profile string
+
+const (
+	// Single is one Kafka broker, one MinIO node with 4 drives, one Trino node.
+	Single Profile = "single"
+	// Cluster is 3 Kafka brokers (RF 3, min ISR 2), 4 MinIO nodes on
+	// 127.0.0.1–4, and a Trino coordinator with 2 workers.
+	Cluster Profile = "cluster"
+)
+
+// ParseProfile accepts "single" or "cluster".
+func ParseProfile(s string) (Profile, error) {
+	switch Profile(s) {
+	case Single, Cluster:
+		return Profile(s), nil
+	}
+	return "", fmt.Errorf("unknown profile %q: want single or cluster", s)
+}
+
+// Stack is one native stack rooted at Dir.
+type Stack struct {
+	Dir     string // runtime state: data, logs, pid files, secrets, env.sh
+	Cache   string // downloads and builds, reusable across stacks
+	Profile Profile
+	Out     io.Writer // progress for people
+}
+
+// New returns a stack rooted at dir. cache may be empty (dir/cache).
+func New(dir, cache string, p Profile, out io.Writer) (*Stack, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if cache == "" {
+		cache = filepath.Join(abs, "cache")
+	}
+	cache, err = filepath.Abs(cache)
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = io.Discard
+	}
+	return &Stack{Dir: abs, Cache: cache, Profile: p, Out: out}, nil
+}
+
+func (s *Stack) path(parts ...string) string {
+	return filepath.Join(append([]string{s.Dir}, parts...)...)
+}
+
+func (s *Stack) logf(format string, args ...any) {
+	fmt.Fprintf(s.Out, format+"\n", args...)
+}
+
+// runningProfile is the profile recorded by the last Up, or "" if none.
+func (s *Stack) runningProfile() Profile {
+	b, err := os.ReadFile(s.path("profile"))
+	if err != nil {
+		return ""
+	}
+	return Profile(strings.TrimSpace(string(b)))
+}
+
+// services lists what the profile runs, in start order.
+func (s *Stack) services(sec Secrets) []*service {
+	var out []*service
+	out = append(out, s.postgres(sec))
+	out = append(out, s.minio(sec)...)
+	out = append(out, s.kafka()...)
+	out = append(out, s.alertmanager())
+	out = append(out, s.trino(sec)...)
+	return out
+}
+
+// Up installs what is missing, starts every service that is not running,
+// waits until all are healthy and bootstraps them.
+func (s *Stack) Up(ctx context.Context) error {
+	start := time.Now()
+	if p := s.runningProfile(); p != "" && p != s.Profile && len(s.Processes()) > 0 {
+		return fmt.Errorf("stack in %s already runs profile %s: run `make down` first", s.Dir, p)
+	}
+	for _, d := range []string{s.Dir, s.Cache, s.path("logs"), s.path("run")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(s.path("profile"), []byte(s.Profile), 0o644); err != nil {
+		return err
+	}
+	sec, err := s.secrets()
+	if err != nil {
+		return err
+	}
+	if err := s.install(ctx); err != nil {
+		return err
+	}
+	svcs := s.services(sec)
+	byName := map[string]*service{}
+	for _, sv := range svcs {
+		byName[sv.name] = sv
+	}
+	// PostgreSQL and MinIO first: the catalog and buckets are bootstrapped
+	// before Trino ever touches them.
+	first := []*service{}
+	rest := []*service{}
+	for _, sv := range svcs {
+		if sv.group == "storage" {
+			first = append(first, sv)
+		} else {
+			rest = append(rest, sv)
+		}
+	}
+	if err := s.startAll(ctx, first); err != nil {
+		return err
+	}
+	if err := s.bootstrapStorage(ctx, sec); err != nil {
+		return err
+	}
+	if err := s.startAll(ctx, rest); err != nil {
+		return err
+	}
+	if err := s.bootstrapServices(ctx, sec); err != nil {
+		return err
+	}
+	if err := s.writeEnv(sec); err != nil {
+		return err
+	}
+	s.logf("stack %s is up in %s (%s)", s.Profile, time.Since(start).Round(time.Second), s.Dir)
+	s.printEndpoints(os.Stdout)
+	return nil
+}
+
+func (s *Stack) startAll(ctx context.Context, svcs []*service) error {
+	for _, sv := range svcs {
+		if sv.prepare != nil && !sv.running(s) {
+			if err := sv.prepare(ctx); err != nil {
+				return fmt.Errorf("prepare %s: %w", sv.name, err)
+			}
+		}
+		if err := sv.start(s); err != nil {
+			return err
+		}
+	}
+	errs := make(chan error, len(svcs))
+	for _, sv := range svcs {
+		go func() { errs <- s.waitHealthy(ctx, sv) }()
+	}
+	var all []error
+	for range svcs {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
+}
+
+func (s *Stack) waitHealthy(ctx context.Context, sv *service) error {
+	deadline := time.Now().Add(sv.startTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		if !sv.running(s) {
+			return fmt.Errorf("%s exited during start; see %s", sv.name, sv.logFile(s))
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		last = sv.healthy(cctx)
+		cancel()
+		if last == nil {
+			s.logf("  %-14s ready  %s", sv.name, sv.endpoint)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not healthy after %s: %v; see %s", sv.name, sv.startTimeout, last, sv.logFile(s))
+}
+
+// Down stops every service of the stack, whatever profile started it.
+func (s *Stack) Down(ctx context.Context) error {
+	var errs []error
+	sec, _ := s.loadSecrets()
+	// Reverse start order: consumers of storage go first.
+	for _, p := range []Profile{Cluster, Single} {
+		st := *s
+		st.Profile = p
+		svcs := st.services(sec)
+		for i := len(svcs) - 1; i >= 0; i-- {
+			if err := svcs[i].stop(&st); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	// Anything left that names the stack directory is ours: stop it too.
+	for _, pid := range s.Processes() {
+		killGroup(pid, 9)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.Processes()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if left := s.Processes(); len(left) > 0 {
+		errs = append(errs, fmt.Errorf("processes still running after down: %v", left))
+	}
+	os.Remove(s.path("profile"))
+	os.Remove(s.path("env.sh"))
+	if len(errs) == 0 {
+		s.logf("stack stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// Status reports each service of the running profile.
+func (s *Stack) Status(ctx context.Context, w io.Writer) error {
+	p := s.runningProfile()
+	if p == "" {
+		fmt.Fprintln(w, "stack is not running")
+		if left := s.Processes(); len(left) > 0 {
+			fmt.Fprintf(w, "stray stack processes: %v (run make down)\n", left)
+		}
+		return nil
+	}
+	st := *s
+	st.Profile = p
+	sec, err := st.loadSecrets()
+	if err != nil {
+		return err
+	}
+	var down []string
+	fmt.Fprintf(w, "profile %s, dir %s\n", p, s.Dir)
+	for _, sv := range st.services(sec) {
+		state := "stopped"
+		if sv.running(&st) {
+			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			if err := sv.healthy(cctx); err != nil {
+				state = "unhealthy: " + err.Error()
+			} else {
+				state = "healthy"
+			}
+			cancel()
+		}
+		if state != "healthy" {
+			down = append(down, sv.name)
+		}
+		fmt.Fprintf(w, "  %-14s %-8s %-32s log %s\n", sv.name, pidString(sv, &st), sv.endpoint, sv.logFile(&st))
+		fmt.Fprintf(w, "  %-14s %s\n", "", state)
+	}
+	if len(down) > 0 {
+		sort.Strings(down)
+		return fmt.Errorf("not healthy: %s", strings.Join(down, ", "))
+	}
+	return nil
+}
+
+// Logs lists the log files of the stack.
+func (s *Stack) Logs() ([]string, error) {
+	return filepath.Glob(s.path("logs", "*.log"))
+}
+
+func (s *Stack) printEndpoints(w io.Writer) {
+	sec, _ := s.loadSecrets()
+	for _, sv := range s.services(sec) {
+		fmt.Fprintf(w, "  %-14s %-34s log %s\n", sv.name, sv.endpoint, sv.logFile(s))
+	}
+	fmt.Fprintf(w, "  environment: source %s\n", s.path("env.sh"))
+}

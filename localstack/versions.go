@@ -1,0 +1,26 @@
+package localstack
+
+// Pinned versions of every program the native stack runs. Change them here
+// and nowhere else.
+const (
+	// KafkaVersion is resolved from Maven Central (kafka_2.13 and its runtime
+	// dependencies) with the machine's Maven.
+	KafkaVersion = "4.1.1"
+	// Log4jVersion is the log4j2 backend the broker logs through.
+	Log4jVersion = "2.24.3"
+	// SLF4JVersion must be 2.x for log4j-slf4j2-impl.
+	SLF4JVersion = "2.0.17"
+
+	// TrinoVersion is the server tarball from Maven Central; 476's Iceberg
+	// connector stores views in the JDBC catalog (schema V1). It needs JDK 24+.
+	TrinoVersion = "476"
+	// TrinoMinJava is the lowest Java feature release Trino 476 starts on.
+	TrinoMinJava = 24
+	// JDK4PyVersion is the PyPI package used when the machine has no JDK new
+	// enough for Trino.
+	JDK4PyVersion = "25.0.2.1"
+
+	// MinIOModule and AlertmanagerModule are built with `go install`.
+	MinIOModule        = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+	AlertmanagerModule = "github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1"
+)
