@@ -79,6 +79,7 @@ type LateRecord struct {
 const (
 	TooLate = "too_late"
 	Future  = "future"
+	Invalid = "invalid"
 )
 
 // Stats are the engine's counters, exported as metrics by the job.
@@ -385,3 +386,10 @@ func (x enrichedFields) Num(name string) (float64, bool) {
 }
 
 func fmtDur(ms int64) string { return fmt.Sprint(time.Duration(ms) * time.Millisecond) }
+
+// Invalid records a record that could not be decoded: not evaluated, kept
+// in the late-records table with reason "invalid".
+func (e *Engine) Invalid(r Record) {
+	e.wm.Touch(window.Partition{Topic: r.Topic, Partition: r.Partition})
+	e.late = append(e.late, LateRecord{r.Topic, r.Partition, r.Offset, 0, e.wm.Current(), Invalid})
+}

@@ -1,0 +1,463 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"weir/config"
+	"weir/jobs/alerts/rules"
+	"weir/jobs/alerts/window"
+	"weir/kafkaio"
+	"weir/lakehouse"
+)
+
+// Sink names.
+const (
+	SinkAlertmanager = "alertmanager"
+	SinkKafka        = "kafka"
+	SinkIceberg      = "iceberg"
+)
+
+// Options configure Run. Zero values take the defaults noted.
+type Options struct {
+	Rules *rules.File
+	// Job names the checkpoint, outbox and lock (default "alerts"); the
+	// consumer group is "weir-<job>".
+	Job string
+	// StateDB is the PostgreSQL DSN of the job's state (default
+	// cfg.Scheduler.Database).
+	StateDB string
+	// BatchInterval is the micro-batch period (default 1s); MaxBatch caps
+	// the records of one batch (default 100,000).
+	BatchInterval time.Duration
+	MaxBatch      int
+	// StartAt is where a job without a checkpoint starts reading:
+	// "earliest" (default) or "latest".
+	StartAt string
+	// Sinks enabled (default all three).
+	Sinks []string
+	// AlertsTopic is the Kafka topic of notifications (default "alerts").
+	AlertsTopic string
+	// ResendInterval re-sends firing alerts to Alertmanager (default 30s).
+	ResendInterval time.Duration
+	// IcebergInterval is how often silver.alerts is appended to (default 10s).
+	IcebergInterval time.Duration
+	// Listen serves /metrics and /ready when not empty.
+	Listen string
+	// Now is the wall clock (default time.Now).
+	Now func() time.Time
+	Log *slog.Logger
+	// Registry receives the metrics (default a new registry).
+	Registry *prometheus.Registry
+}
+
+func (o *Options) defaults(cfg config.Config) {
+	if o.Job == "" {
+		o.Job = "alerts"
+	}
+	if o.StateDB == "" {
+		o.StateDB = cfg.Scheduler.Database
+	}
+	if o.BatchInterval <= 0 {
+		o.BatchInterval = time.Second
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 100_000
+	}
+	if o.StartAt == "" {
+		o.StartAt = "earliest"
+	}
+	if o.Sinks == nil {
+		o.Sinks = []string{SinkAlertmanager, SinkKafka, SinkIceberg}
+	}
+	if o.AlertsTopic == "" {
+		o.AlertsTopic = "alerts"
+	}
+	if o.ResendInterval <= 0 {
+		o.ResendInterval = 30 * time.Second
+	}
+	if o.IcebergInterval <= 0 {
+		o.IcebergInterval = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+}
+
+// Run is the alert job: it evaluates the rules over the source topics in
+// micro-batches until ctx is cancelled, then stores a last checkpoint.
+func Run(ctx context.Context, cfg config.Config, opts Options) error {
+	opts.defaults(cfg)
+	if opts.Rules == nil {
+		return errors.New("alerts: no rules")
+	}
+	if opts.StartAt != "earliest" && opts.StartAt != "latest" {
+		return fmt.Errorf("start at: want earliest or latest, got %q", opts.StartAt)
+	}
+	log := opts.Log.With("job", opts.Job)
+	m := newMetrics(opts.Registry)
+
+	store, err := OpenStore(ctx, opts.StateDB, opts.Job)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	eng := NewEngine(opts.Rules, opts.Now)
+	cp, err := store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if cp != nil {
+		if err := eng.Restore(cp.State); err != nil {
+			return err
+		}
+		log.Info("restored alert checkpoint", "batches", cp.Batches, "watermark", time.UnixMilli(eng.Watermark()).UTC())
+	}
+
+	// Sinks run on their own goroutines from the stored outbox.
+	sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSinks()
+	var sinkWG sync.WaitGroup
+	var kicks []chan struct{}
+	var sinkNames []string
+	var producer *kafkaio.Producer
+	var lake *lakehouse.Lakehouse
+	defer func() {
+		if producer != nil {
+			producer.Close()
+		}
+		if lake != nil {
+			lake.Close() //nolint:errcheck // closing a read pool
+		}
+	}()
+	for _, name := range opts.Sinks {
+		loop := &sinkLoop{store: store, poll: time.Second, batch: 500, maxBackoff: 30 * time.Second, metrics: m, log: log, kick: make(chan struct{}, 1)}
+		switch name {
+		case SinkAlertmanager:
+			loop.sink = &alertmanagerSink{url: cfg.Alertmanager.URL, client: &http.Client{Timeout: 10 * time.Second},
+				resend: opts.ResendInterval, now: opts.Now, store: store, active: map[string]Notification{}}
+			loop.tickEvery = opts.ResendInterval
+		case SinkKafka:
+			if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, []kafkaio.TopicSpec{{Name: opts.AlertsTopic, Partitions: 1}}); err != nil {
+				return err
+			}
+			if producer, err = kafkaio.NewProducer(cfg.Kafka, nil); err != nil {
+				return err
+			}
+			loop.sink = &kafkaSink{topic: opts.AlertsTopic, p: producer}
+		case SinkIceberg:
+			if lake, err = lakehouse.Open(ctx, cfg); err != nil {
+				return err
+			}
+			if err := lake.EnsureNamespaces(ctx); err != nil {
+				return err
+			}
+			loop.sink = &icebergSink{lake: lake, job: opts.Job, now: opts.Now}
+			loop.poll = opts.IcebergInterval
+			loop.batch = 10_000
+			loop.kick = make(chan struct{}) // time-driven: few, larger commits
+		default:
+			return fmt.Errorf("sinks: unknown sink %q (want alertmanager, kafka, iceberg)", name)
+		}
+		kicks = append(kicks, loop.kick)
+		sinkNames = append(sinkNames, name)
+		sinkWG.Add(1)
+		go func() { defer sinkWG.Done(); loop.run(sinkCtx) }()
+	}
+	defer func() {
+		// Give the sinks a moment to deliver the last batch, then stop them.
+		time.Sleep(500 * time.Millisecond)
+		stopSinks()
+		sinkWG.Wait()
+	}()
+
+	if opts.Listen != "" {
+		srv, err := serve(opts.Listen, opts.Registry)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
+
+	c, err := kafkaio.NewConsumer(cfg.Kafka, "weir-"+opts.Job, kafka.ConfigMap{"fetch.wait.max.ms": 100})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	if err := loadDimensions(ctx, cfg, eng, log); err != nil {
+		return err
+	}
+	var offsets map[string]int64
+	if cp != nil {
+		offsets = cp.Offsets
+	}
+	next, err := assign(c, eng, offsets, opts.StartAt)
+	if err != nil {
+		return err
+	}
+	log.Info("alert job running", "topics", eng.SourceTopics(), "partitions", len(next), "rules", len(opts.Rules.Rules), "sinks", sinkNames)
+
+	lastStats := eng.Stats()
+	for {
+		stopping := ctx.Err() != nil
+		start := time.Now()
+		if err := runBatch(ctx, c, eng, next, opts, m); err != nil {
+			return err
+		}
+		eng.Advance()
+		ns, late := eng.Drain()
+		state, err := eng.Snapshot()
+		if err != nil {
+			return err
+		}
+		if err := saveWithRetry(ctx, store, next, state, eng.Watermark(), ns, late, log); err != nil {
+			return err
+		}
+		m.checkpoints.Inc()
+		m.batchSeconds.Observe(time.Since(start).Seconds())
+		observe(m, eng, &lastStats, ns, late, len(state))
+		if len(ns) > 0 {
+			for _, k := range kicks {
+				select {
+				case k <- struct{}{}:
+				default:
+				}
+			}
+			for _, n := range ns {
+				log.Info("alert", "rule", n.Rule, "status", n.Status, "fingerprint", n.Fingerprint, "starts_at", n.StartsAt, "labels", n.Labels)
+			}
+		}
+		commitGroupOffsets(c, next)
+		if stopping {
+			log.Info("alert job stopped", "watermark", time.UnixMilli(eng.Watermark()).UTC())
+			return nil
+		}
+	}
+}
+
+func observe(m *metrics, eng *Engine, last *Stats, ns []Notification, late []LateRecord, stateBytes int) {
+	st := eng.Stats()
+	m.lateAccepted.Add(float64(st.Late - last.Late))
+	m.refires.Add(float64(st.Refires - last.Refires))
+	m.dropped.Add(float64(st.GroupsDropped - last.GroupsDropped))
+	*last = st
+	for _, l := range late {
+		m.notEvaluated.WithLabelValues(l.Reason).Inc()
+	}
+	for _, n := range ns {
+		m.notified.WithLabelValues(n.Rule, n.Status).Inc()
+	}
+	m.stateSize.Set(float64(eng.StateSize()))
+	m.stateBytes.Set(float64(stateBytes))
+	if wm := eng.Watermark(); wm != window.None {
+		m.watermark.Set(float64(wm) / 1000)
+	}
+}
+
+// saveWithRetry stores the checkpoint; the batch's results live only in
+// memory until it succeeds, so it retries (the write is idempotent) rather
+// than evaluating further.
+func saveWithRetry(ctx context.Context, store *Store, next map[string]int64, state []byte, wm int64, ns []Notification, late []LateRecord, log *slog.Logger) error {
+	backoff := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := store.Save(sctx, next, state, wm, ns, late)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if attempt >= 10 {
+			return err
+		}
+		log.Warn("store alert checkpoint; retrying", "attempt", attempt, "err", err)
+		time.Sleep(backoff)
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// runBatch polls for one batch interval (or MaxBatch records) and feeds the
+// engine, advancing next offsets.
+func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[string]int64, opts Options, m *metrics) error {
+	deadline := time.Now().Add(opts.BatchInterval)
+	n := 0
+	for n < opts.MaxBatch && ctx.Err() == nil {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		ev := c.Poll(int(min(left, 100*time.Millisecond).Milliseconds()) + 1)
+		switch e := ev.(type) {
+		case *kafka.Message:
+			if e.TopicPartition.Error != nil {
+				return fmt.Errorf("consume %s: %w", e.TopicPartition, e.TopicPartition.Error)
+			}
+			n++
+			handle(eng, e, next, m)
+		case kafka.Error:
+			if e.IsFatal() {
+				return fmt.Errorf("kafka consumer: %w", e)
+			}
+			opts.Log.Warn("kafka consumer", "err", e)
+		}
+	}
+	return nil
+}
+
+func handle(eng *Engine, msg *kafka.Message, next map[string]int64, m *metrics) {
+	topic := *msg.TopicPartition.Topic
+	part := msg.TopicPartition.Partition
+	off := int64(msg.TopicPartition.Offset)
+	if isDimension(eng, topic) {
+		if f, _, err := Decode(topic, msg.Value); err == nil {
+			eng.Dimension(topic, f)
+		}
+		return
+	}
+	next[tpKey(topic, part)] = off + 1
+	f, ts, err := Decode(topic, msg.Value)
+	if err != nil {
+		m.invalid.WithLabelValues(topic).Inc()
+		eng.Invalid(Record{Topic: topic, Partition: part, Offset: off})
+		return
+	}
+	m.records.WithLabelValues(topic).Inc()
+	eng.Process(Record{Topic: topic, Partition: part, Offset: off, TS: ts.UnixMilli(), Fields: f})
+}
+
+func isDimension(eng *Engine, topic string) bool {
+	_, ok := eng.dims[topic]
+	return ok
+}
+
+func tpKey(topic string, p int32) string { return topic + "/" + strconv.Itoa(int(p)) }
+
+func parseTPKey(k string) (string, int32, bool) {
+	i := strings.LastIndexByte(k, '/')
+	if i < 0 {
+		return "", 0, false
+	}
+	p, err := strconv.Atoi(k[i+1:])
+	return k[:i], int32(p), err == nil
+}
+
+// assign assigns every partition of the source topics at the checkpointed
+// offsets (or StartAt for partitions without one), and the dimension topics
+// at their end (loadDimensions read them already). It returns the next
+// offsets map the batches advance.
+func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt string) (map[string]int64, error) {
+	next := map[string]int64{}
+	var tps []kafka.TopicPartition
+	for _, topic := range eng.SourceTopics() {
+		t := topic
+		md, err := c.GetMetadata(&t, false, 10_000)
+		if err != nil {
+			return nil, fmt.Errorf("read metadata of topic %s: %w", topic, err)
+		}
+		tm := md.Topics[topic]
+		if tm.Error.Code() != kafka.ErrNoError || len(tm.Partitions) == 0 {
+			return nil, fmt.Errorf("topic %s: not found (%v)", topic, tm.Error)
+		}
+		ids := make([]int32, 0, len(tm.Partitions))
+		for _, p := range tm.Partitions {
+			ids = append(ids, p.ID)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		for _, id := range ids {
+			off := kafka.OffsetBeginning
+			if startAt == "latest" {
+				off = kafka.OffsetEnd
+			}
+			if o, ok := offsets[tpKey(topic, id)]; ok {
+				off = kafka.Offset(o)
+				next[tpKey(topic, id)] = o
+			}
+			tps = append(tps, kafka.TopicPartition{Topic: &t, Partition: id, Offset: off})
+			eng.Register(window.Partition{Topic: topic, Partition: id})
+		}
+	}
+	for _, topic := range eng.DimensionTopics() {
+		t := topic
+		md, err := c.GetMetadata(&t, false, 10_000)
+		if err != nil || md.Topics[topic].Error.Code() != kafka.ErrNoError {
+			continue // enrichment is optional: the field is then missing
+		}
+		for _, p := range md.Topics[topic].Partitions {
+			tps = append(tps, kafka.TopicPartition{Topic: &t, Partition: p.ID, Offset: kafka.OffsetEnd})
+		}
+	}
+	if err := c.Assign(tps); err != nil {
+		return nil, fmt.Errorf("assign source partitions: %w", err)
+	}
+	return next, nil
+}
+
+// loadDimensions reads the dimension topics from the beginning before
+// evaluation starts, so enrichment is complete from the first record.
+func loadDimensions(ctx context.Context, cfg config.Config, eng *Engine, log *slog.Logger) error {
+	for _, topic := range eng.DimensionTopics() {
+		n := 0
+		err := kafkaio.ReadAll(ctx, cfg.Kafka, topic, func(msg *kafka.Message) error {
+			if f, _, err := Decode(topic, msg.Value); err == nil {
+				eng.Dimension(topic, f)
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			log.Warn("load dimension topic", "topic", topic, "err", err)
+			continue
+		}
+		log.Info("loaded dimension topic", "topic", topic, "records", n)
+	}
+	return nil
+}
+
+// commitGroupOffsets publishes progress to the consumer group for lag
+// monitoring only; the checkpoint is what restarts read.
+func commitGroupOffsets(c *kafka.Consumer, next map[string]int64) {
+	tps := make([]kafka.TopicPartition, 0, len(next))
+	for k, o := range next {
+		topic, p, ok := parseTPKey(k)
+		if !ok {
+			continue
+		}
+		tps = append(tps, kafka.TopicPartition{Topic: &topic, Partition: p, Offset: kafka.Offset(o)})
+	}
+	if len(tps) > 0 {
+		_, _ = c.CommitOffsets(tps) // monitoring only; the next batch commits again
+	}
+}
+
+func serve(addr string, reg *prometheus.Registry) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // returns on Close
+	return srv, nil
+}
