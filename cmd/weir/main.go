@@ -50,6 +50,7 @@ func main() {
 	root.AddCommand(
 		newStackCmd(g),
 		newStreamCmd(g),
+		newAlertsCmd(g),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

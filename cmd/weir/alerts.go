@@ -1,0 +1,74 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"weir/jobs/alerts"
+	"weir/jobs/alerts/rules"
+)
+
+func newAlertsCmd(g *globals) *cobra.Command {
+	var (
+		rulesPath, job, stateDB, startAt, sinks, topic, listen string
+		batch, resend, icebergEvery                           time.Duration
+		reset                                                 bool
+	)
+	cmd := &cobra.Command{
+		Use:   "alerts",
+		Short: "micro-batch alert job: event-time rules over Kafka → Alertmanager, alerts topic, silver.alerts",
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			f, err := rules.Load(rulesPath)
+			if err != nil {
+				return err
+			}
+			if reset {
+				dsn := stateDB
+				if dsn == "" {
+					dsn = cfg.Scheduler.Database
+				}
+				st, err := alerts.OpenStore(c.Context(), dsn, job)
+				if err != nil {
+					return err
+				}
+				err = st.Reset(c.Context())
+				st.Close()
+				if err != nil {
+					return err
+				}
+				slog.Info("reset alert job state", "job", job)
+			}
+			var sinkList []string
+			if sinks != "" {
+				sinkList = strings.Split(sinks, ",")
+			} else {
+				sinkList = []string{}
+			}
+			return alerts.Run(c.Context(), cfg, alerts.Options{
+				Rules: f, Job: job, StateDB: stateDB, StartAt: startAt, Sinks: sinkList,
+				AlertsTopic: topic, Listen: listen, BatchInterval: batch,
+				ResendInterval: resend, IcebergInterval: icebergEvery,
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&rulesPath, "rules", "rules/alerts.yaml", "rules file")
+	fl.StringVar(&job, "job", "alerts", "job name: checkpoint, outbox and consumer group weir-<job>")
+	fl.StringVar(&stateDB, "state-db", "", "PostgreSQL DSN of the job state (default: scheduler.database)")
+	fl.StringVar(&startAt, "start-at", "earliest", "where a job without a checkpoint starts: earliest or latest")
+	fl.StringVar(&sinks, "sinks", "alertmanager,kafka,iceberg", "comma-separated sinks (empty: none)")
+	fl.StringVar(&topic, "alerts-topic", "alerts", "Kafka topic of alert notifications")
+	fl.StringVar(&listen, "listen", "127.0.0.1:18711", "address of /metrics and /ready (empty: off)")
+	fl.DurationVar(&batch, "batch", time.Second, "micro-batch interval")
+	fl.DurationVar(&resend, "resend", 30*time.Second, "re-send interval of firing alerts to Alertmanager")
+	fl.DurationVar(&icebergEvery, "iceberg-interval", 10*time.Second, "append interval of silver.alerts")
+	fl.BoolVar(&reset, "reset", false, "delete this job's checkpoint, outbox and cursors first (re-evaluate from scratch)")
+	return cmd
+}
