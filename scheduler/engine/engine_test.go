@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"weir/scheduler"
+	"weir/scheduler/store"
+)
+
+func TestSplitStatements(t *testing.T) {
+	cases := []struct {
+		name, script string
+		want         []string
+	}{
+		{"one", "SELECT 1", []string{"SELECT 1"}},
+		{"two with trailing semicolon", "SELECT 1;\nSELECT 2;\n", []string{"SELECT 1", "SELECT 2"}},
+		{"semicolon in a string", "SELECT ';' AS x; SELECT 'it''s;'", []string{"SELECT ';' AS x", "SELECT 'it''s;'"}},
+		{"semicolon in an identifier", `SELECT 1 AS "a;b"`, []string{`SELECT 1 AS "a;b"`}},
+		{"line comment", "-- setup; not a statement\nSELECT 1; -- trailing;\n", []string{"-- setup; not a statement\nSELECT 1"}},
+		{"block comment", "/* a; b */ SELECT 1", []string{"/* a; b */ SELECT 1"}},
+		{"only comments", "-- nothing here;\n", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := splitStatements(c.script)
+			if strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestCaptureKeepsTheTail(t *testing.T) {
+	c := newCapture(10)
+	for i := 0; i < 5; i++ {
+		c.Write([]byte("0123456789"))
+	}
+	c.Write([]byte("bad\x00\xffend"))
+	got := c.String()
+	if !strings.HasPrefix(got, "[... ") || !strings.HasSuffix(got, "9bad\uFFFDend") {
+		t.Errorf("capture = %q", got)
+	}
+}
+
+func TestRunJobTimeoutKillsProcessGroup(t *testing.T) {
+	exe, _ := os.Executable()
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 300*time.Millisecond, errTimeout)
+	defer cancel()
+	out := newCapture(1 << 16)
+	start := time.Now()
+	code, err := runJob(ctx, exe, []string{"task", "sleep", "--duration=30s"}, append(os.Environ(), "WEIR_TEST_ROLE=weir"), out, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("job ran %s after its timeout", took)
+	}
+	// SIGTERM reaches the job, which says so and exits 130.
+	if code != 130 || !strings.Contains(out.String(), "interrupted") {
+		t.Errorf("exit %d, output %q", code, out.String())
+	}
+	if !errors.Is(context.Cause(ctx), errTimeout) {
+		t.Errorf("cause %v", context.Cause(ctx))
+	}
+}
+
+func TestRunJobExitCodes(t *testing.T) {
+	exe, _ := os.Executable()
+	env := append(os.Environ(), "WEIR_TEST_ROLE=weir", "WEIR_TRY_NUMBER=1")
+	cases := []struct {
+		name string
+		argv []string
+		want int
+	}{
+		{"success", []string{"task", "sleep", "--duration=1ms"}, 0},
+		{"failure", []string{"task", "fail"}, 1},
+		{"skip", []string{"task", "fail", "--exit-code=99"}, scheduler.SkipExitCode},
+		{"succeeds from try 1", []string{"task", "fail", "--until-try=1"}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, err := runJob(context.Background(), exe, c.argv, env, newCapture(1024), time.Second)
+			if err != nil || code != c.want {
+				t.Errorf("exit %d (err %v), want %d", code, err, c.want)
+			}
+		})
+	}
+	if _, err := runJob(context.Background(), "/nonexistent/weir", nil, env, newCapture(1024), time.Second); err == nil {
+		t.Error("starting a missing binary did not fail")
+	}
+}
+
+func TestPickAppliesLimits(t *testing.T) {
+	d, err := scheduler.Parse("x.yaml", []byte(`id: d
+schedule: "@daily"
+start_date: 2026-01-01
+max_active_tasks: 3
+tasks:
+  - {id: a, job: task sleep, pool: trino}
+  - {id: b, job: task sleep, pool: trino}
+  - {id: c, job: task sleep}
+  - {id: d, job: task sleep}
+`), scheduler.DefaultJobs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{opts: Options{Pools: map[string]int{"trino": 1}}, dags: map[string]*scheduler.DAG{"d": d}}
+	cand := func(dag, task string) store.Claim {
+		return store.Claim{Run: store.Run{DAGID: dag}, Task: store.TaskInstance{TaskID: task}}
+	}
+	all := []store.Claim{cand("d", "a"), cand("d", "b"), cand("d", "c"), cand("d", "d"), cand("other", "x")}
+	ids := func(cs []store.Claim) string {
+		var s []string
+		for _, c := range cs {
+			s = append(s, c.Task.TaskID)
+		}
+		return strings.Join(s, ",")
+	}
+	cases := []struct {
+		name string
+		busy []store.Busy
+		free int
+		want string
+	}{
+		{"pool of one, dag of three", nil, 10, "a,c,d"},
+		{"parallelism", nil, 2, "a,c"},
+		{"pool busy elsewhere", []store.Busy{{DAGID: "e", Pool: "trino", Count: 1}}, 10, "c,d"},
+		{"dag busy", []store.Busy{{DAGID: "d", Pool: "", Count: 2}}, 10, "a"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ids(e.pick(all, c.busy, c.free)); got != c.want {
+				t.Errorf("picked %s, want %s", got, c.want)
+			}
+		})
+	}
+}
