@@ -13,9 +13,10 @@ import (
 
 func newAlertsCmd(g *globals) *cobra.Command {
 	var (
-		rulesPath, job, stateDB, startAt, sinks, topic, listen string
-		batch, resend, icebergEvery                           time.Duration
-		reset                                                 bool
+		rulesPath, job, stateDB, startAt, sinks, topic, listen, prefix string
+		batch, resend, icebergEvery                                    time.Duration
+		reset                                                          bool
+		maxBatch                                                       int
 	)
 	cmd := &cobra.Command{
 		Use:   "alerts",
@@ -53,7 +54,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			}
 			return alerts.Run(c.Context(), cfg, alerts.Options{
 				Rules: f, Job: job, StateDB: stateDB, StartAt: startAt, Sinks: sinkList,
-				AlertsTopic: topic, Listen: listen, BatchInterval: batch,
+				AlertsTopic: topic, Listen: listen, BatchInterval: batch, MaxBatch: maxBatch, TopicPrefix: prefix,
 				ResendInterval: resend, IcebergInterval: icebergEvery,
 			})
 		},
@@ -69,6 +70,8 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	fl.DurationVar(&batch, "batch", time.Second, "micro-batch interval")
 	fl.DurationVar(&resend, "resend", 30*time.Second, "re-send interval of firing alerts to Alertmanager")
 	fl.DurationVar(&icebergEvery, "iceberg-interval", 10*time.Second, "append interval of silver.alerts")
+	fl.IntVar(&maxBatch, "max-batch", 100_000, "most records in one micro-batch")
+	fl.StringVar(&prefix, "topic-prefix", "", "prefix of the source topics (a staging or test copy)")
 	fl.BoolVar(&reset, "reset", false, "delete this job's checkpoint, outbox and cursors first (re-evaluate from scratch)")
 	return cmd
 }

@@ -55,6 +55,9 @@ type Options struct {
 	ResendInterval time.Duration
 	// IcebergInterval is how often silver.alerts is appended to (default 10s).
 	IcebergInterval time.Duration
+	// TopicPrefix is prepended to every topic the job reads (rules name the
+	// logical topics), so a test or a staging run can use its own copies.
+	TopicPrefix string
 	// Listen serves /metrics and /ready when not empty.
 	Listen string
 	// Now is the wall clock (default time.Now).
@@ -205,14 +208,14 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	defer c.Close()
 
-	if err := loadDimensions(ctx, cfg, eng, log); err != nil {
+	if err := loadDimensions(ctx, cfg, eng, opts.TopicPrefix, log); err != nil {
 		return err
 	}
 	var offsets map[string]int64
 	if cp != nil {
 		offsets = cp.Offsets
 	}
-	next, err := assign(c, eng, offsets, opts.StartAt)
+	next, err := assign(c, eng, offsets, opts.StartAt, opts.TopicPrefix)
 	if err != nil {
 		return err
 	}
@@ -313,7 +316,7 @@ func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[stri
 				return fmt.Errorf("consume %s: %w", e.TopicPartition, e.TopicPartition.Error)
 			}
 			n++
-			handle(eng, e, next, m)
+			handle(eng, e, next, opts.TopicPrefix, m)
 		case kafka.Error:
 			if e.IsFatal() {
 				return fmt.Errorf("kafka consumer: %w", e)
@@ -324,8 +327,8 @@ func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[stri
 	return nil
 }
 
-func handle(eng *Engine, msg *kafka.Message, next map[string]int64, m *metrics) {
-	topic := *msg.TopicPartition.Topic
+func handle(eng *Engine, msg *kafka.Message, next map[string]int64, prefix string, m *metrics) {
+	topic := strings.TrimPrefix(*msg.TopicPartition.Topic, prefix)
 	part := msg.TopicPartition.Partition
 	off := int64(msg.TopicPartition.Offset)
 	if isDimension(eng, topic) {
@@ -365,18 +368,18 @@ func parseTPKey(k string) (string, int32, bool) {
 // offsets (or StartAt for partitions without one), and the dimension topics
 // at their end (loadDimensions read them already). It returns the next
 // offsets map the batches advance.
-func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt string) (map[string]int64, error) {
+func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt, prefix string) (map[string]int64, error) {
 	next := map[string]int64{}
 	var tps []kafka.TopicPartition
 	for _, topic := range eng.SourceTopics() {
-		t := topic
+		t := prefix + topic
 		md, err := c.GetMetadata(&t, false, 10_000)
 		if err != nil {
-			return nil, fmt.Errorf("read metadata of topic %s: %w", topic, err)
+			return nil, fmt.Errorf("read metadata of topic %s: %w", t, err)
 		}
-		tm := md.Topics[topic]
+		tm := md.Topics[t]
 		if tm.Error.Code() != kafka.ErrNoError || len(tm.Partitions) == 0 {
-			return nil, fmt.Errorf("topic %s: not found (%v)", topic, tm.Error)
+			return nil, fmt.Errorf("topic %s: not found (%v)", t, tm.Error)
 		}
 		ids := make([]int32, 0, len(tm.Partitions))
 		for _, p := range tm.Partitions {
@@ -397,12 +400,12 @@ func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt st
 		}
 	}
 	for _, topic := range eng.DimensionTopics() {
-		t := topic
+		t := prefix + topic
 		md, err := c.GetMetadata(&t, false, 10_000)
-		if err != nil || md.Topics[topic].Error.Code() != kafka.ErrNoError {
+		if err != nil || md.Topics[t].Error.Code() != kafka.ErrNoError {
 			continue // enrichment is optional: the field is then missing
 		}
-		for _, p := range md.Topics[topic].Partitions {
+		for _, p := range md.Topics[t].Partitions {
 			tps = append(tps, kafka.TopicPartition{Topic: &t, Partition: p.ID, Offset: kafka.OffsetEnd})
 		}
 	}
@@ -414,10 +417,10 @@ func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt st
 
 // loadDimensions reads the dimension topics from the beginning before
 // evaluation starts, so enrichment is complete from the first record.
-func loadDimensions(ctx context.Context, cfg config.Config, eng *Engine, log *slog.Logger) error {
+func loadDimensions(ctx context.Context, cfg config.Config, eng *Engine, prefix string, log *slog.Logger) error {
 	for _, topic := range eng.DimensionTopics() {
 		n := 0
-		err := kafkaio.ReadAll(ctx, cfg.Kafka, topic, func(msg *kafka.Message) error {
+		err := kafkaio.ReadAll(ctx, cfg.Kafka, prefix+topic, func(msg *kafka.Message) error {
 			if f, _, err := Decode(topic, msg.Value); err == nil {
 				eng.Dimension(topic, f)
 				n++

@@ -1,0 +1,251 @@
+package alerts
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"weir/events"
+)
+
+// A scenario is synthetic traffic of the sales platform with injected
+// anomalies and their ground truth, built in memory so the tests and the
+// benchmark need no generator run. Background traffic stays clear of every
+// shipped rule's threshold; each anomaly crosses exactly one.
+type scenario struct {
+	start time.Time
+	end   time.Time
+	msgs  []scenarioMsg
+	truth []truth
+}
+
+type scenarioMsg struct {
+	topic string
+	key   string
+	value []byte
+	ts    time.Time
+}
+
+// truth is one injected anomaly, like the generator's ground-truth lines.
+type truth struct {
+	Kind   string            `json:"kind"`
+	Labels map[string]string `json:"labels"`
+	Start  time.Time         `json:"start"`
+	End    time.Time         `json:"end"`
+}
+
+var (
+	scenarioServices  = []string{"web", "search", "catalog"}
+	scenarioLogSvcs   = []string{"orders", "payments", "search", "web"}
+	scenarioProviders = []string{"p0", "p1", "p2", "p3"}
+	scenarioPaths     = []string{"/api/orders/123", "/api/search?q=x", "/api/catalog/9", "/static/app.css"}
+)
+
+func scenarioItem(i int) (item, category string) {
+	return fmt.Sprintf("i%02d", i%50), fmt.Sprintf("c%d", (i%50)/10)
+}
+
+// buildScenario makes span of traffic from start (minute-aligned) with pv
+// page views per second, plus the anomalies of the issue:
+//
+//	+10m..+16m provider_outage p2     +20m..+23m error_spike payments
+//	+25m..+28m latency_regression search  +15m..+17m bot bot-1/reserve
+//	buy_then_refund ×3                +30m..end category_threshold c1
+func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *scenario {
+	r := rand.New(rand.NewPCG(seed, 7))
+	s := &scenario{start: start, end: start.Add(span)}
+	id := 0
+	ev := func(ts time.Time, e events.AppEvent) {
+		id++
+		e.EventID = fmt.Sprintf("e%d", id)
+		if e.ActionID == "" {
+			e.ActionID = fmt.Sprintf("a%d", id)
+		}
+		e.TS = ts
+		if e.Host == "" {
+			e.Host = "h1"
+		}
+		if e.Status == "" {
+			e.Status = events.StatusOK
+		}
+		s.msgs = append(s.msgs, scenarioMsg{events.TopicAppEvents, e.UserID, e.AppendJSON(nil), ts})
+	}
+	logLine := func(ts time.Time, svc, level string) {
+		l := events.AppLog{TS: ts, Level: level, Service: svc, Host: "h1", Message: "m"}
+		s.msgs = append(s.msgs, scenarioMsg{events.TopicAppLogs, svc, l.AppendJSON(nil), ts})
+	}
+	access := func(ts time.Time, path string, status int) {
+		a := events.AccessLog{ClientIP: "10.0.0.1", Time: ts, Method: "GET", Path: path, Protocol: "HTTP/1.1", Status: status, Bytes: 100, RequestTimeMs: 12}
+		s.msgs = append(s.msgs, scenarioMsg{events.TopicWebAccess, "", a.AppendLine(nil), ts})
+	}
+	buy := func(ts time.Time, user string, item int) {
+		it, _ := scenarioItem(item)
+		ev(ts, events.AppEvent{Service: "orders", UserID: user, Type: events.TypeBuy, Item: it, Amount: 10, Currency: "EUR", DurationMs: 80})
+	}
+	in := func(ts time.Time, from, to time.Duration) bool {
+		return !ts.Before(start.Add(from)) && ts.Before(start.Add(to))
+	}
+	at := func(d time.Duration) time.Time { return start.Add(d) }
+
+	for sec := 0; sec < int(span/time.Second); sec++ {
+		base := start.Add(time.Duration(sec) * time.Second)
+		jit := func() time.Time { return base.Add(time.Duration(r.IntN(1000)) * time.Millisecond) }
+		for i := 0; i < pv; i++ {
+			ts := jit()
+			svc := scenarioServices[r.IntN(len(scenarioServices))]
+			d := 20 + r.Float64()*280
+			if svc == "search" && in(ts, 25*time.Minute, 28*time.Minute) {
+				d = 3000 + r.Float64()*2000
+			}
+			ev(ts, events.AppEvent{Service: svc, UserID: fmt.Sprintf("u%d", r.IntN(500)), Type: events.TypePageView, Page: "/p", DurationMs: d})
+		}
+		for i := 0; i < 2; i++ { // buys, spread over 5 categories
+			buy(jit(), fmt.Sprintf("u%d", r.IntN(500)), r.IntN(50))
+		}
+		for i := 0; i < 2; i++ { // payment attempts, 3% failing
+			st := events.StatusOK
+			if r.IntN(100) < 3 {
+				st = events.StatusFailed
+			}
+			ev(jit(), events.AppEvent{Service: "payments", UserID: fmt.Sprintf("u%d", r.IntN(500)), Type: events.TypePaymentAttempt,
+				Provider: scenarioProviders[r.IntN(len(scenarioProviders))], Attempt: 1, Status: st, DurationMs: 150})
+		}
+		if sec%7 == 0 { // reservations of ordinary users
+			it, _ := scenarioItem(r.IntN(50))
+			ev(jit(), events.AppEvent{Service: "orders", UserID: fmt.Sprintf("u%d", r.IntN(500)), Type: events.TypeReserve, Item: it, DurationMs: 40})
+		}
+		if sec%20 == 0 { // refunds of old orders, by users who buy nothing now
+			it, _ := scenarioItem(r.IntN(50))
+			ev(jit(), events.AppEvent{Service: "orders", UserID: fmt.Sprintf("r%d", r.IntN(100)), Type: events.TypeRefund, Item: it, Amount: 10, Currency: "EUR", DurationMs: 60})
+		}
+		for _, svc := range scenarioLogSvcs {
+			for i := 0; i < 5; i++ {
+				lvl := events.LevelInfo
+				if r.IntN(100) < 2 {
+					lvl = events.LevelError
+				}
+				logLine(jit(), svc, lvl)
+			}
+		}
+		for i := 0; i < 5; i++ {
+			st := 200
+			if r.IntN(100) < 1 {
+				st = 503
+			}
+			access(jit(), scenarioPaths[r.IntN(len(scenarioPaths))], st)
+		}
+
+		// Anomalies.
+		if in(base, 10*time.Minute, 16*time.Minute) {
+			for i := 0; i < 2; i++ {
+				ev(jit(), events.AppEvent{Service: "payments", UserID: fmt.Sprintf("u%d", 400+r.IntN(20)), Type: events.TypePaymentAttempt,
+					Provider: "p2", Attempt: 1 + r.IntN(3), Status: events.StatusFailed, DurationMs: 900})
+			}
+		}
+		if in(base, 20*time.Minute, 23*time.Minute) {
+			for i := 0; i < 2; i++ {
+				logLine(jit(), "payments", events.LevelError)
+			}
+		}
+		if in(base, 15*time.Minute, 17*time.Minute) {
+			it, _ := scenarioItem(3)
+			ev(jit(), events.AppEvent{Service: "orders", UserID: "bot-1", Type: events.TypeReserve, Item: it, DurationMs: 30})
+		}
+		if in(base, 30*time.Minute, span) {
+			for i := 0; i < 3; i++ {
+				buy(jit(), fmt.Sprintf("u%d", r.IntN(500)), 10+r.IntN(10)) // category c1
+			}
+		}
+	}
+	for k, off := range []time.Duration{5 * time.Minute, 12 * time.Minute, 30 * time.Minute} {
+		user := fmt.Sprintf("refunder-%d", k)
+		buy(at(off), user, 7)
+		it, _ := scenarioItem(7)
+		ev(at(off+2*time.Minute), events.AppEvent{Service: "orders", UserID: user, Type: events.TypeRefund, Item: it, Amount: 10, Currency: "EUR", DurationMs: 50})
+		s.truth = append(s.truth, truth{"buy_then_refund", map[string]string{"user_id": user}, at(off), at(off + 2*time.Minute)})
+	}
+	s.truth = append(s.truth,
+		truth{"provider_outage", map[string]string{"provider": "p2"}, at(10 * time.Minute), at(16 * time.Minute)},
+		truth{"error_spike", map[string]string{"service": "payments"}, at(20 * time.Minute), at(23 * time.Minute)},
+		truth{"latency_regression", map[string]string{"service": "search"}, at(25 * time.Minute), at(28 * time.Minute)},
+		truth{"bot", map[string]string{"user_id": "bot-1", "type": "reserve"}, at(15 * time.Minute), at(17 * time.Minute)},
+		truth{"category_threshold", map[string]string{"category": "c1"}, at(30 * time.Minute), s.end},
+	)
+	// Producers emit in time order (per partition the job sees time order,
+	// give or take the second of jitter).
+	sort.SliceStable(s.msgs, func(i, j int) bool { return s.msgs[i].ts.Before(s.msgs[j].ts) })
+	return s
+}
+
+// dimItems are the catalogue records (item → category).
+func dimItems() []scenarioMsg {
+	var out []scenarioMsg
+	for i := 0; i < 50; i++ {
+		it, cat := scenarioItem(i)
+		d := events.DimItem{Item: it, Name: it, Category: cat, Price: 10}
+		out = append(out, scenarioMsg{events.TopicDimItems, it, d.AppendJSON(nil), time.Time{}})
+	}
+	return out
+}
+
+// matches reports whether an alert notification detects an anomaly: same
+// kind, the anomaly's labels, and a start inside the anomaly (or within
+// slack after its end, for windows still covering it).
+func (t truth) matches(n Notification, slack time.Duration) bool {
+	if n.Labels["kind"] != t.Kind {
+		return false
+	}
+	for k, v := range t.Labels {
+		if n.Labels[k] != v {
+			return false
+		}
+	}
+	return !n.StartsAt.Before(t.Start) && !n.StartsAt.After(t.End.Add(slack))
+}
+
+// score compares firing notifications with the ground truth.
+func score(truths []truth, ns []Notification, slack time.Duration) (recall, precision float64, missed []truth, false_ []Notification) {
+	var firing []Notification
+	for _, n := range ns {
+		if n.Status == Firing {
+			firing = append(firing, n)
+		}
+	}
+	found := 0
+	for _, t := range truths {
+		hit := false
+		for _, n := range firing {
+			if t.matches(n, slack) {
+				hit = true
+				break
+			}
+		}
+		if hit {
+			found++
+		} else {
+			missed = append(missed, t)
+		}
+	}
+	good := 0
+	for _, n := range firing {
+		ok := false
+		for _, t := range truths {
+			if t.matches(n, slack) {
+				ok = true
+				break
+			}
+		}
+		if ok {
+			good++
+		} else {
+			false_ = append(false_, n)
+		}
+	}
+	recall = float64(found) / float64(max(len(truths), 1))
+	precision = 1
+	if len(firing) > 0 {
+		precision = float64(good) / float64(len(firing))
+	}
+	return recall, precision, missed, false_
+}
