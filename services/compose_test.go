@@ -1,0 +1,900 @@
+package services
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"gopkg.in/yaml.v3"
+
+	"weir/config"
+	"weir/lakehouse"
+)
+
+// stack is one compose file loaded with a throwaway env, as `docker compose
+// config` would resolve it.
+type stack struct {
+	file    string
+	project *types.Project
+	env     map[string]string
+}
+
+func composeFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("compose*.y*ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no compose file in services/")
+	}
+	return files
+}
+
+func loadCompose(t *testing.T, file string, env map[string]string) (*types.Project, error) {
+	t.Helper()
+	envFile := filepath.Join(t.TempDir(), ".env")
+	if err := WriteEnvFile(envFile, env); err != nil {
+		t.Fatal(err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No WithOsEnv: the result must not depend on the caller's environment.
+	opts, err := cli.NewProjectOptions([]string{file},
+		cli.WithWorkingDirectory(wd),
+		cli.WithEnvFiles(envFile),
+		cli.WithDotEnv,
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts.LoadProject(context.Background())
+}
+
+func loadStacks(t *testing.T) []stack {
+	t.Helper()
+	env, err := Generate(nil, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []stack
+	for _, f := range composeFiles(t) {
+		p, err := loadCompose(t, f, env)
+		if err != nil {
+			t.Fatalf("load %s: %v", f, err)
+		}
+		out = append(out, stack{file: f, project: p, env: env})
+	}
+	return out
+}
+
+func envOf(s types.ServiceConfig, key string) string {
+	if v, ok := s.Environment[key]; ok && v != nil {
+		return *v
+	}
+	return ""
+}
+
+func imageRepo(image string) string {
+	repo, _, _ := strings.Cut(image, ":")
+	return repo
+}
+
+// mountOf returns the mount of s at target, if any.
+func mountOf(s types.ServiceConfig, target string) (types.ServiceVolumeConfig, bool) {
+	for _, v := range s.Volumes {
+		if v.Target == target {
+			return v, true
+		}
+	}
+	return types.ServiceVolumeConfig{}, false
+}
+
+// bindsFile reports whether s bind-mounts the file (or directory) rel of services/.
+func bindsFile(t *testing.T, s types.ServiceConfig, rel string) bool {
+	abs, err := filepath.Abs(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeBind && filepath.Clean(v.Source) == abs {
+			return true
+		}
+	}
+	return false
+}
+
+func readProperties(t *testing.T, path string) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(string(raw)))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s: %q is not key=value", path, line)
+		}
+		props[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return props
+}
+
+// oneShot reports whether s runs to completion instead of staying up.
+func oneShot(s types.ServiceConfig) bool { return s.Restart == "no" }
+
+func TestComposeTopology(t *testing.T) {
+	for _, st := range loadStacks(t) {
+		p := st.project
+		t.Run(st.file, func(t *testing.T) {
+			t.Run("kafka: 3 KRaft brokers, RF 3, min ISR 2, no unclean election", func(t *testing.T) {
+				var brokers []types.ServiceConfig
+				for _, s := range p.Services {
+					if strings.Contains(envOf(s, "KAFKA_PROCESS_ROLES"), "broker") {
+						brokers = append(brokers, s)
+					}
+				}
+				if len(brokers) != 3 {
+					t.Fatalf("want 3 brokers, got %d", len(brokers))
+				}
+				ids := map[string]bool{}
+				for _, b := range brokers {
+					if repo, tag, _ := strings.Cut(b.Image, ":"); repo != "apache/kafka" || !strings.HasPrefix(tag, "4.") {
+						t.Errorf("%s: image %s, want apache/kafka:4.x", b.Name, b.Image)
+					}
+					for k, want := range map[string]string{
+						"KAFKA_DEFAULT_REPLICATION_FACTOR":               "3",
+						"KAFKA_MIN_INSYNC_REPLICAS":                      "2",
+						"KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE":           "false",
+						"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR":         "3",
+						"KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "3",
+						"KAFKA_TRANSACTION_STATE_LOG_MIN_ISR":            "2",
+						"CLUSTER_ID":                                     st.env[KafkaClusterID],
+					} {
+						if got := envOf(b, k); got != want {
+							t.Errorf("%s: %s=%q, want %q", b.Name, k, got, want)
+						}
+					}
+					id := envOf(b, "KAFKA_NODE_ID")
+					ids[id] = true
+					voter := fmt.Sprintf("%s@%s:9093", id, b.Hostname)
+					if !slices.Contains(strings.Split(envOf(b, "KAFKA_CONTROLLER_QUORUM_VOTERS"), ","), voter) {
+						t.Errorf("%s: quorum voters %q lack %s", b.Name, envOf(b, "KAFKA_CONTROLLER_QUORUM_VOTERS"), voter)
+					}
+					if m, ok := mountOf(b, envOf(b, "KAFKA_LOG_DIRS")); !ok || m.Type != types.VolumeTypeVolume {
+						t.Errorf("%s: log dir %s is not on a named volume", b.Name, envOf(b, "KAFKA_LOG_DIRS"))
+					}
+				}
+				if len(ids) != 3 {
+					t.Errorf("node ids not distinct: %v", ids)
+				}
+				script, err := os.ReadFile("kafka/create-topics.sh")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range []string{"--replication-factor 3", "min.insync.replicas=2"} {
+					if !strings.Contains(string(script), want) {
+						t.Errorf("create-topics.sh: missing %q", want)
+					}
+				}
+			})
+
+			t.Run("minio: 4 nodes in one erasure-coded pool", func(t *testing.T) {
+				var nodes []types.ServiceConfig
+				for _, s := range p.Services {
+					if imageRepo(s.Image) == "minio/minio" && len(s.Command) > 0 && s.Command[0] == "server" {
+						nodes = append(nodes, s)
+					}
+				}
+				if len(nodes) != 4 {
+					t.Fatalf("want 4 MinIO nodes, got %d", len(nodes))
+				}
+				pool := regexp.MustCompile(`^http://(\w+)\{1\.\.\.(\d+)\}/(\w+)\{1\.\.\.(\d+)\}$`)
+				for _, n := range nodes {
+					if !slices.Equal(n.Command, nodes[0].Command) {
+						t.Errorf("%s: command %v differs from %s's %v", n.Name, n.Command, nodes[0].Name, nodes[0].Command)
+					}
+					var m []string
+					for _, arg := range n.Command {
+						if m = pool.FindStringSubmatch(arg); m != nil {
+							break
+						}
+					}
+					if m == nil {
+						t.Fatalf("%s: no http://host{1...N}/drive{1...M} pool in %v", n.Name, n.Command)
+					}
+					if m[2] != "4" {
+						t.Errorf("%s: pool spans %s hosts, want 4", n.Name, m[2])
+					}
+					if want := m[1]; !strings.HasPrefix(n.Hostname, want) {
+						t.Errorf("%s: hostname %q is not one of the pool's %s{1...4}", n.Name, n.Hostname, want)
+					}
+					drives := 0
+					for _, v := range n.Volumes {
+						if strings.HasPrefix(v.Target, "/"+m[3]) && v.Type == types.VolumeTypeVolume {
+							drives++
+						}
+					}
+					if want := m[4]; fmt.Sprint(drives) != want {
+						t.Errorf("%s: %d drives on named volumes, want %s", n.Name, drives, want)
+					}
+					if net := n.Networks["default"]; net == nil || !slices.Contains(net.Aliases, "minio") {
+						t.Errorf("%s: not reachable under the shared alias minio", n.Name)
+					}
+				}
+			})
+
+			t.Run("postgres: catalog and scheduler databases, roles, volume", func(t *testing.T) {
+				pg, ok := p.Services["postgres"]
+				if !ok || imageRepo(pg.Image) != "postgres" {
+					t.Fatal("no postgres service")
+				}
+				if m, ok := mountOf(pg, "/var/lib/postgresql/data"); !ok || m.Type != types.VolumeTypeVolume {
+					t.Error("postgres data is not on a named volume")
+				}
+				if !bindsFile(t, pg, "postgres/initdb") || !bindsFile(t, pg, "postgres/roles.sql") {
+					t.Error("postgres does not mount initdb/ and roles.sql")
+				}
+				sql, err := os.ReadFile("postgres/roles.sql")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range []string{"CREATE DATABASE iceberg_catalog", "CREATE DATABASE weir_scheduler",
+					"CREATE TABLE iceberg_tables", "iceberg_type", "CREATE TABLE iceberg_namespace_properties"} {
+					if !strings.Contains(string(sql), want) {
+						t.Errorf("roles.sql: missing %q", want)
+					}
+				}
+			})
+
+			t.Run("trino: coordinator, 2+ workers, JDBC catalog V1 on MinIO", func(t *testing.T) {
+				var coordinators, workers []string
+				for _, s := range p.Services {
+					switch {
+					case bindsFile(t, s, "trino/coordinator/config.properties"):
+						coordinators = append(coordinators, s.Name)
+					case bindsFile(t, s, "trino/worker/config.properties"):
+						workers = append(workers, s.Name)
+					default:
+						continue
+					}
+					if s.Image != "trinodb/trino:476" {
+						t.Errorf("%s: image %s, want trinodb/trino:476", s.Name, s.Image)
+					}
+					if !bindsFile(t, s, "trino/catalog") {
+						t.Errorf("%s: does not mount the catalog directory", s.Name)
+					}
+				}
+				if len(coordinators) != 1 || len(workers) < 2 {
+					t.Fatalf("want 1 coordinator and ≥2 workers, got %v and %v", coordinators, workers)
+				}
+				if c := readProperties(t, "trino/coordinator/config.properties"); c["coordinator"] != "true" || c["node-scheduler.include-coordinator"] != "false" {
+					t.Errorf("coordinator config: coordinator=%s include-coordinator=%s", c["coordinator"], c["node-scheduler.include-coordinator"])
+				}
+				if w := readProperties(t, "trino/worker/config.properties"); w["coordinator"] != "false" {
+					t.Errorf("worker config: coordinator=%s", w["coordinator"])
+				}
+				cat := readProperties(t, "trino/catalog/iceberg.properties")
+				for k, want := range map[string]string{
+					"connector.name":                             "iceberg",
+					"iceberg.catalog.type":                       "jdbc",
+					"iceberg.jdbc-catalog.driver-class":          "org.postgresql.Driver",
+					"iceberg.jdbc-catalog.connection-url":        "jdbc:postgresql://postgres:5432/iceberg_catalog",
+					"iceberg.jdbc-catalog.connection-user":       "trino",
+					"iceberg.jdbc-catalog.connection-password":   "${ENV:PG_TRINO_PASSWORD}",
+					"iceberg.jdbc-catalog.catalog-name":          "weir",
+					"iceberg.jdbc-catalog.default-warehouse-dir": "s3://weir-lake/warehouse",
+					"iceberg.jdbc-catalog.schema-version":        "V1",
+					"fs.native-s3.enabled":                       "true",
+					"s3.endpoint":                                "http://minio:9000",
+					"s3.path-style-access":                       "true",
+					"s3.region":                                  "us-east-1",
+					"s3.aws-access-key":                          "weir-trino",
+					"s3.aws-secret-key":                          "${ENV:MINIO_TRINO_SECRET_KEY}",
+				} {
+					if cat[k] != want {
+						t.Errorf("iceberg.properties: %s=%q, want %q", k, cat[k], want)
+					}
+				}
+			})
+
+			t.Run("grafana: trino-datasource plugin, provisioned, read-only user", func(t *testing.T) {
+				g, ok := p.Services["grafana"]
+				if !ok || imageRepo(g.Image) != "grafana/grafana" {
+					t.Fatal("no grafana service")
+				}
+				if !strings.Contains(envOf(g, "GF_INSTALL_PLUGINS"), "trino-datasource") {
+					t.Errorf("GF_INSTALL_PLUGINS=%q lacks trino-datasource", envOf(g, "GF_INSTALL_PLUGINS"))
+				}
+				if m, ok := mountOf(g, "/etc/grafana/provisioning"); !ok || !bindsFile(t, g, "grafana/provisioning") || !m.ReadOnly {
+					t.Error("provisioning directory not mounted read-only at /etc/grafana/provisioning")
+				}
+				checkGrafanaProvisioning(t, g)
+				checkTrinoRules(t)
+			})
+
+			t.Run("alertmanager and weir services", func(t *testing.T) {
+				am, ok := p.Services["alertmanager"]
+				if !ok || imageRepo(am.Image) != "prom/alertmanager" {
+					t.Fatal("no alertmanager service")
+				}
+				init, ok := p.Services["weir-init"]
+				if !ok || init.Build == nil || init.Build.Dockerfile != "docker/weir.Dockerfile" {
+					t.Fatal("weir-init does not build docker/weir.Dockerfile")
+				}
+				if _, err := os.Stat(filepath.Join(init.Build.Context, init.Build.Dockerfile)); err != nil {
+					t.Errorf("weir image: %v", err)
+				}
+				for _, name := range []string{"weir-init", "weir-stream", "weir-alerts", "weir-scheduler"} {
+					s, ok := p.Services[name]
+					if !ok {
+						t.Errorf("no %s service", name)
+						continue
+					}
+					if s.Image != init.Image {
+						t.Errorf("%s: image %s, want the weir image %s", name, s.Image, init.Image)
+					}
+					// The container's WEIR_* variables must make a valid config.
+					cfg := config.Default()
+					err := cfg.ApplyEnv(func(k string) (string, bool) {
+						v, ok := s.Environment[k]
+						if !ok || v == nil {
+							return "", false
+						}
+						return *v, true
+					})
+					if err == nil {
+						err = cfg.Validate()
+					}
+					if err != nil {
+						t.Errorf("%s: config from environment: %v", name, err)
+					}
+					if strings.Contains(cfg.Catalog.URI, "127.0.0.1") || strings.Contains(cfg.S3.Endpoint, "127.0.0.1") {
+						t.Errorf("%s: still points at the native stack (%s, %s)", name, cfg.Catalog.URI, cfg.S3.Endpoint)
+					}
+				}
+				if got := envOf(p.Services["weir-alerts"], "WEIR_ALERTMANAGER_URL"); got != "http://alertmanager:9093" {
+					t.Errorf("weir-alerts: WEIR_ALERTMANAGER_URL=%q", got)
+				}
+				if got := envOf(p.Services["weir-scheduler"], "WEIR_TRINO_URL"); !strings.HasPrefix(got, "https://weir:") {
+					t.Errorf("weir-scheduler: WEIR_TRINO_URL is not https as user weir")
+				}
+			})
+
+			t.Run("health checks, one-shots, start order", func(t *testing.T) {
+				adopted := map[string]bool{}
+				for _, s := range p.Services {
+					for dep, d := range s.DependsOn {
+						target := p.Services[dep]
+						switch {
+						case oneShot(target) && d.Condition != types.ServiceConditionCompletedSuccessfully:
+							t.Errorf("%s → %s: one-shot dependency with condition %q", s.Name, dep, d.Condition)
+						case !oneShot(target) && d.Condition != types.ServiceConditionHealthy:
+							t.Errorf("%s → %s: condition %q, want service_healthy", s.Name, dep, d.Condition)
+						}
+						if oneShot(target) && !oneShot(s) {
+							adopted[dep] = true
+						}
+					}
+				}
+				for _, s := range p.Services {
+					if oneShot(s) {
+						// `up --wait` returns 0 only if a long-running
+						// service waits for each one-shot directly.
+						if !adopted[s.Name] {
+							t.Errorf("%s: one-shot that no long-running service depends on", s.Name)
+						}
+						continue
+					}
+					if s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) == 0 {
+						t.Errorf("%s: no health check", s.Name)
+					}
+				}
+			})
+
+			t.Run("named volumes for state, loopback-only ports, pinned images", func(t *testing.T) {
+				stateful := regexp.MustCompile(`^(kafka\d|minio\d|postgres|grafana|alertmanager)$`)
+				for _, s := range p.Services {
+					if stateful.MatchString(s.Name) && !slices.ContainsFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool {
+						return v.Type == types.VolumeTypeVolume && p.Volumes[v.Source].Name != ""
+					}) {
+						t.Errorf("%s: stateful without a named volume", s.Name)
+					}
+					for _, port := range s.Ports {
+						if port.HostIP != "127.0.0.1" {
+							t.Errorf("%s: port %s published on %q, want 127.0.0.1", s.Name, port.Published, port.HostIP)
+						}
+					}
+					if _, tag, ok := strings.Cut(s.Image, ":"); !ok || tag == "" || tag == "latest" {
+						t.Errorf("%s: image %q is not pinned", s.Name, s.Image)
+					}
+				}
+			})
+
+			t.Run("one credential per service", func(t *testing.T) {
+				checkCredentialHolders(t, p, st.env)
+				checkMinIOPolicies(t)
+			})
+		})
+	}
+}
+
+// checkCredentialHolders finds which services receive each secret (by value,
+// after interpolation) and compares with the one intended holder.
+func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]string) {
+	t.Helper()
+	minio := []string{"minio1", "minio2", "minio3", "minio4", "minio-init"}
+	trinoNodes := []string{"trino-coordinator", "trino-worker1", "trino-worker2"}
+	want := map[string][]string{
+		"MINIO_ROOT_PASSWORD":         minio,
+		"MINIO_STREAM_SECRET_KEY":     {"minio-init", "weir-stream"},
+		"MINIO_BATCH_SECRET_KEY":      {"minio-init", "weir-scheduler"},
+		"MINIO_ALERTS_SECRET_KEY":     {"minio-init", "weir-alerts"},
+		"MINIO_TRINO_SECRET_KEY":      append([]string{"minio-init"}, trinoNodes...),
+		"MINIO_MAINTAIN_SECRET_KEY":   {"minio-init"},
+		"POSTGRES_PASSWORD":           {"postgres"},
+		"PG_WEIR_INIT_PASSWORD":       {"postgres", "weir-init"},
+		"PG_WEIR_STREAM_PASSWORD":     {"postgres", "weir-stream"},
+		"PG_WEIR_BATCH_PASSWORD":      {"postgres", "weir-scheduler"},
+		"PG_WEIR_ALERTS_PASSWORD":     {"postgres", "weir-alerts"},
+		"PG_WEIR_SCHEDULER_PASSWORD":  {"postgres", "weir-scheduler"},
+		"PG_TRINO_PASSWORD":           append([]string{"postgres"}, trinoNodes...),
+		"TRINO_SHARED_SECRET":         trinoNodes,
+		"TRINO_KEYSTORE_PASSWORD":     {"trino-secrets", "trino-coordinator"},
+		"TRINO_WEIR_PASSWORD":         {"weir-scheduler"},
+		"TRINO_WEIR_PASSWORD_HASH":    {"trino-secrets"},
+		"TRINO_GRAFANA_PASSWORD":      {"grafana"},
+		"TRINO_GRAFANA_PASSWORD_HASH": {"trino-secrets"},
+		"GRAFANA_ADMIN_PASSWORD":      {"grafana"},
+		"GRAFANA_SECRET_KEY":          {"grafana"},
+	}
+	for name := range env {
+		if _, ok := want[name]; !ok && name != MinIORootUser && name != KafkaClusterID {
+			t.Errorf("%s: generated but no intended holder listed in this test", name)
+		}
+	}
+	for name, holders := range want {
+		var got []string
+		for _, s := range p.Services {
+			for _, v := range s.Environment {
+				if v != nil && strings.Contains(*v, env[name]) {
+					got = append(got, s.Name)
+					break
+				}
+			}
+		}
+		slices.Sort(got)
+		holders = slices.Clone(holders)
+		slices.Sort(holders)
+		if !slices.Equal(got, holders) {
+			t.Errorf("%s: held by %v, want %v", name, got, holders)
+		}
+	}
+	// Distinct identities per weir service.
+	keys, users := map[string]string{}, map[string]string{}
+	for _, name := range []string{"weir-stream", "weir-alerts", "weir-scheduler"} {
+		s := p.Services[name]
+		if other, dup := keys[envOf(s, "WEIR_S3_ACCESS_KEY")]; dup {
+			t.Errorf("%s and %s share a MinIO user", name, other)
+		}
+		keys[envOf(s, "WEIR_S3_ACCESS_KEY")] = name
+		cfg := config.Default()
+		cfg.Catalog.URI = envOf(s, "WEIR_CATALOG_URI")
+		u := strings.SplitN(strings.TrimPrefix(cfg.Catalog.URI, "postgres://"), ":", 2)[0]
+		if other, dup := users[u]; dup {
+			t.Errorf("%s and %s share the PostgreSQL role %s", name, other, u)
+		}
+		users[u] = name
+		if _, err := os.Stat(filepath.Join("minio/policies", envOf(s, "WEIR_S3_ACCESS_KEY")+".json")); err != nil {
+			t.Errorf("%s: no policy for its MinIO user: %v", name, err)
+		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite minio/policies/*.json from lakehouse.ServiceUsers")
+
+// servicePolicies renders lakehouse.ServiceUsers for the compose stack's
+// buckets, resources sorted so the files are stable.
+func servicePolicies(t *testing.T) map[string][]byte {
+	t.Helper()
+	cfg := config.Default()
+	out := map[string][]byte{}
+	for _, u := range lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, nil) {
+		var doc map[string]any
+		if err := json.Unmarshal(u.Policy(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range doc["Statement"].([]any) {
+			res := st.(map[string]any)["Resource"].([]any)
+			slices.SortFunc(res, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+		}
+		pretty, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[u.AccessKey] = append(pretty, '\n')
+	}
+	return out
+}
+
+// TestMinIOPoliciesMatchLakehouse keeps the policies minio-init applies
+// identical to the ones the native stack applies (one definition, in Go).
+func TestMinIOPoliciesMatchLakehouse(t *testing.T) {
+	want := servicePolicies(t)
+	files, err := filepath.Glob("minio/policies/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, ok := want[strings.TrimSuffix(filepath.Base(f), ".json")]; !ok {
+			t.Errorf("%s: no such lakehouse service user", f)
+		}
+	}
+	for user, doc := range want {
+		path := filepath.Join("minio/policies", user+".json")
+		if *update {
+			if err := os.WriteFile(path, doc, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: %v (go test ./services -update)", user, err)
+			continue
+		}
+		if !bytes.Equal(got, doc) {
+			t.Errorf("%s differs from lakehouse.ServiceUsers (go test ./services -update)", path)
+		}
+		script, err := os.ReadFile("minio/init.sh")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`(?m)^user ` + regexp.QuoteMeta(user) + ` "\$MINIO_[A-Z]+_SECRET_KEY"$`).Match(script) {
+			t.Errorf("minio/init.sh does not create user %s", user)
+		}
+	}
+}
+
+type policy struct {
+	Statement []struct {
+		Effect   string
+		Action   []string
+		Resource []string
+	}
+}
+
+// checkMinIOPolicies asserts what each service's MinIO user may write and read.
+func checkMinIOPolicies(t *testing.T) {
+	t.Helper()
+	writes := func(a string) bool {
+		return a == "s3:PutObject" || a == "s3:DeleteObject" || a == "s3:*" || a == "s3:AbortMultipartUpload"
+	}
+	const lake, archive = "arn:aws:s3:::weir-lake/", "arn:aws:s3:::weir-archive/"
+	for _, tc := range []struct {
+		user     string
+		mayWrite []string // resource prefixes
+		mustRead []string // resource prefixes
+	}{
+		{"weir-stream", []string{lake + "warehouse/bronze"}, nil},
+		{"weir-alerts", []string{lake + "warehouse/silver/alerts"}, nil},
+		{"weir-batch", []string{lake + "warehouse/silver", lake + "warehouse/gold", archive}, []string{lake + "warehouse/bronze"}},
+		{"weir-trino", []string{lake + "warehouse/gold"}, []string{lake, archive}},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("minio/policies", tc.user+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pol policy
+			if err := json.Unmarshal(raw, &pol); err != nil {
+				t.Fatal(err)
+			}
+			var read, written []string
+			for _, st := range pol.Statement {
+				if st.Effect != "Allow" {
+					continue
+				}
+				for _, a := range st.Action {
+					for _, r := range st.Resource {
+						if a == "s3:GetObject" {
+							read = append(read, r)
+						}
+						if !writes(a) {
+							continue
+						}
+						written = append(written, r)
+						if !slices.ContainsFunc(tc.mayWrite, func(p string) bool { return strings.HasPrefix(r, p) }) {
+							t.Errorf("may %s %s, outside %v", a, r, tc.mayWrite)
+						}
+					}
+				}
+			}
+			covered := func(have []string, p string) bool {
+				return slices.ContainsFunc(have, func(r string) bool { return strings.HasPrefix(p, strings.TrimSuffix(r, "*")) })
+			}
+			for _, p := range tc.mustRead {
+				if !covered(read, p) {
+					t.Errorf("cannot read %s (reads %v)", p, read)
+				}
+			}
+			for _, p := range tc.mayWrite {
+				if !covered(written, p) {
+					t.Errorf("cannot write %s (writes %v)", p, written)
+				}
+			}
+		})
+	}
+}
+
+func checkGrafanaProvisioning(t *testing.T, g types.ServiceConfig) {
+	t.Helper()
+	var ds struct {
+		Datasources []struct {
+			UID            string            `yaml:"uid"`
+			Type           string            `yaml:"type"`
+			URL            string            `yaml:"url"`
+			BasicAuth      bool              `yaml:"basicAuth"`
+			BasicAuthUser  string            `yaml:"basicAuthUser"`
+			JSONData       map[string]any    `yaml:"jsonData"`
+			SecureJSONData map[string]string `yaml:"secureJsonData"`
+		} `yaml:"datasources"`
+	}
+	readYAML(t, "grafana/provisioning/datasources/trino.yaml", &ds)
+	if len(ds.Datasources) != 1 {
+		t.Fatalf("want one data source, got %d", len(ds.Datasources))
+	}
+	d := ds.Datasources[0]
+	if d.Type != "trino-datasource" || !d.BasicAuth || d.BasicAuthUser != "grafana" || !strings.HasPrefix(d.URL, "https://trino-coordinator:") {
+		t.Errorf("data source: type=%s basicAuth=%v user=%s url=%s", d.Type, d.BasicAuth, d.BasicAuthUser, d.URL)
+	}
+	if d.SecureJSONData["basicAuthPassword"] != "$__env{TRINO_GRAFANA_PASSWORD}" {
+		t.Errorf("basicAuthPassword must come from the environment, got %q", d.SecureJSONData["basicAuthPassword"])
+	}
+	if ca := d.SecureJSONData["tlsCACert"]; d.JSONData["tlsAuthWithCACert"] != true || !strings.HasPrefix(ca, "$__file{") {
+		t.Errorf("TLS not verified against the coordinator certificate (tlsCACert=%q)", ca)
+	} else if caDir := filepath.Dir(strings.TrimSuffix(strings.TrimPrefix(ca, "$__file{"), "}")); !slices.ContainsFunc(g.Volumes, func(v types.ServiceVolumeConfig) bool {
+		return v.Target == caDir && v.Type == types.VolumeTypeVolume
+	}) {
+		t.Errorf("grafana does not mount the CA directory %s", caDir)
+	}
+
+	var prov struct {
+		Providers []struct {
+			Options struct {
+				Path string `yaml:"path"`
+			} `yaml:"options"`
+		} `yaml:"providers"`
+	}
+	readYAML(t, "grafana/provisioning/dashboards/weir.yaml", &prov)
+	if len(prov.Providers) == 0 {
+		t.Fatal("no dashboard provider")
+	}
+	for _, pr := range prov.Providers {
+		if m, ok := mountOf(g, pr.Options.Path); !ok || !bindsFile(t, g, "grafana/dashboards") {
+			t.Errorf("dashboard path %s is not the mounted grafana/dashboards (%+v)", pr.Options.Path, m)
+		}
+	}
+	dashboards, err := filepath.Glob("grafana/dashboards/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uids := map[string]string{}
+	for _, f := range dashboards {
+		var dash struct {
+			UID    string `json:"uid"`
+			Title  string `json:"title"`
+			Panels []struct {
+				Datasource *struct {
+					UID string `json:"uid"`
+				} `json:"datasource"`
+			} `json:"panels"`
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &dash); err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if dash.UID == "" || uids[dash.UID] != "" {
+			t.Errorf("%s: uid %q empty or also in %s", f, dash.UID, uids[dash.UID])
+		}
+		uids[dash.UID] = f
+		for i, panel := range dash.Panels {
+			if panel.Datasource != nil && panel.Datasource.UID != d.UID && !strings.HasPrefix(panel.Datasource.UID, "$") {
+				t.Errorf("%s: panel %d uses data source %q, want %q", f, i, panel.Datasource.UID, d.UID)
+			}
+		}
+	}
+}
+
+// checkTrinoRules asserts that Trino user grafana can SELECT gold and nothing else.
+func checkTrinoRules(t *testing.T) {
+	t.Helper()
+	var rules struct {
+		Catalogs []struct {
+			User    string `json:"user"`
+			Catalog string `json:"catalog"`
+			Allow   string `json:"allow"`
+		} `json:"catalogs"`
+		Tables []struct {
+			User       string   `json:"user"`
+			Catalog    string   `json:"catalog"`
+			Schema     string   `json:"schema"`
+			Table      string   `json:"table"`
+			Privileges []string `json:"privileges"`
+		} `json:"tables"`
+	}
+	raw, err := os.ReadFile("trino/coordinator/rules.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &rules); err != nil {
+		t.Fatal(err)
+	}
+	// File-based access control uses the first rule that matches the user.
+	matches := func(pattern, s string) bool {
+		return pattern == "" || regexp.MustCompile("^(?:"+pattern+")$").MatchString(s)
+	}
+	for _, c := range rules.Catalogs {
+		if matches(c.User, "grafana") {
+			if c.Catalog != "iceberg" || c.Allow != "read-only" {
+				t.Errorf("first catalog rule for grafana: %+v, want iceberg read-only", c)
+			}
+			break
+		}
+	}
+	for _, tb := range rules.Tables {
+		if !matches(tb.User, "grafana") {
+			continue
+		}
+		if tb.Catalog != "iceberg" || tb.Schema != "gold" || !slices.Equal(tb.Privileges, []string{"SELECT"}) {
+			t.Errorf("first table rule for grafana: %+v, want SELECT on iceberg.gold only", tb)
+		}
+		break
+	}
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func TestComposeRequiresEveryVariable(t *testing.T) {
+	full, err := Generate(nil, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range composeFiles(t) {
+		for _, name := range []string{"POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "TRINO_GRAFANA_PASSWORD", KafkaClusterID} {
+			t.Run(f+"/without "+name, func(t *testing.T) {
+				env := maps(full)
+				delete(env, name)
+				_, err := loadCompose(t, f, env)
+				if err == nil || !strings.Contains(err.Error(), name) {
+					t.Fatalf("loading without %s: err=%v, want an error naming it", name, err)
+				}
+			})
+		}
+	}
+}
+
+func maps(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// composeVar matches ${NAME...} interpolations (not $${...} escapes).
+var composeVar = regexp.MustCompile(`(^|[^$])\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}`)
+
+// withoutComments drops YAML comment lines, which may show ${VAR} syntax.
+func withoutComments(yamlText string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(yamlText, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+func TestEveryVariableIsGenerated(t *testing.T) {
+	generated := Names()
+	for _, f := range composeFiles(t) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := composeVar.FindAllStringSubmatch(withoutComments(string(raw)), -1)
+		if len(found) == 0 {
+			t.Fatalf("%s: no variables at all", f)
+		}
+		for _, m := range found {
+			name, mod := m[2], m[3]
+			if !slices.Contains(generated, name) {
+				t.Errorf("%s: ${%s} is not produced by the env generator", f, name)
+			}
+			if !strings.HasPrefix(mod, ":?") {
+				t.Errorf("%s: ${%s%s} must fail when unset (${%s:?...})", f, name, mod, name)
+			}
+		}
+	}
+}
+
+// containerVar matches what the mounted configuration reads from the
+// container environment: Trino's ${ENV:X}, Grafana's $__env{X}, and
+// upper-case $X / ${X} in shell scripts.
+var (
+	trinoEnv   = regexp.MustCompile(`\$\{ENV:([A-Za-z0-9_]+)\}`)
+	grafanaEnv = regexp.MustCompile(`\$__env\{([A-Za-z0-9_]+)\}`)
+	shellEnv   = regexp.MustCompile(`\$\{?([A-Z][A-Z0-9_]+)`)
+	// Set by the images themselves.
+	imageEnv = []string{"POSTGRES_USER", "JAVA_HOME"}
+)
+
+func TestMountedConfigFindsItsEnvironment(t *testing.T) {
+	for _, st := range loadStacks(t) {
+		for _, s := range st.project.Services {
+			for _, v := range s.Volumes {
+				if v.Type != types.VolumeTypeBind {
+					continue
+				}
+				err := filepath.WalkDir(v.Source, func(path string, d fs.DirEntry, err error) error {
+					if err != nil || d.IsDir() {
+						return err
+					}
+					raw, err := os.ReadFile(path)
+					if err != nil {
+						return err
+					}
+					var refs [][]string
+					refs = append(refs, trinoEnv.FindAllStringSubmatch(string(raw), -1)...)
+					refs = append(refs, grafanaEnv.FindAllStringSubmatch(string(raw), -1)...)
+					if strings.HasSuffix(path, ".sh") {
+						refs = append(refs, shellEnv.FindAllStringSubmatch(string(raw), -1)...)
+					}
+					for _, m := range refs {
+						if _, ok := s.Environment[m[1]]; !ok && !slices.Contains(imageEnv, m[1]) {
+							t.Errorf("%s: %s reads %s, which the service's environment lacks", s.Name, path, m[1])
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Errorf("%s: walk %s: %v", s.Name, v.Source, err)
+				}
+			}
+		}
+	}
+}

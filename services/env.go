@@ -1,0 +1,271 @@
+// Package services is weir's Docker-host deployment: the compose stack in this
+// directory (compose.yaml and the configuration it mounts) and the generator
+// of its env file. The contract: every ${VAR} the stack interpolates is
+// produced by Generate, every secret is random per deployment and lives only
+// in the git-ignored services/.env, and each service gets its own
+// least-privilege credential. compose_test.go holds the stack to that.
+package services
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Secrets are the random credentials of one deployment. Each has exactly one
+// holder besides the service that checks it.
+var Secrets = []string{
+	"MINIO_ROOT_PASSWORD",     // minio nodes and minio-init only
+	"MINIO_STREAM_SECRET_KEY", // weir-stream: writes bronze
+	"MINIO_BATCH_SECRET_KEY",  // weir-scheduler's batch jobs: bronze → silver/gold/archive
+	"MINIO_ALERTS_SECRET_KEY", // weir-alerts: writes silver.alerts
+	"MINIO_TRINO_SECRET_KEY",  // weir-trino: reads all, writes gold
+	// weir-maintain: rewrites files everywhere (compaction, expiry, orphans).
+	// Created by minio-init; no container holds it until maintenance tasks
+	// can run with their own credential.
+	"MINIO_MAINTAIN_SECRET_KEY",
+
+	"POSTGRES_PASSWORD",          // the postgres superuser, init scripts only
+	"PG_WEIR_INIT_PASSWORD",      // weir-init: catalog namespaces
+	"PG_WEIR_STREAM_PASSWORD",    // weir-stream: catalog commits
+	"PG_WEIR_BATCH_PASSWORD",     // weir-scheduler's batch jobs: catalog commits
+	"PG_WEIR_ALERTS_PASSWORD",    // weir-alerts: catalog commits
+	"PG_WEIR_SCHEDULER_PASSWORD", // weir-scheduler: its run store
+	"PG_TRINO_PASSWORD",          // trino: catalog commits
+
+	"TRINO_SHARED_SECRET",     // coordinator ↔ worker authentication
+	"TRINO_KEYSTORE_PASSWORD", // the coordinator's TLS keystore
+	"TRINO_WEIR_PASSWORD",     // Trino user weir (gold apply, SQL tasks)
+	"TRINO_GRAFANA_PASSWORD",  // Trino user grafana (read-only, gold only)
+
+	"GRAFANA_ADMIN_PASSWORD", // the Grafana admin login
+	"GRAFANA_SECRET_KEY",     // encrypts data source secrets in Grafana's database
+}
+
+// Settings are generated once per deployment but are not secret.
+const (
+	MinIORootUser  = "MINIO_ROOT_USER"
+	KafkaClusterID = "KAFKA_CLUSTER_ID"
+)
+
+// trinoUsers maps each Trino password variable to the variable holding its
+// hash for the coordinator's password file, so the coordinator never sees a
+// clear-text user password.
+var trinoUsers = map[string]string{
+	"TRINO_WEIR_PASSWORD":    "TRINO_WEIR_PASSWORD_HASH",
+	"TRINO_GRAFANA_PASSWORD": "TRINO_GRAFANA_PASSWORD_HASH",
+}
+
+// pbkdf2Iterations is above Trino's minimum of 1000; Trino caches successful
+// logins, so the cost is paid once per client, not per query.
+const pbkdf2Iterations = 10000
+
+// Names lists every variable Generate produces, sorted.
+func Names() []string {
+	names := append([]string{MinIORootUser, KafkaClusterID}, Secrets...)
+	for _, h := range trinoUsers {
+		names = append(names, h)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Generate returns a complete env: values already in existing are kept (so a
+// deployment's volumes stay readable after a re-run), missing ones are drawn
+// from random, and each Trino password hash is recomputed only when it does
+// not match its password.
+func Generate(existing map[string]string, random io.Reader) (map[string]string, error) {
+	env := make(map[string]string, len(existing))
+	for k, v := range existing {
+		env[k] = v
+	}
+	if env[MinIORootUser] == "" {
+		env[MinIORootUser] = "weir-root"
+	}
+	if env[KafkaClusterID] == "" {
+		id, err := kafkaClusterID(random)
+		if err != nil {
+			return nil, err
+		}
+		env[KafkaClusterID] = id
+	}
+	for _, name := range Secrets {
+		if env[name] != "" {
+			continue
+		}
+		b, err := randomBytes(random, 24)
+		if err != nil {
+			return nil, err
+		}
+		// Hex: safe unquoted in URLs, env files, shell and SQL.
+		env[name] = hex.EncodeToString(b)
+	}
+	for pass, hash := range trinoUsers {
+		if TrinoPasswordMatches(env[pass], env[hash]) {
+			continue
+		}
+		h, err := TrinoPasswordHash(env[pass], random)
+		if err != nil {
+			return nil, err
+		}
+		env[hash] = h
+	}
+	return env, nil
+}
+
+// TrinoPasswordHash hashes password in the PBKDF2 format of Trino's password
+// file: iterations:salt:hash, hex, with HMAC-SHA1 as Trino's file
+// authenticator expects.
+func TrinoPasswordHash(password string, random io.Reader) (string, error) {
+	salt, err := randomBytes(random, 16)
+	if err != nil {
+		return "", err
+	}
+	key, err := pbkdf2.Key(sha1.New, password, salt, pbkdf2Iterations, 32)
+	if err != nil {
+		return "", fmt.Errorf("hash trino password: %w", err)
+	}
+	return fmt.Sprintf("%d:%s:%s", pbkdf2Iterations, hex.EncodeToString(salt), hex.EncodeToString(key)), nil
+}
+
+// TrinoPasswordMatches reports whether hash is a valid Trino PBKDF2 hash of password.
+func TrinoPasswordMatches(password, hash string) bool {
+	parts := strings.Split(hash, ":")
+	if password == "" || len(parts) != 3 {
+		return false
+	}
+	iter, err := strconv.Atoi(parts[0])
+	if err != nil || iter < 1000 {
+		return false
+	}
+	salt, err1 := hex.DecodeString(parts[1])
+	want, err2 := hex.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got, err := pbkdf2.Key(sha1.New, password, salt, iter, len(want))
+	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// kafkaClusterID draws 16 random bytes in unpadded URL-safe base64, Kafka's
+// format, re-drawing ids that start with '-' (a command-line flag to
+// kafka-storage) or '_'.
+func kafkaClusterID(random io.Reader) (string, error) {
+	for {
+		b, err := randomBytes(random, 16)
+		if err != nil {
+			return "", err
+		}
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' && id[0] != '_' {
+			return id, nil
+		}
+	}
+}
+
+func randomBytes(random io.Reader, n int) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(random, b); err != nil {
+		return nil, fmt.Errorf("read random bytes: %w", err)
+	}
+	return b, nil
+}
+
+// ReadEnvFile parses a KEY=VALUE file as WriteEnvFile writes it; a missing
+// file is an empty env.
+func ReadEnvFile(path string) (map[string]string, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read env file: %w", err)
+	}
+	env := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("parse env file %s:%d: want KEY=VALUE", path, n)
+		}
+		env[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return env, sc.Err()
+}
+
+// WriteEnvFile writes env sorted by key, readable by its owner only, replacing
+// path atomically so a crash never leaves half a file of secrets.
+func WriteEnvFile(path string, env map[string]string) error {
+	var buf bytes.Buffer
+	buf.WriteString("# Generated by `make services_env`: secrets of this deployment. Never commit.\n")
+	buf.WriteString("# Existing values are kept on re-runs; delete a line to rotate it (and the\n")
+	buf.WriteString("# matching user or role in the running services).\n")
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := env[k]
+		if strings.ContainsAny(v, "\n\"'$ #") {
+			return fmt.Errorf("write env file: value of %s needs quoting, which this format does not do", k)
+		}
+		fmt.Fprintf(&buf, "%s=%s\n", k, v)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".env-*")
+	if err != nil {
+		return fmt.Errorf("write env file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write env file: %w", err)
+	}
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write env file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write env file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write env file: %w", err)
+	}
+	return nil
+}
+
+// EnsureEnvFile fills path with every variable of Names, keeping the values
+// already there, and returns the names it added or (for a stale Trino
+// password hash) replaced.
+func EnsureEnvFile(path string) (changed []string, err error) {
+	existing, err := ReadEnvFile(path)
+	if err != nil {
+		return nil, err
+	}
+	env, err := Generate(existing, rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range Names() {
+		if existing[k] != env[k] {
+			changed = append(changed, k)
+		}
+	}
+	return changed, WriteEnvFile(path, env)
+}

@@ -1,0 +1,57 @@
+-- weir's PostgreSQL: one login role per service, grants held by NOLOGIN group
+-- roles, and the Iceberg JDBC catalog tables created here so that no service
+-- needs DDL rights on the catalog.
+--
+-- Run once by initdb/10-weir-roles.sh (psql variables carry the passwords, so
+-- no secret is written in this file).
+
+CREATE ROLE iceberg_owner NOLOGIN;
+CREATE ROLE iceberg_rw NOLOGIN;
+
+-- Everything that commits to the catalog: the jobs and Trino. Each has its own
+-- password so a leaked credential can be revoked alone.
+CREATE ROLE weir_init LOGIN PASSWORD :'weir_init_password' IN ROLE iceberg_rw;
+CREATE ROLE weir_stream LOGIN PASSWORD :'weir_stream_password' IN ROLE iceberg_rw;
+CREATE ROLE weir_batch LOGIN PASSWORD :'weir_batch_password' IN ROLE iceberg_rw;
+CREATE ROLE weir_alerts LOGIN PASSWORD :'weir_alerts_password' IN ROLE iceberg_rw;
+CREATE ROLE trino LOGIN PASSWORD :'trino_password' IN ROLE iceberg_rw;
+
+-- The scheduler owns its own database and nothing else.
+CREATE ROLE weir_scheduler LOGIN PASSWORD :'weir_scheduler_password';
+
+CREATE DATABASE iceberg_catalog OWNER iceberg_owner;
+CREATE DATABASE weir_scheduler OWNER weir_scheduler;
+REVOKE ALL ON DATABASE iceberg_catalog FROM PUBLIC;
+REVOKE ALL ON DATABASE weir_scheduler FROM PUBLIC;
+GRANT CONNECT ON DATABASE iceberg_catalog TO iceberg_rw;
+
+\connect iceberg_catalog
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+SET ROLE iceberg_owner;
+
+-- JDBC catalog schema V1 (iceberg_type marks TABLE or VIEW rows), the layout
+-- both Trino (iceberg.jdbc-catalog.schema-version=V1) and iceberg-go's
+-- catalog/sql use.
+CREATE TABLE iceberg_tables (
+    catalog_name               VARCHAR(255)  NOT NULL,
+    table_namespace            VARCHAR(255)  NOT NULL,
+    table_name                 VARCHAR(255)  NOT NULL,
+    metadata_location          VARCHAR(1000),
+    previous_metadata_location VARCHAR(1000),
+    iceberg_type               VARCHAR(5),
+    PRIMARY KEY (catalog_name, table_namespace, table_name)
+);
+
+CREATE TABLE iceberg_namespace_properties (
+    catalog_name   VARCHAR(255)  NOT NULL,
+    namespace      VARCHAR(255)  NOT NULL,
+    property_key   VARCHAR(255)  NOT NULL,
+    property_value VARCHAR(1000),
+    PRIMARY KEY (catalog_name, namespace, property_key)
+);
+
+RESET ROLE;
+-- iceberg-go runs CREATE TABLE IF NOT EXISTS when it opens the catalog, which
+-- PostgreSQL checks against CREATE on the schema even when the table exists.
+GRANT USAGE, CREATE ON SCHEMA public TO iceberg_rw;
+GRANT SELECT, INSERT, UPDATE, DELETE ON iceberg_tables, iceberg_namespace_properties TO iceberg_rw;
