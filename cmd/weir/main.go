@@ -51,6 +51,7 @@ func main() {
 		newStackCmd(g),
 		newStreamCmd(g),
 		newAlertsCmd(g),
+		newInitCmd(g),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
