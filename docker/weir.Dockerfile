@@ -25,10 +25,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/weir --create-home weir
 COPY --from=build /out/weir /usr/local/bin/weir
-# DAG files and gold SQL, found relative to the working directory as in the
-# repository (dags/, sql/gold/).
+# DAG files, gold SQL and alert rules, found relative to the working
+# directory as in the repository (dags/, sql/gold/, rules/).
 COPY dags /etc/weir/dags
 COPY sql /etc/weir/sql
+COPY rules /etc/weir/rules
 WORKDIR /etc/weir
 USER weir:weir
 ENTRYPOINT ["/usr/local/bin/weir"]

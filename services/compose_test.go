@@ -260,7 +260,7 @@ func TestComposeTopology(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, want := range []string{"CREATE DATABASE iceberg_catalog", "CREATE DATABASE weir_scheduler",
+				for _, want := range []string{"CREATE DATABASE iceberg_catalog", "CREATE DATABASE weir_scheduler", "CREATE DATABASE weir_alerts",
 					"CREATE TABLE iceberg_tables", "iceberg_type", "CREATE TABLE iceberg_namespace_properties"} {
 					if !strings.Contains(string(sql), want) {
 						t.Errorf("roles.sql: missing %q", want)
@@ -894,6 +894,42 @@ func TestMountedConfigFindsItsEnvironment(t *testing.T) {
 				if err != nil {
 					t.Errorf("%s: walk %s: %v", s.Name, v.Source, err)
 				}
+			}
+		}
+	}
+}
+
+// TestDockerfileSources checks that everything the weir image copies from
+// the build context exists and is not excluded by its .dockerignore.
+func TestDockerfileSources(t *testing.T) {
+	raw, err := os.ReadFile("../docker/weir.Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignore, err := os.ReadFile("../docker/weir.Dockerfile.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignored := map[string]bool{}
+	for _, l := range strings.Split(string(ignore), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			ignored[l] = true
+		}
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[0] != "COPY" || strings.HasPrefix(f[1], "--") {
+			continue
+		}
+		for _, src := range f[1 : len(f)-1] {
+			if src == "." {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join("..", src)); err != nil {
+				t.Errorf("COPY %s: %v", src, err)
+			}
+			if ignored[src] {
+				t.Errorf("COPY %s: excluded by the .dockerignore", src)
 			}
 		}
 	}

@@ -21,8 +21,11 @@ CREATE ROLE weir_scheduler LOGIN PASSWORD :'weir_scheduler_password';
 
 CREATE DATABASE iceberg_catalog OWNER iceberg_owner;
 CREATE DATABASE weir_scheduler OWNER weir_scheduler;
+-- The alert job's checkpoints and outbox, owned by its own role.
+CREATE DATABASE weir_alerts OWNER weir_alerts;
 REVOKE ALL ON DATABASE iceberg_catalog FROM PUBLIC;
 REVOKE ALL ON DATABASE weir_scheduler FROM PUBLIC;
+REVOKE ALL ON DATABASE weir_alerts FROM PUBLIC;
 GRANT CONNECT ON DATABASE iceberg_catalog TO iceberg_rw;
 
 \connect iceberg_catalog
