@@ -687,3 +687,13 @@ func shellQuote(argv []string) string {
 	}
 	return out
 }
+
+// TrinoDSN builds the trino-go-client DSN for SQL tasks from weir's Trino
+// settings (config.Trino: URL with user, catalog).
+func TrinoDSN(trinoURL, catalog string) string {
+	sep := "?"
+	if strings.Contains(trinoURL, "?") {
+		sep = "&"
+	}
+	return trinoURL + sep + "catalog=" + catalog
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"weir/config"
 	"weir/scheduler"
 	"weir/scheduler/store"
 )
@@ -271,5 +272,49 @@ tasks:
 	run, tis = waitRun(t, st, "daily", runID, 20*time.Second)
 	if run.State != scheduler.RunSuccess || tis["a"].TryNumber != 2 || tis["b"].TryNumber != 3 || tis["c"].TryNumber != 3 {
 		t.Errorf("after clear: %s a=%d b=%d c=%d", run.State, tis["a"].TryNumber, tis["b"].TryNumber, tis["c"].TryNumber)
+	}
+}
+
+// TestSQLTaskOnTrino runs a templated SQL file on the stack's Trino.
+func TestSQLTaskOnTrino(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, testDSN(t))
+	dir := writeDAGs(t, map[string]string{
+		"check.sql": "-- two statements, the data interval as literals\nSELECT 1 AS one;\n" +
+			"SELECT count(*) AS n FROM (VALUES 1, 2, 3) AS t(x) WHERE {{ sqlts .DataIntervalStart }} < {{ sqlts .DataIntervalEnd }};\n",
+		"bad.sql": "SELECT no_such_column FROM (VALUES 1) AS t(x)",
+		"sql.yaml": `
+id: sql
+schedule: "@daily"
+start_date: 2026-01-01
+tasks:
+  - {id: check, sql: check.sql}
+  - {id: bad, sql: bad.sql}
+`})
+	e := newEngine(t, st, dir, Options{TrinoDSN: TrinoDSN(cfg.Trino.URL, cfg.Trino.Catalog)})
+	ctx := context.Background()
+	if err := st.SetPaused(ctx, "sql", true); err != nil {
+		t.Fatal(err)
+	}
+	runEngine(t, e)
+	r, err := Trigger(ctx, st, e.DAG("sql"), nil, time.Time{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, tis := waitRun(t, st, "sql", r.RunID, 60*time.Second)
+	if tis["check"].State != scheduler.StateSuccess || tis["bad"].State != scheduler.StateFailed {
+		tries, _ := st.Tries(ctx, run.PK, "check")
+		t.Fatalf("check %s, bad %s; check tries %+v", tis["check"].State, tis["bad"].State, tries)
+	}
+	tries, _ := st.Tries(ctx, run.PK, "check")
+	if log := tries[0].Log; !strings.Contains(log, "n\n3\n") || !strings.Contains(log, "statement 2 of 2") {
+		t.Errorf("check log %q", log)
+	}
+	bad, _ := st.Tries(ctx, run.PK, "bad")
+	if !strings.Contains(bad[0].Error, "no_such_column") {
+		t.Errorf("bad error %q", bad[0].Error)
 	}
 }

@@ -44,13 +44,16 @@ func runTestScheduler() int {
 	}
 	defer st.Close()
 	exe, _ := os.Executable()
+	grace, _ := time.ParseDuration(os.Getenv("WEIR_TEST_SHUTDOWN_GRACE"))
 	e, err := New(ctx, st, Options{
-		DAGDir:   os.Getenv("WEIR_TEST_DAG_DIR"),
-		Binary:   exe,
-		Env:      []string{"WEIR_TEST_ROLE=weir"},
-		ID:       os.Getenv("WEIR_TEST_SCHEDULER_ID"),
-		Tick:     100 * time.Millisecond,
-		LeaseTTL: 3 * time.Second,
+		ShutdownGrace: grace,
+		KillGrace:     time.Second,
+		DAGDir:        os.Getenv("WEIR_TEST_DAG_DIR"),
+		Binary:        exe,
+		Env:           []string{"WEIR_TEST_ROLE=weir"},
+		ID:            os.Getenv("WEIR_TEST_SCHEDULER_ID"),
+		Tick:          100 * time.Millisecond,
+		LeaseTTL:      3 * time.Second,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
