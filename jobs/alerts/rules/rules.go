@@ -25,8 +25,8 @@ import (
 
 // File is a whole rules file.
 type File struct {
-	Settings Settings `yaml:"settings"`
-	Rules    []Rule   `yaml:"rules"`
+	Settings Settings `yaml:"settings,omitempty"`
+	Rules    []Rule   `yaml:"rules,omitempty"`
 }
 
 // Settings apply to every rule of a file.
@@ -47,58 +47,58 @@ type Settings struct {
 	// of new groups beyond it are counted and dropped.
 	MaxGroups int `yaml:"max_groups"`
 	// ExternalLabels are added to every alert (e.g. env, cluster).
-	ExternalLabels map[string]string `yaml:"external_labels"`
+	ExternalLabels map[string]string `yaml:"external_labels,omitempty"`
 	// Enrich joins dimension topics into source records by key.
-	Enrich []Enrich `yaml:"enrich"`
+	Enrich []Enrich `yaml:"enrich,omitempty"`
 }
 
 // Enrich adds field As to records of Source, looked up by the value of field
 // On in the dimension records of Topic (keyed by their field Key, value in
 // field Value). Dimension topics are compacted; the last record per key wins.
 type Enrich struct {
-	Topic  string `yaml:"topic"`
-	Key    string `yaml:"key"`
-	Value  string `yaml:"value"`
-	Source string `yaml:"source"`
-	On     string `yaml:"on"`
-	As     string `yaml:"as"`
+	Topic  string `yaml:"topic,omitempty"`
+	Key    string `yaml:"key,omitempty"`
+	Value  string `yaml:"value,omitempty"`
+	Source string `yaml:"source,omitempty"`
+	On     string `yaml:"on,omitempty"`
+	As     string `yaml:"as,omitempty"`
 }
 
 // Rule is one alerting rule: exactly one of Conditions (a window rule) or
 // Sequence (a sequence rule) is set.
 type Rule struct {
-	Name        string            `yaml:"name"`
-	Source      string            `yaml:"source"`
-	Filter      []Match           `yaml:"filter"`
-	GroupBy     []string          `yaml:"group_by"`
-	Window      *Window           `yaml:"window"`
-	Conditions  []Condition       `yaml:"conditions"`
-	Sequence    *Sequence         `yaml:"sequence"`
-	For         Duration          `yaml:"for"`
-	Severity    string            `yaml:"severity"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
+	Name        string            `yaml:"name,omitempty"`
+	Source      string            `yaml:"source,omitempty"`
+	Filter      []Match           `yaml:"filter,omitempty"`
+	GroupBy     []string          `yaml:"group_by,omitempty"`
+	Window      *Window           `yaml:"window,omitempty"`
+	Conditions  []Condition       `yaml:"conditions,omitempty"`
+	Sequence    *Sequence         `yaml:"sequence,omitempty"`
+	For         Duration          `yaml:"for,omitempty"`
+	Severity    string            `yaml:"severity,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
 
 // Window is an event-time window: tumbling when Slide is zero or equal to
 // Size, sliding otherwise (Size must be a multiple of Slide).
 type Window struct {
-	Size  Duration `yaml:"size"`
-	Slide Duration `yaml:"slide"`
+	Size  Duration `yaml:"size,omitempty"`
+	Slide Duration `yaml:"slide,omitempty"`
 }
 
 // Match is one filter clause on a record field; exactly one operator is set.
 // String operators compare the field's text, numeric ones its number.
 type Match struct {
-	Field string   `yaml:"field"`
-	Eq    *string  `yaml:"eq"`
-	Ne    *string  `yaml:"ne"`
-	In    []string `yaml:"in"`
-	NotIn []string `yaml:"not_in"`
-	Gt    *float64 `yaml:"gt"`
-	Ge    *float64 `yaml:"ge"`
-	Lt    *float64 `yaml:"lt"`
-	Le    *float64 `yaml:"le"`
+	Field string   `yaml:"field,omitempty"`
+	Eq    *string  `yaml:"eq,omitempty"`
+	Ne    *string  `yaml:"ne,omitempty"`
+	In    []string `yaml:"in,omitempty"`
+	NotIn []string `yaml:"not_in,omitempty"`
+	Gt    *float64 `yaml:"gt,omitempty"`
+	Ge    *float64 `yaml:"ge,omitempty"`
+	Lt    *float64 `yaml:"lt,omitempty"`
+	Le    *float64 `yaml:"le,omitempty"`
 }
 
 // Aggregate names.
@@ -115,31 +115,31 @@ const (
 type Condition struct {
 	// Name keys the value in annotations ({{.Values.name}}); defaults to the
 	// aggregate name.
-	Name      string    `yaml:"name"`
-	Aggregate string    `yaml:"aggregate"`
-	Field     string    `yaml:"field"` // count_distinct, sum, percentile
-	Where     []Match   `yaml:"where"` // ratio: the numerator's filter
-	Q         float64   `yaml:"q"`     // percentile, in (0, 1)
-	Op        string    `yaml:"op"`    // > >= < <=
-	Value     *float64  `yaml:"value"`
-	Baseline  *Baseline `yaml:"baseline"`
+	Name      string    `yaml:"name,omitempty"`
+	Aggregate string    `yaml:"aggregate,omitempty"`
+	Field     string    `yaml:"field,omitempty"` // count_distinct, sum, percentile
+	Where     []Match   `yaml:"where,omitempty"` // ratio: the numerator's filter
+	Q         float64   `yaml:"q,omitempty"`     // percentile, in (0, 1)
+	Op        string    `yaml:"op,omitempty"`    // > >= < <=
+	Value     *float64  `yaml:"value,omitempty"`
+	Baseline  *Baseline `yaml:"baseline,omitempty"`
 }
 
 // Baseline compares with Factor × the average of the same aggregate over the
 // Windows previous non-overlapping windows of the same group (absent = 0).
 type Baseline struct {
-	Factor  float64 `yaml:"factor"`
-	Windows int     `yaml:"windows"`
+	Factor  float64 `yaml:"factor,omitempty"`
+	Windows int     `yaml:"windows,omitempty"`
 }
 
 // Sequence fires when a record matching First is followed, for the same
 // group-by key, by a record matching Then within Within (event time). The
 // alert stays active for Hold after the second record.
 type Sequence struct {
-	First  []Match  `yaml:"first"`
-	Then   []Match  `yaml:"then"`
-	Within Duration `yaml:"within"`
-	Hold   Duration `yaml:"hold"`
+	First  []Match  `yaml:"first,omitempty"`
+	Then   []Match  `yaml:"then,omitempty"`
+	Within Duration `yaml:"within,omitempty"`
+	Hold   Duration `yaml:"hold,omitempty"`
 }
 
 // Severities a rule may have.
@@ -541,6 +541,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	*d = Duration(v)
 	return nil
 }
+
+// MarshalYAML writes the duration back as "5m0s".
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 // String formats like time.Duration.
 func (d Duration) String() string { return time.Duration(d).String() }
