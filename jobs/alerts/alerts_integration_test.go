@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/apache/iceberg-go"
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/apache/iceberg-go/table"
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
 
@@ -135,7 +135,7 @@ func checkpointState(t *testing.T, cfg config.Config, job string) (wm int64, cur
 	cursors = map[string]int64{}
 	rows, err := conn.Query(ctx, `SELECT sink, seq FROM alerts_sink_cursor WHERE job = $1`, job)
 	if err != nil {
-		t.Fatal(err)
+		return wm, cursors, maxSeq // the job has not created its tables yet
 	}
 	defer rows.Close()
 	for rows.Next() {

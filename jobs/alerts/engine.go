@@ -190,6 +190,9 @@ func (e *Engine) Dimension(topic string, f rules.Fields) {
 	}
 }
 
+// Caught tells the engine a partition was read to its end (see window).
+func (e *Engine) Caught(p window.Partition) { e.wm.Caught(p) }
+
 // Touch keeps a partition active when one of its records could not be
 // decoded (it still shows the partition is flowing).
 func (e *Engine) Touch(p window.Partition) { e.wm.Touch(p) }

@@ -202,7 +202,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		defer srv.Close()
 	}
 
-	c, err := kafkaio.NewConsumer(cfg.Kafka, "weir-"+opts.Job, kafka.ConfigMap{"fetch.wait.max.ms": 100})
+	c, err := kafkaio.NewConsumer(cfg.Kafka, "weir-"+opts.Job, kafka.ConfigMap{"fetch.wait.max.ms": 100, "enable.partition.eof": true})
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	log.Info("alert job running", "topics", eng.SourceTopics(), "partitions", len(next), "rules", len(opts.Rules.Rules), "sinks", sinkNames)
+	log.Info("alert job running", "topics", eng.SourceTopics(), "prefix", opts.TopicPrefix, "checkpointed_partitions", len(next), "rules", len(opts.Rules.Rules), "sinks", sinkNames)
 
 	lastStats := eng.Stats()
 	for {
@@ -299,6 +299,10 @@ func saveWithRetry(ctx context.Context, store *Store, next map[string]int64, sta
 	}
 }
 
+// advanceEvery is how many records pass between watermark updates inside
+// one batch.
+const advanceEvery = 5000
+
 // runBatch polls for one batch interval (or MaxBatch records) and feeds the
 // engine, advancing next offsets.
 func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[string]int64, opts Options, m *metrics) error {
@@ -317,6 +321,15 @@ func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[stri
 			}
 			n++
 			handle(eng, e, next, opts.TopicPrefix, m)
+			if n%advanceEvery == 0 {
+				// A large catch-up batch still moves the watermark as it goes,
+				// so late records are judged and state is bounded within it.
+				eng.Advance()
+			}
+		case kafka.PartitionEOF:
+			if e.Topic != nil {
+				eng.Caught(window.Partition{Topic: strings.TrimPrefix(*e.Topic, opts.TopicPrefix), Partition: e.Partition})
+			}
 		case kafka.Error:
 			if e.IsFatal() {
 				return fmt.Errorf("kafka consumer: %w", e)

@@ -7,7 +7,8 @@
 //
 // The watermark is max event time seen − the bounded out-of-orderness, taken
 // per partition; the job's watermark is the minimum over the partitions that
-// are not idle (no record for IdleTimeout of wall time), or, when every
+// are not idle (no record for IdleTimeout of wall time, or read to their
+// end), or, when every
 // partition is idle, the maximum, so a finished or quiet partition never
 // stalls evaluation. It never moves backwards.
 package window
@@ -118,6 +119,14 @@ func (t *Tracker) Observe(p Partition, ts int64) {
 func (t *Tracker) Touch(p Partition) {
 	if pt, ok := t.parts[p]; ok {
 		pt.activity = t.now()
+	}
+}
+
+// Caught marks p as read to its end: it stops holding the watermark back at
+// once instead of after IdleTimeout; its next record makes it active again.
+func (t *Tracker) Caught(p Partition) {
+	if pt, ok := t.parts[p]; ok {
+		pt.activity = time.Time{}
 	}
 }
 

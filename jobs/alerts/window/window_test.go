@@ -1,0 +1,61 @@
+package window
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPane(t *testing.T) {
+	s := NewSpec(time.Minute, 10*time.Second)
+	tests := []struct{ ts, pane int64 }{{0, 0}, {9_999, 0}, {10_000, 10_000}, {-1, -10_000}, {65_432, 60_000}}
+	for _, tc := range tests {
+		if got := s.Pane(tc.ts); got != tc.pane {
+			t.Errorf("Pane(%d) = %d, want %d", tc.ts, got, tc.pane)
+		}
+	}
+	if s.FirstEnd(60_000) != 70_000 || s.LastEnd(60_000) != 120_000 || s.Start(120_000) != 60_000 {
+		t.Error("window bounds")
+	}
+}
+
+func TestWatermark(t *testing.T) {
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { return now }
+	a, b := Partition{"t", 0}, Partition{"t", 1}
+	tests := []struct {
+		name string
+		run  func(tr *Tracker)
+		want int64
+	}{
+		{"none before records", func(tr *Tracker) {}, None},
+		{"max minus out of orderness", func(tr *Tracker) { tr.Observe(a, 10_000); tr.Observe(a, 5_000) }, 8_000},
+		{"min over partitions", func(tr *Tracker) { tr.Observe(a, 10_000); tr.Observe(b, 4_000) }, 2_000},
+		{"silent registered partition holds it", func(tr *Tracker) { tr.Register(b, PartitionState{}); tr.Observe(a, 10_000) }, None},
+		{"caught-up partition does not", func(tr *Tracker) { tr.Register(b, PartitionState{}); tr.Observe(a, 10_000); tr.Caught(b) }, 8_000},
+		{"idle partition does not", func(tr *Tracker) {
+			tr.Observe(b, 4_000)
+			now = now.Add(6 * time.Second)
+			tr.Observe(a, 10_000)
+		}, 8_000},
+		{"all idle: the maximum", func(tr *Tracker) {
+			tr.Observe(a, 10_000)
+			tr.Observe(b, 4_000)
+			now = now.Add(6 * time.Second)
+		}, 8_000},
+		{"never backwards", func(tr *Tracker) {
+			tr.Observe(a, 10_000)
+			tr.Watermark()
+			tr.Observe(b, 1_000)
+		}, 8_000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			now = time.Unix(1000, 0)
+			tr := NewTracker(2*time.Second, 5*time.Second, clock)
+			tc.run(tr)
+			if got := tr.Watermark(); got != tc.want {
+				t.Fatalf("watermark = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
