@@ -52,6 +52,11 @@ func main() {
 		newStreamCmd(g),
 		newAlertsCmd(g),
 		newInitCmd(g),
+		newGenerateCmd(g),
+		newProduceCmd(g),
+		newSchedulerCmd(g),
+		newDagsCmd(g),
+		newTaskCmd(g),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -86,6 +86,7 @@ type Engine struct {
 	loadedAt time.Time
 	running  map[store.TryKey]*try
 	closing  bool
+	lastTick time.Time // end of the last pass without error
 	wg       sync.WaitGroup
 }
 
@@ -188,6 +189,25 @@ func (e *Engine) DAGs() ([]*scheduler.DAG, []scheduler.FileError) {
 		out = append(out, e.dags[id])
 	}
 	return out, append([]scheduler.FileError(nil), e.fileErrs...)
+}
+
+// Healthy reports an error unless a scheduling pass succeeded within the
+// last ten ticks (and 30s).
+func (e *Engine) Healthy() error {
+	e.mu.Lock()
+	last := e.lastTick
+	e.mu.Unlock()
+	limit := 10 * e.opts.Tick
+	if limit < 30*time.Second {
+		limit = 30 * time.Second
+	}
+	if last.IsZero() {
+		return errors.New("no scheduling pass yet")
+	}
+	if age := e.opts.Now().Sub(last); age > limit {
+		return fmt.Errorf("last good scheduling pass %s ago", age.Round(time.Second))
+	}
+	return nil
 }
 
 // DAG returns a loaded DAG by id, or nil.
@@ -343,6 +363,9 @@ func (e *Engine) Tick(ctx context.Context) error {
 	}
 	if len(errs) == 0 {
 		e.metrics.heartbeat.Set(float64(now.UnixNano()) / 1e9)
+		e.mu.Lock()
+		e.lastTick = now
+		e.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
