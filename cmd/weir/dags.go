@@ -471,4 +471,3 @@ func dagsPauseCmd(env dagEnv, pause bool) *cobra.Command {
 		},
 	}
 }
-
