@@ -56,11 +56,11 @@ type Config struct {
 // FaultRates are per-record probabilities of each producer fault; a record
 // gets at most one.
 type FaultRates struct {
-	Malformed  float64 `json:"malformed"`   // truncated, not JSON / not a log line, or a wrong-typed field
-	NonUTF8    float64 `json:"non_utf8"`    // invalid UTF-8 bytes inside the payload
-	Duplicate  float64 `json:"duplicate"`   // the same key and value produced twice
+	Malformed  float64 `json:"malformed"`    // truncated, not JSON / not a log line, or a wrong-typed field
+	NonUTF8    float64 `json:"non_utf8"`     // invalid UTF-8 bytes inside the payload
+	Duplicate  float64 `json:"duplicate"`    // the same key and value produced twice
 	OutOfOrder float64 `json:"out_of_order"` // produced 1-6 h of event time after its neighbours
-	Future     float64 `json:"future"`      // event time 1-30 days after the run's end
+	Future     float64 `json:"future"`       // event time 1-30 days after the run's end
 }
 
 // DefaultFaults is a low, realistic fault mix.

@@ -25,8 +25,8 @@ type Summary struct {
 	Seed  uint64    `json:"seed"`
 	Start time.Time `json:"start"`
 	// End is the last simulated moment (exclusive).
-	End    time.Time `json:"end"`
-	Rate   float64   `json:"rate"`
+	End    time.Time  `json:"end"`
+	Rate   float64    `json:"rate"`
 	Faults FaultRates `json:"fault_rates"`
 
 	// Records is the total number of records written, all topics.
@@ -103,10 +103,10 @@ type LogsExpected struct {
 
 // tally accumulates a Summary while records are written.
 type tally struct {
-	s        Summary
-	ipCount  map[string]int64
-	days     map[string]struct{}
-	dimKeys  map[string]map[string]struct{}
+	s       Summary
+	ipCount map[string]int64
+	days    map[string]struct{}
+	dimKeys map[string]map[string]struct{}
 }
 
 func newTally(cfg *Config, end time.Time) *tally {
