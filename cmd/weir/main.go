@@ -52,6 +52,8 @@ func main() {
 		newStreamCmd(g),
 		newAlertsCmd(g),
 		newInitCmd(g),
+		newGenerateCmd(g),
+		newProduceCmd(g),
 		newSchedulerCmd(g),
 		newDagsCmd(g),
 		newTaskCmd(g),
