@@ -2,20 +2,21 @@ package localstack
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
-const alertmanagerAddr = "127.0.0.1:19903"
+func (s *Stack) alertmanagerAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.port(19903)) }
 
 func (s *Stack) alertmanager() *service {
 	conf := s.path("etc", "alertmanager.yml")
 	return &service{
 		name:     "alertmanager",
-		endpoint: "http://" + alertmanagerAddr,
+		endpoint: "http://" + s.alertmanagerAddr(),
 		argv: []string{s.alertmanagerBin(),
 			"--config.file=" + conf,
 			"--storage.path=" + s.path("data", "alertmanager"),
-			"--web.listen-address=" + alertmanagerAddr,
+			"--web.listen-address=" + s.alertmanagerAddr(),
 			"--cluster.listen-address=", // no gossip: one instance
 		},
 		startTimeout: 30 * time.Second,
@@ -34,7 +35,7 @@ func (s *Stack) alertmanager() *service {
 			))
 		},
 		healthy: func(ctx context.Context) error {
-			return httpOK(ctx, "http://"+alertmanagerAddr+"/-/ready")
+			return httpOK(ctx, "http://"+s.alertmanagerAddr()+"/-/ready")
 		},
 	}
 }

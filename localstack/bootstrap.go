@@ -50,11 +50,15 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 	if err := s.createDatabases(ctx, sec); err != nil {
 		return err
 	}
-	if err := lakehouse.EnsureBuckets(ctx, cfg.S3); err != nil {
-		return err
-	}
 	users := lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
-	if err := lakehouse.EnsureServiceUsers(ctx, cfg.S3, users); err != nil {
+	// A distributed MinIO that just reported write quorum can still stall
+	// its first requests while peers finish connecting: bound each try.
+	if err := retry(ctx, 3*time.Minute, 20*time.Second, func(ctx context.Context) error {
+		if err := lakehouse.EnsureBuckets(ctx, cfg.S3); err != nil {
+			return err
+		}
+		return lakehouse.EnsureServiceUsers(ctx, cfg.S3, users)
+	}); err != nil {
 		return err
 	}
 	lh, err := lakehouse.Open(ctx, cfg)
@@ -68,7 +72,7 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 // bootstrapServices checks that Trino sees the catalog and, in the cluster
 // profile, that every worker has joined.
 func (s *Stack) bootstrapServices(ctx context.Context, sec Secrets) error {
-	db, err := sql.Open("trino", fmt.Sprintf("http://weir@127.0.0.1:%d?catalog=iceberg", trinoPort))
+	db, err := sql.Open("trino", fmt.Sprintf("http://weir@127.0.0.1:%d?catalog=iceberg", s.port(trinoPort)))
 	if err != nil {
 		return err
 	}
@@ -102,4 +106,18 @@ func trinoReady(ctx context.Context, db *sql.DB, nodes int) error {
 		return fmt.Errorf("trino sees %d of %d weir schemas", n, len(lakehouse.Namespaces))
 	}
 	return nil
+}
+
+// retry runs fn with a per-try timeout until it succeeds or total elapses.
+func retry(ctx context.Context, total, each time.Duration, fn func(context.Context) error) error {
+	deadline := time.Now().Add(total)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, each)
+		err := fn(tctx)
+		cancel()
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Second)
+	}
 }

@@ -32,7 +32,7 @@ func (s *Stack) kafkaNodes() []kafkaNode {
 	}
 	var voters, boot []string
 	for i := 1; i <= n; i++ {
-		port := 19092 + (i-1)*100
+		port := s.port(19092 + (i-1)*100)
 		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", i, port+1))
 		boot = append(boot, fmt.Sprintf("127.0.0.1:%d", port))
 	}
@@ -46,7 +46,7 @@ func (s *Stack) kafkaNodes() []kafkaNode {
 		if n == 3 {
 			minISR = 2
 		}
-		out = append(out, kafkaNode{id: i, port: 19092 + (i-1)*100, name: name, replicas: n, minISR: minISR,
+		out = append(out, kafkaNode{id: i, port: s.port(19092 + (i-1)*100), name: name, replicas: n, minISR: minISR,
 			allVoters: strings.Join(voters, ","), bootstrap: strings.Join(boot, ",")})
 	}
 	return out

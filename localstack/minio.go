@@ -27,11 +27,11 @@ func (s *Stack) minio(sec Secrets) []*service {
 		return []*service{{
 			name:         "minio",
 			group:        "storage",
-			endpoint:     fmt.Sprintf("http://127.0.0.1:%d", minioPort),
-			argv:         []string{s.minioBin(), "server", drives, "--address", fmt.Sprintf("127.0.0.1:%d", minioPort), "--console-address", fmt.Sprintf("127.0.0.1:%d", minioPort+1)},
+			endpoint:     fmt.Sprintf("http://127.0.0.1:%d", s.port(minioPort)),
+			argv:         []string{s.minioBin(), "server", drives, "--address", fmt.Sprintf("127.0.0.1:%d", s.port(minioPort)), "--console-address", fmt.Sprintf("127.0.0.1:%d", s.port(minioPort+1))},
 			env:          env,
 			startTimeout: 60 * time.Second,
-			healthy:      minioHealthy(fmt.Sprintf("127.0.0.1:%d", minioPort)),
+			healthy:      minioHealthy(fmt.Sprintf("127.0.0.1:%d", s.port(minioPort))),
 		}}
 	}
 	// Four nodes on 127.0.0.1–4, two drives each, one distributed
@@ -40,13 +40,13 @@ func (s *Stack) minio(sec Secrets) []*service {
 	var endpoints []string
 	for i := 1; i <= 4; i++ {
 		for d := 1; d <= 2; d++ {
-			endpoints = append(endpoints, fmt.Sprintf("http://127.0.0.%d:%d%s", i, minioPort, s.path("data", "minio", fmt.Sprintf("n%d", i), fmt.Sprintf("d%d", d))))
+			endpoints = append(endpoints, fmt.Sprintf("http://127.0.0.%d:%d%s", i, s.port(minioPort), s.path("data", "minio", fmt.Sprintf("n%d", i), fmt.Sprintf("d%d", d))))
 		}
 	}
 	var out []*service
 	for i := 1; i <= 4; i++ {
-		addr := fmt.Sprintf("127.0.0.%d:%d", i, minioPort)
-		argv := append([]string{s.minioBin(), "server", "--address", addr, "--console-address", fmt.Sprintf("127.0.0.%d:%d", i, minioPort+1)}, endpoints...)
+		addr := fmt.Sprintf("127.0.0.%d:%d", i, s.port(minioPort))
+		argv := append([]string{s.minioBin(), "server", "--address", addr, "--console-address", fmt.Sprintf("127.0.0.%d:%d", i, s.port(minioPort+1))}, endpoints...)
 		out = append(out, &service{
 			name:         fmt.Sprintf("minio%d", i),
 			group:        "storage",

@@ -34,7 +34,7 @@ func (s *Stack) postgres(sec Secrets) *service {
 	return &service{
 		name:         "postgres",
 		group:        "storage",
-		endpoint:     fmt.Sprintf("127.0.0.1:%d", pgPort),
+		endpoint:     fmt.Sprintf("127.0.0.1:%d", s.port(pgPort)),
 		argv:         []string{pgBin("postgres"), "-D", data},
 		runAs:        "postgres",
 		stopSignal:   syscall.SIGINT, // fast shutdown
@@ -46,7 +46,7 @@ func (s *Stack) postgres(sec Secrets) *service {
 			return s.initPostgres(ctx, data, sock, sec["PG_PASSWORD"])
 		},
 		healthy: func(ctx context.Context) error {
-			conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", PGUser, sec["PG_PASSWORD"], pgPort))
+			conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", PGUser, sec["PG_PASSWORD"], s.port(pgPort)))
 			if err != nil {
 				return err
 			}
@@ -101,7 +101,7 @@ max_connections = 300
 shared_buffers = 256MB
 logging_collector = off
 log_min_messages = warning
-`, pgPort, sock)
+`, s.port(pgPort), sock)
 	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ log_min_messages = warning
 var pgDatabases = []string{"iceberg_catalog", "weir_scheduler"}
 
 func (s *Stack) createDatabases(ctx context.Context, sec Secrets) error {
-	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", PGUser, sec["PG_PASSWORD"], pgPort))
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", PGUser, sec["PG_PASSWORD"], s.port(pgPort)))
 	if err != nil {
 		return fmt.Errorf("connect postgres: %w", err)
 	}

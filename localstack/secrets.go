@@ -90,22 +90,23 @@ const PGUser = "weir"
 // Env returns the WEIR_* variables that point weir (and the tests) at this
 // stack, with admin credentials.
 func (s *Stack) Env(sec Secrets) []string {
-	brokers := []string{"127.0.0.1:19092"}
-	if s.Profile == Cluster {
-		brokers = []string{"127.0.0.1:19092", "127.0.0.1:19192", "127.0.0.1:19292"}
+	var brokers []string
+	for _, n := range s.kafkaNodes() {
+		brokers = append(brokers, fmt.Sprintf("127.0.0.1:%d", n.port))
 	}
-	pg := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d", PGUser, sec["PG_PASSWORD"], pgPort)
+	pg := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d", PGUser, sec["PG_PASSWORD"], s.port(pgPort))
 	return []string{
 		"WEIR_STACK_DIR=" + s.Dir,
 		"WEIR_STACK_PROFILE=" + string(s.Profile),
 		"WEIR_KAFKA_BROKERS=" + strings.Join(brokers, ","),
-		"WEIR_S3_ENDPOINT=127.0.0.1:19000",
+		fmt.Sprintf("WEIR_S3_ENDPOINT=127.0.0.1:%d", s.port(minioPort)),
+		fmt.Sprintf("WEIR_STACK_PORT_OFFSET=%d", s.PortOffset),
 		"WEIR_S3_ACCESS_KEY=" + MinIORootUser,
 		"WEIR_S3_SECRET_KEY=" + sec["MINIO_ROOT_PASSWORD"],
 		"WEIR_CATALOG_URI=" + pg + "/iceberg_catalog?sslmode=disable",
 		"WEIR_SCHEDULER_DATABASE=" + pg + "/weir_scheduler?sslmode=disable",
-		"WEIR_TRINO_URL=http://weir@127.0.0.1:18080",
-		"WEIR_ALERTMANAGER_URL=http://127.0.0.1:19903",
+		fmt.Sprintf("WEIR_TRINO_URL=http://weir@127.0.0.1:%d", s.port(trinoPort)),
+		"WEIR_ALERTMANAGER_URL=http://" + s.alertmanagerAddr(),
 	}
 }
 

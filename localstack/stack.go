@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,7 +51,12 @@ type Stack struct {
 	Cache   string // downloads and builds, reusable across stacks
 	Profile Profile
 	Out     io.Writer // progress for people
+	// PortOffset shifts every port, so a second stack (e.g. the cluster
+	// profile for tests) can run beside the first one.
+	PortOffset int
 }
+
+func (s *Stack) port(base int) int { return base + s.PortOffset }
 
 // New returns a stack rooted at dir. cache may be empty (dir/cache).
 func New(dir, cache string, p Profile, out io.Writer) (*Stack, error) {
@@ -68,7 +74,17 @@ func New(dir, cache string, p Profile, out io.Writer) (*Stack, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	return &Stack{Dir: abs, Cache: cache, Profile: p, Out: out}, nil
+	st := &Stack{Dir: abs, Cache: cache, Profile: p, Out: out}
+	// The offset a stack was started with sticks to its directory.
+	if b, err := os.ReadFile(st.path("port-offset")); err == nil {
+		st.PortOffset, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	if v := os.Getenv("WEIR_STACK_PORT_OFFSET"); v != "" {
+		if st.PortOffset, err = strconv.Atoi(v); err != nil {
+			return nil, fmt.Errorf("WEIR_STACK_PORT_OFFSET: %w", err)
+		}
+	}
+	return st, nil
 }
 
 func (s *Stack) path(parts ...string) string {
@@ -112,6 +128,9 @@ func (s *Stack) Up(ctx context.Context) error {
 		}
 	}
 	if err := os.WriteFile(s.path("profile"), []byte(s.Profile), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.path("port-offset"), []byte(strconv.Itoa(s.PortOffset)), 0o644); err != nil {
 		return err
 	}
 	sec, err := s.secrets()

@@ -22,12 +22,12 @@ type trinoNode struct {
 
 func (s *Stack) trinoNodes() []trinoNode {
 	if s.Profile == Single {
-		return []trinoNode{{name: "trino", port: trinoPort, coordinator: true, heap: "-Xmx3G"}}
+		return []trinoNode{{name: "trino", port: s.port(trinoPort), coordinator: true, heap: "-Xmx3G"}}
 	}
 	return []trinoNode{
-		{name: "trino", port: trinoPort, coordinator: true, heap: "-Xmx1536M"},
-		{name: "trino-worker1", port: trinoPort + 1, heap: "-Xmx2G"},
-		{name: "trino-worker2", port: trinoPort + 2, heap: "-Xmx2G"},
+		{name: "trino", port: s.port(trinoPort), coordinator: true, heap: "-Xmx1536M"},
+		{name: "trino-worker1", port: s.port(trinoPort + 1), heap: "-Xmx2G"},
+		{name: "trino-worker2", port: s.port(trinoPort + 2), heap: "-Xmx2G"},
 	}
 }
 
@@ -88,7 +88,7 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 	conf := []string{
 		fmt.Sprintf("coordinator=%t", node.coordinator),
 		fmt.Sprintf("http-server.http.port=%d", node.port),
-		fmt.Sprintf("discovery.uri=http://127.0.0.1:%d", trinoPort),
+		fmt.Sprintf("discovery.uri=http://127.0.0.1:%d", s.port(trinoPort)),
 		"node.environment=weir",
 		"node.id=" + node.name,
 		"node.internal-address=127.0.0.1",
@@ -110,7 +110,7 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 		"connector.name=iceberg",
 		"iceberg.catalog.type=jdbc",
 		"iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
-		fmt.Sprintf("iceberg.jdbc-catalog.connection-url=jdbc:postgresql://127.0.0.1:%d/iceberg_catalog", pgPort),
+		fmt.Sprintf("iceberg.jdbc-catalog.connection-url=jdbc:postgresql://127.0.0.1:%d/iceberg_catalog", s.port(pgPort)),
 		"iceberg.jdbc-catalog.connection-user="+PGUser,
 		"iceberg.jdbc-catalog.connection-password="+sec["PG_PASSWORD"],
 		"iceberg.jdbc-catalog.catalog-name=weir",
@@ -118,7 +118,7 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 		"iceberg.jdbc-catalog.schema-version=V1",
 		"iceberg.unique-table-location=true",
 		"fs.native-s3.enabled=true",
-		fmt.Sprintf("s3.endpoint=http://127.0.0.1:%d", minioPort),
+		fmt.Sprintf("s3.endpoint=http://127.0.0.1:%d", s.port(minioPort)),
 		"s3.path-style-access=true",
 		"s3.region=us-east-1",
 		"s3.aws-access-key=weir-trino",
