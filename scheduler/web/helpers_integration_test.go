@@ -1,0 +1,86 @@
+//go:build integration
+
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"weir/config"
+	"weir/scheduler/engine"
+	"weir/scheduler/store"
+)
+
+// uiFixture is an engine on a fresh schema of the stack's scheduler
+// database, running the given DAG files, behind a test HTTP server.
+type uiFixture struct {
+	st  *store.Store
+	e   *engine.Engine
+	srv *httptest.Server
+}
+
+func newFixture(t *testing.T, files map[string]string) *uiFixture {
+	t.Helper()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, cfg.Scheduler.Database)
+	if err != nil {
+		t.Fatalf("connect to the scheduler database (is the local stack up?): %v", err)
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	schema := "test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		_ = conn.Close(context.Background())
+	})
+	u, _ := url.Parse(cfg.Scheduler.Database)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	st, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exe, _ := os.Executable()
+	reg := prometheus.NewRegistry()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e, err := engine.New(ctx, st, engine.Options{DAGDir: dir, Binary: exe, Env: []string{"WEIR_TEST_ROLE=weir"},
+		Tick: 50 * time.Millisecond, Registerer: reg, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(rctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	srv := httptest.NewServer(New(e, reg, log).Handler())
+	t.Cleanup(srv.Close)
+	return &uiFixture{st: st, e: e, srv: srv}
+}
