@@ -27,6 +27,7 @@ func newGenerateCmd(g *globals) *cobra.Command {
 		metricEvery, anomalyEvery     time.Duration
 		anomalies, faults             string
 		output, summary, truth, bench string
+		prefix                        string
 	)
 	cmd := &cobra.Command{
 		Use:   "generate",
@@ -93,7 +94,11 @@ instead of value when the payload is not UTF-8); "-" is stdout. Without
 					return err
 				}
 				if ensure {
-					if err := kafkaio.EnsureTopics(ctx, kcfg.Kafka, kafkaio.SourceTopics()); err != nil {
+					specs := kafkaio.SourceTopics()
+					for i := range specs {
+						specs[i].Name = prefix + specs[i].Name
+					}
+					if err := kafkaio.EnsureTopics(ctx, kcfg.Kafka, specs); err != nil {
 						return err
 					}
 				}
@@ -121,6 +126,9 @@ instead of value when the payload is not UTF-8); "-" is stdout. Without
 				sink, finish = fs, fs.Flush
 			}
 
+			if prefix != "" {
+				sink = generate.PrefixSink{Sink: sink, Prefix: prefix}
+			}
 			slog.Info("generate starting", "seed", cfg.Seed, "start", cfg.Start, "end", cfg.End, "live", cfg.Live, "rate", cfg.Rate, "sink", generateSinkName(output))
 			began := time.Now()
 			stop := generateProgress(gen, producer)
@@ -174,6 +182,7 @@ instead of value when the payload is not UTF-8); "-" is stdout. Without
 	f.StringVar(&summary, "summary", "", "write the run summary (counts, expected answers) as JSON here")
 	f.StringVar(&truth, "truth", "", "write anomaly ground truth as JSON lines here")
 	f.StringVar(&bench, "bench-out", "", "write throughput figures as JSON here (e.g. bench/results/generate.json)")
+	f.StringVar(&prefix, "topic-prefix", "", "prepend this to every topic name (benchmarks, tests next to a running pipeline)")
 	f.BoolVar(&ensure, "ensure-topics", true, "create the source topics if missing (Kafka output only)")
 	return cmd
 }

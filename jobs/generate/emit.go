@@ -57,7 +57,6 @@ func (g *Generator) emit(ctx context.Context, sink Sink, p *pending) error {
 	}
 	if h := p.host; h != nil {
 		h.requests++
-		h.busyMs += p.busyMs
 		if p.ac != nil {
 			h.bytes += p.ac.Bytes
 		}
@@ -146,22 +145,26 @@ func (g *Generator) breakUTF8(v []byte) []byte {
 	return out
 }
 
-// tick emits one metric sample per host for the interval ending at t, from
-// the load the host handled in it.
+// tick emits one metric sample per host for the interval ending at t. CPU
+// follows the requests the host handled relative to its average (about 45%
+// at average load), memory and load average follow CPU.
 func (g *Generator) tick(t time.Time) {
 	secs := g.cfg.MetricInterval.Seconds()
 	day := float64(t.Unix()%86400) / 86400
 	for _, h := range g.w.hosts {
-		util := h.busyMs / (secs * 1000 * h.cores)
-		cpu := clamp(3+100*util+1.5*g.tr.NormFloat64(), 0.5, 99.5)
-		memPct := clamp(100*(h.memBase+0.35*math.Min(util, 1)+0.02*math.Sin(2*math.Pi*day))+0.5*g.tr.NormFloat64(), 1, 99)
+		load := 0.0
+		if exp := g.expectReq[h.service] * secs; exp > 0 {
+			load = float64(h.requests) / exp
+		}
+		cpu := clamp(4+42*load+1.2*g.tr.NormFloat64(), 0.5, 99.5)
+		memPct := clamp(100*(h.memBase+0.15*math.Min(load, 2)+0.02*math.Sin(2*math.Pi*day))+0.5*g.tr.NormFloat64(), 1, 99)
 		h.diskUsed = math.Min(h.diskUsed+0.0002*secs/60, 95)
 		m := &events.Metric{
 			TS: t, Host: h.name, Service: h.service,
 			CPUPct:      round2(cpu),
 			MemBytes:    int64(memPct / 100 * h.memGB * (1 << 30)),
 			MemPct:      round2(memPct),
-			Load1:       round2(math.Max(0, h.cores*util*1.1+0.05*g.tr.NormFloat64())),
+			Load1:       round2(math.Max(0, h.cores*cpu/100*1.1+0.05*g.tr.NormFloat64())),
 			DiskUsedPct: round2(h.diskUsed),
 			NetRxBytes:  h.requests*900 + g.tr.Int64N(4096),
 			NetTxBytes:  h.bytes + h.requests*300 + g.tr.Int64N(4096),
@@ -171,7 +174,7 @@ func (g *Generator) tick(t time.Time) {
 		if g.tr.Float64() < heartbeatLogP {
 			g.logLine(t, h, events.LevelInfo, h.service+".health", "", 0, "health check ok", "")
 		}
-		h.requests, h.busyMs, h.bytes = 0, 0, 0
+		h.requests, h.bytes = 0, 0
 	}
 }
 

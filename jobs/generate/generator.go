@@ -42,7 +42,6 @@ type pending struct {
 	m  *events.Metric
 
 	host    *host   // load accounting
-	busyMs  float64 // time the host spent on it
 	service string  // backend service behind an access-log line
 
 	exempt    bool   // in an anomaly's scope: no faults
@@ -87,7 +86,9 @@ type Generator struct {
 	live      []*Anomaly // scheduled and not yet written
 	nextSlot  int
 
-	sessionRate float64 // sessions per second at diurnal factor 1
+	sessionRate float64            // sessions per second at diurnal factor 1
+	expectReq   map[string]float64 // average requests per second of one host of each service
+	hostReq     map[string]int     // calibration: requests per service
 	backRate    float64 // crawler/scanner requests per second
 
 	tally   *tally
@@ -131,6 +132,7 @@ func (g *Generator) calibrate() {
 	c := newGenerator(g.cfg, g.cfg.Seed^0x9e3779b97f4a7c15)
 	c.tr = rand.New(rand.NewPCG(g.cfg.Seed, streamCalibrate))
 	c.counting = true
+	c.hostReq = map[string]int{}
 	const sessions = 400
 	for i := 0; i < sessions; i++ {
 		c.session(g.cfg.Start)
@@ -139,6 +141,13 @@ func (g *Generator) calibrate() {
 	metricsRate := float64(len(g.w.hosts)) * (1 + heartbeatLogP) / g.cfg.MetricInterval.Seconds()
 	g.backRate = g.cfg.Rate * backgroundShare
 	g.sessionRate = math.Max(g.cfg.Rate-metricsRate-g.backRate, g.cfg.Rate*0.05) / perSession
+	// A host's CPU is relative to its average request rate, so load shows
+	// whatever the absolute volume.
+	g.expectReq = map[string]float64{}
+	for svc, n := range c.hostReq {
+		g.expectReq[svc] = g.sessionRate * float64(n) / sessions / float64(len(g.w.byService[svc]))
+	}
+	g.expectReq[svcFrontend] += g.backRate / float64(len(g.w.byService[svcFrontend]))
 }
 
 // Emitted returns the number of records and payload bytes written so far
@@ -164,6 +173,9 @@ func (g *Generator) nextArrival(t time.Time, rate float64) time.Time {
 func (g *Generator) push(p *pending) {
 	if g.counting {
 		g.pushed++
+		if p.host != nil {
+			g.hostReq[p.host.service]++
+		}
 		return
 	}
 	if p.at.IsZero() {
@@ -244,7 +256,7 @@ func (g *Generator) Run(ctx context.Context, sink Sink, truth io.Writer) (*Summa
 				g.background(nextBack)
 				nextBack = g.nextArrival(nextBack, g.backRate)
 			}
-		case len(g.tl) > 0 && top.Before(tick):
+		case len(g.tl) > 0 && (tick == never || top.Before(tick)):
 			p := heap.Pop(&g.tl).(*pending)
 			if p.raw == nil && !p.ts.Before(g.end) {
 				continue // simulated past the end (a refund days later)

@@ -41,7 +41,6 @@ type host struct {
 	memGB   float64
 	// load accumulated over the current metric interval
 	requests int64
-	busyMs   float64
 	bytes    int64
 	// slowly varying state
 	memBase  float64

@@ -119,7 +119,7 @@ func (g *Generator) pushEvent(ev *events.AppEvent, h *host) {
 	if key == "" {
 		key = ev.SessionID
 	}
-	g.push(&pending{ts: ev.TS, topic: events.TopicAppEvents, key: key, ev: ev, host: h, busyMs: ev.DurationMs})
+	g.push(&pending{ts: ev.TS, topic: events.TopicAppEvents, key: key, ev: ev, host: h})
 }
 
 func (g *Generator) logLine(t time.Time, h *host, level, module, file string, line int, msg, action string) {
@@ -157,7 +157,7 @@ func (g *Generator) access(a *actor, t time.Time, svc string, h *host, method, p
 	} else {
 		ref = siteURL + ref
 	}
-	g.push(&pending{ts: t, topic: events.TopicWebAccess, key: a.u.ip, service: svc, host: h, busyMs: 0.5, ac: &events.AccessLog{
+	g.push(&pending{ts: t, topic: events.TopicWebAccess, key: a.u.ip, service: svc, host: h, ac: &events.AccessLog{
 		ClientIP: a.u.ip, Time: t.Truncate(time.Second), Method: method, Path: path, Protocol: "HTTP/1.1",
 		Status: status, Bytes: bytes, Referrer: ref, UserAgent: a.u.agent, RequestTimeMs: math.Round(reqMs), CacheStatus: cache,
 	}})

@@ -86,7 +86,7 @@ func Replay(ctx context.Context, r io.Reader, topic string, sink Sink) (ReplaySt
 func ReplayRecords(ctx context.Context, r io.Reader, sink Sink) (int64, error) {
 	var n int64
 	err := ReadRecords(r, func(rec FileRecord) error {
-		if err := sink.Produce(ctx, rec.Topic, []byte(rec.Key), rec.Payload()); err != nil {
+		if err := sink.Produce(ctx, rec.Topic, rec.KeyBytes(), rec.Payload()); err != nil {
 			return fmt.Errorf("produce record %d: %w", n+1, err)
 		}
 		n++

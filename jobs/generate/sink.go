@@ -16,7 +16,8 @@ import (
 //
 // value holds the payload as a JSON string when it is valid UTF-8;
 // otherwise value is absent and value_b64 holds the payload in standard
-// base64. key is always a string. ReadRecords reads the format back.
+// base64. key and key_b64 follow the same rule; a record without a key has
+// neither. ReadRecords reads the format back.
 type FileSink struct {
 	w   *bufio.Writer
 	enc *json.Encoder
@@ -25,9 +26,18 @@ type FileSink struct {
 // FileRecord is one line of the FileSink format.
 type FileRecord struct {
 	Topic    string  `json:"topic"`
-	Key      string  `json:"key"`
+	Key      *string `json:"key,omitempty"`
+	KeyB64   []byte  `json:"key_b64,omitempty"`
 	Value    *string `json:"value,omitempty"`
 	ValueB64 []byte  `json:"value_b64,omitempty"`
+}
+
+// KeyBytes returns the record's key (nil if it has none).
+func (r *FileRecord) KeyBytes() []byte {
+	if r.Key != nil {
+		return []byte(*r.Key)
+	}
+	return r.KeyB64
 }
 
 // Payload returns the record's value bytes.
@@ -48,7 +58,15 @@ func NewFileSink(w io.Writer) *FileSink {
 
 // Produce writes one record line.
 func (s *FileSink) Produce(_ context.Context, topic string, key, value []byte) error {
-	rec := FileRecord{Topic: topic, Key: string(key)}
+	rec := FileRecord{Topic: topic}
+	switch {
+	case len(key) == 0:
+	case utf8.Valid(key):
+		k := string(key)
+		rec.Key = &k
+	default:
+		rec.KeyB64 = key
+	}
 	if utf8.Valid(value) {
 		v := string(value)
 		rec.Value = &v
@@ -87,4 +105,16 @@ func ReadRecords(r io.Reader, fn func(FileRecord) error) error {
 			return err
 		}
 	}
+}
+
+// PrefixSink prepends Prefix to every topic name, so benchmarks and tests
+// can write to their own topics next to a running pipeline.
+type PrefixSink struct {
+	Sink   Sink
+	Prefix string
+}
+
+// Produce forwards the record to Prefix+topic.
+func (s PrefixSink) Produce(ctx context.Context, topic string, key, value []byte) error {
+	return s.Sink.Produce(ctx, s.Prefix+topic, key, value)
 }
