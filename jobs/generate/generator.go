@@ -41,8 +41,8 @@ type pending struct {
 	ac *events.AccessLog
 	m  *events.Metric
 
-	host    *host   // load accounting
-	service string  // backend service behind an access-log line
+	host    *host  // load accounting
+	service string // backend service behind an access-log line
 
 	exempt    bool   // in an anomaly's scope: no faults
 	raw       []byte // ready payload of a late or duplicate copy
@@ -89,7 +89,7 @@ type Generator struct {
 	sessionRate float64            // sessions per second at diurnal factor 1
 	expectReq   map[string]float64 // average requests per second of one host of each service
 	hostReq     map[string]int     // calibration: requests per service
-	backRate    float64 // crawler/scanner requests per second
+	backRate    float64            // crawler/scanner requests per second
 
 	tally   *tally
 	buf     []byte
