@@ -53,7 +53,7 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 	users := lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
 	// A distributed MinIO that just reported write quorum can still stall
 	// its first requests while peers finish connecting: bound each try.
-	if err := retry(ctx, 3*time.Minute, 20*time.Second, func(ctx context.Context) error {
+	if err := retry(ctx, 4*time.Minute, 60*time.Second, func(ctx context.Context) error {
 		if err := lakehouse.EnsureBuckets(ctx, cfg.S3); err != nil {
 			return err
 		}
