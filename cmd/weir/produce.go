@@ -18,7 +18,7 @@ import (
 )
 
 func newProduceCmd(g *globals) *cobra.Command {
-	var topic, file string
+	var topic, file, format string
 	var records bool
 	cmd := &cobra.Command{
 		Use:   "produce",
@@ -61,7 +61,7 @@ to its own topic (--topic is ignored).`,
 				st.Produced, runErr = generate.ReplayRecords(ctx, in, p)
 				st.Lines = st.Produced
 			} else {
-				st, runErr = generate.Replay(ctx, in, topic, p)
+				st, runErr = generate.Replay(ctx, in, topic, format, p)
 			}
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 			defer cancel()
@@ -78,6 +78,7 @@ to its own topic (--topic is ignored).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&topic, "topic", "", "topic to produce to (e.g. web.access)")
+	f.StringVar(&format, "format", "", "source topic whose parser counts bad lines and whose key rule applies (default: --topic)")
 	f.StringVar(&file, "file", "", "file to replay, one record per line (.gz is decompressed; - is stdin)")
 	f.BoolVar(&records, "records", false, "the file is weir generate --output JSON lines; produce each to its topic")
 	return cmd

@@ -26,10 +26,15 @@ type ReplayStats struct {
 }
 
 // Replay produces each line of r (without its line ending) as one record of
-// topic, unchanged: timestamps stay what the log says. Lines of web.access are
-// keyed by their first field (the client address); other topics get no key.
-// Lines the topic's parser rejects are produced too, and counted.
-func Replay(ctx context.Context, r io.Reader, topic string, sink Sink) (ReplayStats, error) {
+// topic, unchanged: timestamps stay what the log says. format is the source
+// topic whose parser judges the lines (usually topic itself; "" judges by
+// topic). Lines in web.access format are keyed by their first field (the
+// client address); others get no key. Lines the parser rejects are produced
+// too, and counted.
+func Replay(ctx context.Context, r io.Reader, topic, format string, sink Sink) (ReplayStats, error) {
+	if format == "" {
+		format = topic
+	}
 	st := ReplayStats{BadBy: map[string]int64{}}
 	br := bufio.NewReaderSize(r, 1<<20)
 	var long []byte
@@ -58,12 +63,12 @@ func Replay(ctx context.Context, r io.Reader, topic string, sink Sink) (ReplaySt
 			line = line[:MaxReplayLine]
 			st.Cut++
 		}
-		if perr := parseAs(topic, line); perr != nil {
+		if perr := parseAs(format, line); perr != nil {
 			st.Bad++
 			st.BadBy[errorClass(perr)]++
 		}
 		var key []byte
-		if topic == events.TopicWebAccess {
+		if format == events.TopicWebAccess {
 			if i := bytes.IndexByte(line, ' '); i > 0 {
 				key = line[:i]
 			}

@@ -60,7 +60,7 @@ func TestReplayFixture(t *testing.T) {
 	}
 	var out bytes.Buffer
 	sink := NewFileSink(&out)
-	st, err := Replay(context.Background(), &file, events.TopicWebAccess, sink)
+	st, err := Replay(context.Background(), &file, events.TopicWebAccess, "", sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestReplayLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			sink := NewFileSink(&out)
-			st, err := Replay(context.Background(), strings.NewReader(tt.in), events.TopicWebAccess, sink)
+			st, err := Replay(context.Background(), strings.NewReader(tt.in), events.TopicWebAccess, "", sink)
 			if err != nil {
 				t.Fatal(err)
 			}
