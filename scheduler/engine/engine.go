@@ -636,8 +636,11 @@ func (e *Engine) execute(ctx context.Context, t *try) {
 	case !ok:
 		log.Warn("task result dropped: lease lost meanwhile")
 	default:
-		log.Info("task finished", "state", res.TaskState, "exit_code", code, "duration", elapsed.Round(time.Millisecond),
-			"next_attempt_at", res.NextAttemptAt)
+		attrs := []any{"state", res.TaskState, "exit_code", code, "duration", elapsed.Round(time.Millisecond)}
+		if !res.NextAttemptAt.IsZero() {
+			attrs = append(attrs, "next_attempt_at", res.NextAttemptAt)
+		}
+		log.Info("task finished", attrs...)
 	}
 }
 

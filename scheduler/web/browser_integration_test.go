@@ -59,7 +59,6 @@ func TestBrowserTriggerAndWatchRun(t *testing.T) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
 	defer cancelAlloc()

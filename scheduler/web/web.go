@@ -272,7 +272,8 @@ func (s *Server) dagList(r *http.Request) (any, error) {
 		return nil, err
 	}
 	now := s.e.Now()
-	out := DAGList{Now: now, Schedulers: scheds, Msg: r.URL.Query().Get("msg"), Err: r.URL.Query().Get("error")}
+	out := DAGList{Now: now, Schedulers: scheds, DAGs: []DAGSummary{}, Errors: []FileProblem{},
+		Msg: r.URL.Query().Get("msg"), Err: r.URL.Query().Get("error")}
 	for _, d := range dags {
 		out.DAGs = append(out.DAGs, summary(d, rows[d.ID], latest[d.ID], now))
 	}
