@@ -324,9 +324,15 @@ func (e *Engine) Tick(ctx context.Context) error {
 	reload := now.Sub(e.loadedAt) >= e.opts.ReloadEvery
 	closing := e.closing
 	e.mu.Unlock()
+	var errs []error
 	if reload {
+		// Keep scheduling the DAGs already loaded if the directory cannot
+		// be read right now; retry at the next reload time.
 		if err := e.reload(ctx); err != nil {
-			return err
+			e.mu.Lock()
+			e.loadedAt = now
+			e.mu.Unlock()
+			errs = append(errs, err)
 		}
 	}
 	if err := e.store.Heartbeat(ctx, e.opts.ID, e.host, os.Getpid(), e.started, now); err != nil {
@@ -342,7 +348,6 @@ func (e *Engine) Tick(ctx context.Context) error {
 			"owner", t.LeaseOwner, "state", t.State)
 	}
 	dags, _ := e.DAGs()
-	var errs []error
 	for _, d := range dags {
 		if err := e.advance(ctx, d, now); err != nil {
 			errs = append(errs, fmt.Errorf("dag %s: %w", d.ID, err))
