@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -273,7 +274,12 @@ type generateBench struct {
 
 func generateMachine() map[string]any {
 	host, _ := os.Hostname()
-	return map[string]any{"cpus": runtime.NumCPU(), "goos": runtime.GOOS, "goarch": runtime.GOARCH, "go": runtime.Version(), "host": host}
+	m := map[string]any{"cpus": runtime.NumCPU(), "goos": runtime.GOOS, "goarch": runtime.GOARCH, "go": runtime.Version(), "host": host}
+	// Shared machines: the load next to the figure says what it competed with.
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		m["loadavg"] = strings.TrimSpace(string(b))
+	}
+	return m
 }
 
 func writeGenerateJSON(path string, v any) error {

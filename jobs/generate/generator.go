@@ -31,6 +31,7 @@ const (
 // pending is one record waiting in the timeline.
 type pending struct {
 	at    time.Time // emission time: ts, or later for late (out-of-order) copies
+	atNs  int64     // at in Unix nanoseconds, for the heap order
 	seq   uint64    // ties broken by creation order
 	ts    time.Time // event time
 	topic string
@@ -53,8 +54,8 @@ type timeline []*pending
 
 func (t timeline) Len() int { return len(t) }
 func (t timeline) Less(i, j int) bool {
-	if !t[i].at.Equal(t[j].at) {
-		return t[i].at.Before(t[j].at)
+	if t[i].atNs != t[j].atNs {
+		return t[i].atNs < t[j].atNs
 	}
 	return t[i].seq < t[j].seq
 }
@@ -181,6 +182,7 @@ func (g *Generator) push(p *pending) {
 	if p.at.IsZero() {
 		p.at = p.ts
 	}
+	p.atNs = p.at.UnixNano()
 	g.seq++
 	p.seq = g.seq
 	if p.raw == nil {

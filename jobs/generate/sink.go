@@ -3,11 +3,14 @@ package generate
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"weir/events"
 )
 
 // FileSink writes records as JSON lines, one object per record:
@@ -20,7 +23,7 @@ import (
 // neither. ReadRecords reads the format back.
 type FileSink struct {
 	w   *bufio.Writer
-	enc *json.Encoder
+	buf []byte
 }
 
 // FileRecord is one line of the FileSink format.
@@ -50,33 +53,36 @@ func (r *FileRecord) Payload() []byte {
 
 // NewFileSink writes to w; call Flush at the end.
 func NewFileSink(w io.Writer) *FileSink {
-	bw := bufio.NewWriterSize(w, 1<<20)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &FileSink{w: bw, enc: enc}
+	return &FileSink{w: bufio.NewWriterSize(w, 1<<20)}
 }
 
 // Produce writes one record line.
 func (s *FileSink) Produce(_ context.Context, topic string, key, value []byte) error {
-	rec := FileRecord{Topic: topic}
-	switch {
-	case len(key) == 0:
-	case utf8.Valid(key):
-		k := string(key)
-		rec.Key = &k
-	default:
-		rec.KeyB64 = key
-	}
-	if utf8.Valid(value) {
-		v := string(value)
-		rec.Value = &v
-	} else {
-		rec.ValueB64 = value
-	}
-	if err := s.enc.Encode(&rec); err != nil {
+	b := append(s.buf[:0], `{"topic":`...)
+	b = events.AppendJSONString(b, topic)
+	b = appendField(b, "key", key)
+	b = appendField(b, "value", value)
+	b = append(b, '}', '\n')
+	s.buf = b
+	if _, err := s.w.Write(b); err != nil {
 		return fmt.Errorf("write record: %w", err)
 	}
 	return nil
+}
+
+// appendField writes ,"name":"text" or ,"name_b64":"base64" (nothing when empty).
+func appendField(b []byte, name string, v []byte) []byte {
+	switch {
+	case len(v) == 0 && name == "key":
+		return b
+	case utf8.Valid(v):
+		b = append(append(append(b, `,"`...), name...), `":`...)
+		return events.AppendJSONString(b, string(v))
+	default:
+		b = append(append(append(b, `,"`...), name...), `_b64":"`...)
+		b = base64.StdEncoding.AppendEncode(b, v)
+		return append(b, '"')
+	}
 }
 
 // Flush writes buffered lines through.
