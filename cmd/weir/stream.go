@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,15 +24,28 @@ the tables' snapshot summaries; SIGTERM commits what was consumed.
 
 Fault tests: WEIR_STREAM_CRASH_POINT=before-commit|after-commit makes the
 process SIGKILL itself the WEIR_STREAM_CRASH_AFTER-th time (default 1) it
-reaches that point of a table commit.`,
+reaches that point of a table commit; WEIR_STREAM_STALL_POINT, _AFTER and
+_FOR (a duration) stall the committing goroutine there once instead.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
 				return err
 			}
+			var kill, stall func(string)
 			if point := os.Getenv("WEIR_STREAM_CRASH_POINT"); point != "" {
 				n, _ := strconv.Atoi(os.Getenv("WEIR_STREAM_CRASH_AFTER"))
-				sc.Crash = stream.KillAt(point, n)
+				kill = stream.KillAt(point, n)
+			}
+			if point := os.Getenv("WEIR_STREAM_STALL_POINT"); point != "" {
+				n, _ := strconv.Atoi(os.Getenv("WEIR_STREAM_STALL_AFTER"))
+				d, err := time.ParseDuration(os.Getenv("WEIR_STREAM_STALL_FOR"))
+				if err != nil {
+					return fmt.Errorf("WEIR_STREAM_STALL_FOR: %w", err)
+				}
+				stall = stream.StallAt(point, n, d)
+			}
+			if kill != nil || stall != nil {
+				sc.Hook = stream.Hooks(stall, kill)
 			}
 			lake, err := lakehouse.Open(c.Context(), cfg)
 			if err != nil {
@@ -56,6 +70,7 @@ reaches that point of a table commit.`,
 	f.Int64Var(&sc.MemoryBudget, "memory-budget", sc.MemoryBudget, "pause partitions while this many consumed bytes are uncommitted")
 	f.IntVar(&sc.MaxRecordBytes, "max-record-bytes", sc.MaxRecordBytes, "largest key+value stored as-is; larger go to bronze.dead_letters")
 	f.StringVar(&sc.Listen, "listen", sc.Listen, "address of /metrics, /readyz, /healthz (empty: off)")
+	f.DurationVar(&sc.SessionTimeout, "session-timeout", sc.SessionTimeout, "consumer-group session timeout")
 	f.DurationVar(&sc.CommitTimeout, "commit-timeout", sc.CommitTimeout, "bound of one table commit, retries included")
 	return cmd
 }

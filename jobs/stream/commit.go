@@ -32,7 +32,7 @@ type committer struct {
 	metrics *metrics
 	log     *slog.Logger
 	now     func() time.Time
-	crash   func(point string)
+	hook    func(point string)
 }
 
 // flushResult is what a flush did, for the consumer loop.
@@ -152,6 +152,10 @@ func (c *committer) commitTable(ctx context.Context, name string, parts map[lake
 			}
 		}
 		out = tableOutcome{rows: sel.count(), next: next, resync: resync}
+		if fenced := sum(skipped); fenced > 0 {
+			c.log.Info("fence: dropping rows the table already holds", "table", name, "attempt", a.Number, "rows", fenced)
+			c.metrics.fenced.WithLabelValues(name).Add(float64(fenced))
+		}
 		if sel.count() == 0 && maps.Equal(next, recorded) {
 			return lakehouse.ErrNothingToCommit
 		}
@@ -173,8 +177,8 @@ func (c *committer) commitTable(ctx context.Context, name string, parts map[lake
 
 		summary := maps.Clone(a.Summary)
 		maps.Copy(summary, lakehouse.OffsetSummary(next))
-		if c.crash != nil {
-			c.crash(CrashBeforeCommit)
+		if c.hook != nil {
+			c.hook(CrashBeforeCommit)
 		}
 		if len(files.files) == 0 {
 			// Only offsets moved (every record went to dead letters, or
@@ -203,8 +207,8 @@ func (c *committer) commitTable(ctx context.Context, name string, parts map[lake
 		// Nothing to add: everything was already committed.
 		return out, nil
 	}
-	if c.crash != nil {
-		c.crash(CrashAfterCommit)
+	if c.hook != nil {
+		c.hook(CrashAfterCommit)
 	}
 	elapsed := c.now().Sub(start)
 	c.metrics.commitSeconds.WithLabelValues(name).Observe(elapsed.Seconds())
@@ -272,6 +276,14 @@ func (w *written) remove(log *slog.Logger) {
 			log.Warn("remove unused data file", "path", df.FilePath(), "err", err)
 		}
 	}
+}
+
+func sum(m map[lakehouse.TopicPartition]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func specID(tbl *table.Table) int {

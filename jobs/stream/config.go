@@ -30,9 +30,13 @@ type Config struct {
 	Listen string
 	// CommitTimeout bounds one table commit, retries included.
 	CommitTimeout time.Duration
-	// Crash, when set, is called at the crash points (CrashBeforeCommit,
-	// CrashAfterCommit); fault tests use it to SIGKILL the process there.
-	Crash func(point string)
+	// SessionTimeout is the consumer-group session timeout: how long a
+	// silent instance keeps its partitions.
+	SessionTimeout time.Duration
+	// Hook, when set, is called at the fault points (CrashBeforeCommit,
+	// CrashAfterCommit); fault tests use it to SIGKILL or stall the
+	// process there (KillAt, StallAt).
+	Hook func(point string)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -48,6 +52,7 @@ func DefaultConfig() Config {
 		MaxRecordBytes: 4 << 20,
 		Listen:         "127.0.0.1:9464",
 		CommitTimeout:  2 * time.Minute,
+		SessionTimeout: 15 * time.Second,
 	}
 }
 
@@ -75,6 +80,9 @@ func (c Config) WithDefaults() Config {
 	if c.CommitTimeout == 0 {
 		c.CommitTimeout = d.CommitTimeout
 	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = d.SessionTimeout
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -98,6 +106,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max_record_bytes: %d is below 1 KiB", c.MaxRecordBytes)
 	case c.CommitTimeout < time.Second:
 		return fmt.Errorf("commit_timeout: %s is below 1s", c.CommitTimeout)
+	case c.SessionTimeout < time.Second:
+		return fmt.Errorf("session_timeout: %s is below 1s", c.SessionTimeout)
 	}
 	return nil
 }

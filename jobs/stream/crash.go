@@ -1,11 +1,13 @@
 package stream
 
 import (
+	"log/slog"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
-// KillAt returns a Config.Crash hook that SIGKILLs the process the nth time
+// KillAt returns a Config.Hook that SIGKILLs the process the nth time
 // point is reached (n < 1 means the first). Fault tests use it to crash the
 // job deterministically around the catalog commit; nothing is flushed or
 // closed, exactly as with an external kill -9.
@@ -18,6 +20,33 @@ func KillAt(point string, n int) func(string) {
 		if hits.Add(1) >= int64(max(n, 1)) {
 			_ = syscall.Kill(syscall.Getpid(), syscall.SIGKILL)
 			select {} // the signal is on its way
+		}
+	}
+}
+
+// StallAt returns a Config.Hook that blocks for d the nth time point is
+// reached (n < 1 means the first): a stall of the committing goroutine, as
+// with a long GC pause or a hung connection, while the consumer side goes on.
+func StallAt(point string, n int, d time.Duration) func(string) {
+	var hits atomic.Int64
+	return func(p string) {
+		if p != point {
+			return
+		}
+		if hits.Add(1) == int64(max(n, 1)) {
+			slog.Warn("stall hook: stalling the commit", "point", p, "for", d)
+			time.Sleep(d)
+		}
+	}
+}
+
+// Hooks calls every non-nil hook in order.
+func Hooks(hooks ...func(string)) func(string) {
+	return func(p string) {
+		for _, h := range hooks {
+			if h != nil {
+				h(p)
+			}
 		}
 	}
 }

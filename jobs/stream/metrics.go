@@ -22,6 +22,7 @@ type metrics struct {
 	deadLetters    *prometheus.CounterVec
 	commitSeconds  *prometheus.HistogramVec
 	commitRetries  *prometheus.CounterVec
+	fenced         *prometheus.CounterVec
 	flushSeconds   prometheus.Histogram
 	freshness      prometheus.Histogram
 	lag            *prometheus.GaugeVec
@@ -52,6 +53,9 @@ func newMetrics() *metrics {
 		commitRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "weir_stream_commit_retries_total", Help: "Failed bronze commit attempts, by kind (conflict, unknown_outcome).",
 		}, []string{"table", "kind"}),
+		fenced: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weir_stream_fenced_rows_total", Help: "Consumed rows not committed because the table already held their offsets (re-reads, stale instances).",
+		}, []string{"table"}),
 		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "weir_stream_flush_seconds", Help: "Time to commit one batch to every table it covers.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10),
@@ -76,7 +80,7 @@ func newMetrics() *metrics {
 			Name: "weir_stream_rebalances_total", Help: "Partition assignment changes, by kind.",
 		}, []string{"kind"}),
 	}
-	m.reg.MustRegister(m.consumed, m.rowsCommitted, m.deadLetters, m.commitSeconds, m.commitRetries,
+	m.reg.MustRegister(m.consumed, m.rowsCommitted, m.deadLetters, m.commitSeconds, m.commitRetries, m.fenced,
 		m.flushSeconds, m.freshness, m.lag, m.bufferedBytes, m.paused, m.assigned, m.rebalances,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"strconv"
+	"time"
 
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -56,7 +57,7 @@ func New(cfg Config, kcfg config.Kafka, lake *lakehouse.Lakehouse, log *slog.Log
 		lake:     lake,
 		log:      log,
 		metrics:  m,
-		commit:   &committer{lake: lake, metrics: m, log: log, now: cfg.Now, crash: cfg.Crash},
+		commit:   &committer{lake: lake, metrics: m, log: log, now: cfg.Now, hook: cfg.Hook},
 		assigned: map[lakehouse.TopicPartition]int64{},
 		open:     newBatch(),
 	}, nil
@@ -77,7 +78,7 @@ func (j *Job) Run(ctx context.Context) (err error) {
 	if err := j.lake.EnsureNamespaces(ctx); err != nil {
 		return err
 	}
-	c, err := newConsumer(j.kafka, j.cfg.Group)
+	c, err := newConsumer(j.kafka, j.cfg.Group, j.cfg.SessionTimeout)
 	if err != nil {
 		return err
 	}
@@ -283,12 +284,9 @@ func (j *Job) rebalance(c *kafka.Consumer, ev kafka.Event) error {
 	switch e := ev.(type) {
 	case kafka.AssignedPartitions:
 		j.metrics.rebalances.WithLabelValues("assign").Inc()
-		// Let the commit in flight land first so the offsets read below
-		// include it; whatever it covered need not be read again.
-		if err := j.step(context.Background(), true); err != nil {
-			j.fatal = err
-			return err
-		}
+		// No waiting for a commit in flight: a stalled commit would hold up
+		// the whole group's rebalance. If it covers a partition assigned
+		// here, the rows read again are dropped by the fence.
 		tps, err := j.startOffsets(e.Partitions)
 		if err != nil {
 			j.fatal = err
@@ -419,10 +417,10 @@ func Offsets(ctx context.Context, lake *lakehouse.Lakehouse, topics []string) (m
 // newConsumer opens the job's consumer through kafkaio (auto commit and
 // offset store off: group offsets are for monitoring only), with cooperative
 // rebalancing so a rebalance does not stop the partitions it does not move.
-func newConsumer(k config.Kafka, group string) (*kafka.Consumer, error) {
+func newConsumer(k config.Kafka, group string, session time.Duration) (*kafka.Consumer, error) {
 	return kafkaio.NewConsumer(k, group, kafka.ConfigMap{
 		"partition.assignment.strategy": "cooperative-sticky",
-		"session.timeout.ms":            15000,
+		"session.timeout.ms":            int(session.Milliseconds()),
 		"queued.max.messages.kbytes":    32768,
 		"fetch.max.bytes":               16 << 20,
 		"client.id":                     "weir-stream",

@@ -1,0 +1,660 @@
+//go:build integration
+
+package stream_test
+
+// Integration tests of weir stream against the real local stack (Kafka,
+// MinIO, the JDBC catalog on PostgreSQL, Trino). Every test uses its own
+// topics (prefix "it<random>."), hence its own bronze tables; dead letters
+// share bronze.dead_letters and are told apart by topic.
+//
+// Run: source .stack/env.sh && go test -tags integration ./jobs/stream/
+// (without the variables, the tests read .stack/env.sh themselves, and skip
+// when the stack is not there).
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	_ "github.com/trinodb/trino-go-client/trino"
+
+	"weir/config"
+	"weir/jobs/stream"
+	"weir/kafkaio"
+	"weir/lakehouse"
+)
+
+type stack struct {
+	cfg  config.Config
+	lake *lakehouse.Lakehouse
+}
+
+func moduleRoot(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// loadStackEnv exports the variables of .stack/env.sh unless the caller
+// already did.
+func loadStackEnv(t testing.TB) {
+	if os.Getenv("WEIR_KAFKA_BROKERS") != "" && os.Getenv("WEIR_S3_SECRET_KEY") != "" {
+		return
+	}
+	f, err := os.Open(filepath.Join(moduleRoot(t), ".stack", "env.sh"))
+	if err != nil {
+		t.Skip("local stack not running (no .stack/env.sh): ", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export ")
+		if !ok {
+			continue
+		}
+		k, v, _ := strings.Cut(line, "=")
+		os.Setenv(k, strings.Trim(v, `'"`))
+	}
+}
+
+func openStack(t testing.TB) *stack {
+	t.Helper()
+	loadStackEnv(t)
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	lake, err := lakehouse.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lake.Close() })
+	if err := lake.EnsureNamespaces(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &stack{cfg: cfg, lake: lake}
+}
+
+// newTopics creates topics "<prefix>.<name>" with the given partitions and
+// drops their bronze tables when the test ends.
+func (s *stack) newTopics(t testing.TB, partitions int, names ...string) []string {
+	t.Helper()
+	prefix := fmt.Sprintf("it%08x", rand.Uint32())
+	var specs []kafkaio.TopicSpec
+	var topics []string
+	for _, n := range names {
+		topic := prefix + "." + n
+		topics = append(topics, topic)
+		specs = append(specs, kafkaio.TopicSpec{Name: topic, Partitions: partitions})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := kafkaio.EnsureTopics(ctx, s.cfg.Kafka, specs); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if os.Getenv("WEIR_TEST_KEEP") != "" {
+			return
+		}
+		for _, topic := range topics {
+			err := s.lake.Catalog.DropTable(context.Background(), lakehouse.Ident(lakehouse.BronzeTable(topic)))
+			if err != nil && !errors.Is(err, catalog.ErrNoSuchTable) {
+				t.Logf("drop table of %s: %v", topic, err)
+			}
+		}
+	})
+	return topics
+}
+
+// payload is a ~300-byte app event.
+func payload(topic string, i int) []byte {
+	return fmt.Appendf(nil, `{"event_id":"%s-%09d","action_id":"a-%07d","ts":"%s","service":"checkout","host":"web-%02d","user_id":"u-%06d","session_id":"s-%08d","type":"buy","page":"/items/%d","item":"item-%d","provider":"visa","amount":%d.99,"currency":"EUR","status":"ok","attempt":1,"duration_ms":%d,"pad":"%s"}`,
+		topic, i, i/3, time.Now().UTC().Format(time.RFC3339Nano), i%16, i%5000, i%20000, i%977, i%1000, i%300, i%900, strings.Repeat("x", 20))
+}
+
+// produce sends n messages per topic, spread over the given duration.
+func (s *stack) produce(t testing.TB, topics []string, n int, over time.Duration) {
+	t.Helper()
+	p, err := kafkaio.NewProducer(s.cfg.Kafka, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	const steps = 50
+	for step := 0; step < steps; step++ {
+		from, to := n*step/steps, n*(step+1)/steps
+		for _, topic := range topics {
+			for i := from; i < to; i++ {
+				if err := p.Produce(ctx, topic, fmt.Appendf(nil, "k%d", i), payload(topic, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if over > 0 {
+			time.Sleep(over / steps)
+		}
+	}
+	fctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := p.Flush(fctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// highWatermarks returns the end offset of every partition of topics.
+func (s *stack) highWatermarks(t testing.TB, topics []string) map[lakehouse.TopicPartition]int64 {
+	t.Helper()
+	c, err := kafkaio.NewConsumer(s.cfg.Kafka, "weir-it-watermarks", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out := map[lakehouse.TopicPartition]int64{}
+	for _, topic := range topics {
+		md, err := c.GetMetadata(&topic, false, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range md.Topics[topic].Partitions {
+			_, high, err := c.QueryWatermarkOffsets(topic, p.ID, 10_000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[lakehouse.TopicPartition{Topic: topic, Partition: p.ID}] = high
+		}
+	}
+	return out
+}
+
+// waitCaughtUp waits until the tables record every partition's end.
+func (s *stack) waitCaughtUp(t testing.TB, topics []string, timeout time.Duration) map[lakehouse.TopicPartition]int64 {
+	t.Helper()
+	want := s.highWatermarks(t, topics)
+	deadline := time.Now().Add(timeout)
+	var got map[lakehouse.TopicPartition]int64
+	for time.Now().Before(deadline) {
+		var err error
+		got, err = stream.Offsets(context.Background(), s.lake, topics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := true
+		for tp, high := range want {
+			if got[tp] < high {
+				done = false
+			}
+		}
+		if done {
+			return want
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("not caught up after %s: tables record %v, topics end at %v", timeout, got, want)
+	return nil
+}
+
+type coord struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+// scan reads the coordinates of every row of a table (optionally of one
+// topic) through iceberg-go.
+func (s *stack) scan(t testing.TB, name string, filter iceberg.BooleanExpression) ([]coord, []string) {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := s.lake.Catalog.LoadTable(ctx, lakehouse.Ident(name))
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		return nil, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []table.ScanOption{table.WithSelectedFields("topic", "partition", "offset")}
+	if name == lakehouse.BronzeDeadLetters {
+		opts = []table.ScanOption{table.WithSelectedFields("topic", "partition", "offset", "reason")}
+	}
+	if filter != nil {
+		opts = append(opts, table.WithRowFilter(filter))
+	}
+	_, recs, err := tbl.Scan(opts...).ToArrowRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []coord
+	var reasons []string
+	for rec, err := range recs {
+		if err != nil {
+			t.Fatal(err)
+		}
+		topics := rec.Column(0).(*array.String)
+		parts := rec.Column(1).(*array.Int32)
+		offs := rec.Column(2).(*array.Int64)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			out = append(out, coord{topics.Value(i), parts.Value(i), offs.Value(i)})
+			if rec.NumCols() > 3 {
+				reasons = append(reasons, rec.Column(3).(*array.String).Value(i))
+			}
+		}
+		rec.Release()
+	}
+	return out, reasons
+}
+
+// checkExact asserts that topic tables plus dead letters hold every offset
+// below the high watermarks exactly once.
+func (s *stack) checkExact(t testing.TB, topics []string, high map[lakehouse.TopicPartition]int64) (rows, dead int) {
+	t.Helper()
+	seen := map[coord]int{}
+	for _, topic := range topics {
+		cs, _ := s.scan(t, lakehouse.BronzeTable(topic), nil)
+		rows += len(cs)
+		for _, c := range cs {
+			seen[c]++
+		}
+		ds, _ := s.scan(t, lakehouse.BronzeDeadLetters, iceberg.EqualTo(iceberg.Reference("topic"), topic))
+		dead += len(ds)
+		for _, c := range ds {
+			seen[c]++
+		}
+	}
+	var want int64
+	for _, h := range high {
+		want += h
+	}
+	dups, missing := 0, 0
+	for c, n := range seen {
+		if n > 1 {
+			dups++
+			if dups <= 5 {
+				t.Errorf("duplicate: %+v stored %d times", c, n)
+			}
+		}
+	}
+	for tp, h := range high {
+		for off := int64(0); off < h; off++ {
+			if seen[coord{tp.Topic, tp.Partition, off}] == 0 {
+				missing++
+				if missing <= 5 {
+					t.Errorf("missing: %s offset %d", tp, off)
+				}
+			}
+		}
+	}
+	if int64(rows+dead) != want || dups > 0 || missing > 0 {
+		t.Fatalf("rows %d + dead letters %d = %d, produced %d; %d duplicated, %d missing", rows, dead, rows+dead, want, dups, missing)
+	}
+	return rows, dead
+}
+
+func (s *stack) trinoCount(t testing.TB, name string) (count, distinct int64) {
+	t.Helper()
+	db, err := sql.Open("trino", s.cfg.Trino.URL+"?catalog="+s.cfg.Trino.Catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q := fmt.Sprintf(`SELECT count(*), count(DISTINCT (topic, "partition", "offset")) FROM %s`, name)
+	if err := db.QueryRow(q).Scan(&count, &distinct); err != nil {
+		t.Fatalf("trino: %s: %v", q, err)
+	}
+	return count, distinct
+}
+
+func runInProcess(t testing.TB, s *stack, cfg stream.Config) (stop func() error) {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	job, err := stream.New(cfg, s.cfg.Kafka, s.lake, slog.Default().With("job", "stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- job.Run(ctx) }()
+	return func() error {
+		cancel()
+		return <-done
+	}
+}
+
+func TestStreamExactlyOnce(t *testing.T) {
+	s := openStack(t)
+	topics := s.newTopics(t, 4, "app.events", "web.access")
+	s.produce(t, topics, 15_000, 0)
+
+	cfg := stream.Config{Topics: topics, Group: "it-" + topics[0], CommitInterval: time.Second}
+	stop := runInProcess(t, s, cfg)
+	s.waitCaughtUp(t, topics, 2*time.Minute)
+	// More while running, then a clean stop and a restart that must not
+	// re-add anything.
+	s.produce(t, topics, 10_000, 2*time.Second)
+	high := s.waitCaughtUp(t, topics, 2*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	stop = runInProcess(t, s, cfg)
+	time.Sleep(3 * time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	rows, dead := s.checkExact(t, topics, high)
+	if dead != 0 {
+		t.Errorf("%d dead letters, want 0", dead)
+	}
+	t.Logf("%d rows, exactly once", rows)
+
+	for _, topic := range topics {
+		count, distinct := s.trinoCount(t, lakehouse.BronzeTable(topic))
+		if count != 25_000 || distinct != 25_000 {
+			t.Errorf("trino %s: %d rows, %d distinct, want 25000", lakehouse.BronzeTable(topic), count, distinct)
+		}
+	}
+}
+
+func TestStreamDeadLetters(t *testing.T) {
+	s := openStack(t)
+	topics := s.newTopics(t, 2, "app.logs")
+	topic := topics[0]
+	p, err := kafka.NewProducer(&kafka.ConfigMap{"bootstrap.servers": strings.Join(s.cfg.Kafka.Brokers, ","), "acks": "all", "go.delivery.reports": false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	send := func(value []byte, headers []kafka.Header) {
+		err := p.Produce(&kafka.Message{TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny}, Value: value, Headers: headers}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	const good, goodHeaders, oversized, badHeaders, garbage = 500, 10, 15, 12, 30
+	for i := 0; i < good; i++ {
+		send(payload(topic, i), nil)
+	}
+	for i := 0; i < goodHeaders; i++ {
+		send(payload(topic, i), []kafka.Header{{Key: "trace-id", Value: []byte("abc")}})
+	}
+	for i := 0; i < oversized; i++ {
+		send(make([]byte, 5000), nil)
+	}
+	for i := 0; i < badHeaders; i++ {
+		send(payload(topic, i), []kafka.Header{{Key: "bin", Value: []byte{0xff, 0xfe}}})
+	}
+	for i := 0; i < garbage; i++ { // stored as-is: bronze does not parse
+		send([]byte{0x00, 0xff, '{', byte(i)}, nil)
+	}
+	if n := p.Flush(30_000); n != 0 {
+		t.Fatalf("%d messages not delivered", n)
+	}
+
+	stop := runInProcess(t, s, stream.Config{Topics: topics, Group: "it-" + topic, CommitInterval: time.Second, MaxRecordBytes: 2048})
+	high := s.waitCaughtUp(t, topics, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	rows, dead := s.checkExact(t, topics, high)
+	if rows != good+goodHeaders+garbage || dead != oversized+badHeaders {
+		t.Errorf("rows %d dead %d, want %d %d", rows, dead, good+goodHeaders+garbage, oversized+badHeaders)
+	}
+	_, reasons := s.scan(t, lakehouse.BronzeDeadLetters, iceberg.EqualTo(iceberg.Reference("topic"), topic))
+	byReason := map[string]int{}
+	for _, r := range reasons {
+		r, _, _ = strings.Cut(r, ":")
+		byReason[r]++
+	}
+	if byReason[stream.ReasonOversized] != oversized || byReason[stream.ReasonHeadersNotUTF8] != badHeaders {
+		t.Errorf("dead letter reasons = %v", byReason)
+	}
+}
+
+// --- subprocess tests ---
+
+var (
+	buildOnce sync.Once
+	weirBin   string
+	buildErr  error
+)
+
+func binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "weir-stream-it")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		weirBin = filepath.Join(dir, "weir")
+		cmd := exec.Command("go", "build", "-o", weirBin, "./cmd/weir")
+		cmd.Dir = moduleRoot(t)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("build weir: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return weirBin
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+	log  string
+}
+
+func startStream(t testing.TB, name string, topics []string, group string, env []string, extra ...string) *proc {
+	t.Helper()
+	dir := os.Getenv("WEIR_TEST_LOGS") // keep the job logs there
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	logPath := filepath.Join(dir, name+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"stream", "--topics", strings.Join(topics, ","), "--group", group,
+		"--commit-interval", "700ms", "--listen", "", "--session-timeout", "6s"}, extra...)
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{}), log: logPath}
+	go func() {
+		p.err = cmd.Wait()
+		logf.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() { p.kill() })
+	return p
+}
+
+func (p *proc) kill() {
+	select {
+	case <-p.done:
+	default:
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proc) stop(t testing.TB) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(90 * time.Second):
+		p.kill()
+		t.Fatalf("stream did not stop on SIGTERM; log %s", p.log)
+	}
+	if p.err != nil {
+		out, _ := os.ReadFile(p.log)
+		t.Fatalf("stream exited with %v:\n%s", p.err, tail(string(out), 3000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func killedBySIGKILL(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// TestStreamCrash SIGKILLs the job 12 times while messages arrive: at the
+// deterministic points around the catalog commit and at random moments
+// (with commits every 700ms, some land inside a commit), restarting it each
+// time. The tables must end with every record exactly once.
+func TestStreamCrash(t *testing.T) {
+	s := openStack(t)
+	topics := s.newTopics(t, 4, "app.events", "app.logs")
+	group := "it-" + topics[0]
+
+	produced := make(chan struct{})
+	go func() {
+		defer close(produced)
+		s.produce(t, topics, 30_000, 15*time.Second)
+	}()
+
+	kills, selfKills := 0, 0
+	for round := 0; round < 12; round++ {
+		var env []string
+		switch round % 3 {
+		case 0:
+			env = []string{"WEIR_STREAM_CRASH_POINT=" + stream.CrashBeforeCommit, fmt.Sprintf("WEIR_STREAM_CRASH_AFTER=%d", 1+rand.IntN(4))}
+		case 1:
+			env = []string{"WEIR_STREAM_CRASH_POINT=" + stream.CrashAfterCommit, fmt.Sprintf("WEIR_STREAM_CRASH_AFTER=%d", 1+rand.IntN(4))}
+		}
+		p := startStream(t, fmt.Sprintf("round%02d", round), topics, group, env)
+		select {
+		case <-p.done:
+			selfKills++ // at a crash point
+		case <-time.After(time.Duration(800+rand.IntN(3500)) * time.Millisecond):
+			p.kill()
+		}
+		if !killedBySIGKILL(p.err) {
+			out, _ := os.ReadFile(p.log)
+			t.Fatalf("round %d: exit %v, want SIGKILL:\n%s", round, p.err, tail(string(out), 3000))
+		}
+		kills++
+	}
+	<-produced
+	p := startStream(t, "final", topics, group, nil)
+	high := s.waitCaughtUp(t, topics, 3*time.Minute)
+	p.stop(t)
+	rows, _ := s.checkExact(t, topics, high)
+	t.Logf("%d kills (%d at a crash point around the catalog commit), %d rows, exactly once", kills, selfKills, rows)
+}
+
+// TestStreamRebalance runs two instances in one group through three kinds
+// of trouble, then checks every record is stored exactly once:
+//  1. a's committing goroutine stalls (hook) with a written batch in hand
+//     while b joins and takes, re-reads and commits some of its partitions:
+//     a's commit must conflict, reload and drop what b already stored;
+//  2. a is frozen (SIGSTOP) past the session timeout, so all partitions move
+//     to b, and thawed: a stale instance;
+//  3. b is stopped and restarted.
+func TestStreamRebalance(t *testing.T) {
+	s := openStack(t)
+	topics := s.newTopics(t, 6, "app.events")
+	group := "it-" + topics[0]
+
+	produced := make(chan struct{})
+	go func() {
+		defer close(produced)
+		s.produce(t, topics, 60_000, 30*time.Second)
+	}()
+	a := startStream(t, "a", topics, group, []string{
+		"WEIR_STREAM_STALL_POINT=" + stream.CrashBeforeCommit, "WEIR_STREAM_STALL_AFTER=3", "WEIR_STREAM_STALL_FOR=12s"})
+	waitForLog(t, a, "stalling the commit", 30*time.Second)
+	b := startStream(t, "b", topics, group, nil)
+	waitForLog(t, b, "stream started", 30*time.Second)
+	waitForLog(t, a, "fence: dropping rows", 40*time.Second)
+
+	time.Sleep(2 * time.Second)
+	a.cmd.Process.Signal(syscall.SIGSTOP)
+	time.Sleep(10 * time.Second) // > session timeout: b takes a's partitions
+	a.cmd.Process.Signal(syscall.SIGCONT)
+	time.Sleep(4 * time.Second)
+
+	b.stop(t)
+	time.Sleep(3 * time.Second)
+	b = startStream(t, "b2", topics, group, nil)
+	waitForLog(t, b, "stream started", 30*time.Second) // a SIGTERM before main() kills
+	<-produced
+	high := s.waitCaughtUp(t, topics, 3*time.Minute)
+	a.stop(t)
+	b.stop(t)
+	rows, _ := s.checkExact(t, topics, high)
+	t.Logf("%d rows, exactly once", rows)
+	for _, p := range []*proc{a, b} {
+		out, _ := os.ReadFile(p.log)
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, "fence") || strings.Contains(line, "attempt failed") || strings.Contains(line, "SESSTMOUT") {
+				t.Log(filepath.Base(p.log), ": ", tail(line, 220))
+			}
+		}
+	}
+}
+
+// waitForLog waits until the job's log contains substr.
+func waitForLog(t testing.TB, p *proc, substr string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out, _ := os.ReadFile(p.log)
+		if strings.Contains(string(out), substr) {
+			return
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("job exited (%v) before logging %q:\n%s", p.err, substr, tail(string(out), 3000))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	out, _ := os.ReadFile(p.log)
+	t.Fatalf("no %q in the job log after %s:\n%s", substr, timeout, tail(string(out), 3000))
+}
