@@ -228,6 +228,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		if err := runBatch(ctx, c, eng, next, opts, m); err != nil {
 			return err
 		}
+		holdPending(c, eng, next, opts)
 		eng.Advance()
 		ns, late := eng.Drain()
 		state, err := eng.Snapshot()
@@ -296,6 +297,31 @@ func saveWithRetry(ctx context.Context, store *Store, next map[string]int64, sta
 		log.Warn("store alert checkpoint; retrying", "attempt", attempt, "err", err)
 		time.Sleep(backoff)
 		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// holdPending keeps partitions with unread records from counting as idle:
+// a partition is idle when it has nothing to deliver, not when the consumer
+// has been busy with the others (a catch-up would otherwise make its
+// backlog too late). The high watermarks are librdkafka's cached ones.
+func holdPending(c *kafka.Consumer, eng *Engine, next map[string]int64, opts Options) {
+	for _, topic := range eng.SourceTopics() {
+		for _, p := range eng.wm.Partitions(topic) {
+			low, high, err := c.GetWatermarkOffsets(opts.TopicPrefix+topic, p)
+			if err != nil || high <= 0 {
+				continue
+			}
+			pos, ok := next[tpKey(topic, p)]
+			if !ok {
+				if opts.StartAt == "latest" {
+					continue
+				}
+				pos = low
+			}
+			if high > pos {
+				eng.Touch(window.Partition{Topic: topic, Partition: p})
+			}
+		}
 	}
 }
 

@@ -122,6 +122,17 @@ func (t *Tracker) Touch(p Partition) {
 	}
 }
 
+// Partitions lists the registered partitions of topic.
+func (t *Tracker) Partitions(topic string) []int32 {
+	var out []int32
+	for p := range t.parts {
+		if p.Topic == topic {
+			out = append(out, p.Partition)
+		}
+	}
+	return out
+}
+
 // Caught marks p as read to its end: it stops holding the watermark back at
 // once instead of after IdleTimeout; its next record makes it active again.
 func (t *Tracker) Caught(p Partition) {
