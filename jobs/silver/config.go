@@ -1,0 +1,135 @@
+package silver
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"weir/lakehouse"
+)
+
+// Sources a run can build (`weir batch silver --source ...`).
+const (
+	SourceWebAccess = "web_access"
+	SourceAppEvents = "app_events"
+	SourceAppLogs   = "app_logs"
+	SourceMetrics   = "infra_metrics"
+	SourceDims      = "dims"
+	// SourceAll builds every source, dimensions first.
+	SourceAll = "all"
+)
+
+// Sources lists every source in build order.
+var Sources = []string{SourceDims, SourceWebAccess, SourceAppEvents, SourceAppLogs, SourceMetrics}
+
+// Namespaces names the namespaces a job reads and writes; tests use their
+// own so they never touch the shared tables.
+type Namespaces struct {
+	Bronze, Silver, Archive string
+}
+
+// DefaultNamespaces are the medallion namespaces.
+func DefaultNamespaces() Namespaces {
+	return Namespaces{Bronze: lakehouse.Bronze, Silver: lakehouse.Silver, Archive: lakehouse.Archive}
+}
+
+// Table maps a canonical table name ("silver.events", "bronze.app_events",
+// "archive.events") into these namespaces.
+func (n Namespaces) Table(canonical string) string {
+	ns, name, _ := strings.Cut(canonical, ".")
+	switch ns {
+	case lakehouse.Bronze:
+		ns = n.Bronze
+	case lakehouse.Silver:
+		ns = n.Silver
+	case lakehouse.Archive:
+		ns = n.Archive
+	}
+	return ns + "." + name
+}
+
+// Config tunes a silver job. The zero value plus Lake is usable.
+type Config struct {
+	Namespaces Namespaces
+	// FutureTolerance is how far an event time may lie after the record's
+	// Kafka timestamp before the row is flagged is_future (default 1h).
+	FutureTolerance time.Duration
+	// ChunkRows bounds the bronze rows one commit covers (default 500,000);
+	// a chunk never splits a bronze snapshot.
+	ChunkRows int64
+	// MaxRuns bounds how often a run starts over because a concurrent run
+	// moved a table's position (default 10).
+	MaxRuns int
+	// RunID is recorded in the summary of every commit (the scheduler's
+	// WEIR_RUN_ID), to trace a snapshot back to its DAG run.
+	RunID string
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Namespaces == (Namespaces{}) {
+		c.Namespaces = DefaultNamespaces()
+	}
+	if c.FutureTolerance <= 0 {
+		c.FutureTolerance = time.Hour
+	}
+	if c.ChunkRows <= 0 {
+		c.ChunkRows = 500_000
+	}
+	if c.MaxRuns <= 0 {
+		c.MaxRuns = 10
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// ValidateSource names a bad --source value.
+func ValidateSource(s string) error {
+	if s == SourceAll {
+		return nil
+	}
+	for _, k := range Sources {
+		if s == k {
+			return nil
+		}
+	}
+	return fmt.Errorf("source %q: want one of %s or %s", s, strings.Join(Sources, ", "), SourceAll)
+}
+
+// bronzeTable is the canonical bronze table of a source.
+func bronzeTable(source string) string {
+	switch source {
+	case SourceWebAccess:
+		return lakehouse.BronzeWebAccess
+	case SourceAppEvents:
+		return lakehouse.BronzeAppEvents
+	case SourceAppLogs:
+		return lakehouse.BronzeAppLogs
+	case SourceMetrics:
+		return lakehouse.BronzeMetrics
+	default:
+		return lakehouse.BronzeDims
+	}
+}
+
+// mainTable is the canonical typed silver table of an event source.
+func mainTable(source string) string {
+	switch source {
+	case SourceWebAccess:
+		return lakehouse.SilverAccessLogs
+	case SourceAppEvents:
+		return lakehouse.SilverEvents
+	case SourceAppLogs:
+		return lakehouse.SilverLogs
+	case SourceMetrics:
+		return lakehouse.SilverMetrics
+	}
+	return ""
+}

@@ -1,0 +1,203 @@
+package silver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go/table"
+
+	"weir/lakehouse"
+)
+
+var bronzeColumns = []string{lakehouse.ColTopic, lakehouse.ColPartition, lakehouse.ColOffset, lakehouse.ColKafkaTS,
+	lakehouse.ColKey, lakehouse.ColValue, lakehouse.ColIngestedAt, lakehouse.ColEventTS}
+
+// chunk is a run of consecutive bronze append snapshots: (from, to].
+type chunk struct {
+	from *int64 // exclusive; nil = from the first snapshot
+	to   int64
+	rows int64 // added-records of its snapshots (an estimate for sizing)
+}
+
+// planChunks splits the bronze snapshots after from up to the current one
+// into chunks of about maxRows added records. Every id in boundaries (the
+// positions of the target tables) that lies in the range ends a chunk, so a
+// chunk is entirely before or entirely after each target's position.
+func planChunks(bronze *table.Table, from *int64, boundaries map[int64]bool, maxRows int64) ([]chunk, error) {
+	cur := bronze.CurrentSnapshot()
+	if cur == nil {
+		return nil, nil
+	}
+	var snaps []*table.Snapshot // newest first
+	found := from == nil
+	for s := range lakehouse.Ancestors(bronze) {
+		if from != nil && s.SnapshotID == *from {
+			found = true
+			break
+		}
+		snaps = append(snaps, s)
+		if from != nil && s.ParentSnapshotID != nil && *s.ParentSnapshotID == *from {
+			found = true // the starting snapshot itself may have expired
+			break
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("bronze snapshot %d is not an ancestor of the current snapshot %d (expired too early?)", *from, cur.SnapshotID)
+	}
+	var out []chunk
+	c := chunk{from: from}
+	for i := len(snaps) - 1; i >= 0; i-- {
+		s := snaps[i]
+		if s.Summary != nil && s.Summary.Operation == table.OpAppend {
+			c.rows += s.Summary.Properties.GetInt64("added-records", 0)
+		}
+		c.to = s.SnapshotID
+		if c.rows >= maxRows || boundaries[s.SnapshotID] || i == 0 {
+			out = append(out, c)
+			id := s.SnapshotID
+			c = chunk{from: &id}
+		}
+	}
+	return out, nil
+}
+
+// readChunk calls fn for every row of the data files that the append
+// snapshots of c added to bronze.
+func readChunk(ctx context.Context, bronze *table.Table, c chunk, fn func(*bronzeRow)) (int64, error) {
+	scan := bronze.NewIncrementalAppendScan(table.WithSelectedFields(bronzeColumns...)).ToSnapshot(c.to)
+	if c.from != nil {
+		scan = scan.FromSnapshotExclusive(*c.from)
+	}
+	tasks, err := scan.PlanFiles(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("plan bronze files up to snapshot %d: %w", c.to, err)
+	}
+	if len(tasks) == 0 {
+		return 0, nil
+	}
+	_, recs, err := bronze.Scan(table.WithSelectedFields(bronzeColumns...), table.WithSnapshotID(c.to)).ReadTasks(ctx, tasks)
+	if err != nil {
+		return 0, fmt.Errorf("read bronze files: %w", err)
+	}
+	var n int64
+	var r bronzeRow
+	for rec, err := range recs {
+		if err != nil {
+			return n, fmt.Errorf("read bronze files: %w", err)
+		}
+		cols, err := bronzeCols(rec)
+		if err != nil {
+			rec.Release()
+			return n, err
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			cols.row(i, &r)
+			fn(&r)
+			n++
+		}
+		rec.Release()
+	}
+	return n, nil
+}
+
+type binaryArray interface {
+	IsValid(int) bool
+	Value(int) []byte
+}
+
+type stringArray interface {
+	IsValid(int) bool
+	Value(int) string
+}
+
+type bronzeArrays struct {
+	topic      stringArray
+	partition  *array.Int32
+	offset     *array.Int64
+	kafkaTS    *array.Timestamp
+	key, value binaryArray
+	ingestedAt *array.Timestamp
+	eventTS    *array.Timestamp
+}
+
+func bronzeCols(rec arrow.RecordBatch) (*bronzeArrays, error) {
+	get := func(name string) (arrow.Array, error) {
+		idx := rec.Schema().FieldIndices(name)
+		if len(idx) == 0 {
+			return nil, fmt.Errorf("bronze batch lacks column %s", name)
+		}
+		return rec.Column(idx[0]), nil
+	}
+	var (
+		b   bronzeArrays
+		err error
+		a   arrow.Array
+		ok  = true
+		chk = func(v bool) { ok = ok && v }
+	)
+	for _, name := range bronzeColumns {
+		if a, err = get(name); err != nil {
+			return nil, err
+		}
+		switch name {
+		case lakehouse.ColTopic:
+			b.topic, _ = a.(stringArray)
+			chk(b.topic != nil)
+		case lakehouse.ColPartition:
+			b.partition, _ = a.(*array.Int32)
+			chk(b.partition != nil)
+		case lakehouse.ColOffset:
+			b.offset, _ = a.(*array.Int64)
+			chk(b.offset != nil)
+		case lakehouse.ColKafkaTS:
+			b.kafkaTS, _ = a.(*array.Timestamp)
+			chk(b.kafkaTS != nil)
+		case lakehouse.ColKey:
+			b.key, _ = a.(binaryArray)
+			chk(b.key != nil)
+		case lakehouse.ColValue:
+			b.value, _ = a.(binaryArray)
+			chk(b.value != nil)
+		case lakehouse.ColIngestedAt:
+			b.ingestedAt, _ = a.(*array.Timestamp)
+			chk(b.ingestedAt != nil)
+		case lakehouse.ColEventTS:
+			b.eventTS, _ = a.(*array.Timestamp)
+			chk(b.eventTS != nil)
+		}
+		if !ok {
+			return nil, fmt.Errorf("bronze column %s has unexpected type %s", name, a.DataType())
+		}
+	}
+	return &b, nil
+}
+
+func (b *bronzeArrays) row(i int, r *bronzeRow) {
+	r.topic = b.topic.Value(i)
+	r.partition = b.partition.Value(i)
+	r.offset = b.offset.Value(i)
+	r.kafkaTS = tsOrNull(b.kafkaTS, i)
+	r.ingestedAt = tsOrNull(b.ingestedAt, i)
+	r.eventTS = tsOrNull(b.eventTS, i)
+	r.key = nil
+	if b.key.IsValid(i) {
+		r.key = b.key.Value(i)
+		if r.key == nil {
+			r.key = []byte{}
+		}
+	}
+	r.nullValue = !b.value.IsValid(i)
+	r.value = nil
+	if !r.nullValue {
+		r.value = b.value.Value(i)
+	}
+}
+
+func tsOrNull(a *array.Timestamp, i int) int64 {
+	if !a.IsValid(i) {
+		return noTime
+	}
+	return int64(a.Value(i))
+}

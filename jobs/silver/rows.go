@@ -1,0 +1,373 @@
+package silver
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"weir/events"
+	"weir/lakehouse"
+)
+
+// noTime marks a null timestamp (microseconds).
+const noTime = int64(-1 << 63)
+
+// bronzeRow is one bronze record as silver reads it. key and value alias
+// the Arrow buffers of the batch being read: copy before keeping them.
+type bronzeRow struct {
+	topic      string
+	partition  int32
+	offset     int64
+	kafkaTS    int64
+	ingestedAt int64
+	eventTS    int64
+	key, value []byte
+	nullValue  bool
+}
+
+// coords is what a silver row keeps of its bronze record.
+type coords struct {
+	topic      string
+	partition  int32
+	offset     int64
+	kafkaTS    int64
+	ingestedAt int64
+	future     bool
+}
+
+func (c *coords) less(o *coords) int {
+	return cmp.Or(cmp.Compare(c.topic, o.topic), cmp.Compare(c.partition, o.partition), cmp.Compare(c.offset, o.offset))
+}
+
+// codec is how one source's payloads become typed silver rows.
+type codec[T any] struct {
+	parse     func([]byte) (T, error)
+	eventTime func(*T) time.Time
+	// part is the identity partition value after the day (service), or "".
+	part func(*T) string
+	// order sorts rows within a partition (the table sort order).
+	order func(a, b *T) int
+	// key is the dedup key; nil means the bronze coordinates are the key.
+	key func(*T) string
+	// appendRow fills the leading (package events) fields.
+	appendRow func(b *array.RecordBuilder, v *T)
+	// extra fills the table's own fields from index i on, before lineage.
+	extra func(b *array.RecordBuilder, i int, v *T, d *dimLookup) int
+}
+
+// typedRows collects the parsed rows of one chunk for one typed table.
+type typedRows[T any] struct {
+	c    codec[T]
+	rows []typedRow[T]
+}
+
+type typedRow[T any] struct {
+	v   T
+	src coords
+	day int64
+}
+
+// converter is the type-erased view of typedRows the run works with.
+type converter interface {
+	// add parses one bronze record; an error means reject it.
+	add(r *bronzeRow, futureTol time.Duration) error
+	len() int
+	futures() int
+	// dedupKeys returns the dedup keys and the days (unix days) they fall
+	// in; nil when the table dedups on coordinates.
+	dedupKeys() (keys map[string]struct{}, days []int64)
+	// dedup drops rows whose key is in existing, and all but the first (in
+	// Kafka order) of rows sharing a key; it returns how many it dropped.
+	dedup(existing map[string]struct{}) int
+	batches(sc *arrow.Schema, d *dimLookup) iter.Seq2[arrow.RecordBatch, error]
+}
+
+func newTyped[T any](c codec[T]) *typedRows[T] { return &typedRows[T]{c: c} }
+
+func (t *typedRows[T]) add(r *bronzeRow, futureTol time.Duration) error {
+	if r.nullValue {
+		return &events.ParseError{Reason: "null value (tombstone) on an event topic", Offset: -1, Err: errNull}
+	}
+	v, err := t.c.parse(r.value)
+	if err != nil {
+		return err
+	}
+	ts := t.c.eventTime(&v)
+	ref := r.kafkaTS
+	if ref == noTime {
+		ref = r.ingestedAt
+	}
+	src := coords{topic: r.topic, partition: r.partition, offset: r.offset, kafkaTS: r.kafkaTS, ingestedAt: r.ingestedAt,
+		future: ts.UnixMicro() > ref+futureTol.Microseconds()}
+	t.rows = append(t.rows, typedRow[T]{v: v, src: src, day: unixDay(ts)})
+	return nil
+}
+
+func unixDay(t time.Time) int64 {
+	return int64(cmpFloorDiv(t.Unix(), 86400))
+}
+
+func cmpFloorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func (t *typedRows[T]) len() int { return len(t.rows) }
+
+func (t *typedRows[T]) futures() int {
+	n := 0
+	for i := range t.rows {
+		if t.rows[i].src.future {
+			n++
+		}
+	}
+	return n
+}
+
+func (t *typedRows[T]) dedupKeys() (map[string]struct{}, []int64) {
+	if t.c.key == nil {
+		return nil, nil
+	}
+	keys := make(map[string]struct{}, len(t.rows))
+	days := map[int64]struct{}{}
+	for i := range t.rows {
+		keys[t.c.key(&t.rows[i].v)] = struct{}{}
+		days[t.rows[i].day] = struct{}{}
+	}
+	out := make([]int64, 0, len(days))
+	for d := range days {
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return keys, out
+}
+
+func (t *typedRows[T]) dedup(existing map[string]struct{}) int {
+	if t.c.key == nil {
+		return 0
+	}
+	// First in Kafka order wins, so which copy survives does not depend on
+	// how bronze files were listed.
+	slices.SortFunc(t.rows, func(a, b typedRow[T]) int { return a.src.less(&b.src) })
+	seen := make(map[string]struct{}, len(t.rows))
+	kept := t.rows[:0]
+	for _, r := range t.rows {
+		k := t.c.key(&r.v)
+		if _, dup := existing[k]; dup {
+			continue
+		}
+		if _, dup := seen[k]; dup {
+			continue
+		}
+		seen[k] = struct{}{}
+		kept = append(kept, r)
+	}
+	dropped := len(t.rows) - len(kept)
+	clear(t.rows[len(kept):])
+	t.rows = kept
+	return dropped
+}
+
+// maxBatchRows bounds one Arrow record batch handed to the Parquet writer.
+const maxBatchRows = 64 << 10
+
+// batches yields the rows in partition and sort order as record batches
+// of sc (the table's Arrow schema, whose leading fields are those of
+// package events and whose last fields are the lineage columns).
+func (t *typedRows[T]) batches(sc *arrow.Schema, d *dimLookup) iter.Seq2[arrow.RecordBatch, error] {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		slices.SortFunc(t.rows, func(a, b typedRow[T]) int {
+			if c := cmp.Compare(a.day, b.day); c != 0 {
+				return c
+			}
+			if t.c.part != nil {
+				if c := strings.Compare(t.c.part(&a.v), t.c.part(&b.v)); c != 0 {
+					return c
+				}
+			}
+			return cmp.Or(t.c.order(&a.v, &b.v), a.src.less(&b.src))
+		})
+		b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+		defer b.Release()
+		lineage := sc.NumFields() - len(lineageColumns)
+		if err := checkLineage(sc, lineage); err != nil {
+			yield(nil, err)
+			return
+		}
+		n := 0
+		for i := range t.rows {
+			r := &t.rows[i]
+			t.c.appendRow(b, &r.v)
+			next := 0
+			if t.c.extra != nil {
+				next = t.c.extra(b, leading(t), &r.v, d)
+			} else {
+				next = leading(t)
+			}
+			if next != lineage {
+				yield(nil, fmt.Errorf("silver schema: typed columns end at %d, lineage starts at %d", next, lineage))
+				return
+			}
+			appendLineage(b, lineage, &r.src)
+			n++
+			if n == maxBatchRows {
+				if !yield(b.NewRecordBatch(), nil) {
+					return
+				}
+				n = 0
+			}
+		}
+		if n > 0 {
+			yield(b.NewRecordBatch(), nil)
+		}
+	}
+}
+
+// leading is the number of package-events fields of T's table.
+func leading[T any](t *typedRows[T]) int {
+	var zero T
+	switch any(zero).(type) {
+	case events.AccessLog:
+		return len(events.AccessLogFields())
+	case events.AppEvent:
+		return len(events.AppEventFields())
+	case events.AppLog:
+		return len(events.AppLogFields())
+	case events.Metric:
+		return len(events.MetricFields())
+	}
+	panic(fmt.Sprintf("silver: no leading fields for %T", zero))
+}
+
+var lineageColumns = []string{lakehouse.ColIsFuture, lakehouse.ColSourceTopic, lakehouse.ColSourcePartition, lakehouse.ColSourceOffset, lakehouse.ColKafkaTS, lakehouse.ColIngestedAt}
+
+func checkLineage(sc *arrow.Schema, at int) error {
+	if at < 0 {
+		return errors.New("silver schema: too few columns")
+	}
+	for i, name := range lineageColumns {
+		if got := sc.Field(at + i).Name; got != name {
+			return fmt.Errorf("silver schema: column %d is %s, want %s", at+i, got, name)
+		}
+	}
+	return nil
+}
+
+func appendLineage(b *array.RecordBuilder, i int, c *coords) {
+	b.Field(i).(*array.BooleanBuilder).Append(c.future)
+	b.Field(i + 1).(*array.StringBuilder).Append(c.topic)
+	b.Field(i + 2).(*array.Int32Builder).Append(c.partition)
+	b.Field(i + 3).(*array.Int64Builder).Append(c.offset)
+	appendTS(b.Field(i+4).(*array.TimestampBuilder), c.kafkaTS)
+	appendTS(b.Field(i+5).(*array.TimestampBuilder), c.ingestedAt)
+}
+
+func appendTS(b *array.TimestampBuilder, us int64) {
+	if us == noTime {
+		b.AppendNull()
+		return
+	}
+	b.Append(arrow.Timestamp(us))
+}
+
+func appendOptStr(b array.Builder, s string) {
+	sb := b.(*array.StringBuilder)
+	if s == "" {
+		sb.AppendNull()
+		return
+	}
+	sb.Append(s)
+}
+
+// Endpoint is a request path without query string and fragment.
+func Endpoint(path string) string {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
+
+func accessCodec() codec[events.AccessLog] {
+	return codec[events.AccessLog]{
+		parse:     events.ParseAccessLog,
+		eventTime: func(a *events.AccessLog) time.Time { return a.Time },
+		order: func(a, b *events.AccessLog) int {
+			return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.ClientIP, b.ClientIP))
+		},
+		appendRow: events.AppendAccessLogRow,
+		extra: func(b *array.RecordBuilder, i int, a *events.AccessLog, _ *dimLookup) int {
+			appendOptStr(b.Field(i), Endpoint(a.Path))
+			return i + 1
+		},
+	}
+}
+
+func appEventCodec() codec[events.AppEvent] {
+	return codec[events.AppEvent]{
+		parse:     events.ParseAppEvent,
+		eventTime: func(e *events.AppEvent) time.Time { return e.TS },
+		part:      func(e *events.AppEvent) string { return e.Service },
+		order: func(a, b *events.AppEvent) int {
+			return cmp.Or(strings.Compare(a.Type, b.Type), a.TS.Compare(b.TS), strings.Compare(a.ActionID, b.ActionID))
+		},
+		key:       func(e *events.AppEvent) string { return e.EventID },
+		appendRow: events.AppendAppEventRow,
+		extra: func(b *array.RecordBuilder, i int, e *events.AppEvent, d *dimLookup) int {
+			it, pr := d.item(e.Item), d.provider(e.Provider)
+			appendOptStr(b.Field(i), it.Name)
+			appendOptStr(b.Field(i+1), it.Category)
+			appendOptStr(b.Field(i+2), pr.Name)
+			appendOptStr(b.Field(i+3), pr.Kind)
+			return i + 4
+		},
+	}
+}
+
+func appLogCodec() codec[events.AppLog] {
+	return codec[events.AppLog]{
+		parse:     events.ParseAppLog,
+		eventTime: func(l *events.AppLog) time.Time { return l.TS },
+		part:      func(l *events.AppLog) string { return l.Service },
+		order: func(a, b *events.AppLog) int {
+			return cmp.Or(strings.Compare(a.Level, b.Level), a.TS.Compare(b.TS))
+		},
+		appendRow: events.AppendAppLogRow,
+	}
+}
+
+func metricCodec() codec[events.Metric] {
+	return codec[events.Metric]{
+		parse:     events.ParseMetric,
+		eventTime: func(m *events.Metric) time.Time { return m.TS },
+		order: func(a, b *events.Metric) int {
+			return cmp.Or(strings.Compare(a.Host, b.Host), a.TS.Compare(b.TS))
+		},
+		appendRow: events.AppendMetricRow,
+	}
+}
+
+// newConverter returns the typed rows of an event source.
+func newConverter(source string) converter {
+	switch source {
+	case SourceWebAccess:
+		return newTyped(accessCodec())
+	case SourceAppEvents:
+		return newTyped(appEventCodec())
+	case SourceAppLogs:
+		return newTyped(appLogCodec())
+	case SourceMetrics:
+		return newTyped(metricCodec())
+	}
+	panic("silver: no converter for source " + source) // ValidateSource ran
+}

@@ -1,0 +1,453 @@
+package silver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+
+	"weir/lakehouse"
+)
+
+// errMoved: a target table's position is no longer the one the rows were
+// computed from (a concurrent run committed first); the run starts over.
+var errMoved = errors.New("silver table position moved")
+
+// Job builds silver tables.
+type Job struct {
+	lake *lakehouse.Lakehouse
+	cfg  Config
+}
+
+// New returns a job writing through lake.
+func New(lake *lakehouse.Lakehouse, cfg Config) *Job {
+	return &Job{lake: lake, cfg: cfg.withDefaults()}
+}
+
+// Result reports one source's run.
+type Result struct {
+	Source string `json:"source"`
+	// BronzeSnapshot is the bronze snapshot every target is now built up
+	// to (0 when bronze has no snapshot yet).
+	BronzeSnapshot int64 `json:"bronze_snapshot"`
+	Chunks         int   `json:"chunks"`
+	BronzeRows     int64 `json:"bronze_rows"`
+	// Rows were added to the typed table (or are the dimension rows after
+	// the run, for dims).
+	Rows       int64 `json:"rows"`
+	Rejects    int64 `json:"rejects"`
+	Duplicates int64 `json:"duplicates"`
+	Future     int64 `json:"future"`
+	Restarts   int   `json:"restarts"`
+	// Elapsed is the run's wall time.
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// Run builds one source, or all of them (dims first) for SourceAll.
+func (j *Job) Run(ctx context.Context, source string) ([]Result, error) {
+	if err := ValidateSource(source); err != nil {
+		return nil, err
+	}
+	srcs := []string{source}
+	if source == SourceAll {
+		srcs = Sources
+	} else if source == SourceAppEvents {
+		// Enrichment reads the dimensions as of the run: bring them up to
+		// date first (a no-op when bronze.dims did not move).
+		srcs = []string{SourceDims, SourceAppEvents}
+	}
+	var out []Result
+	for _, s := range srcs {
+		res, err := j.runSource(ctx, s)
+		out = append(out, res)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func (j *Job) runSource(ctx context.Context, source string) (Result, error) {
+	start := j.cfg.Now()
+	res := Result{Source: source}
+	for attempt := 1; ; attempt++ {
+		err := j.once(ctx, source, &res)
+		if err == nil {
+			res.Elapsed = j.cfg.Now().Sub(start)
+			j.cfg.Log.Info("silver run done", "source", source, "snapshot_id", res.BronzeSnapshot, "chunks", res.Chunks,
+				"bronze_rows", res.BronzeRows, "rows", res.Rows, "rejects", res.Rejects, "duplicates", res.Duplicates,
+				"future", res.Future, "restarts", res.Restarts, "elapsed", res.Elapsed)
+			return res, nil
+		}
+		if !errors.Is(err, errMoved) || attempt >= j.cfg.MaxRuns {
+			return res, fmt.Errorf("build silver from %s: %w", source, err)
+		}
+		res.Restarts++
+		j.cfg.Log.Info("silver position moved by a concurrent run, starting over", "source", source, "attempt", attempt, "err", err)
+	}
+}
+
+// target is one table a source's run writes.
+type target struct {
+	name  string // namespaced
+	canon string // canonical (lakehouse.Silver*)
+	spec  *lakehouse.TableSpec
+	tbl   *table.Table
+	pos   *int64 // bronze snapshot the table is built up to
+}
+
+func (j *Job) targets(source string) ([]*target, error) {
+	canon := []string{lakehouse.SilverRejects}
+	if source == SourceDims {
+		canon = append(canon, lakehouse.SilverDimItems, lakehouse.SilverDimProviders)
+	} else {
+		canon = append(canon, mainTable(source))
+	}
+	var out []*target
+	for _, c := range canon {
+		spec, err := lakehouse.SilverTableSpec(c)
+		if err != nil {
+			return nil, err
+		}
+		name := j.cfg.Namespaces.Table(c)
+		ns, short, _ := strings.Cut(name, ".")
+		spec.Location = j.lake.TableLocation(ns, short)
+		out = append(out, &target{name: name, canon: c, spec: spec})
+	}
+	return out, nil
+}
+
+// once makes one pass: every target is brought up to the current bronze
+// snapshot, chunk by chunk, or errMoved stops the pass.
+func (j *Job) once(ctx context.Context, source string, res *Result) error {
+	cat := j.lake.Catalog
+	bronzeName := j.cfg.Namespaces.Table(bronzeTable(source))
+	bronze, err := cat.LoadTable(ctx, lakehouse.Ident(bronzeName))
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		j.cfg.Log.Info("no bronze table yet", "table", bronzeName)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load %s: %w", bronzeName, err)
+	}
+	cur := bronze.CurrentSnapshot()
+	if cur == nil {
+		return nil
+	}
+	res.BronzeSnapshot = cur.SnapshotID
+
+	targets, err := j.targets(source)
+	if err != nil {
+		return err
+	}
+	order := ancestorIndex(bronze) // snapshot id → age rank (0 = current)
+	var from *int64
+	fromRank := -1
+	boundaries := map[int64]bool{}
+	for _, t := range targets {
+		if t.tbl, err = lakehouse.LoadOrCreate(ctx, cat, lakehouse.Ident(t.name), t.spec); err != nil {
+			return err
+		}
+		if id, ok := lakehouse.SourceSnapshots(t.tbl)[bronzeName]; ok {
+			t.pos = &id
+		}
+		rank := len(order) + 1 // never built: before everything
+		if t.pos != nil {
+			r, ok := order[*t.pos]
+			if !ok {
+				return fmt.Errorf("%s is built up to %s snapshot %d, which is not in its history", t.name, bronzeName, *t.pos)
+			}
+			rank = r
+			boundaries[*t.pos] = true
+		}
+		if rank > fromRank {
+			fromRank, from = rank, t.pos
+		}
+	}
+	if fromRank == 0 {
+		return nil // every target is current
+	}
+
+	chunks, err := planChunks(bronze, from, boundaries, j.cfg.ChunkRows)
+	if err != nil {
+		return fmt.Errorf("plan %s: %w", bronzeName, err)
+	}
+	for _, c := range chunks {
+		if err := j.chunk(ctx, source, bronze, bronzeName, targets, c, order, res); err != nil {
+			return err
+		}
+		res.Chunks++
+	}
+	return nil
+}
+
+// ancestorIndex ranks the current snapshot and its ancestors by age (0 =
+// current); the parent of the oldest kept ancestor (expired, but still a
+// valid exclusive start) gets the next rank.
+func ancestorIndex(tbl *table.Table) map[int64]int {
+	out := map[int64]int{}
+	var last *table.Snapshot
+	for s := range lakehouse.Ancestors(tbl) {
+		out[s.SnapshotID] = len(out)
+		last = s
+	}
+	if last != nil && last.ParentSnapshotID != nil {
+		if _, ok := out[*last.ParentSnapshotID]; !ok {
+			out[*last.ParentSnapshotID] = len(out)
+		}
+	}
+	return out
+}
+
+func samePos(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// chunk reads one chunk of bronze and commits it to every target whose
+// position is the chunk's start: rejects first, then the typed or
+// dimension tables.
+func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bronzeName string, targets []*target, c chunk, order map[int64]int, res *Result) error {
+	var active []*target
+	for _, t := range targets {
+		if samePos(t.pos, c.from) {
+			active = append(active, t)
+		} else if t.pos == nil || order[*t.pos] > order[c.to] {
+			return fmt.Errorf("%s position %v is inside chunk (%v, %d]", t.name, t.pos, c.from, c.to)
+		}
+	}
+	if len(active) == 0 {
+		return nil
+	}
+
+	rejects := &rejectRows{at: j.cfg.Now().UnixMicro()}
+	var (
+		conv    converter
+		changes []dimChange
+	)
+	if source != SourceDims {
+		conv = newConverter(source)
+	}
+	n, err := readChunk(ctx, bronze, c, func(r *bronzeRow) {
+		var perr error
+		if conv != nil {
+			perr = conv.add(r, j.cfg.FutureTolerance)
+		} else {
+			perr = addDim(&changes, r)
+		}
+		if perr != nil {
+			rejects.add(r, perr)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	res.BronzeRows += n
+
+	var dims *dimLookup
+	if conv != nil {
+		if keys, days := conv.dedupKeys(); keys != nil {
+			existing, err := j.existingKeys(ctx, mainTable(source), keys, days)
+			if err != nil {
+				return err
+			}
+			res.Duplicates += int64(conv.dedup(existing))
+		}
+		if source == SourceAppEvents {
+			st, err := readDims(ctx, j.lake.Catalog, j.cfg.Namespaces)
+			if err != nil {
+				return err
+			}
+			dims = st.lookup()
+		}
+	}
+
+	summary := map[string]string{lakehouse.SourceSnapshotKey(bronzeName): strconv.FormatInt(c.to, 10)}
+	if j.cfg.RunID != "" {
+		summary[SummaryRunID] = j.cfg.RunID
+	}
+	for _, t := range active {
+		var err error
+		switch t.canon {
+		case lakehouse.SilverRejects:
+			err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {
+				return rejects.batches(sc)
+			}, len(rejects.rows))
+			if err == nil {
+				res.Rejects += int64(len(rejects.rows))
+			}
+		case lakehouse.SilverDimItems, lakehouse.SilverDimProviders:
+			var size int
+			size, err = j.commitDims(ctx, t, bronzeName, c, summary, changes)
+			res.Rows += int64(size)
+		default:
+			err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {
+				return conv.batches(sc, dims)
+			}, conv.len())
+			if err == nil {
+				res.Rows += int64(conv.len())
+				res.Future += int64(conv.futures())
+			}
+		}
+		if err != nil {
+			return err
+		}
+		to := c.to
+		t.pos = &to
+	}
+	return nil
+}
+
+// SummaryRunID records the scheduler run (WEIR_RUN_ID) that made a commit.
+const SummaryRunID = "weir.run-id"
+
+// checkPos fails with errMoved unless tbl is still built up to want.
+func checkPos(tbl *table.Table, bronzeName string, want *int64) error {
+	var have *int64
+	if id, ok := lakehouse.SourceSnapshots(tbl)[bronzeName]; ok {
+		have = &id
+	}
+	if !samePos(have, want) {
+		return fmt.Errorf("%w: %s is at %s snapshot %v, the rows were read after %v", errMoved,
+			strings.Join(tbl.Identifier(), "."), bronzeName, ptrStr(have), ptrStr(want))
+	}
+	return nil
+}
+
+func ptrStr(p *int64) string {
+	if p == nil {
+		return "none"
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// commitAppend writes the rows once and appends them, with the new
+// position, if the table's position is still the chunk's start.
+func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c chunk, summary map[string]string,
+	rows func(*arrow.Schema) iter.Seq2[arrow.RecordBatch, error], count int) error {
+	if err := checkPos(t.tbl, bronzeName, c.from); err != nil {
+		return err
+	}
+	var files []iceberg.DataFile
+	if count > 0 {
+		sc, err := table.SchemaToArrowSchema(t.tbl.Schema(), nil, true, false)
+		if err != nil {
+			return fmt.Errorf("convert schema of %s: %w", t.name, err)
+		}
+		for df, err := range table.WriteRecords(ctx, t.tbl, sc, rows(sc)) {
+			if err != nil {
+				return fmt.Errorf("write data files of %s: %w", t.name, err)
+			}
+			files = append(files, df)
+		}
+	}
+	res, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(t.name), func(ctx context.Context, a *lakehouse.Attempt) error {
+		if err := checkPos(a.Table, bronzeName, c.from); err != nil {
+			return err
+		}
+		props := maps.Clone(a.Summary)
+		maps.Copy(props, summary)
+		if len(files) == 0 {
+			return a.Tx.AddFiles(ctx, nil, props, false)
+		}
+		return a.Tx.AddDataFiles(ctx, files, props, table.WithoutDuplicateCheck())
+	}, lakehouse.CommitOptions{OnRetry: j.onRetry(t.name)})
+	if err != nil {
+		if errors.Is(err, errMoved) {
+			// No attempt committed (the commit id was not found after any
+			// failed one), so the files are unreferenced.
+			j.removeFiles(ctx, t.tbl, files)
+		}
+		return err
+	}
+	t.tbl = res.Table
+	return nil
+}
+
+// commitDims rewrites a dimension table with the chunk's changes applied;
+// it returns the table's size after the commit.
+func (j *Job) commitDims(ctx context.Context, t *target, bronzeName string, c chunk, summary map[string]string, changes []dimChange) (int, error) {
+	items := t.canon == lakehouse.SilverDimItems
+	topic := "dims.providers"
+	if items {
+		topic = "dims.items"
+	}
+	size := 0
+	res, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(t.name), func(ctx context.Context, a *lakehouse.Attempt) error {
+		if err := checkPos(a.Table, bronzeName, c.from); err != nil {
+			return err
+		}
+		st := dimState{items: map[string]dimRow{}, providers: map[string]dimRow{}}
+		if err := readDimTable(ctx, a.Table, t.canon, st); err != nil {
+			return err
+		}
+		rows := st.providers
+		if items {
+			rows = st.items
+		}
+		apply(rows, changes, topic)
+		size = len(rows)
+		props := maps.Clone(a.Summary)
+		maps.Copy(props, summary)
+		sc, err := table.SchemaToArrowSchema(a.Table.Schema(), nil, true, false)
+		if err != nil {
+			return fmt.Errorf("convert schema of %s: %w", t.name, err)
+		}
+		if a.Table.CurrentSnapshot() == nil && len(rows) == 0 {
+			return a.Tx.AddFiles(ctx, nil, props, false)
+		}
+		var recs []arrow.RecordBatch
+		for rec := range dimBatches(sc, rows, items) {
+			recs = append(recs, rec)
+		}
+		rdr, err := arrowReader(sc, recs)
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		return a.Tx.Overwrite(ctx, rdr, props)
+	}, lakehouse.CommitOptions{OnRetry: j.onRetry(t.name)})
+	if err != nil {
+		return 0, err
+	}
+	t.tbl = res.Table
+	return size, nil
+}
+
+func (j *Job) onRetry(name string) func(int, bool, error) {
+	return func(attempt int, conflict bool, err error) {
+		j.cfg.Log.Warn("silver commit attempt failed", "table", name, "attempt", attempt, "conflict", conflict, "err", err)
+	}
+}
+
+// removeFiles deletes data files that were written but not committed;
+// what it cannot delete is left to orphan cleanup.
+func (j *Job) removeFiles(ctx context.Context, tbl *table.Table, files []iceberg.DataFile) {
+	if len(files) == 0 {
+		return
+	}
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return
+	}
+	rm, ok := fs.(interface{ Remove(string) error })
+	if !ok {
+		return
+	}
+	for _, df := range files {
+		if err := rm.Remove(df.FilePath()); err != nil {
+			j.cfg.Log.Warn("remove uncommitted data file", "path", df.FilePath(), "err", err)
+		}
+	}
+}

@@ -1,0 +1,285 @@
+// Package silvertest gives the integration tests of the batch jobs
+// (jobs/silver, jobs/maintain, jobs/archive) a lakehouse of their own on the
+// real local stack: fresh namespaces per test, bronze tables filled the way
+// the stream job fills them (same schema, Kafka coordinates, offsets in the
+// snapshot summary), generated input with its expected counts, and row
+// counts read back through the catalog. Nothing here is a fake: it talks
+// to the running catalog and MinIO.
+package silvertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+
+	"weir/config"
+	"weir/events"
+	"weir/jobs/generate"
+	"weir/jobs/silver"
+	"weir/lakehouse"
+)
+
+// Env is one test's lakehouse: namespaces <prefix>_bronze, <prefix>_silver,
+// <prefix>_archive.
+type Env struct {
+	Lake *lakehouse.Lakehouse
+	NS   silver.Namespaces
+	// Partitions is the number of Kafka partitions records are spread over.
+	Partitions int32
+	next       map[lakehouse.TopicPartition]int64
+}
+
+// New opens the lakehouse from the environment (source .stack/env.sh) and
+// creates the test's namespaces; they are dropped with their tables at the
+// end of the test.
+func New(t testing.TB) *Env {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatalf("load config: %v", err)
+	}
+	lake, err := lakehouse.Open(ctx, cfg)
+	if err != nil {
+		t.Skipf("lakehouse not reachable (source .stack/env.sh): %v", err)
+	}
+	prefix := fmt.Sprintf("t%d%04d", time.Now().Unix()%1_000_000, rand.IntN(10000))
+	ns := silver.Namespaces{Bronze: prefix + "_bronze", Silver: prefix + "_silver", Archive: prefix + "_archive"}
+	for _, n := range []string{ns.Bronze, ns.Silver, ns.Archive} {
+		if err := lake.Catalog.CreateNamespace(ctx, table.Identifier{n}, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
+			t.Fatalf("create namespace %s: %v", n, err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, n := range []string{ns.Bronze, ns.Silver, ns.Archive} {
+			for id, err := range lake.Catalog.ListTables(ctx, table.Identifier{n}) {
+				if err != nil {
+					break
+				}
+				_ = lake.Catalog.DropTable(ctx, id)
+			}
+			_ = lake.Catalog.DropNamespace(ctx, table.Identifier{n})
+		}
+		lake.Close()
+	})
+	return &Env{Lake: lake, NS: ns, Partitions: 3, next: map[lakehouse.TopicPartition]int64{}}
+}
+
+// Record is one Kafka record.
+type Record struct {
+	Topic      string
+	Key, Value []byte
+}
+
+// Sink collects generated records in memory (a generate.Sink).
+type Sink struct{ Records []Record }
+
+// Produce implements generate.Sink.
+func (s *Sink) Produce(_ context.Context, topic string, key, value []byte) error {
+	s.Records = append(s.Records, Record{Topic: topic, Key: append([]byte(nil), key...), Value: append([]byte(nil), value...)})
+	return nil
+}
+
+// Generate runs the generator over [start, end) at rate records/s with the
+// given fault rates and returns its records and summary.
+func Generate(t testing.TB, start, end time.Time, rate float64, faults generate.FaultRates) ([]Record, *generate.Summary) {
+	t.Helper()
+	cfg := generate.Default(start)
+	cfg.End, cfg.Rate, cfg.Faults, cfg.Users = end, rate, faults, 300
+	cfg.AnomalyEvery = time.Hour
+	g, err := generate.New(cfg)
+	if err != nil {
+		t.Fatalf("new generator: %v", err)
+	}
+	var sink Sink
+	sum, err := g.Run(context.Background(), &sink, nopWriter{})
+	if err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	return sink.Records, sum
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// LoadBronze appends records to the bronze tables in one commit per table,
+// as the stream job does: partition by key hash, consecutive offsets, the
+// next offsets in the summary, kafka_ts and ingested_at = now.
+func (e *Env) LoadBronze(t testing.TB, recs []Record, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	byTable := map[string][]Record{}
+	for _, r := range recs {
+		name := e.NS.Table(lakehouse.BronzeTable(r.Topic))
+		byTable[name] = append(byTable[name], r)
+	}
+	for name, rs := range byTable {
+		if err := e.appendBronze(ctx, name, rs, now); err != nil {
+			t.Fatalf("load %s: %v", name, err)
+		}
+	}
+}
+
+func (e *Env) appendBronze(ctx context.Context, name string, recs []Record, now time.Time) error {
+	spec := lakehouse.BronzeTableSpec(false)
+	ns, short, _ := strings.Cut(name, ".")
+	spec.Location = e.Lake.TableLocation(ns, short)
+	tbl, err := lakehouse.LoadOrCreate(ctx, e.Lake.Catalog, lakehouse.Ident(name), spec)
+	if err != nil {
+		return err
+	}
+	sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
+	if err != nil {
+		return err
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	offsets := map[lakehouse.TopicPartition]int64{}
+	nowUS := arrow.Timestamp(now.UnixMicro())
+	for _, r := range recs {
+		h := fnv.New32a()
+		h.Write(r.Key)
+		tp := lakehouse.TopicPartition{Topic: r.Topic, Partition: int32(h.Sum32() % uint32(e.Partitions))}
+		off := e.next[tp]
+		e.next[tp] = off + 1
+		offsets[tp] = off + 1
+		for i, f := range sc.Fields() {
+			fb := b.Field(i)
+			switch f.Name {
+			case lakehouse.ColTopic:
+				fb.(*array.StringBuilder).Append(r.Topic)
+			case lakehouse.ColPartition:
+				fb.(*array.Int32Builder).Append(tp.Partition)
+			case lakehouse.ColOffset:
+				fb.(*array.Int64Builder).Append(off)
+			case lakehouse.ColKafkaTS, lakehouse.ColIngestedAt:
+				fb.(*array.TimestampBuilder).Append(nowUS)
+			case lakehouse.ColKey:
+				fb.(*array.BinaryBuilder).Append(r.Key)
+			case lakehouse.ColValue:
+				fb.(*array.BinaryBuilder).Append(r.Value)
+			case lakehouse.ColEventTS:
+				if ts, ok := events.BestEffortEventTime(r.Topic, r.Value); ok {
+					fb.(*array.TimestampBuilder).Append(arrow.Timestamp(ts.UnixMicro()))
+				} else {
+					fb.AppendNull()
+				}
+			default:
+				fb.AppendNull()
+			}
+		}
+	}
+	rec := b.NewRecordBatch()
+	var files []iceberg.DataFile
+	for df, err := range table.WriteRecords(ctx, tbl, sc, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }) {
+		if err != nil {
+			return err
+		}
+		files = append(files, df)
+	}
+	_, err = lakehouse.Commit(ctx, e.Lake.Catalog, lakehouse.Ident(name), func(ctx context.Context, a *lakehouse.Attempt) error {
+		props := maps.Clone(a.Summary)
+		recorded := lakehouse.RecordedOffsets(a.Table)
+		maps.Copy(recorded, offsets)
+		maps.Copy(props, lakehouse.OffsetSummary(recorded))
+		return a.Tx.AddDataFiles(ctx, files, props, table.WithoutDuplicateCheck())
+	}, lakehouse.CommitOptions{})
+	return err
+}
+
+// Count returns the number of rows of a table (0 if it does not exist).
+func (e *Env) Count(t testing.TB, name string) int64 {
+	t.Helper()
+	tbl, err := e.Lake.Catalog.LoadTable(context.Background(), lakehouse.Ident(name))
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		return 0
+	}
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	n, err := CountRows(context.Background(), tbl)
+	if err != nil {
+		t.Fatalf("count %s: %v", name, err)
+	}
+	return n
+}
+
+// CountRows sums the record counts of the current data files (weir's
+// tables have no delete files: deletes drop whole files).
+func CountRows(ctx context.Context, tbl *table.Table) (int64, error) {
+	if tbl.CurrentSnapshot() == nil {
+		return 0, nil
+	}
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, task := range tasks {
+		if len(task.DeleteFiles) > 0 {
+			return 0, fmt.Errorf("%s has delete files", strings.Join(tbl.Identifier(), "."))
+		}
+		n += task.File.Count()
+	}
+	return n, nil
+}
+
+// Files returns the number of data files of a table.
+func (e *Env) Files(t testing.TB, name string) int {
+	t.Helper()
+	tbl, err := e.Lake.Catalog.LoadTable(context.Background(), lakehouse.Ident(name))
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	if tbl.CurrentSnapshot() == nil {
+		return 0
+	}
+	tasks, err := tbl.Scan().PlanFiles(context.Background())
+	if err != nil {
+		t.Fatalf("plan %s: %v", name, err)
+	}
+	return len(tasks)
+}
+
+// CountWhereTrue counts the rows of tbl whose boolean column col is true.
+func CountWhereTrue(ctx context.Context, tbl *table.Table, col string) (int64, error) {
+	if tbl.CurrentSnapshot() == nil {
+		return 0, nil
+	}
+	_, recs, err := tbl.Scan(table.WithSelectedFields(col)).ToArrowRecords(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for rec, err := range recs {
+		if err != nil {
+			return 0, err
+		}
+		arr, ok := rec.Column(0).(*array.Boolean)
+		if !ok {
+			rec.Release()
+			return 0, fmt.Errorf("column %s is %s", col, rec.Column(0).DataType())
+		}
+		for i := 0; i < arr.Len(); i++ {
+			if arr.IsValid(i) && arr.Value(i) {
+				n++
+			}
+		}
+		rec.Release()
+	}
+	return n, nil
+}
