@@ -57,6 +57,7 @@ func main() {
 		newSchedulerCmd(g),
 		newDagsCmd(g),
 		newTaskCmd(g),
+		newGoldCmd(g),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"weir/jobs/gold"
+	"weir/lakehouse"
+)
+
+// newGoldCmd wires `weir gold apply|refresh|list`.
+func newGoldCmd(g *globals) *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "gold",
+		Short: "create the gold views and refresh the gold rollups in Trino",
+	}
+	cmd.PersistentFlags().StringVar(&dir, "sql", "", "directory of the gold SQL (default: the copy built into weir, from sql/gold)")
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+
+	run := func(c *cobra.Command, do func(r *gold.Runner, defs []*gold.Definition) ([]gold.Result, error), ensure bool) error {
+		cfg, err := g.load()
+		if err != nil {
+			return err
+		}
+		defs, err := gold.Definitions(dir)
+		if err != nil {
+			return err
+		}
+		if ensure {
+			lake, err := lakehouse.Open(c.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			err = gold.EnsureSources(c.Context(), lake)
+			lake.Close()
+			if err != nil {
+				return err
+			}
+		}
+		db, err := gold.OpenTrino(cfg.Trino)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		r := &gold.Runner{DB: db, Target: gold.Target{Catalog: cfg.Trino.Catalog}, Log: slog.Default()}
+		results, err := do(r, defs)
+		printResults(results, asJSON)
+		return err
+	}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "apply",
+			Short: "create or replace every gold view and rollup table (idempotent; reports what changed)",
+			Long: `apply creates the silver and archive tables the views read if they do not exist
+yet, then every rollup table (built in full when new or changed) and every
+view (created when missing, replaced when its SQL changed or it no longer
+analyzes) in dependency order, and reports each as created, replaced or
+unchanged.`,
+			RunE: func(c *cobra.Command, _ []string) error {
+				return run(c, func(r *gold.Runner, defs []*gold.Definition) ([]gold.Result, error) {
+					return r.Apply(c.Context(), defs)
+				}, true)
+			},
+		},
+		&cobra.Command{
+			Use:   "refresh",
+			Short: "recompute the days of every gold rollup whose silver sources changed",
+			RunE: func(c *cobra.Command, _ []string) error {
+				return run(c, func(r *gold.Runner, defs []*gold.Definition) ([]gold.Result, error) {
+					return r.Refresh(c.Context(), defs)
+				}, false)
+			},
+		},
+		&cobra.Command{
+			Use:   "list",
+			Short: "list the gold definitions in apply order",
+			RunE: func(c *cobra.Command, _ []string) error {
+				defs, err := gold.Definitions(dir)
+				if err != nil {
+					return err
+				}
+				w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "NAME\tKIND\tREADS\tDESCRIPTION")
+				for _, d := range defs {
+					reads := append(append([]string{}, d.Sources...), prefixed("gold.", d.Deps)...)
+					fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", d.Name, d.Kind, reads, d.Description)
+				}
+				return w.Flush()
+			},
+		},
+	)
+	return cmd
+}
+
+func prefixed(p string, xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = p + x
+	}
+	return out
+}
+
+func printResults(results []gold.Result, asJSON bool) {
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(results)
+		return
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tKIND\tCHANGE\tDAYS\tTOOK\tREASON")
+	for _, r := range results {
+		days := ""
+		if r.Days > 0 {
+			days = fmt.Sprint(r.Days)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Kind, r.Change, days, r.Duration.Round(time.Millisecond), r.Reason)
+	}
+	w.Flush()
+	fmt.Println(gold.SummaryLine(results))
+}

@@ -1,0 +1,321 @@
+package gold
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Change is what Apply or Refresh did to one gold object.
+type Change string
+
+const (
+	Created   Change = "created"
+	Replaced  Change = "replaced"
+	Unchanged Change = "unchanged"
+	Refreshed Change = "refreshed"
+	Failed    Change = "failed"
+)
+
+// Result reports one object.
+type Result struct {
+	Name     string        `json:"name"`
+	Kind     Kind          `json:"kind"`
+	Change   Change        `json:"change"`
+	Reason   string        `json:"reason,omitempty"`
+	Days     int           `json:"days,omitempty"` // rollup days recomputed
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Target says where the gold objects go. Schemas maps the logical schema
+// names used in sql/gold (silver, gold, archive, bronze) to the physical
+// ones; a name not in the map is used as is. Tests map silver and gold to
+// schemas of their own so they share the stack with everyone else.
+type Target struct {
+	Catalog string
+	Schemas map[string]string
+}
+
+func (t Target) schema(logical string) string {
+	if s, ok := t.Schemas[logical]; ok {
+		return s
+	}
+	return logical
+}
+
+// physical returns sql with its schema qualifiers mapped.
+func (t Target) physical(sql string) string { return renameSchemas(sql, t.Schemas) }
+
+// Runner applies and refreshes gold objects through Trino. db must be a
+// trino-go-client pool whose session catalog is Target.Catalog.
+type Runner struct {
+	DB     *sql.DB
+	Target Target
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.Default()
+	}
+	return r.Log
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+// fingerprintTag marks the comment of every object Apply creates; Trino
+// stores a view's SQL reformatted, so Apply compares the fingerprint of the
+// normalized SQL it recorded instead of the stored text.
+const fingerprintTag = "weir:fingerprint="
+
+func comment(d *Definition, fp string) string {
+	desc := d.Description
+	if len(desc) > 400 {
+		desc = desc[:400]
+	}
+	return strings.TrimSpace(desc + " [" + fingerprintTag + fp + "]")
+}
+
+func fingerprintOf(comment string) string {
+	_, after, ok := strings.Cut(comment, fingerprintTag)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSuffix(after, "]")
+}
+
+// existing describes what the gold schema holds now.
+type existing struct {
+	views    map[string]string // name → comment
+	tables   map[string]string
+	comments map[string]string
+}
+
+func (r *Runner) inspect(ctx context.Context) (*existing, error) {
+	gold := r.Target.schema("gold")
+	ex := &existing{views: map[string]string{}, tables: map[string]string{}, comments: map[string]string{}}
+	rows, err := r.DB.QueryContext(ctx, fmt.Sprintf(
+		`SELECT table_name, table_type FROM %s.information_schema.tables WHERE table_schema = %s`,
+		quoteIdent(r.Target.Catalog), quoteString(gold)))
+	if err != nil {
+		return nil, fmt.Errorf("list gold objects: %w", err)
+	}
+	kinds := map[string]string{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list gold objects: %w", err)
+		}
+		kinds[name] = typ
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("list gold objects: %w", err)
+	}
+	rows, err = r.DB.QueryContext(ctx, fmt.Sprintf(
+		`SELECT table_name, comment FROM system.metadata.table_comments WHERE catalog_name = %s AND schema_name = %s`,
+		quoteString(r.Target.Catalog), quoteString(gold)))
+	if err != nil {
+		return nil, fmt.Errorf("read gold comments: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		var c sql.NullString
+		if err := rows.Scan(&name, &c); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read gold comments: %w", err)
+		}
+		ex.comments[name] = c.String
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("read gold comments: %w", err)
+	}
+	for name, typ := range kinds {
+		if typ == "VIEW" {
+			ex.views[name] = ex.comments[name]
+		} else {
+			ex.tables[name] = ex.comments[name]
+		}
+	}
+	return ex, nil
+}
+
+// Apply creates the gold schema if needed, then every rollup table (built
+// in full when new or when its definition changed) and every view (created
+// or replaced when missing, changed or no longer valid), in dependency
+// order. It is idempotent: a second run reports every object unchanged. It
+// goes on after a failed object and returns the results with a joined error.
+func (r *Runner) Apply(ctx context.Context, defs []*Definition) ([]Result, error) {
+	if err := r.exec(ctx, fmt.Sprintf("CREATE SCHEMA IF NOT EXISTS %s", r.qualified("gold", ""))); err != nil {
+		return nil, fmt.Errorf("create gold schema: %w", err)
+	}
+	if err := r.ensureState(ctx); err != nil {
+		return nil, err
+	}
+	ex, err := r.inspect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var results []Result
+	var errs []error
+	failed := map[string]bool{}
+	for _, d := range defs {
+		start := time.Now()
+		var res Result
+		if dep := firstFailed(d.Deps, failed); dep != "" {
+			res = Result{Name: d.Name, Kind: d.Kind, Change: Failed, Reason: "depends on failed gold." + dep}
+		} else if d.Kind == KindRollup {
+			res, err = r.applyRollup(ctx, d, ex)
+		} else {
+			res, err = r.applyView(ctx, d, ex)
+		}
+		res.Duration = time.Since(start)
+		if err != nil {
+			res = Result{Name: d.Name, Kind: d.Kind, Change: Failed, Reason: err.Error(), Duration: res.Duration}
+			errs = append(errs, fmt.Errorf("apply gold.%s: %w", d.Name, err))
+		}
+		if res.Change == Failed {
+			failed[d.Name] = true
+		}
+		r.log().Info("gold apply", "name", d.Name, "kind", d.Kind, "change", res.Change, "reason", res.Reason, "took", res.Duration.Round(time.Millisecond))
+		results = append(results, res)
+	}
+	return results, errors.Join(errs...)
+}
+
+func firstFailed(deps []string, failed map[string]bool) string {
+	for _, d := range deps {
+		if failed[d] {
+			return d
+		}
+	}
+	return ""
+}
+
+func (r *Runner) applyView(ctx context.Context, d *Definition, ex *existing) (Result, error) {
+	res := Result{Name: d.Name, Kind: KindView}
+	body := r.Target.physical(d.SQL)
+	fp := Fingerprint(body)
+	name := r.qualified("gold", d.Name)
+	c, isView := ex.views[d.Name]
+	switch {
+	case !isView && ex.tables[d.Name] != "":
+		return res, fmt.Errorf("%s is a table, not a view", name)
+	case !isView:
+		res.Change = Created
+	case fingerprintOf(c) != fp:
+		res.Change, res.Reason = Replaced, "definition changed"
+	default:
+		// Same SQL: still replace it if it no longer analyzes (a silver
+		// column it reads changed type), since Trino stores column types.
+		if err := r.exec(ctx, fmt.Sprintf("SELECT * FROM %s LIMIT 0", name)); err != nil {
+			res.Change, res.Reason = Replaced, "stale: "+firstLine(err.Error())
+		} else {
+			res.Change = Unchanged
+			return res, nil
+		}
+	}
+	stmt := fmt.Sprintf("CREATE OR REPLACE VIEW %s COMMENT %s SECURITY DEFINER AS\n%s", name, quoteString(comment(d, fp)), body)
+	if err := r.exec(ctx, stmt); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (Result, error) {
+	res := Result{Name: d.Name, Kind: KindRollup}
+	fp := Fingerprint(r.Target.physical(d.SQL) + "|" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
+	c, isTable := ex.tables[d.Name]
+	if _, isView := ex.views[d.Name]; isView {
+		return res, fmt.Errorf("%s is a view, not a rollup table", r.qualified("gold", d.Name))
+	}
+	switch {
+	case !isTable:
+		res.Change = Created
+	case fingerprintOf(c) != fp:
+		res.Change, res.Reason = Replaced, "definition changed"
+	default:
+		res.Change = Unchanged
+		return res, nil
+	}
+	days, err := r.build(ctx, d, fp)
+	res.Days = days
+	return res, err
+}
+
+// qualified returns catalog.schema.name (catalog.schema when name is empty)
+// for a logical schema.
+func (r *Runner) qualified(logical, name string) string {
+	q := quoteIdent(r.Target.Catalog) + "." + quoteIdent(r.Target.schema(logical))
+	if name != "" {
+		q += "." + quoteIdent(name)
+	}
+	return q
+}
+
+// exec runs one statement and drains its result.
+func (r *Runner) exec(ctx context.Context, stmt string) error {
+	rows, err := r.DB.QueryContext(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	return closeRows(rows)
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
+
+// quoteString is a Trino string literal.
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// quoteIdent is a Trino delimited identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// Summary counts results by change.
+func Summary(results []Result) map[Change]int {
+	out := map[Change]int{}
+	for _, r := range results {
+		out[r.Change]++
+	}
+	return out
+}
+
+// SummaryLine is e.g. "3 created, 1 replaced, 12 unchanged".
+func SummaryLine(results []Result) string {
+	s := Summary(results)
+	var parts []string
+	for _, c := range []Change{Created, Replaced, Refreshed, Unchanged, Failed} {
+		if s[c] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", s[c], c))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}

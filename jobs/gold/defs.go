@@ -1,0 +1,225 @@
+package gold
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Kind tells a view from a rollup table.
+type Kind string
+
+const (
+	// KindView is a Trino view, created or replaced by Apply.
+	KindView Kind = "view"
+	// KindRollup is a gold Iceberg table that Refresh keeps up to date.
+	KindRollup Kind = "rollup"
+)
+
+// Definition is one file of sql/gold: a view (NAME.sql) or a rollup table
+// (rollups/NAME.sql). Leading "--" lines are the description; in a rollup
+// they may hold directives "-- @key: a, b", "-- @partitioning: day(bucket)"
+// and "-- @time: event_ts" (the event-time column of the sources, by which
+// a refresh restricts them to the days that changed).
+type Definition struct {
+	Name        string // table or view name in the gold schema
+	Kind        Kind
+	File        string
+	Description string
+	SQL         string // the query, header comments included
+	// Rollups only.
+	Key          []string
+	Partitioning []string
+	TimeColumn   string
+	// Sources are the non-gold tables read ("silver.events"); Deps the
+	// gold objects read, both in order of first appearance.
+	Sources []string
+	Deps    []string
+}
+
+// Fingerprint identifies the definition's normalized SQL and directives.
+func (d *Definition) Fingerprint() string {
+	return Fingerprint(d.SQL + "\n" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Load reads every *.sql (views) and rollups/*.sql (rollup tables) of fsys
+// and returns them in dependency order: anything a definition reads from
+// gold comes before it. Names must be unique, lower-case identifiers.
+func Load(fsys fs.FS) ([]*Definition, error) {
+	var defs []*Definition
+	for _, dir := range []struct {
+		glob string
+		kind Kind
+	}{{"*.sql", KindView}, {"rollups/*.sql", KindRollup}} {
+		files, err := fs.Glob(fsys, dir.glob)
+		if err != nil {
+			return nil, fmt.Errorf("list gold sql: %w", err)
+		}
+		for _, f := range files {
+			raw, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", f, err)
+			}
+			d, err := parseDefinition(f, dir.kind, string(raw))
+			if err != nil {
+				return nil, err
+			}
+			defs = append(defs, d)
+		}
+	}
+	if len(defs) == 0 {
+		return nil, errors.New("load gold sql: no definitions found")
+	}
+	return order(defs)
+}
+
+func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
+	d := &Definition{Name: strings.TrimSuffix(path.Base(file), ".sql"), Kind: kind, File: file}
+	if !nameRE.MatchString(d.Name) {
+		return nil, fmt.Errorf("%s: name %q: want a lower-case identifier", file, d.Name)
+	}
+	var desc []string
+	lines := strings.Split(text, "\n")
+	for _, line := range lines {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, "--") {
+			if l == "" {
+				continue
+			}
+			break
+		}
+		l = strings.TrimSpace(strings.TrimPrefix(l, "--"))
+		if strings.HasPrefix(l, "@") {
+			k, v, ok := strings.Cut(l[1:], ":")
+			if !ok {
+				return nil, fmt.Errorf("%s: directive %q: want @name: value", file, l)
+			}
+			if kind != KindRollup {
+				return nil, fmt.Errorf("%s: directive @%s: only rollups take directives", file, k)
+			}
+			vals := splitList(v)
+			switch strings.TrimSpace(k) {
+			case "key":
+				d.Key = vals
+			case "partitioning":
+				d.Partitioning = vals
+			case "time":
+				if len(vals) != 1 {
+					return nil, fmt.Errorf("%s: @time: want one column", file)
+				}
+				d.TimeColumn = vals[0]
+			default:
+				return nil, fmt.Errorf("%s: unknown directive @%s", file, k)
+			}
+			continue
+		}
+		desc = append(desc, l)
+	}
+	d.Description = strings.TrimSpace(strings.Join(desc, " "))
+	d.SQL = strings.TrimSpace(text)
+	if strings.Contains(Normalize(d.SQL), ";") {
+		return nil, fmt.Errorf("%s: one statement per file (found ';')", file)
+	}
+	if Normalize(d.SQL) == "" {
+		return nil, fmt.Errorf("%s: empty query", file)
+	}
+	d.Sources = references(d.SQL, "silver", "archive", "bronze")
+	for _, ref := range references(d.SQL, "gold") {
+		d.Deps = append(d.Deps, strings.TrimPrefix(ref, "gold."))
+	}
+	if kind == KindRollup {
+		switch {
+		case len(d.Key) == 0:
+			return nil, fmt.Errorf("%s: rollup needs @key", file)
+		case d.TimeColumn == "":
+			return nil, fmt.Errorf("%s: rollup needs @time", file)
+		case len(d.Sources) == 0:
+			return nil, fmt.Errorf("%s: rollup reads no silver table", file)
+		case len(d.Deps) > 0:
+			return nil, fmt.Errorf("%s: a rollup reads silver, not gold (reads %v)", file, d.Deps)
+		}
+	}
+	return d, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || (s[i] == ',' && depth == 0) {
+			if v := strings.TrimSpace(s[start:i]); v != "" {
+				out = append(out, v)
+			}
+			start = i + 1
+			continue
+		}
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+	}
+	return out
+}
+
+// order sorts defs topologically on Deps (ties by kind, rollups first, then
+// name) and rejects duplicates, unknown gold references and cycles.
+func order(defs []*Definition) ([]*Definition, error) {
+	byName := map[string]*Definition{}
+	for _, d := range defs {
+		if o, dup := byName[d.Name]; dup {
+			return nil, fmt.Errorf("gold name %q defined twice (%s, %s)", d.Name, o.File, d.File)
+		}
+		byName[d.Name] = d
+	}
+	sort.Slice(defs, func(i, j int) bool {
+		if defs[i].Kind != defs[j].Kind {
+			return defs[i].Kind == KindRollup
+		}
+		return defs[i].Name < defs[j].Name
+	})
+	for _, d := range defs {
+		for _, dep := range d.Deps {
+			if byName[dep] == nil && dep != StateTable {
+				return nil, fmt.Errorf("%s: reads gold.%s, which no file defines", d.File, dep)
+			}
+		}
+	}
+	var out []*Definition
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(d *Definition, path []string) error
+	visit = func(d *Definition, path []string) error {
+		switch state[d.Name] {
+		case 1:
+			return fmt.Errorf("gold definitions form a cycle: %s", strings.Join(append(path, d.Name), " → "))
+		case 2:
+			return nil
+		}
+		state[d.Name] = 1
+		for _, dep := range d.Deps {
+			if byName[dep] == nil {
+				continue // the state table the Runner keeps
+			}
+			if err := visit(byName[dep], append(slices.Clone(path), d.Name)); err != nil {
+				return err
+			}
+		}
+		state[d.Name] = 2
+		out = append(out, d)
+		return nil
+	}
+	for _, d := range defs {
+		if err := visit(d, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

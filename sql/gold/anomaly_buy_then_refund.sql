@@ -1,0 +1,10 @@
+-- §5.9: a refund of an item by the user who bought it (successful buy) at
+-- most 10 minutes before (the window of the BuyThenRefund alert rule).
+SELECT r.user_id, r.item, b.action_id AS buy_action_id, r.action_id AS refund_action_id,
+       b.event_ts AS bought_at, r.event_ts AS refunded_at,
+       date_diff('second', b.event_ts, r.event_ts) AS seconds_between, b.amount
+FROM silver.events r
+JOIN silver.events b
+  ON b.user_id = r.user_id AND b.item = r.item AND b.type = 'buy' AND b.status = 'ok'
+ AND b.event_ts <= r.event_ts AND b.event_ts > r.event_ts - INTERVAL '10' MINUTE
+WHERE r.type = 'refund' AND r.service = 'orders' AND NOT r.is_future AND NOT b.is_future

@@ -1,0 +1,14 @@
+// Package gold holds the gold layer's SQL (DESIGN §5): one Trino view per
+// NAME.sql file and one rollup table per rollups/NAME.sql file, embedded so
+// the weir binary applies them wherever it runs (jobs/gold reads them).
+//
+// The SQL names tables by logical schema (silver.events, gold.x) without a
+// catalog; jobs/gold maps the schemas and runs it in the configured catalog.
+package gold
+
+import "embed"
+
+// FS holds *.sql and rollups/*.sql.
+//
+//go:embed *.sql rollups/*.sql
+var FS embed.FS

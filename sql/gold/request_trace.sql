@@ -1,0 +1,17 @@
+-- §5.2: every event and log line of each action_id in time order; query it
+-- with WHERE action_id = '...' ORDER BY step.
+SELECT
+  action_id,
+  row_number() OVER (PARTITION BY action_id ORDER BY event_ts, source, service, detail) AS step,
+  event_ts, source, service, host, kind, status, duration_ms, detail
+FROM (
+  SELECT action_id, event_ts, 'event' AS source, service, host, type AS kind, status, duration_ms,
+         concat_ws(' ', 'user=' || user_id, 'page=' || page, 'item=' || item, 'provider=' || provider,
+                   'attempt=' || CAST(attempt AS varchar), 'amount=' || CAST(amount AS varchar)) AS detail
+  FROM silver.events
+  UNION ALL
+  SELECT action_id, event_ts, 'log', service, host, level, NULL, NULL,
+         concat_ws(' ', message, '(' || file || ':' || CAST(line AS varchar) || ')')
+  FROM silver.logs
+  WHERE action_id IS NOT NULL
+)
