@@ -157,7 +157,9 @@ type Job struct {
 }
 
 // New returns a job on lake.
-func New(lake *lakehouse.Lakehouse, cfg Config) *Job { return &Job{lake: lake, cfg: cfg.withDefaults()} }
+func New(lake *lakehouse.Lakehouse, cfg Config) *Job {
+	return &Job{lake: lake, cfg: cfg.withDefaults()}
+}
 
 // Run maintains every selected table; a failure on one table is reported
 // and the others still run.
