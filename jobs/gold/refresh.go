@@ -380,4 +380,3 @@ func (r *Runner) saveState(ctx context.Context, rollup, fp string, counts dayCou
 	}
 	return nil
 }
-
