@@ -104,7 +104,7 @@ func BronzeTableSpec(deadLetters bool) *TableSpec {
 			table.MetadataPreviousVersionsMaxKey:      "50",
 			table.ManifestMergeEnabledKey:             "true",
 			table.CommitNumRetriesKey:                 "0", // Commit retries explicitly
-			"write.parquet.compression-level":         "3",
+			"write.parquet.compression-level":         "1", // raw landing: speed over ratio
 			"write.metadata.metrics.column.value":     "none",
 			"write.metadata.metrics.column.key":       "none",
 			"write.metadata.metrics.column.headers":   "none",

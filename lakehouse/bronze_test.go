@@ -103,7 +103,11 @@ func TestFindCommit(t *testing.T) {
 		{"orphan", nil, 0},
 		{"missing", nil, 0},
 	} {
-		t.Run(fmt.Sprintf("%s-after-%v", tc.commit, tc.base), func(t *testing.T) {
+		base := "none"
+		if tc.base != nil {
+			base = fmt.Sprint(*tc.base)
+		}
+		t.Run(tc.commit+"-after-"+base, func(t *testing.T) {
 			snap := FindCommit(tbl, tc.commit, tc.base)
 			switch {
 			case tc.want == 0 && snap != nil:

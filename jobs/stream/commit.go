@@ -33,6 +33,7 @@ type committer struct {
 	log     *slog.Logger
 	now     func() time.Time
 	hook    func(point string)
+	dead    string // the dead-letter table
 }
 
 // flushResult is what a flush did, for the consumer loop.
@@ -58,7 +59,7 @@ func (c *committer) flush(ctx context.Context, b *batch) (flushResult, error) {
 		bytes:  b.bytes,
 	}
 	if b.hasDead() {
-		out, err := c.commitTable(ctx, lakehouse.BronzeDeadLetters, b.parts, true)
+		out, err := c.commitTable(ctx, c.dead, b.parts, true)
 		if err != nil {
 			return res, err
 		}

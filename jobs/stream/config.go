@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"weir/events"
+	"weir/lakehouse"
 )
 
 // Config tunes the stream job. Zero fields take the defaults of
@@ -14,6 +15,9 @@ type Config struct {
 	// Topics to consume; an entry starting with "^" is a regular
 	// expression (all dims.* topics by default).
 	Topics []string
+	// DeadLetters is the dead-letter table (lakehouse.BronzeDeadLetters;
+	// tests use their own).
+	DeadLetters string
 	// Group is the consumer group (partition split and lag monitoring).
 	Group string
 	// CommitInterval is the longest a consumed record waits for its commit.
@@ -45,6 +49,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Topics:         []string{events.TopicWebAccess, events.TopicAppEvents, events.TopicAppLogs, events.TopicMetrics, `^dims\..*`},
+		DeadLetters:    lakehouse.BronzeDeadLetters,
 		Group:          "weir-stream",
 		CommitInterval: 3 * time.Second,
 		CommitBytes:    64 << 20,
@@ -64,6 +69,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Group == "" {
 		c.Group = d.Group
+	}
+	if c.DeadLetters == "" {
+		c.DeadLetters = d.DeadLetters
 	}
 	if c.CommitInterval == 0 {
 		c.CommitInterval = d.CommitInterval
@@ -94,6 +102,8 @@ func (c Config) Validate() error {
 	switch {
 	case len(c.Topics) == 0:
 		return errors.New("topics: at least one topic is required")
+	case len(lakehouse.Ident(c.DeadLetters)) != 2:
+		return fmt.Errorf("dead_letters: %q is not namespace.table", c.DeadLetters)
 	case c.Group == "":
 		return errors.New("group: must not be empty")
 	case c.CommitInterval < 100*time.Millisecond:

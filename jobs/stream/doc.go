@@ -27,6 +27,6 @@
 //     one flush is in flight while the next batch fills; when buffered bytes
 //     reach MemoryBudget all partitions are paused until a flush completes.
 //   - Run returns when ctx is cancelled, after committing what it consumed.
-//   - /metrics serves Prometheus metrics, /readyz answers 200 once the job
-//     holds an assignment (or waits for one) with its tables reachable.
+//   - /metrics serves Prometheus metrics, /readyz answers 200 while the job
+//     is subscribed, /healthz while it runs, /debug/pprof/ profiles it.
 package stream

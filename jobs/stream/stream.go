@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/iceberg-go/catalog"
@@ -57,7 +58,7 @@ func New(cfg Config, kcfg config.Kafka, lake *lakehouse.Lakehouse, log *slog.Log
 		lake:     lake,
 		log:      log,
 		metrics:  m,
-		commit:   &committer{lake: lake, metrics: m, log: log, now: cfg.Now, hook: cfg.Hook},
+		commit:   &committer{lake: lake, metrics: m, log: log, now: cfg.Now, hook: cfg.Hook, dead: cfg.DeadLetters},
 		assigned: map[lakehouse.TopicPartition]int64{},
 		open:     newBatch(),
 	}, nil
@@ -75,7 +76,7 @@ func (j *Job) Run(ctx context.Context) (err error) {
 		}
 		defer func() { err = errors.Join(err, stop()) }()
 	}
-	if err := j.lake.EnsureNamespaces(ctx); err != nil {
+	if err := EnsureTables(ctx, j.lake, j.cfg.Topics, j.cfg.DeadLetters); err != nil {
 		return err
 	}
 	c, err := newConsumer(j.kafka, j.cfg.Group, j.cfg.SessionTimeout)
@@ -374,6 +375,33 @@ func tableOffsets(ctx context.Context, lake *lakehouse.Lakehouse, name string) (
 		return nil, fmt.Errorf("load offsets of %s: %w", name, err)
 	}
 	return lakehouse.RecordedOffsets(tbl), nil
+}
+
+// EnsureTables creates the bronze namespace and tables the job will write
+// (the topic tables of topics, bronze.dims for a dims regex, the dead
+// letters), so views over them can be defined before the first record.
+func EnsureTables(ctx context.Context, lake *lakehouse.Lakehouse, topics []string, deadLetters string) error {
+	if err := lake.EnsureNamespaces(ctx); err != nil {
+		return err
+	}
+	names := map[string]bool{deadLetters: true}
+	for _, t := range topics {
+		switch {
+		case strings.HasPrefix(t, "^dims"):
+			names[lakehouse.BronzeDims] = true
+		case !strings.HasPrefix(t, "^"):
+			names[lakehouse.BronzeTable(t)] = true
+		}
+	}
+	for name := range names {
+		ident := lakehouse.Ident(name)
+		spec := lakehouse.BronzeTableSpec(name == deadLetters)
+		spec.Location = lake.TableLocation(ident[0], ident[1])
+		if _, err := lakehouse.LoadOrCreate(ctx, lake.Catalog, ident, spec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // shutdown commits the open batch after the one in flight.

@@ -125,20 +125,33 @@ func (s *stack) newTopics(t testing.TB, partitions int, names ...string) []strin
 		if os.Getenv("WEIR_TEST_KEEP") != "" {
 			return
 		}
-		for _, topic := range topics {
-			err := s.lake.Catalog.DropTable(context.Background(), lakehouse.Ident(lakehouse.BronzeTable(topic)))
+		for _, name := range append([]string{deadLetters(topics)}, topics...) {
+			if name != deadLetters(topics) {
+				name = lakehouse.BronzeTable(name)
+			}
+			err := s.lake.Catalog.PurgeTable(context.Background(), lakehouse.Ident(name))
 			if err != nil && !errors.Is(err, catalog.ErrNoSuchTable) {
-				t.Logf("drop table of %s: %v", topic, err)
+				t.Logf("drop table %s: %v", name, err)
 			}
 		}
 	})
 	return topics
 }
 
-// payload is a ~300-byte app event.
+// deadLetters is the test's own dead-letter table.
+func deadLetters(topics []string) string {
+	prefix, _, _ := strings.Cut(topics[0], ".")
+	return "bronze." + prefix + "_dead_letters"
+}
+
+// payload is a 300-byte app event.
 func payload(topic string, i int) []byte {
-	return fmt.Appendf(nil, `{"event_id":"%s-%09d","action_id":"a-%07d","ts":"%s","service":"checkout","host":"web-%02d","user_id":"u-%06d","session_id":"s-%08d","type":"buy","page":"/items/%d","item":"item-%d","provider":"visa","amount":%d.99,"currency":"EUR","status":"ok","attempt":1,"duration_ms":%d,"pad":"%s"}`,
-		topic, i, i/3, time.Now().UTC().Format(time.RFC3339Nano), i%16, i%5000, i%20000, i%977, i%1000, i%300, i%900, strings.Repeat("x", 20))
+	b := fmt.Appendf(make([]byte, 0, 300), `{"event_id":"e-%09d","action_id":"a-%07d","ts":"%s","service":"checkout","host":"web-%02d","user_id":"u-%06d","session_id":"s-%08d","type":"buy","item":"item-%d","provider":"visa","amount":%d.99,"currency":"EUR","status":"ok","attempt":1,"duration_ms":%d,"pad":"`,
+		i, i/3, time.Now().UTC().Format(time.RFC3339Nano), i%16, i%5000, i%20000, i%1000, i%300, i%900)
+	for len(b) < 298 {
+		b = append(b, 'x')
+	}
+	return append(b, '"', '}')
 }
 
 // produce sends n messages per topic, spread over the given duration.
@@ -242,7 +255,7 @@ func (s *stack) scan(t testing.TB, name string, filter iceberg.BooleanExpression
 		t.Fatal(err)
 	}
 	opts := []table.ScanOption{table.WithSelectedFields("topic", "partition", "offset")}
-	if name == lakehouse.BronzeDeadLetters {
+	if strings.HasSuffix(name, "dead_letters") {
 		opts = []table.ScanOption{table.WithSelectedFields("topic", "partition", "offset", "reason")}
 	}
 	if filter != nil {
@@ -283,7 +296,7 @@ func (s *stack) checkExact(t testing.TB, topics []string, high map[lakehouse.Top
 		for _, c := range cs {
 			seen[c]++
 		}
-		ds, _ := s.scan(t, lakehouse.BronzeDeadLetters, iceberg.EqualTo(iceberg.Reference("topic"), topic))
+		ds, _ := s.scan(t, deadLetters(topics), iceberg.EqualTo(iceberg.Reference("topic"), topic))
 		dead += len(ds)
 		for _, c := range ds {
 			seen[c]++
@@ -335,6 +348,7 @@ func (s *stack) trinoCount(t testing.TB, name string) (count, distinct int64) {
 func runInProcess(t testing.TB, s *stack, cfg stream.Config) (stop func() error) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.DeadLetters = deadLetters(cfg.Topics)
 	job, err := stream.New(cfg, s.cfg.Kafka, s.lake, slog.Default().With("job", "stream"))
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +440,7 @@ func TestStreamDeadLetters(t *testing.T) {
 	if rows != good+goodHeaders+garbage || dead != oversized+badHeaders {
 		t.Errorf("rows %d dead %d, want %d %d", rows, dead, good+goodHeaders+garbage, oversized+badHeaders)
 	}
-	_, reasons := s.scan(t, lakehouse.BronzeDeadLetters, iceberg.EqualTo(iceberg.Reference("topic"), topic))
+	_, reasons := s.scan(t, deadLetters(topics), iceberg.EqualTo(iceberg.Reference("topic"), topic))
 	byReason := map[string]int{}
 	for _, r := range reasons {
 		r, _, _ = strings.Cut(r, ":")
@@ -486,7 +500,7 @@ func startStream(t testing.TB, name string, topics []string, group string, env [
 		t.Fatal(err)
 	}
 	args := append([]string{"stream", "--topics", strings.Join(topics, ","), "--group", group,
-		"--commit-interval", "700ms", "--listen", "", "--session-timeout", "6s"}, extra...)
+		"--commit-interval", "700ms", "--listen", "", "--session-timeout", "6s", "--dead-letters", deadLetters(topics)}, extra...)
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -1,0 +1,365 @@
+//go:build integration && bench
+
+package stream_test
+
+// TestBenchBronzeMillion is the bronze benchmark (make bench): 1,000,000
+// ~300-byte messages produced to four topics before the job starts, then
+// drained by one `weir stream` process; it checks exact accounting and
+// writes bench/results/bronze.json with msgs/s, MB/s, the job's CPU seconds
+// per million messages, a CPU profile summary of the drain, and freshness
+// (produce → visible in Trino) at a steady load afterwards.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"weir/kafkaio"
+	"weir/lakehouse"
+)
+
+func freePort(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestBenchBronzeMillion(t *testing.T) {
+	total := 1_000_000
+	if n, err := strconv.Atoi(os.Getenv("WEIR_BENCH_MESSAGES")); err == nil && n > 0 {
+		total = n // quick runs; the published figure is for 1,000,000
+	}
+	s := openStack(t)
+	topics := s.newTopics(t, 6, "web.access", "app.events", "app.logs", "infra.metrics")
+	probe := s.newTopics(t, 1, "probe")[0]
+	perTopic := total / len(topics)
+
+	t.Logf("producing %d messages", total)
+	produceStart := time.Now()
+	s.produce(t, topics, perTopic, 0)
+	t.Logf("produced in %s", time.Since(produceStart).Round(time.Millisecond))
+	var payloadBytes int64
+	for _, topic := range topics {
+		payloadBytes += int64(perTopic) * int64(len(payload(topic, 123456)))
+	}
+
+	binary(t) // build before the clock starts
+	listen := freePort(t)
+	all := append(slices.Clone(topics), probe)
+	start := time.Now()
+	p := startStream(t, "bench", all, "bench-"+topics[0], nil, "--listen", listen, "--commit-interval", "3s")
+	waitForLog(t, p, "partition assigned", time.Minute)
+	assigned := logTime(t, p, "partition assigned") // group join done: the drain starts
+
+	// CPU profile of the drain (where the time goes).
+	profPath := filepath.Join(moduleRoot(t), "bench", "results", "bronze.cpu.pprof")
+	profDone := make(chan error, 1)
+	go func() { profDone <- fetchProfile("http://"+listen+"/debug/pprof/profile?seconds=8", profPath) }()
+
+	high := s.waitCaughtUp(t, topics, 15*time.Minute)
+	done := s.caughtUpAt(t, topics, high)
+	drain := done.Sub(assigned)
+	wall := done.Sub(start)
+	if err := <-profDone; err != nil {
+		t.Logf("cpu profile: %v", err)
+	}
+	cpuDrain := processCPU(t, p.cmd.Process.Pid)
+	t.Logf("drained %d messages in %s (%.0f msg/s), job CPU %.1fs", total, drain.Round(time.Millisecond), float64(total)/drain.Seconds(), cpuDrain)
+
+	fresh := s.freshness(t, p, topics, probe, 20*time.Second, 20_000)
+	high = s.waitCaughtUp(t, topics, 5*time.Minute)
+	p.stop(t)
+	cpuTotal := p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+	rows, dead := s.checkExact(t, topics, high)
+	if dead != 0 {
+		t.Fatalf("%d dead letters, want 0", dead)
+	}
+
+	res := map[string]any{
+		"benchmark":            "bronze",
+		"messages":             total,
+		"message_bytes_avg":    float64(payloadBytes) / float64(total),
+		"topics":               len(topics),
+		"partitions":           6 * len(topics),
+		"commit_interval":      "3s",
+		"drain_seconds":        drain.Seconds(),
+		"wall_seconds":         wall.Seconds(),
+		"drain_note":           "drain = first partition assigned (job log) to the commit timestamp of the last snapshot needed; wall adds process start and the group join",
+		"msgs_per_sec":         float64(total) / drain.Seconds(),
+		"mb_per_sec":           float64(payloadBytes) / 1e6 / drain.Seconds(),
+		"cpu_seconds_per_1m":   cpuDrain * 1e6 / float64(total),
+		"cpu_seconds_total":    cpuTotal.Seconds(),
+		"rows_checked":         rows,
+		"duplicates":           0,
+		"freshness_load_msg_s": fresh.rate,
+		"freshness_probes":     len(fresh.samples),
+		"freshness_p50_s":      quantile(fresh.samples, 0.50),
+		"freshness_p95_s":      quantile(fresh.samples, 0.95),
+		"freshness_max_s":      quantile(fresh.samples, 1),
+		"freshness_method":     "probe record every 500ms; Trino polled every 250ms for max(offset) of the probe table; visible = poll completion time",
+		"cpu_profile":          "bench/results/bronze.cpu.pprof (8s of the drain): go tool pprof -top",
+		"cpu_profile_top":      pprofTop(profPath),
+		"measured_at":          time.Now().UTC().Format(time.RFC3339),
+		"machine":              machine(),
+	}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	out := filepath.Join(moduleRoot(t), "bench", "results", "bronze.json")
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", b)
+}
+
+// logTime is the time of the first job log line containing substr.
+func logTime(t testing.TB, p *proc, substr string) time.Time {
+	t.Helper()
+	out, _ := os.ReadFile(p.log)
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.Contains(line, substr) {
+			continue
+		}
+		ts, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+		at, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			t.Fatalf("log time of %q: %v", line, err)
+		}
+		return at
+	}
+	t.Fatalf("no %q in the job log", substr)
+	return time.Time{}
+}
+
+// caughtUpAt is when the tables first recorded the high watermarks: the
+// commit time of the oldest snapshot of each table whose offsets cover
+// them, the latest over the tables.
+func (s *stack) caughtUpAt(t testing.TB, topics []string, high map[lakehouse.TopicPartition]int64) time.Time {
+	t.Helper()
+	var latest time.Time
+	for _, topic := range topics {
+		tbl, err := s.lake.Catalog.LoadTable(context.Background(), lakehouse.Ident(lakehouse.BronzeTable(topic)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var at time.Time
+		for snap := range lakehouse.Ancestors(tbl) {
+			offs := lakehouse.ParseOffsetSummary(snap.Summary.Properties)
+			covered := true
+			for tp, h := range high {
+				if tp.Topic == topic && offs[tp] < h {
+					covered = false
+				}
+			}
+			if !covered {
+				break
+			}
+			at = time.UnixMilli(snap.TimestampMs)
+		}
+		if at.After(latest) {
+			latest = at
+		}
+	}
+	return latest
+}
+
+type freshResult struct {
+	samples []float64
+	rate    float64
+}
+
+// freshness produces a steady load of rate msg/s for d, plus a probe record
+// every 500ms, and measures when each probe becomes visible in Trino.
+func (s *stack) freshness(t testing.TB, p *proc, topics []string, probe string, d time.Duration, rate int) freshResult {
+	t.Helper()
+	prod, err := kafkaio.NewProducer(s.cfg.Kafka, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), d+time.Minute)
+	defer cancel()
+
+	var (
+		mu       sync.Mutex
+		produced []time.Time // probe i produced at produced[i]
+		visible  = map[int]time.Time{}
+	)
+	var wg sync.WaitGroup
+	stopLoad := make(chan struct{})
+	wg.Add(2)
+	go func() { // background load
+		defer wg.Done()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		i := 0
+		for {
+			select {
+			case <-stopLoad:
+				return
+			case <-tick.C:
+			}
+			for n := 0; n < rate/100; n++ {
+				topic := topics[i%len(topics)]
+				if err := prod.Produce(ctx, topic, nil, payload(topic, i)); err != nil {
+					t.Error(err)
+					return
+				}
+				i++
+			}
+		}
+	}()
+	go func() { // probes
+		defer wg.Done()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopLoad:
+				return
+			case <-tick.C:
+			}
+			mu.Lock()
+			produced = append(produced, time.Now())
+			mu.Unlock()
+			if err := prod.Produce(ctx, probe, nil, []byte(time.Now().Format(time.RFC3339Nano))); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+
+	db, err := sql.Open("trino", s.cfg.Trino.URL+"?catalog="+s.cfg.Trino.Catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q := fmt.Sprintf(`SELECT coalesce(max("offset"), -1) FROM %s`, lakehouse.BronzeTable(probe))
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		end := time.Now().Add(d + 15*time.Second)
+		for time.Now().Before(end) {
+			var maxOff int64
+			err := db.QueryRowContext(ctx, q).Scan(&maxOff)
+			now := time.Now()
+			if err == nil {
+				mu.Lock()
+				for i := 0; i <= int(maxOff) && i < len(produced); i++ {
+					if _, ok := visible[i]; !ok {
+						visible[i] = now
+					}
+				}
+				done := len(produced) > 0 && len(visible) >= len(produced) && time.Since(produced[0]) > d
+				mu.Unlock()
+				if done {
+					return
+				}
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}()
+	time.Sleep(d)
+	close(stopLoad)
+	wg.Wait()
+	<-pollDone
+	mu.Lock()
+	defer mu.Unlock()
+	var out []float64
+	for i, at := range produced {
+		if v, ok := visible[i]; ok {
+			out = append(out, v.Sub(at).Seconds())
+		} else {
+			t.Errorf("probe %d never became visible in Trino", i)
+		}
+	}
+	slices.Sort(out)
+	return freshResult{samples: out, rate: float64(rate)}
+}
+
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q * float64(len(sorted)-1))
+	return sorted[i]
+}
+
+// processCPU is the user+system CPU seconds of a running process.
+func processCPU(t testing.TB, pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Logf("read cpu of %d: %v", pid, err)
+		return 0
+	}
+	// Fields after the command (which may contain spaces) start after ')'.
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	var utime, stime float64
+	fmt.Sscan(fields[11], &utime)
+	fmt.Sscan(fields[12], &stime)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+func fetchProfile(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// pprofTop summarises a CPU profile (top functions by cumulative time).
+func pprofTop(path string) []string {
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=25", path).Output()
+	if err != nil {
+		return []string{"pprof: " + err.Error()}
+	}
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+func machine() map[string]any {
+	host, _ := os.Hostname()
+	load, _ := os.ReadFile("/proc/loadavg")
+	return map[string]any{
+		"cpus":    runtime.NumCPU(),
+		"go":      runtime.Version(),
+		"goos":    runtime.GOOS,
+		"goarch":  runtime.GOARCH,
+		"host":    host,
+		"loadavg": strings.TrimSpace(string(load)),
+		"note":    "Kafka, MinIO, PostgreSQL and Trino run on the same machine; other engineers' jobs share the 2 CPUs",
+	}
+}
