@@ -95,11 +95,15 @@ func (s *Sink) Produce(_ context.Context, topic string, key, value []byte) error
 
 // Generate runs the generator over [start, end) at rate records/s with the
 // given fault rates and returns its records and summary.
-func Generate(t testing.TB, start, end time.Time, rate float64, faults generate.FaultRates) ([]Record, *generate.Summary) {
+// Options (if any) adjust the configuration further.
+func Generate(t testing.TB, start, end time.Time, rate float64, faults generate.FaultRates, options ...func(*generate.Config)) ([]Record, *generate.Summary) {
 	t.Helper()
 	cfg := generate.Default(start)
 	cfg.End, cfg.Rate, cfg.Faults, cfg.Users = end, rate, faults, 300
 	cfg.AnomalyEvery = time.Hour
+	for _, o := range options {
+		o(&cfg)
+	}
 	g, err := generate.New(cfg)
 	if err != nil {
 		t.Fatalf("new generator: %v", err)
