@@ -114,7 +114,9 @@ type Job struct {
 }
 
 // New returns a job on lake.
-func New(lake *lakehouse.Lakehouse, cfg Config) *Job { return &Job{lake: lake, cfg: cfg.withDefaults()} }
+func New(lake *lakehouse.Lakehouse, cfg Config) *Job {
+	return &Job{lake: lake, cfg: cfg.withDefaults()}
+}
 
 // errChanged: the hot files to delete changed under the move (compaction
 // or another archive run); the table's move starts over.
