@@ -58,6 +58,8 @@ func main() {
 		newDagsCmd(g),
 		newTaskCmd(g),
 		newGoldCmd(g),
+		newBatchCmd(g),
+		newLoadCmd(g),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

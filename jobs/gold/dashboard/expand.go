@@ -107,6 +107,9 @@ func (d *Dashboard) Interpolate(sql string, vals Values, from, to time.Time, int
 }
 
 func quoteJoin(values []string) string {
+	if len(values) == 0 {
+		return "NULL" // an empty IN list still parses and matches nothing
+	}
 	q := make([]string, len(values))
 	for i, v := range values {
 		q[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
