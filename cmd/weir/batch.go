@@ -1,0 +1,153 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"weir/jobs/archive"
+	"weir/jobs/maintain"
+	"weir/jobs/silver"
+	"weir/lakehouse"
+)
+
+// newBatchCmd wires the batch jobs the DAGs run: `weir batch silver`,
+// `weir batch maintain`, `weir batch archive`. Each prints a JSON report on
+// stdout (the task log) and logs on stderr. The scheduler passes
+// WEIR_RUN_ID (recorded in silver commits); the jobs are incremental and
+// need no data interval.
+func newBatchCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "batch", Short: "batch jobs: silver build, table maintenance, hot/archive moves"}
+	cmd.AddCommand(newBatchSilverCmd(g), newBatchMaintainCmd(g), newBatchArchiveCmd(g))
+	return cmd
+}
+
+func printJSON(cmd *cobra.Command, v any) error {
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func newBatchSilverCmd(g *globals) *cobra.Command {
+	var (
+		source    string
+		tolerance time.Duration
+		chunkRows int64
+	)
+	cmd := &cobra.Command{
+		Use:   "silver --source web_access|app_events|app_logs|infra_metrics|dims|all",
+		Short: "build silver tables from the bronze snapshots added since the last run",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := silver.ValidateSource(source); err != nil {
+				return fmt.Errorf("--source: %w", err)
+			}
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			lake, err := lakehouse.Open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer lake.Close()
+			job := silver.New(lake, silver.Config{FutureTolerance: tolerance, ChunkRows: chunkRows, RunID: os.Getenv("WEIR_RUN_ID")})
+			res, err := job.Run(cmd.Context(), source)
+			if perr := printJSON(cmd, res); perr != nil && err == nil {
+				err = perr
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "bronze source to build: "+strings.Join(silver.Sources, ", ")+" or all")
+	cmd.Flags().DurationVar(&tolerance, "future-tolerance", time.Hour, "event time this far after the Kafka timestamp flags a row is_future")
+	cmd.Flags().Int64Var(&chunkRows, "chunk-rows", 500_000, "bronze rows per silver commit (bounds memory)")
+	_ = cmd.MarkFlagRequired("source")
+	return cmd
+}
+
+func newBatchMaintainCmd(g *globals) *cobra.Command {
+	var (
+		mc        maintain.Config
+		tables    []string
+		ops       []string
+		minInputs uint
+	)
+	cmd := &cobra.Command{
+		Use:   "maintain",
+		Short: "compact small files, rewrite manifests, expire snapshots, remove orphan files",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			mc.Tables, mc.Ops, mc.MinInputFiles = tables, ops, minInputs
+			if err := mc.Validate(); err != nil {
+				return err
+			}
+			lake, err := lakehouse.Open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer lake.Close()
+			reps, err := maintain.New(lake, mc).Run(cmd.Context())
+			if perr := printJSON(cmd, reps); perr != nil && err == nil {
+				err = perr
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&tables, "table", nil, "tables to maintain (e.g. bronze.app_events); default every bronze, silver and archive table")
+	f.StringSliceVar(&ops, "op", nil, "operations: "+strings.Join(maintain.AllOps, ", ")+" (default all)")
+	f.Int64Var(&mc.TargetFileBytes, "target-file-bytes", 128<<20, "compaction target file size")
+	f.UintVar(&minInputs, "min-input-files", 5, "fewest small files of a partition worth compacting")
+	f.IntVar(&mc.MaxManifests, "max-manifests", 16, "rewrite manifests when a snapshot has more")
+	f.DurationVar(&mc.SnapshotWindow, "snapshot-window", 24*time.Hour, "keep snapshots younger than this")
+	f.IntVar(&mc.RetainLast, "retain-last", 20, "keep at least this many snapshots")
+	f.DurationVar(&mc.OrphanAge, "orphan-age", 24*time.Hour, "delete only unreferenced files older than this")
+	return cmd
+}
+
+func newBatchArchiveCmd(g *globals) *cobra.Command {
+	var ac archive.Config
+	cmd := &cobra.Command{
+		Use:   "archive",
+		Short: "move silver partitions older than the hot window to archive.* tables",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			lake, err := lakehouse.Open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer lake.Close()
+			if p := os.Getenv("WEIR_ARCHIVE_CRASH"); p != "" {
+				// Fault tests: die like a killed process at the named point.
+				ac.Crash = func(point string) {
+					if point == p {
+						_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+					}
+				}
+			}
+			reps, err := archive.New(lake, ac).Run(cmd.Context())
+			if perr := printJSON(cmd, reps); perr != nil && err == nil {
+				err = perr
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&ac.HotDays, "hot-days", 30, "days (today included, by event date) that stay in the hot tables")
+	f.StringSliceVar(&ac.Tables, "table", nil, "silver tables to archive (default "+strings.Join(lakehouse.ArchivedTables, ", ")+")")
+	return cmd
+}
