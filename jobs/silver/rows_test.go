@@ -1,0 +1,82 @@
+package silver
+
+import (
+	"testing"
+	"time"
+
+	"weir/events"
+	"weir/lakehouse"
+)
+
+func TestEndpoint(t *testing.T) {
+	for in, want := range map[string]string{"/a/b?x=1": "/a/b", "/a#frag": "/a", "/plain": "/plain", "": ""} {
+		t.Run(in, func(t *testing.T) {
+			if got := Endpoint(in); got != want {
+				t.Errorf("Endpoint(%q) = %q, want %q", in, got, want)
+			}
+		})
+	}
+}
+
+func TestUnixDay(t *testing.T) {
+	for _, tc := range []struct {
+		at   time.Time
+		want int64
+	}{
+		{time.Unix(0, 0), 0},
+		{time.Unix(86399, 0), 0},
+		{time.Unix(86400, 0), 1},
+		{time.Unix(-1, 0), -1},
+	} {
+		t.Run(tc.at.String(), func(t *testing.T) {
+			if got := unixDay(tc.at); got != tc.want {
+				t.Errorf("unixDay = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRejectClass(t *testing.T) {
+	for _, tc := range []struct {
+		payload string
+		want    string
+	}{
+		{"", lakehouse.RejectEmpty},
+		{"\xff{}", lakehouse.RejectNotUTF8},
+		{"{\"truncated", lakehouse.RejectSyntax},
+		{`{"event_id":"e"}`, lakehouse.RejectMissing},
+	} {
+		t.Run(tc.payload, func(t *testing.T) {
+			_, err := events.ParseAppEvent([]byte(tc.payload))
+			if err == nil {
+				t.Fatal("parsed")
+			}
+			if got := errorClass(err); got != tc.want {
+				t.Errorf("class = %s, want %s (%v)", got, tc.want, err)
+			}
+		})
+	}
+}
+
+func TestFutureFlagAndDedup(t *testing.T) {
+	rows := newTyped(appEventCodec())
+	kafka := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	mk := func(id string, ts time.Time, off int64) *bronzeRow {
+		e := events.AppEvent{EventID: id, ActionID: "a", TS: ts, Service: "s", Type: events.TypePageView, Status: events.StatusOK}
+		return &bronzeRow{topic: "app.events", offset: off, kafkaTS: kafka.UnixMicro(), ingestedAt: kafka.UnixMicro(), value: e.AppendJSON(nil)}
+	}
+	for _, r := range []*bronzeRow{mk("e1", kafka.Add(-time.Hour), 2), mk("e1", kafka.Add(-time.Hour), 1), mk("e2", kafka.Add(2*time.Hour), 3), mk("e3", kafka, 4)} {
+		if err := rows.add(r, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rows.futures(); got != 1 {
+		t.Errorf("futures = %d, want 1", got)
+	}
+	if dropped := rows.dedup(map[string]struct{}{"e3": {}}); dropped != 2 {
+		t.Errorf("dropped %d, want 2 (a copy of e1 and the existing e3)", dropped)
+	}
+	if rows.len() != 2 || rows.rows[0].src.offset != 1 {
+		t.Errorf("kept %d rows, first at offset %d; want 2, the first copy (offset 1)", rows.len(), rows.rows[0].src.offset)
+	}
+}
