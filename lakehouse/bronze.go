@@ -104,10 +104,15 @@ func BronzeTableSpec(deadLetters bool) *TableSpec {
 			table.MetadataPreviousVersionsMaxKey:      "50",
 			table.ManifestMergeEnabledKey:             "true",
 			table.CommitNumRetriesKey:                 "0", // Commit retries explicitly
-			"write.parquet.compression-level":         "1", // raw landing: speed over ratio
-			"write.metadata.metrics.column.value":     "none",
-			"write.metadata.metrics.column.key":       "none",
-			"write.metadata.metrics.column.headers":   "none",
+			// A commit every few seconds makes thousands of snapshots a
+			// day; expiry (maintenance) keeps an hour and, whatever its
+			// age, the newest snapshot carrying offsets.
+			table.MaxSnapshotAgeMsKey:               "3600000",
+			table.MinSnapshotsToKeepKey:             "20",
+			"write.parquet.compression-level":       "1", // raw landing: speed over ratio
+			"write.metadata.metrics.column.value":   "none",
+			"write.metadata.metrics.column.key":     "none",
+			"write.metadata.metrics.column.headers": "none",
 		},
 	}
 }

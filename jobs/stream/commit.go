@@ -215,6 +215,9 @@ func (c *committer) commitTable(ctx context.Context, name string, parts map[lake
 	c.metrics.commitSeconds.WithLabelValues(name).Observe(elapsed.Seconds())
 	c.metrics.rowsCommitted.WithLabelValues(name).Add(float64(out.rows))
 	c.observeFreshness(parts, dead)
+	if dead {
+		c.log.Warn("dead letters committed", "table", name, "rows", out.rows)
+	}
 	c.log.Info("bronze commit", "table", name, "snapshot_id", res.Snapshot.SnapshotID,
 		"commit_id", res.CommitID, "rows", out.rows, "attempts", res.Attempts,
 		"recovered", res.Recovered, "files", len(files.files), "duration", elapsed.Round(time.Millisecond))

@@ -182,8 +182,11 @@ func (j *Job) applied(res flushResult) {
 		}
 	}
 	if len(offsets) > 0 {
-		if _, err := j.consumer.CommitOffsets(offsets); err != nil {
-			j.log.Debug("commit group offsets (monitoring only)", "err", err)
+		// Stored locally and committed by librdkafka in the background: a
+		// slow group coordinator must not stall consumption for offsets
+		// that only feed lag monitoring.
+		if _, err := j.consumer.StoreOffsets(offsets); err != nil {
+			j.log.Debug("store group offsets (monitoring only)", "err", err)
 		}
 	}
 	for tp, from := range res.resync {
@@ -273,7 +276,7 @@ func (j *Job) add(m *kafka.Message) {
 			reason = ReasonOversized
 		}
 		j.metrics.deadLetters.WithLabelValues(tp.Topic, reason).Inc()
-		j.log.Warn("dead letter", "topic", tp.Topic, "partition", tp.Partition, "offset", off, "reason", r.reason)
+		j.log.Debug("dead letter", "topic", tp.Topic, "partition", tp.Partition, "offset", off, "reason", r.reason)
 	}
 }
 
@@ -442,11 +445,15 @@ func Offsets(ctx context.Context, lake *lakehouse.Lakehouse, topics []string) (m
 	return out, nil
 }
 
-// newConsumer opens the job's consumer through kafkaio (auto commit and
-// offset store off: group offsets are for monitoring only), with cooperative
-// rebalancing so a rebalance does not stop the partitions it does not move.
+// newConsumer opens the job's consumer through kafkaio. Group offsets are
+// for monitoring only: the job stores them after each table commit (the
+// automatic offset store stays off) and librdkafka commits what was stored
+// in the background. Cooperative rebalancing keeps unaffected partitions
+// flowing during a rebalance.
 func newConsumer(k config.Kafka, group string, session time.Duration) (*kafka.Consumer, error) {
 	return kafkaio.NewConsumer(k, group, kafka.ConfigMap{
+		"enable.auto.commit":            true, // commits only what StoreOffsets stored
+		"auto.commit.interval.ms":       5000,
 		"partition.assignment.strategy": "cooperative-sticky",
 		"session.timeout.ms":            int(session.Milliseconds()),
 		"queued.max.messages.kbytes":    32768,

@@ -346,10 +346,14 @@ func (s *stack) trinoCount(t testing.TB, name string) (count, distinct int64) {
 }
 
 func runInProcess(t testing.TB, s *stack, cfg stream.Config) (stop func() error) {
+	return runInProcessLog(t, s, cfg, slog.Default().With("job", "stream"))
+}
+
+func runInProcessLog(t testing.TB, s *stack, cfg stream.Config, log *slog.Logger) (stop func() error) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DeadLetters = deadLetters(cfg.Topics)
-	job, err := stream.New(cfg, s.cfg.Kafka, s.lake, slog.Default().With("job", "stream"))
+	job, err := stream.New(cfg, s.cfg.Kafka, s.lake, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,6 +391,27 @@ func TestStreamExactlyOnce(t *testing.T) {
 		t.Errorf("%d dead letters, want 0", dead)
 	}
 	t.Logf("%d rows, exactly once", rows)
+
+	// Group offsets follow the tables (monitoring only), committed on close.
+	c, err := kafkaio.NewConsumer(s.cfg.Kafka, cfg.Group, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tps []kafka.TopicPartition
+	for tp := range high {
+		topic := tp.Topic
+		tps = append(tps, kafka.TopicPartition{Topic: &topic, Partition: tp.Partition})
+	}
+	committed, err := c.Committed(tps, 10_000)
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range committed {
+		if want := high[lakehouse.TopicPartition{Topic: *tp.Topic, Partition: tp.Partition}]; int64(tp.Offset) != want {
+			t.Errorf("group offset of %s/%d = %v, want %d", *tp.Topic, tp.Partition, tp.Offset, want)
+		}
+	}
 
 	for _, topic := range topics {
 		count, distinct := s.trinoCount(t, lakehouse.BronzeTable(topic))
@@ -448,6 +473,47 @@ func TestStreamDeadLetters(t *testing.T) {
 	}
 	if byReason[stream.ReasonOversized] != oversized || byReason[stream.ReasonHeadersNotUTF8] != badHeaders {
 		t.Errorf("dead letter reasons = %v", byReason)
+	}
+}
+
+// lockedBuffer is a log sink safe for the job's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestStreamMemoryBudget drains a backlog much larger than a tiny memory
+// budget: partitions are paused and resumed, nothing is lost or repeated.
+func TestStreamMemoryBudget(t *testing.T) {
+	s := openStack(t)
+	topics := s.newTopics(t, 4, "app.events")
+	s.produce(t, topics, 40_000, 0) // ~17 MB of rows
+
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	stop := runInProcessLog(t, s, stream.Config{Topics: topics, Group: "it-" + topics[0],
+		CommitInterval: 5 * time.Second, CommitBytes: 1 << 20, MemoryBudget: 2 << 20}, log)
+	high := s.waitCaughtUp(t, topics, 2*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	s.checkExact(t, topics, high)
+	if n := strings.Count(logs.String(), "paused=true"); n == 0 {
+		t.Errorf("the 2 MiB budget never paused consumption:\n%s", tail(logs.String(), 2000))
+	} else {
+		t.Logf("paused %d times", n)
 	}
 }
 
@@ -671,4 +737,18 @@ func waitForLog(t testing.TB, p *proc, substr string, timeout time.Duration) {
 	}
 	out, _ := os.ReadFile(p.log)
 	t.Fatalf("no %q in the job log after %s:\n%s", substr, timeout, tail(string(out), 3000))
+}
+
+// streamOffsetsSum is the number of records the topic tables record as
+// committed (sum of next offsets).
+func streamOffsetsSum(s *stack, topics []string) (int64, error) {
+	offs, err := stream.Offsets(context.Background(), s.lake, topics)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, o := range offs {
+		n += o
+	}
+	return n, nil
 }
