@@ -176,6 +176,12 @@ func (j *Job) once(ctx context.Context, source string, res *Result) error {
 	if fromRank == 0 {
 		return nil // every target is current
 	}
+	if from == nil && historyTruncated(bronze) {
+		// An incremental scan would silently miss the files of expired
+		// snapshots. Expiry keeps everything after existing positions, so
+		// this only happens to a silver table created after bronze expired.
+		return fmt.Errorf("a target of %s has no position and %s snapshots have been expired: build it from a full scan (not supported yet)", source, bronzeName)
+	}
 
 	chunks, err := planChunks(bronze, from, boundaries, j.cfg.ChunkRows)
 	if err != nil {
@@ -206,6 +212,16 @@ func ancestorIndex(tbl *table.Table) map[int64]int {
 		}
 	}
 	return out
+}
+
+// historyTruncated reports whether the oldest kept ancestor has a parent
+// that expired.
+func historyTruncated(tbl *table.Table) bool {
+	var last *table.Snapshot
+	for s := range lakehouse.Ancestors(tbl) {
+		last = s
+	}
+	return last != nil && last.ParentSnapshotID != nil
 }
 
 func samePos(a, b *int64) bool {
