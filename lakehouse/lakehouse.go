@@ -2,6 +2,18 @@
 // PostgreSQL, shared with Trino) and its S3 FileIO on MinIO, and prepares the
 // namespaces, buckets and service credentials every job relies on. Jobs never
 // build catalog or S3 properties themselves: they call Open.
+//
+// Every table change goes through Commit (commit.go): a fresh transaction per
+// attempt, the commit id in the snapshot summary ("weir.commit-id"), explicit
+// retries on conflicts, and an unknown outcome resolved by looking for the
+// commit id in the reloaded table.
+//
+// Bronze snapshot summaries (bronze.go) record Kafka positions: for every
+// partition the table has ever covered, "weir.offset.<topic>.<partition>" =
+// the next offset to read (the topic may contain dots; the partition follows
+// the last one). Every bronze commit carries the complete map, so the newest
+// snapshot with such keys holds the table's position; RecordedOffsets reads
+// it. Snapshot expiry must always keep that snapshot.
 package lakehouse
 
 import (
