@@ -212,3 +212,20 @@ func SortedPartitions[V any](offsets map[TopicPartition]V) []TopicPartition {
 	})
 	return tps
 }
+
+// LatestOffsetSnapshot returns the newest ancestor of the current snapshot
+// whose summary records Kafka offsets, or nil. Snapshot expiry must keep it:
+// without it the stream job would re-read its topics from the beginning.
+func LatestOffsetSnapshot(tbl *table.Table) *table.Snapshot {
+	for snap := range Ancestors(tbl) {
+		if snap.Summary == nil {
+			continue
+		}
+		for k := range snap.Summary.Properties {
+			if _, ok := parseOffsetKey(k); ok {
+				return snap
+			}
+		}
+	}
+	return nil
+}

@@ -152,3 +152,9 @@ func TestBronzeTableSpec(t *testing.T) {
 		})
 	}
 }
+
+func TestLatestOffsetSnapshot(t *testing.T) {
+	if snap := LatestOffsetSnapshot(loadTestTable(t)); snap == nil || snap.SnapshotID != 4 {
+		t.Errorf("LatestOffsetSnapshot = %v, want snapshot 4", snap)
+	}
+}
