@@ -263,7 +263,8 @@ func (g *Generator) Run(ctx context.Context, sink Sink, truth io.Writer) (*Summa
 			if p.raw == nil && !p.ts.Before(g.end) {
 				continue // simulated past the end (a refund days later)
 			}
-			if g.cfg.Live {
+			// Copies delayed past the end of a bounded run go out at once.
+			if g.cfg.Live && p.at.Before(g.end) {
 				if d := wallStart.Add(p.at.Sub(start)).Sub(now()); d > 0 {
 					sleep(d)
 				}
