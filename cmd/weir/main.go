@@ -60,6 +60,7 @@ func main() {
 		newGoldCmd(g),
 		newBatchCmd(g),
 		newLoadCmd(g),
+		newDemoCmd(g),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

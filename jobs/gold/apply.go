@@ -122,23 +122,16 @@ func (r *Runner) inspect(ctx context.Context) (*existing, error) {
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("list gold objects: %w", err)
 	}
-	rows, err = r.DB.QueryContext(ctx, fmt.Sprintf(
-		`SELECT table_name, comment FROM system.metadata.table_comments WHERE catalog_name = %s AND schema_name = %s`,
-		quoteString(r.Target.Catalog), quoteString(gold)))
-	if err != nil {
-		return nil, fmt.Errorf("read gold comments: %w", err)
-	}
-	for rows.Next() {
-		var name string
-		var c sql.NullString
-		if err := rows.Scan(&name, &c); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read gold comments: %w", err)
+	if err := r.readComments(ctx, gold, ex.comments); err != nil {
+		// system.metadata.table_comments walks every schema of the catalog
+		// and fails while another client drops one; ask per object instead.
+		for name, typ := range kinds {
+			c, err := r.showComment(ctx, name, typ == "VIEW")
+			if err != nil {
+				return nil, fmt.Errorf("read comment of gold.%s: %w", name, err)
+			}
+			ex.comments[name] = c
 		}
-		ex.comments[name] = c.String
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("read gold comments: %w", err)
 	}
 	for name, typ := range kinds {
 		if typ == "VIEW" {
@@ -148,6 +141,58 @@ func (r *Runner) inspect(ctx context.Context) (*existing, error) {
 		}
 	}
 	return ex, nil
+}
+
+func (r *Runner) readComments(ctx context.Context, schema string, into map[string]string) error {
+	rows, err := r.DB.QueryContext(ctx, fmt.Sprintf(
+		`SELECT table_name, comment FROM system.metadata.table_comments WHERE catalog_name = %s AND schema_name = %s`,
+		quoteString(r.Target.Catalog), quoteString(schema)))
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var name string
+		var c sql.NullString
+		if err := rows.Scan(&name, &c); err != nil {
+			rows.Close()
+			return err
+		}
+		into[name] = c.String
+	}
+	return closeRows(rows)
+}
+
+// showComment reads an object's comment from SHOW CREATE VIEW|TABLE.
+func (r *Runner) showComment(ctx context.Context, name string, view bool) (string, error) {
+	kind := "TABLE"
+	if view {
+		kind = "VIEW"
+	}
+	var text string
+	if err := r.DB.QueryRowContext(ctx, fmt.Sprintf("SHOW CREATE %s %s", kind, r.qualified("gold", name))).Scan(&text); err != nil {
+		return "", err
+	}
+	return createComment(text), nil
+}
+
+// createComment extracts the COMMENT '...' of a CREATE statement.
+func createComment(stmt string) string {
+	var words []token
+	for _, t := range lex(stmt) {
+		if t.kind != tokSpace && t.kind != tokComment {
+			words = append(words, t)
+		}
+	}
+	for i := 0; i+1 < len(words); i++ {
+		if words[i].kind == tokWord && strings.EqualFold(words[i].text, "COMMENT") && words[i+1].kind == tokString {
+			s := words[i+1].text
+			return strings.ReplaceAll(s[1:len(s)-1], "''", "'")
+		}
+		if words[i].kind == tokWord && strings.EqualFold(words[i].text, "AS") {
+			break // the query: a comment there is not the object's
+		}
+	}
+	return ""
 }
 
 // Apply creates the gold schema if needed, then every rollup table (built

@@ -186,3 +186,17 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs (run with -update if intended):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
+
+func TestCreateComment(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"CREATE VIEW g.v COMMENT 'it''s [weir:fingerprint=ab]' SECURITY DEFINER AS\nSELECT 'x' COMMENT", "it's [weir:fingerprint=ab]"},
+		{"CREATE TABLE g.t (\n   day date\n)\nCOMMENT 'rollup'\nWITH (format = 'PARQUET')", "rollup"},
+		{"CREATE VIEW g.v SECURITY DEFINER AS SELECT 1 AS comment", ""},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := createComment(tc.in); got != tc.want {
+				t.Errorf("createComment = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ SELECT 'hot' AS tier, event_ts, client_ip, method, path, endpoint, status, statu
 FROM silver.access_logs
 WHERE NOT is_future
 UNION ALL
-SELECT 'archive', event_ts, client_ip, method, path, endpoint, status, status_class, bytes, is_static_file
-FROM archive.access_logs
-WHERE NOT is_future
+SELECT 'archive', a.event_ts, a.client_ip, a.method, a.path, a.endpoint, a.status, a.status_class, a.bytes, a.is_static_file
+FROM archive.access_logs a
+WHERE NOT a.is_future
+  AND NOT EXISTS (SELECT 1 FROM silver.access_logs h WHERE h.source_topic = a.source_topic AND h.source_partition = a.source_partition AND h.source_offset = a.source_offset)

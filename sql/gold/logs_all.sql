@@ -3,6 +3,7 @@ SELECT 'hot' AS tier, event_ts, level, service, host, module, file, line, messag
 FROM silver.logs
 WHERE NOT is_future
 UNION ALL
-SELECT 'archive', event_ts, level, service, host, module, file, line, message, action_id
-FROM archive.logs
-WHERE NOT is_future
+SELECT 'archive', a.event_ts, a.level, a.service, a.host, a.module, a.file, a.line, a.message, a.action_id
+FROM archive.logs a
+WHERE NOT a.is_future
+  AND NOT EXISTS (SELECT 1 FROM silver.logs h WHERE h.source_topic = a.source_topic AND h.source_partition = a.source_partition AND h.source_offset = a.source_offset)

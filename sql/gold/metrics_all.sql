@@ -3,6 +3,7 @@ SELECT 'hot' AS tier, event_ts, host, service, cpu_pct, mem_bytes, mem_pct, load
 FROM silver.metrics
 WHERE NOT is_future
 UNION ALL
-SELECT 'archive', event_ts, host, service, cpu_pct, mem_bytes, mem_pct, load1, requests
-FROM archive.metrics
-WHERE NOT is_future
+SELECT 'archive', a.event_ts, a.host, a.service, a.cpu_pct, a.mem_bytes, a.mem_pct, a.load1, a.requests
+FROM archive.metrics a
+WHERE NOT a.is_future
+  AND NOT EXISTS (SELECT 1 FROM silver.metrics h WHERE h.source_topic = a.source_topic AND h.source_partition = a.source_partition AND h.source_offset = a.source_offset)

@@ -1,0 +1,492 @@
+// Package demo runs weir end to end on the local stack and prints what it
+// found: it generates a few days of traffic with every anomaly kind into
+// Kafka, lands it in bronze with the stream job while the alert job watches
+// the same topics, runs the silver_build and gold_views DAGs' tasks in
+// dependency order, and prints the answers of the gold views.
+//
+// Contract:
+//   - Every stage is the weir binary's own subcommand, run as a subprocess
+//     exactly as the scheduler runs DAG tasks (the DAG files decide the
+//     order and arguments), so the demo exercises what production runs.
+//   - The stream and alert jobs are stopped with SIGTERM (a clean flush)
+//     once bronze holds every produced record and the alerts have settled.
+//   - Each stage's duration is printed; a stage that fails stops the demo
+//     with its error and the tail of its output.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"weir/config"
+	"weir/jobs/generate"
+	"weir/kafkaio"
+	"weir/scheduler"
+)
+
+// Options tune a demo run.
+type Options struct {
+	// Binary is the weir executable (default: this process's).
+	Binary string
+	// History is the simulated span ending now; Rate its records per
+	// second of event time; AnomalyEvery the spacing of injected anomalies.
+	History      time.Duration
+	Rate         float64
+	AnomalyEvery time.Duration
+	Seed         uint64
+	// DAGDir holds the DAG files whose tasks the demo runs.
+	DAGDir string
+	// WorkDir receives the generator summary, the ground truth and the
+	// jobs' logs (default: a temporary directory).
+	WorkDir string
+	// Kafka is where the source topics are created before the jobs start.
+	Kafka config.Kafka
+	// TrinoURL and SchedulerURL are printed in "where to look next".
+	TrinoURL, SchedulerURL string
+	// CatchUpTimeout bounds the wait for bronze to hold every record.
+	CatchUpTimeout time.Duration
+	Out            io.Writer
+	Now            func() time.Time
+}
+
+func (o *Options) defaults() error {
+	if o.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find weir binary: %w", err)
+		}
+		o.Binary = exe
+	}
+	if o.History <= 0 {
+		o.History = 72 * time.Hour
+	}
+	if o.Rate <= 0 {
+		o.Rate = 2
+	}
+	if o.AnomalyEvery <= 0 {
+		o.AnomalyEvery = 3 * time.Hour
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.DAGDir == "" {
+		o.DAGDir = "dags"
+	}
+	if o.CatchUpTimeout <= 0 {
+		o.CatchUpTimeout = 4 * time.Minute
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.WorkDir == "" {
+		dir, err := os.MkdirTemp("", "weir-demo-")
+		if err != nil {
+			return fmt.Errorf("create work dir: %w", err)
+		}
+		o.WorkDir = dir
+	}
+	return os.MkdirAll(o.WorkDir, 0o755)
+}
+
+// Demo is one run.
+type Demo struct {
+	opts   Options
+	db     *sql.DB
+	stages []Stage
+	start  time.Time
+}
+
+// Stage is one timed step.
+type Stage struct {
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// New prepares a demo that queries Trino through db.
+func New(opts Options, db *sql.DB) (*Demo, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	return &Demo{opts: opts, db: db}, nil
+}
+
+func (d *Demo) printf(format string, args ...any) { fmt.Fprintf(d.opts.Out, format, args...) }
+
+// stage runs fn as a named, timed step.
+func (d *Demo) stage(name string, fn func() error) error {
+	d.printf("▸ %s\n", name)
+	t0 := d.opts.Now()
+	err := fn()
+	took := d.opts.Now().Sub(t0)
+	d.stages = append(d.stages, Stage{Name: name, Duration: took})
+	if err != nil {
+		d.printf("  ✗ %s failed after %s: %v\n", name, took.Round(time.Millisecond), err)
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	d.printf("  ✓ %s\n", took.Round(time.Millisecond))
+	return nil
+}
+
+// Stages returns the timed steps so far.
+func (d *Demo) Stages() []Stage { return d.stages }
+
+// Run executes the whole demo.
+func (d *Demo) Run(ctx context.Context) error {
+	d.start = d.opts.Now()
+	jobName := fmt.Sprintf("demo-%d", d.start.Unix())
+	d.printf("weir demo: %s of traffic at %.0f records/s of event time, anomalies every %s (work dir %s)\n\n",
+		d.opts.History, d.opts.Rate, d.opts.AnomalyEvery, d.opts.WorkDir)
+
+	if err := d.stage("prepare the topics, the lakehouse (weir init) and gold (weir gold apply)", func() error {
+		if err := kafkaio.EnsureTopics(ctx, d.opts.Kafka, kafkaio.SourceTopics()); err != nil {
+			return err
+		}
+		if err := d.run(ctx, "init", "init"); err != nil {
+			return err
+		}
+		return d.run(ctx, "gold-apply-first", "gold", "apply")
+	}); err != nil {
+		return err
+	}
+
+	var alerts, stream *background
+	defer func() {
+		alerts.stop()
+		stream.stop()
+	}()
+	if err := d.stage("start the alert job (own consumer group, from the latest offsets) and the stream job", func() error {
+		var err error
+		listen := "127.0.0.1:18719"
+		alerts, err = d.startBackground(ctx, "alerts", "alerts", "--job", jobName, "--start-at", "latest", "--listen", listen, "--iceberg-interval", "3s")
+		if err != nil {
+			return err
+		}
+		if err := waitHTTP(ctx, "http://"+listen+"/ready", 60*time.Second, alerts); err != nil {
+			return fmt.Errorf("alert job not ready: %w", err)
+		}
+		stream, err = d.startBackground(ctx, "stream", "stream", "--commit-interval", "2s")
+		return err
+	}); err != nil {
+		return err
+	}
+
+	before, err := d.bronzeRows(ctx)
+	if err != nil {
+		return err
+	}
+	summaryPath := filepath.Join(d.opts.WorkDir, "summary.json")
+	truthPath := filepath.Join(d.opts.WorkDir, "truth.jsonl")
+	var sum generate.Summary
+	if err := d.stage("generate the history into Kafka (weir generate)", func() error {
+		err := d.run(ctx, "generate", "generate", "--seed", fmt.Sprint(d.opts.Seed), "--history", formatDays(d.opts.History),
+			"--rate", fmt.Sprint(d.opts.Rate), "--anomaly-every", d.opts.AnomalyEvery.String(),
+			"--summary", summaryPath, "--truth", truthPath)
+		if err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(summaryPath)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &sum); err != nil {
+			return fmt.Errorf("read summary: %w", err)
+		}
+		d.printf("  %d records (%s), anomalies %v\n", sum.Records, topicCounts(&sum), sum.Anomalies)
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	if err := d.stage("land every record in bronze (weir stream), then stop it", func() error {
+		want := before + sum.Records
+		deadline := d.opts.Now().Add(d.opts.CatchUpTimeout)
+		for {
+			n, err := d.bronzeRows(ctx)
+			if err != nil {
+				return err
+			}
+			if n >= want {
+				d.printf("  bronze holds %d new records\n", n-before)
+				break
+			}
+			if stream.exited() {
+				return fmt.Errorf("stream job exited: %s", stream.tail())
+			}
+			if d.opts.Now().After(deadline) {
+				return fmt.Errorf("bronze has %d of %d new records after %s", n-before, sum.Records, d.opts.CatchUpTimeout)
+			}
+			if err := sleep(ctx, 2*time.Second); err != nil {
+				return err
+			}
+		}
+		return stream.stop()
+	}); err != nil {
+		return err
+	}
+
+	for _, dagID := range []string{"silver_build", "gold_views"} {
+		if err := d.stage("run DAG "+dagID+" (its tasks in dependency order)", func() error {
+			return d.runDAG(ctx, dagID)
+		}); err != nil {
+			return err
+		}
+	}
+
+	if err := d.stage("let the alert job settle, then stop it", func() error {
+		return d.settleAlerts(ctx, jobName, alerts)
+	}); err != nil {
+		return err
+	}
+
+	d.printf("\n")
+	if err := d.report(ctx, jobName, truthPath); err != nil {
+		return err
+	}
+	total := d.opts.Now().Sub(d.start)
+	d.printf("\ndemo finished in %s\n", total.Round(time.Second))
+	for _, s := range d.stages {
+		d.printf("  %-90s %8s\n", s.Name, s.Duration.Round(100*time.Millisecond))
+	}
+	return nil
+}
+
+// runDAG runs every task of a DAG file in topological order, each as the
+// scheduler would: `weir <job words> <args>`.
+func (d *Demo) runDAG(ctx context.Context, id string) error {
+	dags, bad, err := scheduler.LoadDir(d.opts.DAGDir, scheduler.DefaultJobs())
+	if err != nil {
+		return err
+	}
+	for _, dag := range dags {
+		if dag.ID != id {
+			continue
+		}
+		for _, t := range dag.TopoOrder() {
+			if t.Job == "" {
+				return fmt.Errorf("task %s: SQL tasks are not run by the demo", t.ID)
+			}
+			args := append(strings.Fields(t.Job), t.Args...)
+			t0 := d.opts.Now()
+			if err := d.run(ctx, id+"."+t.ID, args...); err != nil {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) && ee.ExitCode() == scheduler.SkipExitCode {
+					d.printf("  · %-22s skipped\n", t.ID)
+					continue
+				}
+				return fmt.Errorf("task %s: %w", t.ID, err)
+			}
+			d.printf("  · %-22s %s\n", t.ID, d.opts.Now().Sub(t0).Round(time.Millisecond))
+		}
+		return nil
+	}
+	for _, f := range bad {
+		d.printf("  warning: %v\n", f)
+	}
+	return fmt.Errorf("dag %s: not found in %s", id, d.opts.DAGDir)
+}
+
+// settleAlerts waits until the job's rows in silver.alerts stop changing
+// (and at least one alerts append interval has passed), then stops it.
+func (d *Demo) settleAlerts(ctx context.Context, job string, alerts *background) error {
+	last, stable := int64(-1), 0
+	deadline := d.opts.Now().Add(90 * time.Second)
+	for stable < 3 && d.opts.Now().Before(deadline) {
+		if err := sleep(ctx, 4*time.Second); err != nil {
+			return err
+		}
+		var n int64
+		err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM silver.alerts WHERE job = "+quote(job)).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("count alerts: %w", err)
+		}
+		if n == last && n > 0 {
+			stable++
+		} else {
+			stable = 0
+		}
+		last = n
+	}
+	return alerts.stop()
+}
+
+// bronzeRows is the number of rows in every bronze table, dead letters
+// included.
+func (d *Demo) bronzeRows(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.db.QueryRowContext(ctx, `SELECT
+  (SELECT count(*) FROM bronze.web_access) + (SELECT count(*) FROM bronze.app_events) +
+  (SELECT count(*) FROM bronze.app_logs) + (SELECT count(*) FROM bronze.infra_metrics) +
+  (SELECT count(*) FROM bronze.dims) + (SELECT count(*) FROM bronze.dead_letters)`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count bronze rows: %w", err)
+	}
+	return n, nil
+}
+
+// run runs `weir args...` to completion, its output in WorkDir/<name>.log.
+func (d *Demo) run(ctx context.Context, name string, args ...string) error {
+	logPath := filepath.Join(d.opts.WorkDir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return fmt.Errorf("create log: %w", err)
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, d.opts.Binary, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("weir %s: %w\n%s", strings.Join(args, " "), err, tailFile(logPath, 15))
+	}
+	return nil
+}
+
+// background is a long-running weir subcommand.
+type background struct {
+	name, log string
+	cmd       *exec.Cmd
+	done      chan error
+	err       error
+	stopped   bool
+}
+
+func (d *Demo) startBackground(ctx context.Context, name string, args ...string) (*background, error) {
+	logPath := filepath.Join(d.opts.WorkDir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("create log: %w", err)
+	}
+	cmd := exec.Command(d.opts.Binary, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start weir %s: %w", name, err)
+	}
+	b := &background{name: name, log: logPath, cmd: cmd, done: make(chan error, 1)}
+	go func() { b.done <- cmd.Wait(); f.Close() }()
+	go func() {
+		<-ctx.Done()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}()
+	return b, nil
+}
+
+func (b *background) exited() bool {
+	if b == nil {
+		return true
+	}
+	select {
+	case err := <-b.done:
+		b.err, b.stopped = err, true
+		b.done <- err
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit (SIGKILL after a minute).
+func (b *background) stop() error {
+	if b == nil || b.cmd.Process == nil {
+		return nil
+	}
+	if b.stopped {
+		return nil
+	}
+	b.stopped = true
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-b.done:
+		if err != nil {
+			return fmt.Errorf("weir %s: %w\n%s", b.name, err, b.tail())
+		}
+		return nil
+	case <-time.After(time.Minute):
+		_ = b.cmd.Process.Kill()
+		<-b.done
+		return fmt.Errorf("weir %s: did not stop within a minute of SIGTERM", b.name)
+	}
+}
+
+func (b *background) tail() string { return tailFile(b.log, 15) }
+
+func tailFile(path string, n int) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func waitHTTP(ctx context.Context, url string, timeout time.Duration, b *background) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if b.exited() {
+			return fmt.Errorf("exited: %s", b.tail())
+		}
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s not ready after %s", url, timeout)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func formatDays(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+func topicCounts(s *generate.Summary) string {
+	var b bytes.Buffer
+	for _, t := range []string{"web.access", "app.events", "app.logs", "infra.metrics"} {
+		if ts := s.Topics[t]; ts != nil {
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %d", t, ts.Produced)
+		}
+	}
+	return b.String()
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -1,0 +1,154 @@
+package demo
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// report prints the answers of the gold views.
+func (d *Demo) report(ctx context.Context, job, truthPath string) error {
+	sections := []struct {
+		title, sql string
+	}{
+		{"Web traffic · top 10 client IPs", "SELECT client_ip, requests FROM gold.web_top_client_ips ORDER BY requests DESC, client_ip"},
+		{"Web traffic · 6 most requested endpoints (not files)", "SELECT endpoint, requests FROM gold.web_top_endpoints ORDER BY requests DESC, endpoint"},
+		{"Web traffic · distinct client IPs and days of data", "SELECT (SELECT distinct_client_ips FROM gold.web_distinct_client_ips) AS distinct_client_ips, days, first_day, last_day FROM gold.web_days_of_data"},
+		{"Web traffic · response bytes by status class", "SELECT status_class, requests, bytes_total, bytes_max, bytes_min, round(bytes_avg, 1) AS bytes_avg FROM gold.web_bytes_by_status_class ORDER BY status_class"},
+		{"Web traffic · weekday with the most 4xx errors", "SELECT weekday, errors_4xx FROM gold.web_4xx_by_weekday WHERE rank = 1"},
+		{"Business · per day", `SELECT CAST(t.bucket AS date) AS day, t.transactions, t.failed_buys, t.page_views, round(t.revenue, 2) AS revenue,
+  u.viewing_users, u.buying_users, round(100.0 * u.buying_users / nullif(u.viewing_users, 0), 1) AS conversion_pct
+FROM gold.transactions_page_views t JOIN gold.simultaneous_users u ON u.grain = '1d' AND u.bucket = t.bucket
+WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
+		{"Business · revenue by payment provider", "SELECT provider, sum(transactions) AS transactions, round(sum(revenue), 2) AS revenue FROM gold.revenue_by_provider GROUP BY provider ORDER BY 3 DESC"},
+		{"Business · payments by attempts and outcome", "SELECT attempts, outcome, payments FROM gold.retry_outcomes ORDER BY attempts, outcome"},
+		{"Performance · slowest operations (p95)", "SELECT service, operation, operations, round(avg_ms, 1) AS avg_ms, round(p50_ms, 1) AS p50_ms, round(p95_ms, 1) AS p95_ms, round(p99_ms, 1) AS p99_ms, max_ms FROM gold.operation_duration ORDER BY p95_ms DESC LIMIT 8"},
+		{"Anomalies · bursts of one operation by one user (top 8)", "SELECT user_id, operation, count(*) AS burst_minutes, max(operations) AS max_per_minute, min(minute) AS first_seen FROM gold.anomaly_operation_bursts GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 8"},
+		{"Anomalies · buy followed by refund within 10 minutes (top 8)", "SELECT user_id, item, bought_at, seconds_between FROM gold.anomaly_buy_then_refund ORDER BY refunded_at DESC LIMIT 8"},
+		{"Alerts raised by this demo's alert job", "SELECT rule, severity, count(*) AS alerts, min(starts_at) AS first, max(starts_at) AS last FROM gold.alerts_raised WHERE job = " + quote(job) + " GROUP BY rule, severity ORDER BY alerts DESC"},
+		{"Hot and archive tiers", "SELECT table_name, tier, rows, first_day, last_day FROM gold.data_span WHERE rows > 0 ORDER BY table_name, tier"},
+	}
+	for _, s := range sections {
+		d.printf("── %s\n", s.title)
+		if err := d.printQuery(ctx, s.sql, 12); err != nil {
+			d.printf("   (query failed: %v)\n", err)
+		}
+		d.printf("\n")
+	}
+	if kinds, err := truthKinds(truthPath); err == nil {
+		d.printf("── Anomalies injected by the generator (ground truth, %s)\n", truthPath)
+		for _, k := range sortedKeys(kinds) {
+			d.printf("   %-22s %d\n", k, kinds[k])
+		}
+		d.printf("\n")
+	}
+	d.printf(`── Where to look next
+   Trino       %s  (catalog iceberg, schema gold; e.g. with the Trino CLI:
+               trino --server %s --catalog iceberg --schema gold \
+                 --execute "SELECT * FROM web_top_client_ips")
+   Trace one operation:  SELECT * FROM gold.request_trace WHERE action_id = '<id>' ORDER BY step
+   All gold objects:     weir gold list
+   Scheduler UI          %s  (weir scheduler; DAGs silver_build, gold_views, ...)
+   Dashboards            services/grafana/dashboards (make deploy_services provisions them in Grafana)
+   Logs of this run      %s
+`, d.opts.TrinoURL, d.opts.TrinoURL, d.opts.SchedulerURL, d.opts.WorkDir)
+	return nil
+}
+
+// printQuery prints up to limit rows of query as an aligned table.
+func (d *Demo) printQuery(ctx context.Context, query string, limit int) error {
+	rows, err := d.db.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(d.opts.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "   "+strings.Join(cols, "\t"))
+	n := 0
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		n++
+		if n > limit {
+			continue
+		}
+		cells := make([]string, len(vals))
+		for i, v := range vals {
+			cells[i] = cell(v)
+		}
+		fmt.Fprintln(w, "   "+strings.Join(cells, "\t"))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "   (no rows)")
+	} else if n > limit {
+		fmt.Fprintf(w, "   … %d more rows\n", n-limit)
+	}
+	return w.Flush()
+}
+
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "-"
+	case time.Time:
+		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
+			return x.UTC().Format(time.DateOnly)
+		}
+		return x.UTC().Format("2006-01-02 15:04:05")
+	case float64:
+		return fmt.Sprintf("%.6g", x)
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// truthKinds counts the ground-truth anomalies per kind.
+func truthKinds(path string) (map[string]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var a struct {
+			Kind string `json:"kind"`
+		}
+		if json.Unmarshal(sc.Bytes(), &a) == nil && a.Kind != "" {
+			out[a.Kind]++
+		}
+	}
+	return out, sc.Err()
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
