@@ -39,7 +39,7 @@ func newGoldCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			err = gold.EnsureSources(c.Context(), lake)
+			err = gold.EnsureSources(c.Context(), lake, gold.Target{Catalog: cfg.Trino.Catalog})
 			lake.Close()
 			if err != nil {
 				return err

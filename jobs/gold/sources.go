@@ -2,44 +2,52 @@ package gold
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
 
 	"weir/lakehouse"
 )
 
-// EnsureSources creates the bronze and silver tables and the archive twins
-// that do not exist yet (empty, with the layout the silver and archive jobs use),
-// so the gold views over them can be created before the first silver run.
-func EnsureSources(ctx context.Context, lake *lakehouse.Lakehouse) error {
+// EnsureSources creates the bronze, silver and archive tables (in t's
+// schemas) that do not exist yet, empty and with the layout the stream,
+// silver and archive jobs create them with, so the gold views over them can
+// be created before the first run of those jobs.
+func EnsureSources(ctx context.Context, lake *lakehouse.Lakehouse, t Target) error {
 	if err := lake.EnsureNamespaces(ctx); err != nil {
 		return err
 	}
+	type want struct {
+		canonical string
+		spec      func() (*lakehouse.TableSpec, error)
+	}
+	var all []want
 	for _, name := range []string{lakehouse.BronzeWebAccess, lakehouse.BronzeAppEvents, lakehouse.BronzeAppLogs, lakehouse.BronzeMetrics, lakehouse.BronzeDims, lakehouse.BronzeDeadLetters} {
-		spec := lakehouse.BronzeTableSpec(name == lakehouse.BronzeDeadLetters)
-		if _, err := lakehouse.LoadOrCreate(ctx, lake.Catalog, lakehouse.Ident(name), spec); err != nil {
-			return fmt.Errorf("ensure %s: %w", name, err)
-		}
+		dead := name == lakehouse.BronzeDeadLetters
+		all = append(all, want{name, func() (*lakehouse.TableSpec, error) { return lakehouse.BronzeTableSpec(dead), nil }})
 	}
 	for _, name := range lakehouse.SilverTables {
-		spec, err := lakehouse.SilverTableSpec(name)
-		if err != nil {
-			return err
-		}
-		if _, err := lakehouse.LoadOrCreate(ctx, lake.Catalog, lakehouse.Ident(name), spec); err != nil {
-			return fmt.Errorf("ensure %s: %w", name, err)
-		}
+		all = append(all, want{name, func() (*lakehouse.TableSpec, error) { return lakehouse.SilverTableSpec(name) }})
 	}
 	for _, name := range lakehouse.ArchivedTables {
-		spec, err := lakehouse.ArchiveTableSpec(name)
+		all = append(all, want{lakehouse.ArchiveTable(name), func() (*lakehouse.TableSpec, error) { return lakehouse.ArchiveTableSpec(name) }})
+	}
+	for _, w := range all {
+		logical, name, _ := strings.Cut(w.canonical, ".")
+		ns := t.schema(logical)
+		if err := lake.Catalog.CreateNamespace(ctx, table.Identifier{ns}, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
+			return fmt.Errorf("create namespace %s: %w", ns, err)
+		}
+		spec, err := w.spec()
 		if err != nil {
 			return err
 		}
-		arch := lakehouse.ArchiveTable(name)
-		_, tbl, _ := strings.Cut(arch, ".")
-		spec.Location = lake.TableLocation(lakehouse.Archive, tbl)
-		if _, err := lakehouse.LoadOrCreate(ctx, lake.Catalog, lakehouse.Ident(arch), spec); err != nil {
-			return fmt.Errorf("ensure %s: %w", arch, err)
+		spec.Location = lake.TableLocation(ns, name)
+		if _, err := lakehouse.LoadOrCreate(ctx, lake.Catalog, lakehouse.Ident(ns+"."+name), spec); err != nil {
+			return fmt.Errorf("ensure %s.%s: %w", ns, name, err)
 		}
 	}
 	return nil
