@@ -182,7 +182,9 @@ func (m *model) add(recs []silvertest.Record) {
 
 func (m *model) sortedEvents() []events.AppEvent {
 	out := slices.Collect(maps.Values(m.events))
-	slices.SortFunc(out, func(a, b events.AppEvent) int { return cmp.Or(a.TS.Compare(b.TS), strings.Compare(a.EventID, b.EventID)) })
+	slices.SortFunc(out, func(a, b events.AppEvent) int {
+		return cmp.Or(a.TS.Compare(b.TS), strings.Compare(a.EventID, b.EventID))
+	})
 	return out
 }
 
@@ -662,4 +664,3 @@ func dropSchema(db *sql.DB, catalog, schema string) {
 		r.Close()
 	}
 }
-
