@@ -65,6 +65,7 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&sc.Topics, "topics", sc.Topics, "topics to consume (^regex allowed)")
 	f.StringVar(&sc.Group, "group", sc.Group, "consumer group")
+	f.StringVar(&sc.InstanceID, "instance-id", sc.InstanceID, "static group membership id (e.g. the pod name): restarts keep their partitions without a rebalance")
 	f.StringVar(&sc.DeadLetters, "dead-letters", sc.DeadLetters, "dead-letter table")
 	f.DurationVar(&sc.CommitInterval, "commit-interval", sc.CommitInterval, "longest wait of a consumed record for its commit")
 	f.Int64Var(&sc.CommitBytes, "commit-bytes", sc.CommitBytes, "commit once a batch buffers this many bytes")

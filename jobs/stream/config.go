@@ -15,6 +15,10 @@ type Config struct {
 	// Topics to consume; an entry starting with "^" is a regular
 	// expression (all dims.* topics by default).
 	Topics []string
+	// InstanceID, when set, is the static group membership id
+	// (group.instance.id): a restarted instance gets its partitions back
+	// at once instead of after a rebalance.
+	InstanceID string
 	// DeadLetters is the dead-letter table (lakehouse.BronzeDeadLetters;
 	// tests use their own).
 	DeadLetters string

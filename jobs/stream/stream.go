@@ -79,7 +79,7 @@ func (j *Job) Run(ctx context.Context) (err error) {
 	if err := EnsureTables(ctx, j.lake, j.cfg.Topics, j.cfg.DeadLetters); err != nil {
 		return err
 	}
-	c, err := newConsumer(j.kafka, j.cfg.Group, j.cfg.SessionTimeout)
+	c, err := newConsumer(j.kafka, j.cfg.Group, j.cfg.InstanceID, j.cfg.SessionTimeout)
 	if err != nil {
 		return err
 	}
@@ -450,8 +450,8 @@ func Offsets(ctx context.Context, lake *lakehouse.Lakehouse, topics []string) (m
 // automatic offset store stays off) and librdkafka commits what was stored
 // in the background. Cooperative rebalancing keeps unaffected partitions
 // flowing during a rebalance.
-func newConsumer(k config.Kafka, group string, session time.Duration) (*kafka.Consumer, error) {
-	return kafkaio.NewConsumer(k, group, kafka.ConfigMap{
+func newConsumer(k config.Kafka, group, instance string, session time.Duration) (*kafka.Consumer, error) {
+	overrides := kafka.ConfigMap{
 		"enable.auto.commit":            true, // commits only what StoreOffsets stored
 		"auto.commit.interval.ms":       5000,
 		"partition.assignment.strategy": "cooperative-sticky",
@@ -459,5 +459,9 @@ func newConsumer(k config.Kafka, group string, session time.Duration) (*kafka.Co
 		"queued.max.messages.kbytes":    32768,
 		"fetch.max.bytes":               16 << 20,
 		"client.id":                     "weir-stream",
-	})
+	}
+	if instance != "" {
+		overrides["group.instance.id"] = instance
+	}
+	return kafkaio.NewConsumer(k, group, overrides)
 }

@@ -595,6 +595,9 @@ func (p *proc) kill() {
 // stop sends SIGTERM and waits for a clean exit.
 func (p *proc) stop(t testing.TB) {
 	t.Helper()
+	// A SIGTERM before main() installs its handler kills the process
+	// outright; that is the runtime, not the job under test.
+	waitForLog(t, p, "stream started", 30*time.Second)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
@@ -633,10 +636,19 @@ func TestStreamCrash(t *testing.T) {
 	topics := s.newTopics(t, 4, "app.events", "app.logs")
 	group := "it-" + topics[0]
 
+	// Records keep arriving through every round.
 	produced := make(chan struct{})
+	stopProducing := make(chan struct{})
 	go func() {
 		defer close(produced)
-		s.produce(t, topics, 30_000, 15*time.Second)
+		for {
+			select {
+			case <-stopProducing:
+				return
+			default:
+			}
+			s.produce(t, topics, 1000, 500*time.Millisecond)
+		}
 	}()
 
 	kills, selfKills := 0, 0
@@ -648,11 +660,18 @@ func TestStreamCrash(t *testing.T) {
 		case 1:
 			env = []string{"WEIR_STREAM_CRASH_POINT=" + stream.CrashAfterCommit, fmt.Sprintf("WEIR_STREAM_CRASH_AFTER=%d", 1+rand.IntN(4))}
 		}
-		p := startStream(t, fmt.Sprintf("round%02d", round), topics, group, env)
+		// Static membership: a restart gets the partitions back at once,
+		// so the kill lands while the job works, not while it joins.
+		p := startStream(t, fmt.Sprintf("round%02d", round), topics, group, env, "--instance-id", "crash-test")
+		waitForLog(t, p, "partition assigned", time.Minute)
+		wait := time.Duration(300+rand.IntN(2500)) * time.Millisecond
+		if env != nil {
+			wait = 20 * time.Second // until the crash point
+		}
 		select {
 		case <-p.done:
-			selfKills++ // at a crash point
-		case <-time.After(time.Duration(800+rand.IntN(3500)) * time.Millisecond):
+			selfKills++
+		case <-time.After(wait):
 			p.kill()
 		}
 		if !killedBySIGKILL(p.err) {
@@ -661,6 +680,7 @@ func TestStreamCrash(t *testing.T) {
 		}
 		kills++
 	}
+	close(stopProducing)
 	<-produced
 	p := startStream(t, "final", topics, group, nil)
 	high := s.waitCaughtUp(t, topics, 3*time.Minute)
