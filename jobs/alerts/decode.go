@@ -160,8 +160,9 @@ func (f *appLogFields) Num(name string) (float64, bool) {
 }
 
 // accessFields exposes a web.access line; besides its own fields it offers
-// status_class (2xx…5xx) and service, the first path segment after /api/
-// (or the first segment), which is how the platform routes to services.
+// status_class (2xx…5xx) and route, the first path segment after /api/ (or
+// the first segment). service is the same value under its older name: the
+// edge knows the route, not which backend behind it answered.
 type accessFields struct{ a events.AccessLog }
 
 func (f *accessFields) Str(name string) (string, bool) {
@@ -185,7 +186,7 @@ func (f *accessFields) Str(name string) (string, bool) {
 		return a.UserAgent, a.UserAgent != ""
 	case "cache_status":
 		return a.CacheStatus, a.CacheStatus != ""
-	case "service":
+	case "route", "service":
 		return pathService(a.Path), true
 	case "bytes", "request_time_ms":
 		v, ok := f.Num(name)

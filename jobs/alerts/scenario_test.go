@@ -27,12 +27,14 @@ type scenarioMsg struct {
 	ts    time.Time
 }
 
-// truth is one injected anomaly, like the generator's ground-truth lines.
+// truth is one injected anomaly: the shape of the generator's ground-truth
+// lines (jobs/generate Anomaly).
 type truth struct {
-	Kind   string            `json:"kind"`
-	Labels map[string]string `json:"labels"`
-	Start  time.Time         `json:"start"`
-	End    time.Time         `json:"end"`
+	Kind   string             `json:"kind"`
+	Labels map[string]string  `json:"labels"`
+	Start  time.Time          `json:"start"`
+	End    time.Time          `json:"end"`
+	Stats  map[string]float64 `json:"stats,omitempty"`
 }
 
 var (
@@ -50,7 +52,7 @@ func scenarioItem(i int) (item, category string) {
 // page views per second, plus the anomalies of the issue:
 //
 //	+10m..+16m provider_outage p2     +20m..+23m error_spike payments
-//	+25m..+28m latency_regression search  +15m..+17m bot bot-1/reserve
+//	+25m..+28m latency_regression search  +15m..+17m bot_repeat bot-1/reserve
 //	buy_then_refund ×3                +30m..end category_threshold c1
 func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *scenario {
 	r := rand.New(rand.NewPCG(seed, 7))
@@ -103,13 +105,14 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 		for i := 0; i < 2; i++ { // buys, spread over 5 categories
 			buy(jit(), fmt.Sprintf("u%d", r.IntN(500)), r.IntN(50))
 		}
-		for i := 0; i < 2; i++ { // payment attempts, 3% failing
+		for i := 0; i < 2; i++ { // payment attempts, 3% failing; all of p2's during its outage
 			st := events.StatusOK
-			if r.IntN(100) < 3 {
+			prov := scenarioProviders[r.IntN(len(scenarioProviders))]
+			if r.IntN(100) < 3 || prov == "p2" && in(base, 10*time.Minute, 16*time.Minute) {
 				st = events.StatusFailed
 			}
 			ev(jit(), events.AppEvent{Service: "payments", UserID: fmt.Sprintf("u%d", r.IntN(500)), Type: events.TypePaymentAttempt,
-				Provider: scenarioProviders[r.IntN(len(scenarioProviders))], Attempt: 1, Status: st, DurationMs: 150})
+				Provider: prov, Attempt: 1, Status: st, DurationMs: 150})
 		}
 		if sec%7 == 0 { // reservations of ordinary users
 			it, _ := scenarioItem(r.IntN(50))
@@ -139,7 +142,7 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 		// Anomalies.
 		if in(base, 10*time.Minute, 16*time.Minute) {
 			for i := 0; i < 2; i++ {
-				ev(jit(), events.AppEvent{Service: "payments", UserID: fmt.Sprintf("u%d", 400+r.IntN(20)), Type: events.TypePaymentAttempt,
+				ev(jit(), events.AppEvent{Service: "payments", UserID: fmt.Sprintf("u%d", 400+r.IntN(100)), Type: events.TypePaymentAttempt,
 					Provider: "p2", Attempt: 1 + r.IntN(3), Status: events.StatusFailed, DurationMs: 900})
 			}
 		}
@@ -163,14 +166,14 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 		buy(at(off), user, 7)
 		it, _ := scenarioItem(7)
 		ev(at(off+2*time.Minute), events.AppEvent{Service: "orders", UserID: user, Type: events.TypeRefund, Item: it, Amount: 10, Currency: "EUR", DurationMs: 50})
-		s.truth = append(s.truth, truth{"buy_then_refund", map[string]string{"user_id": user}, at(off), at(off + 2*time.Minute)})
+		s.truth = append(s.truth, truth{Kind: "buy_then_refund", Labels: map[string]string{"user_id": user}, Start: at(off), End: at(off + 2*time.Minute)})
 	}
 	s.truth = append(s.truth,
-		truth{"provider_outage", map[string]string{"provider": "p2"}, at(10 * time.Minute), at(16 * time.Minute)},
-		truth{"error_spike", map[string]string{"service": "payments"}, at(20 * time.Minute), at(23 * time.Minute)},
-		truth{"latency_regression", map[string]string{"service": "search"}, at(25 * time.Minute), at(28 * time.Minute)},
-		truth{"bot", map[string]string{"user_id": "bot-1", "type": "reserve"}, at(15 * time.Minute), at(17 * time.Minute)},
-		truth{"category_threshold", map[string]string{"category": "c1"}, at(30 * time.Minute), s.end},
+		truth{Kind: "provider_outage", Labels: map[string]string{"provider": "p2"}, Start: at(10 * time.Minute), End: at(16 * time.Minute)},
+		truth{Kind: "error_spike", Labels: map[string]string{"service": "payments"}, Start: at(20 * time.Minute), End: at(23 * time.Minute)},
+		truth{Kind: "latency_regression", Labels: map[string]string{"service": "search"}, Start: at(25 * time.Minute), End: at(28 * time.Minute)},
+		truth{Kind: "bot_repeat", Labels: map[string]string{"user_id": "bot-1", "operation": "reserve"}, Start: at(15 * time.Minute), End: at(17 * time.Minute)},
+		truth{Kind: "category_threshold", Labels: map[string]string{"category": "c1"}, Start: at(30 * time.Minute), End: s.end},
 	)
 	// Producers emit in time order (per partition the job sees time order,
 	// give or take the second of jitter).
@@ -187,65 +190,4 @@ func dimItems() []scenarioMsg {
 		out = append(out, scenarioMsg{events.TopicDimItems, it, d.AppendJSON(nil), time.Time{}})
 	}
 	return out
-}
-
-// matches reports whether an alert notification detects an anomaly: same
-// kind, the anomaly's labels, and a start inside the anomaly (or within
-// slack after its end, for windows still covering it).
-func (t truth) matches(n Notification, slack time.Duration) bool {
-	if n.Labels["kind"] != t.Kind {
-		return false
-	}
-	for k, v := range t.Labels {
-		if n.Labels[k] != v {
-			return false
-		}
-	}
-	return !n.StartsAt.Before(t.Start) && !n.StartsAt.After(t.End.Add(slack))
-}
-
-// score compares firing notifications with the ground truth.
-func score(truths []truth, ns []Notification, slack time.Duration) (recall, precision float64, missed []truth, false_ []Notification) {
-	var firing []Notification
-	for _, n := range ns {
-		if n.Status == Firing {
-			firing = append(firing, n)
-		}
-	}
-	found := 0
-	for _, t := range truths {
-		hit := false
-		for _, n := range firing {
-			if t.matches(n, slack) {
-				hit = true
-				break
-			}
-		}
-		if hit {
-			found++
-		} else {
-			missed = append(missed, t)
-		}
-	}
-	good := 0
-	for _, n := range firing {
-		ok := false
-		for _, t := range truths {
-			if t.matches(n, slack) {
-				ok = true
-				break
-			}
-		}
-		if ok {
-			good++
-		} else {
-			false_ = append(false_, n)
-		}
-	}
-	recall = float64(found) / float64(max(len(truths), 1))
-	precision = 1
-	if len(firing) > 0 {
-		precision = float64(good) / float64(len(firing))
-	}
-	return recall, precision, missed, false_
 }
