@@ -343,16 +343,16 @@ func pprofTop(path string) map[string]string {
 		return map[string]string{"error": err.Error()}
 	}
 	parts := map[string]string{
-		"total":                           "Total samples",
-		"kafka consumer Poll (cgo)":       "kafka.(*Consumer).Poll",
-		"row building (Job.add)":          "stream.(*Job).add",
-		"arrow record building":           "(*selection).recordBatches",
-		"parquet write (WriteRecords)":    "table.WriteRecords.func1",
-		"zstd compression":                "zstd.(*Encoder).EncodeAll",
-		"lakehouse.Commit (catalog, S3)":  "weir/lakehouse.Commit",
-		"S3 client setup per FS call":     "s3.createS3Bucket",
-		"garbage collection (background)": "runtime.gcBgMarkWorker",
-		"allocation (mallocgc)":           "runtime.mallocgc",
+		"total":                             "Total samples",
+		"kafka consumer Poll (cgo)":         "kafka.(*Consumer).Poll",
+		"row building (Job.add)":            "stream.(*Job).add",
+		"arrow record building":             "(*selection).recordBatches",
+		"parquet write (RollingDataWriter)": "(*RollingDataWriter).stream",
+		"zstd compression":                  "zstd.(*Encoder).EncodeAll",
+		"lakehouse.Commit (catalog, S3)":    "weir/lakehouse.Commit",
+		"S3 client setup per FS call":       "s3.createS3Bucket",
+		"garbage collection (background)":   "runtime.gcBgMarkWorker",
+		"allocation (mallocgc)":             "runtime.mallocgc",
 	}
 	res := map[string]string{}
 	for _, line := range strings.Split(string(out), "\n") {
