@@ -58,6 +58,10 @@ type Config struct {
 	// ChunkRows bounds the bronze rows one commit covers (default 500,000);
 	// a chunk never splits a bronze snapshot.
 	ChunkRows int64
+	// Parallel bounds the sources a SourceAll run builds at the same time
+	// (default 4: every source at once). Memory grows with it: each source
+	// holds up to ChunkRows parsed rows.
+	Parallel int
 	// MaxRuns bounds how often a run starts over because a concurrent run
 	// moved a table's position (default 10).
 	MaxRuns int
@@ -77,6 +81,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ChunkRows <= 0 {
 		c.ChunkRows = 500_000
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 4
 	}
 	if c.MaxRuns <= 0 {
 		c.MaxRuns = 10

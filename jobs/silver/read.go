@@ -1,11 +1,17 @@
 package silver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	iceio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
 
 	"weir/lakehouse"
@@ -63,6 +69,14 @@ func planChunks(bronze *table.Table, from *int64, boundaries map[int64]bool, max
 	return out, nil
 }
 
+// Reading bronze is bound by S3 round trips more than by CPU, so it reads
+// more files at once than iceberg-go's default (GOMAXPROCS), in batches
+// small enough that the decoder's buffers grow little.
+const (
+	readConcurrency = 8
+	readBatchRows   = 16 << 10
+)
+
 // readChunk calls fn for every row of the data files that the append
 // snapshots of c added to bronze.
 func readChunk(ctx context.Context, bronze *table.Table, c chunk, fn func(*bronzeRow)) (int64, error) {
@@ -77,7 +91,8 @@ func readChunk(ctx context.Context, bronze *table.Table, c chunk, fn func(*bronz
 	if len(tasks) == 0 {
 		return 0, nil
 	}
-	_, recs, err := bronze.Scan(table.WithSelectedFields(bronzeColumns...), table.WithSnapshotID(c.to)).ReadTasks(ctx, tasks)
+	_, recs, err := wholeFileReader(bronze, tasks).Scan(table.WithSelectedFields(bronzeColumns...), table.WithSnapshotID(c.to),
+		table.WithMaxConcurrency(readConcurrency), table.WithArrowBatchSize(readBatchRows)).ReadTasks(ctx, tasks)
 	if err != nil {
 		return 0, fmt.Errorf("read bronze files: %w", err)
 	}
@@ -101,6 +116,65 @@ func readChunk(ctx context.Context, bronze *table.Table, c chunk, fn func(*bronz
 	}
 	return n, nil
 }
+
+// maxWholeFile is the largest bronze data file read with one request.
+const maxWholeFile = 32 << 20
+
+// wholeFileReader returns bronze reading its small data files whole.
+// iceberg-go's S3 FileIO opens a file with a GET of the whole object that
+// it leaves unread (so the connection cannot be reused), then reads the
+// footer and every column chunk with range requests of their own: about
+// ten requests per file. The stream job writes many small files, so a run
+// spends most of its reading time on request round trips; one GET per file
+// removes them.
+func wholeFileReader(bronze *table.Table, tasks []table.FileScanTask) *table.Table {
+	sizes := make(map[string]int64, len(tasks))
+	for _, t := range tasks {
+		sizes[t.File.FilePath()] = t.File.FileSizeBytes()
+	}
+	fsF := func(ctx context.Context) (iceio.IO, error) {
+		fs, err := bronze.FS(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rf, ok := fs.(iceio.ReadFileIO)
+		if !ok {
+			return fs, nil
+		}
+		return wholeFileIO{ReadFileIO: rf, sizes: sizes}, nil
+	}
+	return table.New(bronze.Identifier(), bronze.Metadata(), bronze.MetadataLocation(), fsF, nil)
+}
+
+type wholeFileIO struct {
+	iceio.ReadFileIO
+	sizes map[string]int64
+}
+
+func (w wholeFileIO) Open(name string) (iceio.File, error) {
+	if size, ok := w.sizes[name]; !ok || size > maxWholeFile {
+		return w.ReadFileIO.Open(name)
+	}
+	data, err := w.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return &memFile{Reader: bytes.NewReader(data), name: path.Base(name)}, nil
+}
+
+// memFile is a data file read into memory.
+type memFile struct {
+	*bytes.Reader
+	name string
+}
+
+func (f *memFile) Close() error               { return nil }
+func (f *memFile) Stat() (fs.FileInfo, error) { return f, nil }
+func (f *memFile) Name() string               { return f.name }
+func (f *memFile) Mode() fs.FileMode          { return 0o444 }
+func (f *memFile) ModTime() time.Time         { return time.Time{} }
+func (f *memFile) IsDir() bool                { return false }
+func (f *memFile) Sys() any                   { return nil }
 
 type binaryArray interface {
 	IsValid(int) bool
@@ -175,7 +249,11 @@ func bronzeCols(rec arrow.RecordBatch) (*bronzeArrays, error) {
 }
 
 func (b *bronzeArrays) row(i int, r *bronzeRow) {
-	r.topic = b.topic.Value(i)
+	// The topic is kept by every row: one copy per run of equal topics,
+	// owned (not aliasing the batch) and cheap to compare.
+	if t := b.topic.Value(i); t != r.topic {
+		r.topic = strings.Clone(t)
+	}
 	r.partition = b.partition.Value(i)
 	r.offset = b.offset.Value(i)
 	r.kafkaTS = tsOrNull(b.kafkaTS, i)

@@ -53,8 +53,8 @@ type codec[T any] struct {
 	eventTime func(*T) time.Time
 	// part is the identity partition value after the day (service), or "".
 	part func(*T) string
-	// order sorts rows within a partition (the table sort order).
-	order func(a, b *T) int
+	// sortKey is the table sort order within a partition.
+	sortKey func(*T) sortKey
 	// key is the dedup key; nil means the bronze coordinates are the key.
 	key func(*T) string
 	// appendRow fills the leading (package events) fields.
@@ -77,6 +77,8 @@ type typedRow[T any] struct {
 
 // converter is the type-erased view of typedRows the run works with.
 type converter interface {
+	// grow makes room for n more rows (an estimate).
+	grow(n int)
 	// add parses one bronze record; an error means reject it.
 	add(r *bronzeRow, futureTol time.Duration) error
 	len() int
@@ -91,6 +93,8 @@ type converter interface {
 }
 
 func newTyped[T any](c codec[T]) *typedRows[T] { return &typedRows[T]{c: c} }
+
+func (t *typedRows[T]) grow(n int) { t.rows = slices.Grow(t.rows, n) }
 
 func (t *typedRows[T]) add(r *bronzeRow, futureTol time.Duration) error {
 	if r.nullValue {
@@ -158,20 +162,24 @@ func (t *typedRows[T]) dedup(existing map[string]struct{}) int {
 		return 0
 	}
 	// First in Kafka order wins, so which copy survives does not depend on
-	// how bronze files were listed.
-	slices.SortFunc(t.rows, func(a, b typedRow[T]) int { return a.src.less(&b.src) })
-	seen := make(map[string]struct{}, len(t.rows))
-	kept := t.rows[:0]
-	for _, r := range t.rows {
-		k := t.c.key(&r.v)
+	// how bronze files were listed. One pass picks each key's first copy
+	// (no sort: rows are large and a sort moves them all).
+	first := make(map[string]int32, len(t.rows))
+	for i := range t.rows {
+		k := t.c.key(&t.rows[i].v)
 		if _, dup := existing[k]; dup {
 			continue
 		}
-		if _, dup := seen[k]; dup {
-			continue
+		if j, ok := first[k]; !ok || t.rows[i].src.less(&t.rows[j].src) < 0 {
+			first[k] = int32(i)
 		}
-		seen[k] = struct{}{}
-		kept = append(kept, r)
+	}
+	kept := t.rows[:0]
+	for i := range t.rows {
+		// Row i is read before anything is written at i (len(kept) <= i).
+		if j, ok := first[t.c.key(&t.rows[i].v)]; ok && int(j) == i {
+			kept = append(kept, t.rows[i])
+		}
 	}
 	dropped := len(t.rows) - len(kept)
 	clear(t.rows[len(kept):])
@@ -187,49 +195,40 @@ const maxBatchRows = 64 << 10
 // package events and whose last fields are the lineage columns).
 func (t *typedRows[T]) batches(sc *arrow.Schema, d *dimLookup) iter.Seq2[arrow.RecordBatch, error] {
 	return func(yield func(arrow.RecordBatch, error) bool) {
-		slices.SortFunc(t.rows, func(a, b typedRow[T]) int {
-			if c := cmp.Compare(a.day, b.day); c != 0 {
-				return c
-			}
-			if t.c.part != nil {
-				if c := strings.Compare(t.c.part(&a.v), t.c.part(&b.v)); c != 0 {
-					return c
-				}
-			}
-			return cmp.Or(t.c.order(&a.v, &b.v), a.src.less(&b.src))
-		})
-		b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
-		defer b.Release()
 		lineage := sc.NumFields() - len(lineageColumns)
 		if err := checkLineage(sc, lineage); err != nil {
 			yield(nil, err)
 			return
 		}
-		n := 0
-		for i := range t.rows {
-			r := &t.rows[i]
-			t.c.appendRow(b, &r.v)
-			next := 0
-			if t.c.extra != nil {
-				next = t.c.extra(b, leading(t), &r.v, d)
-			} else {
-				next = leading(t)
+		lead := leading(t)
+		order := t.order()
+		b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+		defer b.Release()
+		for start := 0; start < len(order); {
+			// A batch never spans two partitions: iceberg-go then writes
+			// it as it is, instead of splitting it with a copying take.
+			end := start + 1
+			for end < len(order) && end-start < maxBatchRows && samePartition(&order[start], &order[end]) {
+				end++
 			}
-			if next != lineage {
-				yield(nil, fmt.Errorf("silver schema: typed columns end at %d, lineage starts at %d", next, lineage))
-				return
-			}
-			appendLineage(b, lineage, &r.src)
-			n++
-			if n == maxBatchRows {
-				if !yield(b.NewRecordBatch(), nil) {
+			b.Reserve(end - start)
+			for _, e := range order[start:end] {
+				r := &t.rows[e.idx]
+				t.c.appendRow(b, &r.v)
+				next := lead
+				if t.c.extra != nil {
+					next = t.c.extra(b, lead, &r.v, d)
+				}
+				if next != lineage {
+					yield(nil, fmt.Errorf("silver schema: typed columns end at %d, lineage starts at %d", next, lineage))
 					return
 				}
-				n = 0
+				appendLineage(b, lineage, &r.src)
 			}
-		}
-		if n > 0 {
-			yield(b.NewRecordBatch(), nil)
+			if !yield(b.NewRecordBatch(), nil) {
+				return
+			}
+			start = end
 		}
 	}
 }
@@ -302,8 +301,8 @@ func accessCodec() codec[events.AccessLog] {
 	return codec[events.AccessLog]{
 		parse:     events.ParseAccessLog,
 		eventTime: func(a *events.AccessLog) time.Time { return a.Time },
-		order: func(a, b *events.AccessLog) int {
-			return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.ClientIP, b.ClientIP))
+		sortKey: func(a *events.AccessLog) sortKey {
+			return sortKey{t: a.Time.UnixMicro(), s2: a.ClientIP}
 		},
 		appendRow: events.AppendAccessLogRow,
 		extra: func(b *array.RecordBuilder, i int, a *events.AccessLog, _ *dimLookup) int {
@@ -318,8 +317,8 @@ func appEventCodec() codec[events.AppEvent] {
 		parse:     events.ParseAppEvent,
 		eventTime: func(e *events.AppEvent) time.Time { return e.TS },
 		part:      func(e *events.AppEvent) string { return e.Service },
-		order: func(a, b *events.AppEvent) int {
-			return cmp.Or(strings.Compare(a.Type, b.Type), a.TS.Compare(b.TS), strings.Compare(a.ActionID, b.ActionID))
+		sortKey: func(e *events.AppEvent) sortKey {
+			return sortKey{s1: e.Type, t: e.TS.UnixMicro(), s2: e.ActionID}
 		},
 		key:       func(e *events.AppEvent) string { return e.EventID },
 		appendRow: events.AppendAppEventRow,
@@ -339,8 +338,8 @@ func appLogCodec() codec[events.AppLog] {
 		parse:     events.ParseAppLog,
 		eventTime: func(l *events.AppLog) time.Time { return l.TS },
 		part:      func(l *events.AppLog) string { return l.Service },
-		order: func(a, b *events.AppLog) int {
-			return cmp.Or(strings.Compare(a.Level, b.Level), a.TS.Compare(b.TS))
+		sortKey: func(l *events.AppLog) sortKey {
+			return sortKey{s1: l.Level, t: l.TS.UnixMicro()}
 		},
 		appendRow: events.AppendAppLogRow,
 	}
@@ -350,8 +349,8 @@ func metricCodec() codec[events.Metric] {
 	return codec[events.Metric]{
 		parse:     events.ParseMetric,
 		eventTime: func(m *events.Metric) time.Time { return m.TS },
-		order: func(a, b *events.Metric) int {
-			return cmp.Or(strings.Compare(a.Host, b.Host), a.TS.Compare(b.TS))
+		sortKey: func(m *events.Metric) sortKey {
+			return sortKey{s1: m.Host, t: m.TS.UnixMicro()}
 		},
 		appendRow: events.AppendMetricRow,
 	}

@@ -1,6 +1,11 @@
 package silver
 
 import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +83,46 @@ func TestFutureFlagAndDedup(t *testing.T) {
 	}
 	if rows.len() != 2 || rows.rows[0].src.offset != 1 {
 		t.Errorf("kept %d rows, first at offset %d; want 2, the first copy (offset 1)", rows.len(), rows.rows[0].src.offset)
+	}
+}
+
+// TestOrderMatchesStringOrder: sorting by string ranks gives the order a
+// direct comparison of the strings gives.
+func TestOrderMatchesStringOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(vals ...string) string { return vals[rng.IntN(len(vals))] }
+	base := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	rows := newTyped(appEventCodec())
+	for i := range 2000 {
+		e := events.AppEvent{
+			EventID: fmt.Sprint("e", i), ActionID: pick("a1", "a10", "a2", "b"), Item: "i1", Service: pick("cart", "checkout", "auth"),
+			Type: pick(events.TypePageView, events.TypeBuy, events.TypeRefund), Status: events.StatusOK,
+			TS: base.Add(time.Duration(rng.IntN(3*86400)) * time.Second),
+		}
+		r := &bronzeRow{topic: "app.events", partition: int32(rng.IntN(3)), offset: int64(i), kafkaTS: base.UnixMicro(), ingestedAt: base.UnixMicro(), value: e.AppendJSON(nil)}
+		if err := rows.add(r, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := make([]int32, len(rows.rows))
+	for i := range want {
+		want[i] = int32(i)
+	}
+	slices.SortFunc(want, func(x, y int32) int {
+		a, b := &rows.rows[x], &rows.rows[y]
+		return cmp.Or(cmp.Compare(a.day, b.day), strings.Compare(a.v.Service, b.v.Service), strings.Compare(a.v.Type, b.v.Type),
+			a.v.TS.Compare(b.v.TS), strings.Compare(a.v.ActionID, b.v.ActionID), a.src.less(&b.src))
+	})
+	got := rows.order()
+	for i := range got {
+		if got[i].idx != want[i] {
+			t.Fatalf("position %d: row %d, want row %d", i, got[i].idx, want[i])
+		}
+	}
+	for i := 1; i < len(got); i++ {
+		a, b := &rows.rows[got[i-1].idx], &rows.rows[got[i].idx]
+		if same := samePartition(&got[i-1], &got[i]); same != (a.day == b.day && a.v.Service == b.v.Service) {
+			t.Fatalf("position %d: samePartition = %v for days %d/%d, services %s/%s", i, same, a.day, b.day, a.v.Service, b.v.Service)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -26,6 +27,7 @@ var errMoved = errors.New("silver table position moved")
 type Job struct {
 	lake *lakehouse.Lakehouse
 	cfg  Config
+	s3   s3Config
 }
 
 // New returns a job writing through lake.
@@ -52,28 +54,66 @@ type Result struct {
 	Elapsed time.Duration `json:"elapsed_ns"`
 }
 
-// Run builds one source, or all of them (dims first) for SourceAll.
+// Run builds one source, or all of them for SourceAll. Sources are
+// independent except that app events are enriched from the dimensions, so
+// dims runs first in the same sequence as app_events; the other sources run
+// concurrently with it (at most Config.Parallel at a time). Results come in
+// Sources order; a source that fails does not stop the others.
 func (j *Job) Run(ctx context.Context, source string) ([]Result, error) {
 	if err := ValidateSource(source); err != nil {
 		return nil, err
 	}
-	srcs := []string{source}
-	if source == SourceAll {
-		srcs = Sources
-	} else if source == SourceAppEvents {
+	ctx, err := j.s3.with(ctx, j.lake)
+	if err != nil {
+		return nil, err
+	}
+	var seqs [][]string
+	switch source {
+	case SourceAll:
+		seqs = [][]string{{SourceDims, SourceAppEvents}, {SourceWebAccess}, {SourceAppLogs}, {SourceMetrics}}
+	case SourceAppEvents:
 		// Enrichment reads the dimensions as of the run: bring them up to
 		// date first (a no-op when bronze.dims did not move).
-		srcs = []string{SourceDims, SourceAppEvents}
+		seqs = [][]string{{SourceDims, SourceAppEvents}}
+	default:
+		seqs = [][]string{{source}}
 	}
+
+	var (
+		mu      sync.Mutex
+		results = map[string]Result{}
+		errs    []error
+		wg      sync.WaitGroup
+		slots   = make(chan struct{}, j.cfg.Parallel)
+	)
+	for _, seq := range seqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			for _, s := range seq {
+				res, err := j.runSource(ctx, s)
+				mu.Lock()
+				results[s] = res
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	var out []Result
-	for _, s := range srcs {
-		res, err := j.runSource(ctx, s)
-		out = append(out, res)
-		if err != nil {
-			return out, err
+	for _, s := range Sources {
+		if res, ok := results[s]; ok {
+			out = append(out, res)
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 func (j *Job) runSource(ctx context.Context, source string) (Result, error) {
@@ -247,6 +287,7 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 		return nil
 	}
 
+	t0 := time.Now()
 	rejects := &rejectRows{at: j.cfg.Now().UnixMicro()}
 	var (
 		conv    converter
@@ -254,6 +295,7 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 	)
 	if source != SourceDims {
 		conv = newConverter(source)
+		conv.grow(int(min(c.rows, 2*j.cfg.ChunkRows)))
 	}
 	n, err := readChunk(ctx, bronze, c, func(r *bronzeRow) {
 		var perr error
@@ -270,6 +312,7 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 		return err
 	}
 	res.BronzeRows += n
+	tRead := time.Since(t0)
 
 	var dims *dimLookup
 	if conv != nil {
@@ -289,6 +332,7 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 		}
 	}
 
+	tDedup := time.Since(t0) - tRead
 	summary := map[string]string{lakehouse.SourceSnapshotKey(bronzeName): strconv.FormatInt(c.to, 10)}
 	if j.cfg.RunID != "" {
 		summary[SummaryRunID] = j.cfg.RunID
@@ -322,6 +366,8 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 		to := c.to
 		t.pos = &to
 	}
+	j.cfg.Log.Info("silver chunk committed", "source", source, "snapshot_id", c.to, "bronze_rows", n,
+		"read", tRead, "dedup", tDedup, "write_commit", time.Since(t0)-tRead-tDedup)
 	return nil
 }
 
@@ -356,6 +402,7 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 		return err
 	}
 	var files []iceberg.DataFile
+	t0 := time.Now()
 	if count > 0 {
 		sc, err := table.SchemaToArrowSchema(t.tbl.Schema(), nil, true, false)
 		if err != nil {
@@ -368,6 +415,7 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 			files = append(files, df)
 		}
 	}
+	tWrite := time.Since(t0)
 	res, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(t.name), func(ctx context.Context, a *lakehouse.Attempt) error {
 		if err := checkPos(a.Table, bronzeName, c.from); err != nil {
 			return err
@@ -388,6 +436,8 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 		return err
 	}
 	t.tbl = res.Table
+	j.cfg.Log.Info("silver table committed", "table", t.name, "rows", count, "files", len(files),
+		"write", tWrite, "commit", time.Since(t0)-tWrite)
 	return nil
 }
 

@@ -1,0 +1,49 @@
+package silver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/apache/iceberg-go/io/gocloud/s3"
+	"github.com/apache/iceberg-go/utils"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"weir/lakehouse"
+)
+
+// s3Config resolves the S3 client configuration once per job and puts it
+// in ctx, where iceberg-go's S3 FileIO takes it instead of resolving its
+// own. Without it, every table.FS call (each scan, write and commit) runs
+// the AWS SDK's default-config loader, which re-reads and parses the CA
+// bundle named by AWS_CA_BUNDLE, and builds a fresh HTTP client, so no
+// connection is reused between calls. The properties are the catalog's,
+// so the resulting clients are the same ones, only shared.
+type s3Config struct {
+	once sync.Once
+	ctx  func(context.Context) context.Context
+	err  error
+}
+
+func (c *s3Config) with(ctx context.Context, lake *lakehouse.Lakehouse) (context.Context, error) {
+	c.once.Do(func() {
+		awsCfg, err := s3.ParseAWSConfig(ctx, lakehouse.Properties(lake.Config().S3))
+		if err != nil {
+			c.err = fmt.Errorf("resolve s3 client config: %w", err)
+			return
+		}
+		if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
+			// The SDK default keeps 10 idle connections per host; a run's
+			// concurrent reads and writes to the one MinIO endpoint use more.
+			awsCfg.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) {
+				t.MaxIdleConns, t.MaxIdleConnsPerHost = 128, 128
+			})
+		}
+		c.ctx = func(ctx context.Context) context.Context { return utils.WithAwsConfig(ctx, awsCfg) }
+	})
+	if c.err != nil {
+		return ctx, c.err
+	}
+	return c.ctx(ctx), nil
+}
