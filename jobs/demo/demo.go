@@ -38,8 +38,10 @@ import (
 
 // Options tune a demo run.
 type Options struct {
-	// Binary is the weir executable (default: this process's).
-	Binary string
+	// Binary is the weir executable (default: this process's); Dir the
+	// working directory of its subprocesses (default: this one's), where
+	// relative paths such as rules/alerts.yaml resolve.
+	Binary, Dir string
 	// History is the simulated span ending now; Rate its records per
 	// second of event time; AnomalyEvery the spacing of injected anomalies.
 	History      time.Duration
@@ -347,7 +349,7 @@ func (d *Demo) run(ctx context.Context, name string, args ...string) error {
 	}
 	defer f.Close()
 	cmd := exec.CommandContext(ctx, d.opts.Binary, args...)
-	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Dir, cmd.Stdout, cmd.Stderr = d.opts.Dir, f, f
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
 	if err := cmd.Run(); err != nil {
@@ -372,7 +374,7 @@ func (d *Demo) startBackground(ctx context.Context, name string, args ...string)
 		return nil, fmt.Errorf("create log: %w", err)
 	}
 	cmd := exec.Command(d.opts.Binary, args...)
-	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Dir, cmd.Stdout, cmd.Stderr = d.opts.Dir, f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start weir %s: %w", name, err)

@@ -38,7 +38,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	defer db.Close()
 	var out bytes.Buffer
 	d, err := New(Options{
-		Binary: bin, History: 6 * time.Hour, Rate: 2, AnomalyEvery: time.Hour,
+		Binary: bin, Dir: filepath.Join("..", ".."), History: 6 * time.Hour, Rate: 2, AnomalyEvery: time.Hour,
 		DAGDir: filepath.Join("..", "..", "dags"), WorkDir: t.TempDir(), Kafka: cfg.Kafka, Out: &out,
 		TrinoURL: cfg.Trino.URL, SchedulerURL: "http://" + cfg.Scheduler.Listen,
 	}, db)
