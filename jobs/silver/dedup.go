@@ -41,7 +41,21 @@ func scanKeys(ctx context.Context, tbl *table.Table, col string, filter iceberg.
 	if tbl.CurrentSnapshot() == nil {
 		return nil
 	}
-	_, recs, err := tbl.Scan(table.WithSelectedFields(col), table.WithRowFilter(filter)).ToArrowRecords(ctx)
+	// The filter selects files (silver tables are partitioned by day, so a
+	// file lies in one day); rows need no filtering, since a key is looked
+	// up in keys anyway. iceberg-go would otherwise filter every batch row
+	// by row, which costs more than the lookups.
+	tasks, err := tbl.Scan(table.WithRowFilter(filter)).PlanFiles(ctx)
+	if err != nil {
+		return err
+	}
+	if len(tasks) == 0 {
+		return nil
+	}
+	for i := range tasks {
+		tasks[i].Residual = nil
+	}
+	_, recs, err := tbl.Scan(table.WithSelectedFields(col), table.WithMaxConcurrency(readConcurrency)).ReadTasks(ctx, tasks)
 	if err != nil {
 		return err
 	}

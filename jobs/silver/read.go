@@ -2,15 +2,19 @@ package silver
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go"
 	iceio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
 
@@ -80,11 +84,7 @@ const (
 // readChunk calls fn for every row of the data files that the append
 // snapshots of c added to bronze.
 func readChunk(ctx context.Context, bronze *table.Table, c chunk, fn func(*bronzeRow)) (int64, error) {
-	scan := bronze.NewIncrementalAppendScan(table.WithSelectedFields(bronzeColumns...)).ToSnapshot(c.to)
-	if c.from != nil {
-		scan = scan.FromSnapshotExclusive(*c.from)
-	}
-	tasks, err := scan.PlanFiles(ctx)
+	tasks, err := planAppends(ctx, bronze, c)
 	if err != nil {
 		return 0, fmt.Errorf("plan bronze files up to snapshot %d: %w", c.to, err)
 	}
@@ -115,6 +115,135 @@ func readChunk(ctx context.Context, bronze *table.Table, c chunk, fn func(*bronz
 		rec.Release()
 	}
 	return n, nil
+}
+
+// planAppends lists the data files that the append snapshots of c added,
+// as iceberg-go's incremental append scan does (the same snapshots, the
+// same manifests, the same entries), but reading the snapshots' manifest
+// lists and manifests concurrently: the scan reads one manifest list after
+// the other, and a run covers a snapshot for every stream commit since the
+// last one (hundreds), so the sequential round trips were most of a small
+// run's time. Replace (compaction), overwrite and delete snapshots are
+// skipped; any other operation is an error, as in iceberg-go.
+func planAppends(ctx context.Context, bronze *table.Table, c chunk) ([]table.FileScanTask, error) {
+	var snaps []*table.Snapshot
+	for s := bronze.SnapshotByID(c.to); ; {
+		if s == nil {
+			return nil, fmt.Errorf("snapshot between %s and %d is not in the table's history", ptrStr(c.from), c.to)
+		}
+		if c.from != nil && s.SnapshotID == *c.from {
+			break
+		}
+		if s.Summary == nil || s.Summary.Operation == "" {
+			return nil, fmt.Errorf("snapshot %d has no operation", s.SnapshotID)
+		}
+		switch s.Summary.Operation {
+		case table.OpAppend:
+			snaps = append(snaps, s)
+		case table.OpReplace, table.OpOverwrite, table.OpDelete:
+		default:
+			return nil, fmt.Errorf("snapshot %d has operation %q", s.SnapshotID, s.Summary.Operation)
+		}
+		if s.ParentSnapshotID == nil {
+			if c.from != nil {
+				return nil, fmt.Errorf("snapshot %d is not an ancestor of %d", *c.from, c.to)
+			}
+			break
+		}
+		if c.from != nil && *s.ParentSnapshotID == *c.from {
+			break // the start may have expired; its child is still here
+		}
+		s = bronze.SnapshotByID(*s.ParentSnapshotID)
+	}
+	if len(snaps) == 0 {
+		return nil, nil
+	}
+	fio, err := bronze.FS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	appended := make(map[int64]bool, len(snaps))
+	for _, s := range snaps {
+		appended[s.SnapshotID] = true
+	}
+	var (
+		mu    sync.Mutex
+		seen  = map[string]bool{}
+		tasks []table.FileScanTask
+	)
+	err = forEach(ctx, len(snaps), readConcurrency, func(i int) error {
+		s := snaps[i]
+		manifests, err := s.Manifests(fio)
+		if err != nil {
+			return fmt.Errorf("read manifest list of snapshot %d: %w", s.SnapshotID, err)
+		}
+		for _, m := range manifests {
+			// The manifests a snapshot added hold its added entries; the
+			// other manifests of its list belong to earlier snapshots.
+			if m.ManifestContent() != iceberg.ManifestContentData || m.SnapshotID() != s.SnapshotID {
+				continue
+			}
+			for e, err := range m.Entries(fio, true) {
+				if err != nil {
+					return fmt.Errorf("read manifest %s: %w", m.FilePath(), err)
+				}
+				if e.Status() != iceberg.EntryStatusADDED || !appended[e.SnapshotID()] {
+					continue
+				}
+				f := e.DataFile()
+				task := table.FileScanTask{File: f, Start: 0, Length: f.FileSizeBytes()}
+				if seq := e.SequenceNum(); seq >= 0 {
+					task.DataSequenceNumber = &seq
+				}
+				mu.Lock()
+				if !seen[f.FilePath()] {
+					seen[f.FilePath()] = true
+					tasks = append(tasks, task)
+				}
+				mu.Unlock()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(tasks, func(a, b table.FileScanTask) int { return cmp.Compare(a.File.FilePath(), b.File.FilePath()) })
+	return tasks, nil
+}
+
+// forEach calls fn(0..n-1), at most limit at a time, and returns the first
+// error; after an error no further calls start.
+func forEach(ctx context.Context, n, limit int, fn func(int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, limit)
+	)
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
+	for i := range n {
+		if ctx.Err() != nil || failed() {
+			break
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
 }
 
 // maxWholeFile is the largest bronze data file read with one request.

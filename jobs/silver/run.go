@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,34 +338,51 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 	if j.cfg.RunID != "" {
 		summary[SummaryRunID] = j.cfg.RunID
 	}
-	for _, t := range active {
-		var err error
+	// Every target keeps its own position and checks it in its own commit,
+	// so the commits are independent of each other: they run at once.
+	type outcome struct {
+		rows, rejects, future int64
+		err                   error
+	}
+	outs := make([]outcome, len(active))
+	_ = forEach(ctx, len(active), len(active), func(i int) error {
+		t, o := active[i], &outs[i]
 		switch t.canon {
 		case lakehouse.SilverRejects:
-			err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {
+			o.err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {
 				return rejects.batches(sc)
 			}, len(rejects.rows))
-			if err == nil {
-				res.Rejects += int64(len(rejects.rows))
-			}
+			o.rejects = int64(len(rejects.rows))
 		case lakehouse.SilverDimItems, lakehouse.SilverDimProviders:
 			var size int
-			size, err = j.commitDims(ctx, t, bronzeName, c, summary, changes)
-			res.Rows += int64(size)
+			size, o.err = j.commitDims(ctx, t, bronzeName, c, summary, slices.Clone(changes))
+			o.rows = int64(size)
 		default:
-			err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {
+			o.err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {
 				return conv.batches(sc, dims)
 			}, conv.len())
-			if err == nil {
-				res.Rows += int64(conv.len())
-				res.Future += int64(conv.futures())
+			o.rows, o.future = int64(conv.len()), int64(conv.futures())
+		}
+		return nil
+	})
+	var moved error
+	for i, t := range active {
+		o := outs[i]
+		if o.err != nil {
+			if !errors.Is(o.err, errMoved) {
+				return o.err
 			}
+			moved = o.err
+			continue
 		}
-		if err != nil {
-			return err
-		}
+		res.Rows += o.rows
+		res.Rejects += o.rejects
+		res.Future += o.future
 		to := c.to
 		t.pos = &to
+	}
+	if moved != nil {
+		return moved
 	}
 	j.cfg.Log.Info("silver chunk committed", "source", source, "snapshot_id", c.to, "bronze_rows", n,
 		"read", tRead, "dedup", tDedup, "write_commit", time.Since(t0)-tRead-tDedup)
