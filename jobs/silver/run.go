@@ -426,7 +426,11 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 		if err != nil {
 			return fmt.Errorf("convert schema of %s: %w", t.name, err)
 		}
-		for df, err := range table.WriteRecords(ctx, t.tbl, sc, rows(sc)) {
+		// One fanout worker: batches come sorted and one partition each, so
+		// it only routes them, and a partition's batches reach its file in
+		// order (several workers would interleave them, leaving a file
+		// sorted only in runs). Encoding still runs per partition, at once.
+		for df, err := range table.WriteRecords(ctx, t.tbl, sc, rows(sc), table.WithMaxWriteWorkers(1)) {
 			if err != nil {
 				return fmt.Errorf("write data files of %s: %w", t.name, err)
 			}
