@@ -44,9 +44,9 @@ test-integration:
 CLUSTER_DIR ?= $(WEIR_STACK_DIR)-cluster
 test-cluster: build
 	WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=1000 $(WEIR) stack up --profile cluster
-	source $(CLUSTER_DIR)/env.sh && $(GOTEST) -tags 'integration cluster' -timeout 20m -run 'Cluster|Kafka' ./localstack/ \
-		|| { WEIR_STACK_DIR=$(CLUSTER_DIR) $(WEIR) stack down; exit 1; }
-	WEIR_STACK_DIR=$(CLUSTER_DIR) $(GOTEST) -tags stackdown -run TestDownLeavesNothing -v ./localstack/
+	source $(CLUSTER_DIR)/env.sh && $(GOTEST) -tags 'integration cluster' -timeout 20m -p 1 -run 'Cluster|Kafka' ./localstack/ ./jobs/stream/ \
+		|| { WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=1000 $(WEIR) stack down; exit 1; }
+	WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=1000 $(GOTEST) -tags stackdown -run TestDownLeavesNothing -v ./localstack/
 
 FUZZTIME ?= 10s
 fuzz:

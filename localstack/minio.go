@@ -35,18 +35,25 @@ func (s *Stack) minio(sec Secrets) []*service {
 		}}
 	}
 	// Four nodes on 127.0.0.1–4, two drives each, one distributed
-	// erasure-coded pool. Loopback peers all look local to MinIO, so each node
-	// is told which endpoint is its own.
+	// erasure-coded pool. Each node also listens on 127.0.0.1 and ::1 at its
+	// port whatever --address says, so the nodes need distinct ports too.
+	// Loopback peers all look local to MinIO, so each node is told which
+	// endpoint is its own.
+	nodeAddr := func(i int) (api, console string) {
+		port := s.port(minioPort + (i-1)*10)
+		return fmt.Sprintf("127.0.0.%d:%d", i, port), fmt.Sprintf("127.0.0.%d:%d", i, port+1)
+	}
 	var endpoints []string
 	for i := 1; i <= 4; i++ {
 		for d := 1; d <= 2; d++ {
-			endpoints = append(endpoints, fmt.Sprintf("http://127.0.0.%d:%d%s", i, s.port(minioPort), s.path("data", "minio", fmt.Sprintf("n%d", i), fmt.Sprintf("d%d", d))))
+			api, _ := nodeAddr(i)
+			endpoints = append(endpoints, "http://"+api+s.path("data", "minio", fmt.Sprintf("n%d", i), fmt.Sprintf("d%d", d)))
 		}
 	}
 	var out []*service
 	for i := 1; i <= 4; i++ {
-		addr := fmt.Sprintf("127.0.0.%d:%d", i, s.port(minioPort))
-		argv := append([]string{s.minioBin(), "server", "--address", addr, "--console-address", fmt.Sprintf("127.0.0.%d:%d", i, s.port(minioPort+1))}, endpoints...)
+		addr, console := nodeAddr(i)
+		argv := append([]string{s.minioBin(), "server", "--address", addr, "--console-address", console}, endpoints...)
 		out = append(out, &service{
 			name:         fmt.Sprintf("minio%d", i),
 			group:        "storage",

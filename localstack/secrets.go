@@ -97,6 +97,7 @@ func (s *Stack) Env(sec Secrets) []string {
 	pg := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d", PGUser, sec["PG_PASSWORD"], s.port(pgPort))
 	return []string{
 		"WEIR_STACK_DIR=" + s.Dir,
+		"WEIR_CACHE_DIR=" + s.Cache,
 		"WEIR_STACK_PROFILE=" + string(s.Profile),
 		"WEIR_KAFKA_BROKERS=" + strings.Join(brokers, ","),
 		fmt.Sprintf("WEIR_S3_ENDPOINT=127.0.0.1:%d", s.port(minioPort)),

@@ -65,7 +65,12 @@ func New(dir, cache string, p Profile, out io.Writer) (*Stack, error) {
 		return nil, err
 	}
 	if cache == "" {
-		cache = filepath.Join(abs, "cache")
+		// A running stack remembers the cache its binaries came from.
+		if b, err := os.ReadFile(filepath.Join(abs, "cache-dir")); err == nil {
+			cache = strings.TrimSpace(string(b))
+		} else {
+			cache = filepath.Join(abs, "cache")
+		}
 	}
 	cache, err = filepath.Abs(cache)
 	if err != nil {
@@ -131,6 +136,9 @@ func (s *Stack) Up(ctx context.Context) error {
 		return err
 	}
 	if err := os.WriteFile(s.path("port-offset"), []byte(strconv.Itoa(s.PortOffset)), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.path("cache-dir"), []byte(s.Cache), 0o644); err != nil {
 		return err
 	}
 	sec, err := s.secrets()
