@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -82,8 +83,10 @@ const (
 )
 
 // readChunk calls fn for every row of the data files that the append
-// snapshots of c added to bronze.
-func readChunk(ctx context.Context, bronze *table.Table, c chunk, fn func(*bronzeRow)) (int64, error) {
+// snapshots of c added to bronze. Rows are handed out by workers
+// goroutines at once, a record batch at a time: fn's first argument names
+// the worker, and one worker's calls never overlap.
+func readChunk(ctx context.Context, bronze *table.Table, c chunk, workers int, fn func(int, *bronzeRow)) (int64, error) {
 	tasks, err := planAppends(ctx, bronze, c)
 	if err != nil {
 		return 0, fmt.Errorf("plan bronze files up to snapshot %d: %w", c.to, err)
@@ -96,25 +99,52 @@ func readChunk(ctx context.Context, bronze *table.Table, c chunk, fn func(*bronz
 	if err != nil {
 		return 0, fmt.Errorf("read bronze files: %w", err)
 	}
-	var n int64
-	var r bronzeRow
+	batches := make(chan arrow.RecordBatch, workers)
+	counts := make([]int64, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r bronzeRow
+			for rec := range batches {
+				if errs[w] == nil {
+					errs[w] = rowsOf(rec, &r, func(r *bronzeRow) { fn(w, r) })
+					counts[w] += rec.NumRows()
+				}
+				rec.Release()
+			}
+		}()
+	}
+	var readErr error
 	for rec, err := range recs {
 		if err != nil {
-			return n, fmt.Errorf("read bronze files: %w", err)
+			readErr = fmt.Errorf("read bronze files: %w", err)
+			break
 		}
-		cols, err := bronzeCols(rec)
-		if err != nil {
-			rec.Release()
-			return n, err
-		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			cols.row(i, &r)
-			fn(&r)
-			n++
-		}
-		rec.Release()
+		batches <- rec
 	}
-	return n, nil
+	close(batches)
+	wg.Wait()
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	return n, errors.Join(append(errs, readErr)...)
+}
+
+// rowsOf calls fn for every row of rec, in r.
+func rowsOf(rec arrow.RecordBatch, r *bronzeRow, fn func(*bronzeRow)) error {
+	cols, err := bronzeCols(rec)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		cols.row(i, r)
+		fn(r)
+	}
+	return nil
 }
 
 // planAppends lists the data files that the append snapshots of c added,

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -67,6 +68,9 @@ type codec[T any] struct {
 type typedRows[T any] struct {
 	c    codec[T]
 	rows []typedRow[T]
+
+	sortOnce sync.Once
+	sorted   []sortEntry // the write order, once batches asked for it
 }
 
 type typedRow[T any] struct {
@@ -79,6 +83,8 @@ type typedRow[T any] struct {
 type converter interface {
 	// grow makes room for n more rows (an estimate).
 	grow(n int)
+	// merge moves the rows of o (the same source's converter) into this one.
+	merge(o converter)
 	// add parses one bronze record; an error means reject it.
 	add(r *bronzeRow, futureTol time.Duration) error
 	len() int
@@ -89,12 +95,20 @@ type converter interface {
 	// dedup drops rows whose key is in existing, and all but the first (in
 	// Kafka order) of rows sharing a key; it returns how many it dropped.
 	dedup(existing map[string]struct{}) int
-	batches(sc *arrow.Schema, d *dimLookup) iter.Seq2[arrow.RecordBatch, error]
+	// batches yields part of parts (consecutive ranges of the write
+	// order) as record batches; parts may be read concurrently.
+	batches(sc *arrow.Schema, d *dimLookup, part, parts int) iter.Seq2[arrow.RecordBatch, error]
 }
 
 func newTyped[T any](c codec[T]) *typedRows[T] { return &typedRows[T]{c: c} }
 
 func (t *typedRows[T]) grow(n int) { t.rows = slices.Grow(t.rows, n) }
+
+func (t *typedRows[T]) merge(o converter) {
+	other := o.(*typedRows[T])
+	t.rows = append(t.rows, other.rows...)
+	other.rows = nil
+}
 
 func (t *typedRows[T]) add(r *bronzeRow, futureTol time.Duration) error {
 	if r.nullValue {
@@ -193,7 +207,7 @@ const maxBatchRows = 64 << 10
 // batches yields the rows in partition and sort order as record batches
 // of sc (the table's Arrow schema, whose leading fields are those of
 // package events and whose last fields are the lineage columns).
-func (t *typedRows[T]) batches(sc *arrow.Schema, d *dimLookup) iter.Seq2[arrow.RecordBatch, error] {
+func (t *typedRows[T]) batches(sc *arrow.Schema, d *dimLookup, part, parts int) iter.Seq2[arrow.RecordBatch, error] {
 	return func(yield func(arrow.RecordBatch, error) bool) {
 		lineage := sc.NumFields() - len(lineageColumns)
 		if err := checkLineage(sc, lineage); err != nil {
@@ -201,7 +215,8 @@ func (t *typedRows[T]) batches(sc *arrow.Schema, d *dimLookup) iter.Seq2[arrow.R
 			return
 		}
 		lead := leading(t)
-		order := t.order()
+		t.sortOnce.Do(func() { t.sorted = t.order() })
+		order := t.sorted[len(t.sorted)*part/parts : len(t.sorted)*(part+1)/parts]
 		b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
 		defer b.Release()
 		for start := 0; start < len(order); {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -289,28 +290,45 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 	}
 
 	t0 := time.Now()
-	rejects := &rejectRows{at: j.cfg.Now().UnixMicro()}
-	var (
+	// Each reading worker parses into rows of its own; they are merged
+	// once reading is done (every later step orders rows itself).
+	workers := max(1, runtime.GOMAXPROCS(0))
+	type parsed struct {
 		conv    converter
+		rejects *rejectRows
 		changes []dimChange
-	)
-	if source != SourceDims {
-		conv = newConverter(source)
-		conv.grow(int(min(c.rows, 2*j.cfg.ChunkRows)))
 	}
-	n, err := readChunk(ctx, bronze, c, func(r *bronzeRow) {
+	at := j.cfg.Now().UnixMicro()
+	per := make([]parsed, workers)
+	for w := range per {
+		per[w].rejects = &rejectRows{at: at}
+		if source != SourceDims {
+			per[w].conv = newConverter(source)
+			per[w].conv.grow(int(min(c.rows, 2*j.cfg.ChunkRows)) / workers)
+		}
+	}
+	n, err := readChunk(ctx, bronze, c, workers, func(w int, r *bronzeRow) {
+		p := &per[w]
 		var perr error
-		if conv != nil {
-			perr = conv.add(r, j.cfg.FutureTolerance)
+		if p.conv != nil {
+			perr = p.conv.add(r, j.cfg.FutureTolerance)
 		} else {
-			perr = addDim(&changes, r)
+			perr = addDim(&p.changes, r)
 		}
 		if perr != nil {
-			rejects.add(r, perr)
+			p.rejects.add(r, perr)
 		}
 	})
 	if err != nil {
 		return err
+	}
+	conv, rejects, changes := per[0].conv, per[0].rejects, per[0].changes
+	for _, p := range per[1:] {
+		if conv != nil {
+			conv.merge(p.conv)
+		}
+		rejects.rows = append(rejects.rows, p.rejects.rows...)
+		changes = append(changes, p.changes...)
 	}
 	res.BronzeRows += n
 	tRead := time.Since(t0)
@@ -349,18 +367,18 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 		t, o := active[i], &outs[i]
 		switch t.canon {
 		case lakehouse.SilverRejects:
-			o.err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {
+			o.err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema, _, _ int) iter.Seq2[arrow.RecordBatch, error] {
 				return rejects.batches(sc)
-			}, len(rejects.rows))
+			}, len(rejects.rows), 1)
 			o.rejects = int64(len(rejects.rows))
 		case lakehouse.SilverDimItems, lakehouse.SilverDimProviders:
 			var size int
 			size, o.err = j.commitDims(ctx, t, bronzeName, c, summary, slices.Clone(changes))
 			o.rows = int64(size)
 		default:
-			o.err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {
-				return conv.batches(sc, dims)
-			}, conv.len())
+			o.err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema, part, parts int) iter.Seq2[arrow.RecordBatch, error] {
+				return conv.batches(sc, dims, part, parts)
+			}, conv.len(), maxWriteParts)
 			o.rows, o.future = int64(conv.len()), int64(conv.futures())
 		}
 		return nil
@@ -389,6 +407,16 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 	return nil
 }
 
+// rowStreams yields part of parts of the rows to write, as record batches
+// of the table's Arrow schema sc.
+type rowStreams func(sc *arrow.Schema, part, parts int) iter.Seq2[arrow.RecordBatch, error]
+
+// maxWriteParts bounds the parts one typed write is split into.
+const maxWriteParts = 4
+
+// minPartRows is the fewest rows worth a write part (and files) of their own.
+const minPartRows = 100_000
+
 // SummaryRunID records the scheduler run (WEIR_RUN_ID) that made a commit.
 const SummaryRunID = "weir.run-id"
 
@@ -415,7 +443,7 @@ func ptrStr(p *int64) string {
 // commitAppend writes the rows once and appends them, with the new
 // position, if the table's position is still the chunk's start.
 func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c chunk, summary map[string]string,
-	rows func(*arrow.Schema) iter.Seq2[arrow.RecordBatch, error], count int) error {
+	rows rowStreams, count, maxParts int) error {
 	if err := checkPos(t.tbl, bronzeName, c.from); err != nil {
 		return err
 	}
@@ -426,15 +454,31 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 		if err != nil {
 			return fmt.Errorf("convert schema of %s: %w", t.name, err)
 		}
-		// One fanout worker: batches come sorted and one partition each, so
-		// it only routes them, and a partition's batches reach its file in
-		// order (several workers would interleave them, leaving a file
-		// sorted only in runs). Encoding still runs per partition, at once.
-		for df, err := range table.WriteRecords(ctx, t.tbl, sc, rows(sc), table.WithMaxWriteWorkers(1)) {
-			if err != nil {
-				return fmt.Errorf("write data files of %s: %w", t.name, err)
+		// A partition's rows are encoded by one goroutine, and most rows of
+		// a run fall in today's partition: large writes are split into
+		// parts (consecutive ranges of the write order) written at once,
+		// each into files of its own.
+		parts := max(1, min(maxParts, runtime.GOMAXPROCS(0), count/minPartRows))
+		var mu sync.Mutex
+		err = forEach(ctx, parts, parts, func(part int) error {
+			// One fanout worker: batches come sorted and one partition
+			// each, so it only routes them, and a partition's batches reach
+			// its file in order (several workers would interleave them,
+			// leaving a file sorted only in runs). Encoding still runs per
+			// partition, at once.
+			for df, err := range table.WriteRecords(ctx, t.tbl, sc, rows(sc, part, parts), table.WithMaxWriteWorkers(1)) {
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				files = append(files, df)
+				mu.Unlock()
 			}
-			files = append(files, df)
+			return nil
+		})
+		if err != nil {
+			j.removeFiles(ctx, t.tbl, files)
+			return fmt.Errorf("write data files of %s: %w", t.name, err)
 		}
 	}
 	tWrite := time.Since(t0)
