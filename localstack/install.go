@@ -114,13 +114,18 @@ const kafkaPOM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
 </project>
 `
 
+// keepTrinoPlugins are the plugins the stack loads.
+var keepTrinoPlugins = map[string]bool{"iceberg": true, "postgresql": true, "geospatial": true, "tpch": true}
+
 func (s *Stack) trinoHome() string { return filepath.Join(s.Cache, "trino-server-"+TrinoVersion) }
 
 // installTrino fetches the server tarball with Maven and unpacks only what
-// the stack uses: the core libraries and the Iceberg plugin. Leaving the
+// the stack uses: the core libraries and the Iceberg, PostgreSQL (the
+// scheduler's run history, read-only; it needs the geospatial types) and
+// TPC-H plugins. Leaving the
 // other ~50 plugins out makes every start faster.
 func (s *Stack) installTrino(ctx context.Context) error {
-	if _, err := os.Stat(filepath.Join(s.trinoHome(), "plugin", "iceberg")); err == nil {
+	if _, err := os.Stat(filepath.Join(s.trinoHome(), "plugin", "geospatial")); err == nil {
 		return nil
 	}
 	s.logf("  fetching trino-server %s with maven", TrinoVersion)
@@ -152,7 +157,7 @@ func (s *Stack) installTrino(ctx context.Context) error {
 		return err
 	}
 	for _, p := range plugins {
-		if p.Name() != "iceberg" && p.Name() != "tpch" {
+		if !keepTrinoPlugins[p.Name()] {
 			if err := os.RemoveAll(filepath.Join(tmp, top, "plugin", p.Name())); err != nil {
 				return err
 			}

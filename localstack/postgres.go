@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -121,6 +122,14 @@ func (s *Stack) createDatabases(ctx context.Context, sec Secrets) error {
 		return fmt.Errorf("connect postgres: %w", err)
 	}
 	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`DO $$ BEGIN
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') THEN CREATE ROLE %s LOGIN; END IF;
+	END $$`, PGReader, PGReader)); err != nil {
+		return fmt.Errorf("create role %s: %w", PGReader, err)
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s PASSWORD %s", PGReader, quoteLiteral(sec["PG_READER_PASSWORD"]))); err != nil {
+		return fmt.Errorf("set %s password: %w", PGReader, err)
+	}
 	for _, db := range pgDatabases {
 		var exists bool
 		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db).Scan(&exists); err != nil {
@@ -132,5 +141,30 @@ func (s *Stack) createDatabases(ctx context.Context, sec Secrets) error {
 			}
 		}
 	}
+	return s.grantReader(ctx, sec)
+}
+
+// PGReader is the read-only role Trino's "scheduler" catalog logs in as.
+const PGReader = "weir_reader"
+
+// grantReader lets PGReader read the scheduler's tables, present and future.
+func (s *Stack) grantReader(ctx context.Context, sec Secrets) error {
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/weir_scheduler?sslmode=disable", PGUser, sec["PG_PASSWORD"], s.port(pgPort)))
+	if err != nil {
+		return fmt.Errorf("connect weir_scheduler: %w", err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{
+		"GRANT CONNECT ON DATABASE weir_scheduler TO " + PGReader,
+		"GRANT USAGE ON SCHEMA public TO " + PGReader,
+		"GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + PGReader,
+		"ALTER DEFAULT PRIVILEGES FOR ROLE " + PGUser + " IN SCHEMA public GRANT SELECT ON TABLES TO " + PGReader,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
 	return nil
 }
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -18,6 +18,7 @@ type Secrets map[string]string
 var secretKeys = []string{
 	"MINIO_ROOT_PASSWORD",
 	"PG_PASSWORD",
+	"PG_READER_PASSWORD",
 	"S3_STREAM_SECRET",
 	"S3_BATCH_SECRET",
 	"S3_MAINTAIN_SECRET",

@@ -104,6 +104,16 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 	if err := writeFile(filepath.Join(etc, "log.properties"), joinLines("io.trino=INFO", "org.apache.iceberg=WARN")); err != nil {
 		return err
 	}
+	// The scheduler's run history, read-only, for the pipeline-health
+	// dashboard.
+	if err := writeFile(filepath.Join(etc, "catalog", "scheduler.properties"), joinLines(
+		"connector.name=postgresql",
+		fmt.Sprintf("connection-url=jdbc:postgresql://127.0.0.1:%d/weir_scheduler", s.port(pgPort)),
+		"connection-user="+PGReader,
+		"connection-password="+sec["PG_READER_PASSWORD"],
+	)); err != nil {
+		return err
+	}
 	// Trino reads everything and writes only gold (the views and rollups
 	// it owns): its own MinIO user, see lakehouse.ServiceUsers.
 	return writeFile(filepath.Join(etc, "catalog", "iceberg.properties"), joinLines(
