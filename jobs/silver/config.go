@@ -58,9 +58,9 @@ type Config struct {
 	// ChunkRows bounds the bronze rows one commit covers (default 500,000);
 	// a chunk never splits a bronze snapshot.
 	ChunkRows int64
-	// Parallel bounds the sources a SourceAll run builds at the same time
-	// (default 4: every source at once). Memory grows with it: each source
-	// holds up to ChunkRows parsed rows.
+	// Parallel bounds the event sources a SourceAll run builds at the same
+	// time, after dims (default 4: all of them). Memory grows with it: each
+	// source holds up to ChunkRows parsed rows.
 	Parallel int
 	// MaxRuns bounds how often a run starts over because a concurrent run
 	// moved a table's position (default 10).

@@ -58,9 +58,11 @@ type Result struct {
 
 // Run builds one source, or all of them for SourceAll. Sources are
 // independent except that app events are enriched from the dimensions, so
-// dims runs first in the same sequence as app_events; the other sources run
-// concurrently with it (at most Config.Parallel at a time). Results come in
-// Sources order; a source that fails does not stop the others.
+// dims runs first, alone (it is small, and latency-bound: sharing the CPU
+// with the large sources made it, and app_events after it, the slowest
+// path); the event sources then run concurrently (at most Config.Parallel
+// at a time). app_events is skipped when dims fails; other failures do not
+// stop the other sources. Results come in Sources order.
 func (j *Job) Run(ctx context.Context, source string) ([]Result, error) {
 	if err := ValidateSource(source); err != nil {
 		return nil, err
@@ -69,46 +71,47 @@ func (j *Job) Run(ctx context.Context, source string) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var seqs [][]string
+	var (
+		first  []string // run before the others
+		others []string
+	)
 	switch source {
 	case SourceAll:
-		seqs = [][]string{{SourceDims, SourceAppEvents}, {SourceWebAccess}, {SourceAppLogs}, {SourceMetrics}}
+		first, others = []string{SourceDims}, []string{SourceWebAccess, SourceAppEvents, SourceAppLogs, SourceMetrics}
 	case SourceAppEvents:
 		// Enrichment reads the dimensions as of the run: bring them up to
 		// date first (a no-op when bronze.dims did not move).
-		seqs = [][]string{{SourceDims, SourceAppEvents}}
+		first, others = []string{SourceDims}, []string{SourceAppEvents}
 	default:
-		seqs = [][]string{{source}}
+		others = []string{source}
 	}
 
 	var (
 		mu      sync.Mutex
 		results = map[string]Result{}
 		errs    []error
-		wg      sync.WaitGroup
-		slots   = make(chan struct{}, j.cfg.Parallel)
 	)
-	for _, seq := range seqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			for _, s := range seq {
-				res, err := j.runSource(ctx, s)
-				mu.Lock()
-				results[s] = res
-				if err != nil {
-					errs = append(errs, err)
-				}
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
+	run := func(src string) error {
+		res, err := j.runSource(ctx, src)
+		mu.Lock()
+		defer mu.Unlock()
+		results[src] = res
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return err
 	}
-	wg.Wait()
+	for _, src := range first {
+		if run(src) != nil {
+			others = slices.DeleteFunc(others, func(s string) bool { return s == SourceAppEvents })
+		}
+	}
+	if err := forEach(ctx, len(others), j.cfg.Parallel, func(i int) error {
+		_ = run(others[i]) // recorded in errs; the other sources go on
+		return nil
+	}); err != nil {
+		errs = append(errs, err) // cancelled before every source started
+	}
 	var out []Result
 	for _, s := range Sources {
 		if res, ok := results[s]; ok {
@@ -492,7 +495,7 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 			return a.Tx.AddFiles(ctx, nil, props, false)
 		}
 		return a.Tx.AddDataFiles(ctx, files, props, table.WithoutDuplicateCheck())
-	}, lakehouse.CommitOptions{OnRetry: j.onRetry(t.name)})
+	}, j.commitOptions(t.name))
 	if err != nil {
 		if errors.Is(err, errMoved) {
 			// No attempt committed (the commit id was not found after any
@@ -549,12 +552,20 @@ func (j *Job) commitDims(ctx context.Context, t *target, bronzeName string, c ch
 		}
 		defer rdr.Release()
 		return a.Tx.Overwrite(ctx, rdr, props)
-	}, lakehouse.CommitOptions{OnRetry: j.onRetry(t.name)})
+	}, j.commitOptions(t.name))
 	if err != nil {
 		return 0, err
 	}
 	t.tbl = res.Table
 	return size, nil
+}
+
+// commitOptions: a silver commit that loses a race is cheap to retry (its
+// data files are written; only manifests and metadata are rebuilt), and the
+// sources of a run race for silver.rejects all the time, so retries start
+// sooner than lakehouse.Commit's default.
+func (j *Job) commitOptions(name string) lakehouse.CommitOptions {
+	return lakehouse.CommitOptions{OnRetry: j.onRetry(name), Backoff: 20 * time.Millisecond, MaxBackoff: time.Second}
 }
 
 func (j *Job) onRetry(name string) func(int, bool, error) {
