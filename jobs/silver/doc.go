@@ -6,9 +6,10 @@
 //   - Incremental. Every silver commit records, per bronze table it reads,
 //     the bronze snapshot it is built up to (lakehouse.SourceSnapshotKey).
 //     A run reads only the data files added by bronze append snapshots after
-//     that one (iceberg-go's incremental append scan); compaction and
-//     expiry snapshots (replace, delete) are never read again, so bronze
-//     maintenance cannot make silver re-read rows.
+//     that one (what iceberg-go's incremental append scan selects, planned
+//     with concurrent manifest reads); compaction and expiry snapshots
+//     (replace, delete) are never read again, so bronze maintenance cannot
+//     make silver re-read rows.
 //   - Exactly once. Each target table (the typed table, silver.rejects, the
 //     dimension tables) keeps its own position, and a commit is accepted
 //     only if the table's position is still the one the rows were computed
@@ -31,5 +32,8 @@
 //     builds the dimensions first).
 //   - Runs commit in chunks of bronze snapshots (Config.ChunkRows), so
 //     memory stays bounded and a long backlog makes progress commit by
-//     commit.
+//     commit. A run of every source builds dims first, then the event
+//     sources concurrently (Config.Parallel); within a chunk, parsing,
+//     writing and the commits of its target tables run concurrently too.
+//     Data files are sorted by the table's sort order within a partition.
 package silver
