@@ -4,9 +4,13 @@ package silver_test
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go/table"
 
 	"weir/events"
 	"weir/jobs/generate"
@@ -108,6 +112,8 @@ func TestSilverExactIncrementalRerun(t *testing.T) {
 		t.Errorf("is_future rows = %d, want the %d future faults", got, wantFuture)
 	}
 
+	checkSorted(t, env)
+
 	before := snapshotIDs(t, env)
 	again := runAll(t, job)
 	for _, r := range again {
@@ -173,4 +179,50 @@ func countFuture(t *testing.T, env *silvertest.Env) int64 {
 		n += got
 	}
 	return n
+}
+
+// checkSorted: every data file of silver.access_logs is sorted by the
+// table's sort order (event_ts, client_ip). iceberg-go sorts each batch it
+// writes, so only files of more than one batch (a partition of over 64k
+// rows in a run, as in BenchmarkSilver) test the job's own ordering.
+func checkSorted(t *testing.T, env *silvertest.Env) {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := env.Lake.Catalog.LoadTable(ctx, lakehouse.Ident(env.NS.Table(lakehouse.SilverAccessLogs)))
+	if err != nil {
+		t.Fatalf("load access logs: %v", err)
+	}
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		t.Fatalf("plan access logs: %v", err)
+	}
+	for _, task := range tasks {
+		_, recs, err := tbl.Scan(table.WithSelectedFields(lakehouse.ColEventTS, "client_ip")).ReadTasks(ctx, []table.FileScanTask{task})
+		if err != nil {
+			t.Fatalf("read %s: %v", task.File.FilePath(), err)
+		}
+		var (
+			lastTS       int64 = math.MinInt64
+			lastIP       string
+			rows, unsort int
+		)
+		for rec, err := range recs {
+			if err != nil {
+				t.Fatalf("read %s: %v", task.File.FilePath(), err)
+			}
+			ts, ip := rec.Column(0).(*array.Timestamp), rec.Column(1).(*array.String)
+			for i := range int(rec.NumRows()) {
+				tv, iv := int64(ts.Value(i)), ip.Value(i)
+				if tv < lastTS || tv == lastTS && iv < lastIP {
+					unsort++
+				}
+				lastTS, lastIP = tv, iv
+				rows++
+			}
+			rec.Release()
+		}
+		if unsort > 0 {
+			t.Errorf("%s: %d of %d rows out of sort order", task.File.FilePath(), unsort, rows)
+		}
+	}
 }
