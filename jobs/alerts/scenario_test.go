@@ -52,7 +52,7 @@ func scenarioItem(i int) (item, category string) {
 // page views per second, plus the anomalies of the issue:
 //
 //	+10m..+16m provider_outage p2     +20m..+23m error_spike payments
-//	+25m..+28m latency_regression search  +15m..+17m bot_repeat bot-1/reserve
+//	+25m..+31m latency_regression search  +15m..+17m bot_repeat bot-1/reserve
 //	buy_then_refund ×3                +30m..end category_threshold c1
 func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *scenario {
 	r := rand.New(rand.NewPCG(seed, 7))
@@ -97,7 +97,7 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 			ts := jit()
 			svc := scenarioServices[r.IntN(len(scenarioServices))]
 			d := 20 + r.Float64()*280
-			if svc == "search" && in(ts, 25*time.Minute, 28*time.Minute) {
+			if svc == "search" && in(ts, 25*time.Minute, 31*time.Minute) {
 				d = 3000 + r.Float64()*2000
 			}
 			ev(ts, events.AppEvent{Service: svc, UserID: fmt.Sprintf("u%d", r.IntN(500)), Type: events.TypePageView, Page: "/p", DurationMs: d})
@@ -171,7 +171,7 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 	s.truth = append(s.truth,
 		truth{Kind: "provider_outage", Labels: map[string]string{"provider": "p2"}, Start: at(10 * time.Minute), End: at(16 * time.Minute)},
 		truth{Kind: "error_spike", Labels: map[string]string{"service": "payments"}, Start: at(20 * time.Minute), End: at(23 * time.Minute)},
-		truth{Kind: "latency_regression", Labels: map[string]string{"service": "search"}, Start: at(25 * time.Minute), End: at(28 * time.Minute)},
+		truth{Kind: "latency_regression", Labels: map[string]string{"service": "search"}, Start: at(25 * time.Minute), End: at(31 * time.Minute)},
 		truth{Kind: "bot_repeat", Labels: map[string]string{"user_id": "bot-1", "operation": "reserve"}, Start: at(15 * time.Minute), End: at(17 * time.Minute)},
 		truth{Kind: "category_threshold", Labels: map[string]string{"category": "c1"}, Start: at(30 * time.Minute), End: s.end},
 	)
