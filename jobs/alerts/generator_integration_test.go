@@ -116,7 +116,7 @@ func TestGeneratorGroundTruth(t *testing.T) {
 		t.Errorf("late records %s = %d, more than the %d out-of-order records generated", TooLate, late[TooLate], want[TooLate])
 	}
 
-	var falseAlerts []map[string]any
+	falseAlerts := []map[string]any{}
 	for _, n := range res.False {
 		falseAlerts = append(falseAlerts, map[string]any{"rule": n.Rule, "labels": n.Labels, "window_start": n.WindowStart, "window_end": n.WindowEnd, "values": n.Values})
 	}
@@ -145,7 +145,7 @@ func TestGeneratorGroundTruth(t *testing.T) {
 		"precision":         res.Precision,
 		"precision_strict":  res.PrecisionStrict,
 		"matching":          "same kind; labels both sides carry agree (generator operation = alert type); firing window overlaps [start-2m, end+2m]. precision also counts latency alerts of a caller slowed by its callee's regression (cart reserve ← inventory reserve, orders buy ← payment attempts); precision_strict does not",
-		"missed":            res.Missed,
+		"missed":            append([]truth{}, res.Missed...),
 		"false_alerts":      falseAlerts,
 		"late_records":      late,
 		"generator_faults":  want,
