@@ -36,8 +36,10 @@ type Definition struct {
 	Key          []string
 	Partitioning []string
 	TimeColumn   string
-	// Sources are the non-gold tables read ("silver.events"); Deps the
-	// gold objects read, both in order of first appearance.
+	// Sources are the non-gold tables read: "silver.events", or a table of
+	// another Trino catalog by its three-part name ("scheduler.public.dag_runs",
+	// which Target does not map); Deps the gold objects read. Both in order
+	// of first appearance.
 	Sources []string
 	Deps    []string
 }
@@ -131,6 +133,8 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 		return nil, fmt.Errorf("%s: empty query", file)
 	}
 	d.Sources = references(d.SQL, "silver", "archive", "bronze")
+	foreign := catalogTables(d.SQL)
+	d.Sources = append(d.Sources, foreign...)
 	for _, ref := range references(d.SQL, "gold") {
 		d.Deps = append(d.Deps, strings.TrimPrefix(ref, "gold."))
 	}
@@ -140,6 +144,10 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 			return nil, fmt.Errorf("%s: rollup needs @key", file)
 		case d.TimeColumn == "":
 			return nil, fmt.Errorf("%s: rollup needs @time", file)
+		case len(foreign) > 0:
+			// Refresh counts source rows per day through the lakehouse
+			// catalog; another catalog's tables have no such counts.
+			return nil, fmt.Errorf("%s: a rollup reads the lakehouse only (reads %v)", file, foreign)
 		case len(d.Sources) == 0:
 			return nil, fmt.Errorf("%s: rollup reads no silver table", file)
 		case len(d.Deps) > 0:

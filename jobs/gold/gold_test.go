@@ -58,6 +58,22 @@ func TestReplaceTables(t *testing.T) {
 	}
 }
 
+func TestCatalogTables(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"from and join", "SELECT 1 FROM scheduler.public.dag_runs r JOIN scheduler.public.task_instances t ON t.run_pk = r.id", "scheduler.public.dag_runs,scheduler.public.task_instances"},
+		{"quoted and repeated", `SELECT 1 FROM "Sched".public."Runs" UNION ALL SELECT 1 FROM sched.public.runs`, "sched.public.runs"},
+		{"two-part names are the lakehouse's", "SELECT 1 FROM silver.events e JOIN gold.x ON true", ""},
+		{"row fields are not tables", "SELECT r.params.who FROM silver.events r", ""},
+		{"comments skipped", "SELECT 1 FROM -- scheduler.public.nope\n silver.events", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Join(catalogTables(tc.in), ","); got != tc.want {
+				t.Errorf("catalogTables = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestLoadShippedSQL(t *testing.T) {
 	defs, err := Load(goldsql.FS)
 	if err != nil {
@@ -104,6 +120,7 @@ func TestLoadRejects(t *testing.T) {
 		{"rollup reading gold", fstest.MapFS{
 			"v.sql":         {Data: []byte("SELECT 1 FROM silver.events")},
 			"rollups/r.sql": {Data: []byte("-- @key: a\n-- @time: event_ts\nSELECT 1 FROM silver.events JOIN gold.v ON true")}}, "reads silver, not gold"},
+		{"rollup reading another catalog", fstest.MapFS{"rollups/r.sql": {Data: []byte("-- @key: a\n-- @time: event_ts\nSELECT 1 FROM silver.events JOIN scheduler.public.dag_runs ON true")}}, "reads the lakehouse only"},
 		{"duplicate", fstest.MapFS{"a.sql": {Data: []byte("SELECT 1 FROM silver.x")}, "rollups/a.sql": {Data: []byte("-- @key: a\n-- @time: t\nSELECT 1 FROM silver.x")}}, "defined twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,14 +10,20 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"weir/lakehouse"
+	"weir/scheduler/store"
 )
 
 // EnsureSources creates the bronze, silver and archive tables (in t's
 // schemas) that do not exist yet, empty and with the layout the stream,
-// silver and archive jobs create them with, so the gold views over them can
-// be created before the first run of those jobs.
+// silver and archive jobs create them with, and the scheduler's store
+// tables (its own migrations, on the configured scheduler database, which
+// Trino's "scheduler" catalog reads), so the gold views over them can be
+// created before the first run of those jobs.
 func EnsureSources(ctx context.Context, lake *lakehouse.Lakehouse, t Target) error {
 	if err := lake.EnsureNamespaces(ctx); err != nil {
+		return err
+	}
+	if err := ensureSchedulerStore(ctx, lake.Config().Scheduler.Database); err != nil {
 		return err
 	}
 	type want struct {
@@ -50,5 +56,17 @@ func EnsureSources(ctx context.Context, lake *lakehouse.Lakehouse, t Target) err
 			return fmt.Errorf("ensure %s.%s: %w", ns, name, err)
 		}
 	}
+	return nil
+}
+
+// ensureSchedulerStore applies the scheduler store's pending migrations:
+// the pipeline views read its tables, which exist only once a scheduler
+// opened the database.
+func ensureSchedulerStore(ctx context.Context, dsn string) error {
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("ensure scheduler store: %w", err)
+	}
+	st.Close()
 	return nil
 }

@@ -167,6 +167,37 @@ func references(sql string, schemas ...string) []string {
 	return out
 }
 
+// catalogTables returns the distinct names "catalog.schema.table" that sql
+// reads from another catalog (three-part names after FROM or JOIN), in
+// order of first appearance.
+func catalogTables(sql string) []string {
+	var w []token
+	for _, t := range lex(sql) {
+		if t.kind != tokSpace && t.kind != tokComment {
+			w = append(w, t)
+		}
+	}
+	name := func(t token) bool { return t.kind == tokWord || t.kind == tokQuoted }
+	part := func(t token) string { return strings.ToLower(strings.Trim(t.text, `"`)) }
+	seen := map[string]bool{}
+	var out []string
+	for i := 1; i+4 < len(w); i++ {
+		kw := strings.ToLower(w[i-1].text)
+		if w[i-1].kind != tokWord || (kw != "from" && kw != "join") {
+			continue
+		}
+		if !name(w[i]) || w[i+1].text != "." || !name(w[i+2]) || w[i+3].text != "." || !name(w[i+4]) {
+			continue
+		}
+		ref := part(w[i]) + "." + part(w[i+2]) + "." + part(w[i+4])
+		if !seen[ref] {
+			seen[ref] = true
+			out = append(out, ref)
+		}
+	}
+	return out
+}
+
 // renameSchemas rewrites the schema qualifiers of names in sql through m
 // (e.g. silver → it_silver), leaving strings, comments and everything else
 // byte for byte.
