@@ -59,8 +59,9 @@ type Config struct {
 	// a chunk never splits a bronze snapshot.
 	ChunkRows int64
 	// Parallel bounds the event sources a SourceAll run builds at the same
-	// time, after dims (default 4: all of them). Memory grows with it: each
-	// source holds up to ChunkRows parsed rows.
+	// time, after dims (default 2). Memory grows with it: each source holds
+	// up to ChunkRows parsed rows (about 1 KB each, a third of it the raw
+	// payload). On the 2-core benchmark machine, 4 was no faster than 2.
 	Parallel int
 	// MaxRuns bounds how often a run starts over because a concurrent run
 	// moved a table's position (default 10).
@@ -83,7 +84,7 @@ func (c Config) withDefaults() Config {
 		c.ChunkRows = 500_000
 	}
 	if c.Parallel <= 0 {
-		c.Parallel = 4
+		c.Parallel = 2
 	}
 	if c.MaxRuns <= 0 {
 		c.MaxRuns = 10

@@ -469,7 +469,11 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 			// its file in order (several workers would interleave them,
 			// leaving a file sorted only in runs). Encoding still runs per
 			// partition, at once.
-			for df, err := range table.WriteRecords(ctx, t.tbl, sc, rows(sc, part, parts), table.WithMaxWriteWorkers(1)) {
+			// A partition writer queues 64 batches by default; building
+			// outpaces encoding, so the queue held most of a chunk twice
+			// (as rows and as Arrow batches). Two keep the pipeline busy.
+			for df, err := range table.WriteRecords(ctx, t.tbl, sc, rows(sc, part, parts),
+				table.WithMaxWriteWorkers(1), table.WithRecordBatchBufferSize(2)) {
 				if err != nil {
 					return err
 				}
