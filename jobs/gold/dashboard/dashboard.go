@@ -240,10 +240,11 @@ func Validate(dashboards []*Dashboard, datasourceUIDs []string) error {
 }
 
 // checkSQL insists that dashboard SQL reads only gold (the Grafana user
-// can read nothing else) through qualified names.
+// can read nothing else) through qualified names: the scheduler's store,
+// too, only through the gold views over Trino's scheduler catalog.
 func checkSQL(bad func(string, ...any), where, sql string) {
 	lower := strings.ToLower(sql)
-	for _, schema := range []string{"silver.", "bronze.", "archive.", "system.", "information_schema."} {
+	for _, schema := range []string{"silver.", "bronze.", "archive.", "system.", "information_schema.", "scheduler."} {
 		if strings.Contains(lower, schema) {
 			bad("%s: reads %s* (dashboards read only gold views)", where, schema)
 		}

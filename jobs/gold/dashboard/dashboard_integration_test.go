@@ -11,7 +11,11 @@ import (
 
 	"weir/config"
 	"weir/jobs/gold"
+	"weir/jobs/gold/goldtest"
 )
+
+// The test binary doubles as the scheduler's test jobs (goldtest.DAGRuns).
+func TestMain(m *testing.M) { goldtest.Main(m) }
 
 // openGold connects to the stack's Trino and skips unless the gold views
 // hold data (make demo, or weir demo, fills them).
@@ -36,7 +40,8 @@ func openGold(t *testing.T) *sql.DB {
 // TestPanelsReturnRows renders every panel query of every provisioned
 // dashboard as the Trino plugin would (variables resolved from their
 // queries, "All" selected; macros expanded for the last week) and runs it
-// on Trino against the demo data: each must succeed and return rows.
+// on Trino against the demo data and two DAG runs (one failed) of a real
+// scheduler engine: each must succeed and return rows.
 func TestPanelsReturnRows(t *testing.T) {
 	db := openGold(t)
 	ctx := context.Background()
@@ -44,7 +49,14 @@ func TestPanelsReturnRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	to := time.Now().UTC()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goldtest.DAGRuns(t, cfg)
+	// The macros print whole seconds: round up so the runs that just
+	// ended are inside the range.
+	to := time.Now().UTC().Truncate(time.Second).Add(time.Second)
 	from := to.Add(-7 * 24 * time.Hour)
 	for _, d := range ds {
 		if err := d.ResolveOptions(ctx, db, from, to); err != nil {

@@ -73,6 +73,10 @@ func TestValidateRejects(t *testing.T) {
 			d.Panels[0].Targets[0].RawSQL = "SELECT * FROM silver.events"
 			return []*Dashboard{d}
 		}, "reads silver."},
+		{"reads the scheduler catalog", func(d *Dashboard) []*Dashboard {
+			d.Panels[0].Targets[0].RawSQL = "SELECT * FROM gold.x JOIN scheduler.public.dag_runs ON true"
+			return []*Dashboard{d}
+		}, "reads scheduler."},
 		{"undefined variable", func(d *Dashboard) []*Dashboard {
 			d.Panels[0].Targets[0].RawSQL = "SELECT * FROM gold.x WHERE a = ${nope:sqlstring}"
 			return []*Dashboard{d}
