@@ -266,6 +266,7 @@ func TestComposeTopology(t *testing.T) {
 						t.Errorf("roles.sql: missing %q", want)
 					}
 				}
+				checkReaderRole(t, string(sql))
 			})
 
 			t.Run("trino: coordinator, 2+ workers, JDBC catalog V1 on MinIO", func(t *testing.T) {
@@ -316,6 +317,36 @@ func TestComposeTopology(t *testing.T) {
 					if cat[k] != want {
 						t.Errorf("iceberg.properties: %s=%q, want %q", k, cat[k], want)
 					}
+				}
+				// The scheduler's run history for the pipeline-health views:
+				// the same catalog name as the native stack's, as the role
+				// that may only read it.
+				sched := readProperties(t, "trino/catalog/scheduler.properties")
+				want := map[string]string{
+					"connector.name":      "postgresql",
+					"connection-url":      "jdbc:postgresql://postgres:5432/weir_scheduler",
+					"connection-user":     "weir_reader",
+					"connection-password": "${ENV:PG_WEIR_READER_PASSWORD}",
+				}
+				for k, v := range want {
+					if sched[k] != v {
+						t.Errorf("scheduler.properties: %s=%q, want %q", k, sched[k], v)
+					}
+				}
+				for k := range sched {
+					if _, ok := want[k]; !ok {
+						t.Errorf("scheduler.properties: unexpected %s", k)
+					}
+				}
+				catalogs, err := filepath.Glob("trino/catalog/*.properties")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, c := range catalogs {
+					catalogs[i] = strings.TrimSuffix(filepath.Base(c), ".properties")
+				}
+				if !slices.Equal(catalogs, []string{"iceberg", "scheduler"}) {
+					t.Errorf("trino catalogs %v, want [iceberg scheduler]", catalogs)
 				}
 			})
 
@@ -460,6 +491,7 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"PG_WEIR_ALERTS_PASSWORD":     {"postgres", "weir-alerts"},
 		"PG_WEIR_SCHEDULER_PASSWORD":  {"postgres", "weir-scheduler"},
 		"PG_TRINO_PASSWORD":           append([]string{"postgres"}, trinoNodes...),
+		"PG_WEIR_READER_PASSWORD":     append([]string{"postgres"}, trinoNodes...),
 		"TRINO_SHARED_SECRET":         trinoNodes,
 		"TRINO_KEYSTORE_PASSWORD":     {"trino-secrets", "trino-coordinator"},
 		"TRINO_WEIR_PASSWORD":         {"weir-scheduler"},
@@ -730,7 +762,71 @@ func checkGrafanaProvisioning(t *testing.T, g types.ServiceConfig) {
 	}
 }
 
-// checkTrinoRules asserts that Trino user grafana can SELECT gold and nothing else.
+// checkReaderRole asserts that roles.sql gives weir_reader, the role of
+// Trino's scheduler catalog, a login and read access to the scheduler's
+// tables in weir_scheduler, and nothing more: every statement naming the
+// role must be one of these.
+func checkReaderRole(t *testing.T, rolesSQL string) {
+	t.Helper()
+	allowed := []struct {
+		db   string // database the statement must run in ("" any)
+		stmt *regexp.Regexp
+	}{
+		{"", regexp.MustCompile(`^CREATE ROLE weir_reader LOGIN PASSWORD :'weir_reader_password'$`)},
+		{"", regexp.MustCompile(`^ALTER ROLE weir_reader SET default_transaction_read_only = on$`)},
+		{"", regexp.MustCompile(`^GRANT CONNECT ON DATABASE weir_scheduler TO weir_reader$`)},
+		{"weir_scheduler", regexp.MustCompile(`^GRANT USAGE ON SCHEMA public TO weir_reader$`)},
+		{"weir_scheduler", regexp.MustCompile(`^ALTER DEFAULT PRIVILEGES FOR ROLE weir_scheduler IN SCHEMA public GRANT SELECT ON TABLES TO weir_reader$`)},
+	}
+	seen := make([]bool, len(allowed))
+	db := "postgres"
+	var stmt strings.Builder
+	for _, line := range strings.Split(rolesSQL, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "--") {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, `\connect `); ok {
+			db = strings.TrimSpace(rest)
+			continue
+		}
+		stmt.WriteString(" " + line)
+		if !strings.HasSuffix(line, ";") {
+			continue
+		}
+		s := strings.Join(strings.Fields(strings.TrimSuffix(stmt.String(), ";")), " ")
+		stmt.Reset()
+		if !strings.Contains(s, "weir_reader") {
+			continue
+		}
+		ok := false
+		for i, a := range allowed {
+			if a.stmt.MatchString(s) && (a.db == "" || a.db == db) {
+				seen[i], ok = true, true
+			}
+		}
+		if !ok {
+			t.Errorf("roles.sql (in %s): %q grants weir_reader more than reading the scheduler's tables", db, s)
+		}
+	}
+	for i, a := range allowed {
+		if !seen[i] {
+			t.Errorf("roles.sql: no statement matching %s", a.stmt)
+		}
+	}
+	script, err := os.ReadFile("postgres/initdb/10-weir-roles.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), `-v weir_reader_password="$PG_WEIR_READER_PASSWORD"`) {
+		t.Error("10-weir-roles.sh does not pass weir_reader_password from PG_WEIR_READER_PASSWORD")
+	}
+}
+
+// checkTrinoRules asserts that Trino user grafana can SELECT gold and
+// nothing else, and that user weir, who owns the gold views, may only read
+// the scheduler catalog (SELECT with GRANT_SELECT, which a SECURITY DEFINER
+// view over it needs).
 func checkTrinoRules(t *testing.T) {
 	t.Helper()
 	var rules struct {
@@ -774,6 +870,35 @@ func checkTrinoRules(t *testing.T) {
 			t.Errorf("first table rule for grafana: %+v, want SELECT on iceberg.gold only", tb)
 		}
 		break
+	}
+	catalogAccess := func(user, catalog string) string {
+		for _, c := range rules.Catalogs {
+			if matches(c.User, user) && matches(c.Catalog, catalog) {
+				return c.Allow
+			}
+		}
+		return "none"
+	}
+	tablePrivileges := func(user, catalog, schema, table string) []string {
+		for _, tb := range rules.Tables {
+			if matches(tb.User, user) && matches(tb.Catalog, catalog) && matches(tb.Schema, schema) && matches(tb.Table, table) {
+				return tb.Privileges
+			}
+		}
+		return nil
+	}
+	for _, tc := range []struct{ user, allow string }{{"weir", "read-only"}, {"grafana", "none"}} {
+		if got := catalogAccess(tc.user, "scheduler"); got != tc.allow {
+			t.Errorf("catalog scheduler: %s has %q, want %q", tc.user, got, tc.allow)
+		}
+	}
+	for _, table := range []string{"dag_runs", "task_instances", "task_tries"} {
+		if got := tablePrivileges("weir", "scheduler", "public", table); !slices.Equal(got, []string{"SELECT", "GRANT_SELECT"}) {
+			t.Errorf("scheduler.public.%s: weir may %v, want [SELECT GRANT_SELECT]", table, got)
+		}
+	}
+	if got := tablePrivileges("weir", "scheduler", "other", "t"); len(got) != 0 {
+		t.Errorf("scheduler outside public: weir may %v, want nothing", got)
 	}
 }
 

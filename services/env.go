@@ -45,6 +45,7 @@ var Secrets = []string{
 	"PG_WEIR_ALERTS_PASSWORD",    // weir-alerts: catalog commits
 	"PG_WEIR_SCHEDULER_PASSWORD", // weir-scheduler: its run store
 	"PG_TRINO_PASSWORD",          // trino: catalog commits
+	"PG_WEIR_READER_PASSWORD",    // trino's scheduler catalog: reads the scheduler's store
 
 	"TRINO_SHARED_SECRET",     // coordinator ↔ worker authentication
 	"TRINO_KEYSTORE_PASSWORD", // the coordinator's TLS keystore

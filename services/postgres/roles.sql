@@ -19,6 +19,12 @@ CREATE ROLE trino LOGIN PASSWORD :'trino_password' IN ROLE iceberg_rw;
 -- The scheduler owns its own database and nothing else.
 CREATE ROLE weir_scheduler LOGIN PASSWORD :'weir_scheduler_password';
 
+-- Trino's "scheduler" catalog (trino/catalog/scheduler.properties): reads the
+-- scheduler's tables for the pipeline-health views, writes nothing, and
+-- cannot reach the Iceberg catalog or the alert job's database.
+CREATE ROLE weir_reader LOGIN PASSWORD :'weir_reader_password';
+ALTER ROLE weir_reader SET default_transaction_read_only = on;
+
 CREATE DATABASE iceberg_catalog OWNER iceberg_owner;
 CREATE DATABASE weir_scheduler OWNER weir_scheduler;
 -- The alert job's checkpoints and outbox, owned by its own role.
@@ -27,6 +33,14 @@ REVOKE ALL ON DATABASE iceberg_catalog FROM PUBLIC;
 REVOKE ALL ON DATABASE weir_scheduler FROM PUBLIC;
 REVOKE ALL ON DATABASE weir_alerts FROM PUBLIC;
 GRANT CONNECT ON DATABASE iceberg_catalog TO iceberg_rw;
+GRANT CONNECT ON DATABASE weir_scheduler TO weir_reader;
+
+-- The scheduler creates its tables (scheduler/store/migrations) on its first
+-- start, as weir_scheduler: weir_reader may read them, and nothing else.
+\connect weir_scheduler
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO weir_reader;
+ALTER DEFAULT PRIVILEGES FOR ROLE weir_scheduler IN SCHEMA public GRANT SELECT ON TABLES TO weir_reader;
 
 \connect iceberg_catalog
 REVOKE ALL ON SCHEMA public FROM PUBLIC;

@@ -12,4 +12,5 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname postgre
 	-v weir_alerts_password="$PG_WEIR_ALERTS_PASSWORD" \
 	-v weir_scheduler_password="$PG_WEIR_SCHEDULER_PASSWORD" \
 	-v trino_password="$PG_TRINO_PASSWORD" \
+	-v weir_reader_password="$PG_WEIR_READER_PASSWORD" \
 	-f /etc/weir/postgres/roles.sql
