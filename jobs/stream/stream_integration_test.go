@@ -71,7 +71,7 @@ func loadStackEnv(t testing.TB) {
 	}
 	f, err := os.Open(filepath.Join(moduleRoot(t), ".stack", "env.sh"))
 	if err != nil {
-		t.Skip("local stack not running (no .stack/env.sh): ", err)
+		t.Fatal("local stack not running (no .stack/env.sh; make up): ", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
