@@ -17,4 +17,10 @@
 //   - Schemas are logical in the SQL (silver, gold, archive, bronze); Target
 //     maps them to physical schemas, so a test can build gold on schemas of
 //     its own next to the shared ones.
+//   - A view may read another Trino catalog by three-part name: the
+//     pipeline views read the scheduler's store as scheduler.public.*
+//     (Trino's read-only "scheduler" catalog, on both stacks). Target does
+//     not map those names, a rollup may not read them, and EnsureSources
+//     migrates the scheduler store so the views can be created before the
+//     scheduler's first start.
 package gold

@@ -4,6 +4,9 @@
 //
 // The SQL names tables by logical schema (silver.events, gold.x) without a
 // catalog; jobs/gold maps the schemas and runs it in the configured catalog.
+// The one exception is the scheduler's store, which the pipeline_dag_* and
+// pipeline_task_failures views read by three-part name through Trino's
+// read-only "scheduler" catalog (scheduler.public.dag_runs).
 package gold
 
 import "embed"
