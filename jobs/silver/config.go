@@ -27,6 +27,12 @@ var Sources = []string{SourceDims, SourceWebAccess, SourceAppEvents, SourceAppLo
 // own so they never touch the shared tables.
 type Namespaces struct {
 	Bronze, Silver, Archive string
+	// BronzePrefix is put before every bronze table name: the tables the
+	// stream job writes for topics with a prefix (topic "t1.app.events"
+	// lands in bronze.t1_app_events: prefix "t1_"), so tests and
+	// benchmarks can build silver from a real stream job next to the
+	// running pipeline.
+	BronzePrefix string
 }
 
 // DefaultNamespaces are the medallion namespaces.
@@ -40,7 +46,7 @@ func (n Namespaces) Table(canonical string) string {
 	ns, name, _ := strings.Cut(canonical, ".")
 	switch ns {
 	case lakehouse.Bronze:
-		ns = n.Bronze
+		ns, name = n.Bronze, n.BronzePrefix+name
 	case lakehouse.Silver:
 		ns = n.Silver
 	case lakehouse.Archive:
