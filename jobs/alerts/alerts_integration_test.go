@@ -654,8 +654,18 @@ func TestSIGKILLRestart(t *testing.T) {
 			t.Errorf("%s run: alertmanager has %v, open episodes %v", r.name, sortedKeys(r.am), sortedKeys(want))
 		}
 	}
+	// The scenario has no fault: every record is on time or within
+	// allowed lateness, in both runs, whatever the kills and chunking did to
+	// the order in which partitions were read.
+	refLate, killLate := lateCounts(t, cfg, refJob), lateCounts(t, cfg, killJob)
+	t.Logf("records not evaluated: reference %v, killed %v", refLate, killLate)
+	if len(refLate)+len(killLate) > 0 {
+		t.Errorf("records not evaluated in a fault-free scenario: reference %v, killed %v", refLate, killLate)
+	}
 	writeResults(t, "restart", map[string]any{
 		"kills":                   kills,
+		"too_late_reference":      refLate[TooLate],
+		"too_late_killed":         killLate[TooLate],
 		"notifications_reference": len(refNs),
 		"notifications_killed":    len(killNs),
 		"equal":                   !t.Failed(),

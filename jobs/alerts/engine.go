@@ -190,8 +190,9 @@ func (e *Engine) Dimension(topic string, f rules.Fields) {
 	}
 }
 
-// Caught tells the engine a partition was read to its end (see window).
-func (e *Engine) Caught(p window.Partition) { e.wm.Caught(p) }
+// Unread tells the engine whether the broker holds records of p not read
+// yet; such a partition never counts as idle (see window).
+func (e *Engine) Unread(p window.Partition, unread bool) { e.wm.Unread(p, unread) }
 
 // Touch keeps a partition active when one of its records could not be
 // decoded (it still shows the partition is flowing).

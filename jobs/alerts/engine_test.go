@@ -366,6 +366,53 @@ func TestIdlePartitionDoesNotStall(t *testing.T) {
 	equal(t, summary(ns, "provider"), []string{"firing Failures provider=p +10s"})
 }
 
+// TestNextDataAfterCatchUp: both partitions were read to their end; then the
+// next minutes of data arrive on both, and the job happens to read
+// partition 0's share first. Partition 1's records are on time unless it
+// really was idle (nothing unread, silent for the idle timeout of 5 s).
+func TestNextDataAfterCatchUp(t *testing.T) {
+	p0, p1 := window.Partition{Topic: "t", Partition: 0}, window.Partition{Topic: "t", Partition: 1}
+	tests := []struct {
+		name    string
+		pause   time.Duration // wall time between the two deliveries
+		unread  bool          // the broker reports partition 1's new records before the advance
+		tooLate int           // partition 1's records older than the watermark − 30 s
+	}{
+		{"just caught up", 2 * time.Second, false, 0},
+		{"long pause, broker shows the backlog", time.Hour, true, 0},
+		{"long pause, nothing unread: idle, released", time.Hour, false, 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c := newTestEngine(t, countRule) // out_of_orderness 1s, allowed_lateness 30s
+			minutes := func(part int32, from, to time.Duration) []rec {
+				var out []rec
+				for d := from; d < to; d += time.Minute {
+					r := at(d, "status", "ok")
+					r.part = part
+					out = append(out, r)
+				}
+				return out
+			}
+			feed(e, "t", append(minutes(0, 0, 5*time.Minute), minutes(1, 0, 5*time.Minute)...)...)
+			e.Unread(p0, false) // both read to their end
+			e.Unread(p1, false)
+			c.t = c.t.Add(tc.pause)
+			e.Unread(p0, true)
+			e.Unread(p1, tc.unread)
+			feed(e, "t", minutes(0, 5*time.Minute, 10*time.Minute)...) // advances after partition 0's share
+			feed(e, "t", minutes(1, 5*time.Minute, 10*time.Minute)...)
+			_, late := e.Drain()
+			if len(late) != tc.tooLate {
+				t.Fatalf("%d records not evaluated (%+v), want %d", len(late), late, tc.tooLate)
+			}
+			if got, want := e.Watermark(), t0+9*time.Minute.Milliseconds()-1000; got != want {
+				t.Fatalf("watermark +%dms, want +%dms", got-t0, want-t0)
+			}
+		})
+	}
+}
+
 func TestMaxGroupsBoundsState(t *testing.T) {
 	e, _ := newTestEngine(t, strings.Replace(countRule, "allowed_lateness: 30s", "allowed_lateness: 30s, max_groups: 10", 1))
 	var recs []rec

@@ -219,16 +219,22 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	admin, err := kafka.NewAdminClientFromConsumer(c)
+	if err != nil {
+		return fmt.Errorf("create kafka admin client: %w", err)
+	}
+	defer admin.Close() // before the consumer it shares
+	ends := &backlog{admin: admin, prefix: opts.TopicPrefix, startAt: opts.StartAt, eof: map[string]int64{}, log: log}
 	log.Info("alert job running", "topics", eng.SourceTopics(), "prefix", opts.TopicPrefix, "checkpointed_partitions", len(next), "rules", len(opts.Rules.Rules), "sinks", sinkNames)
 
 	lastStats := eng.Stats()
 	for {
 		stopping := ctx.Err() != nil
 		start := time.Now()
-		if err := runBatch(ctx, c, eng, next, opts, m); err != nil {
+		if err := runBatch(ctx, c, eng, next, ends, opts, m); err != nil {
 			return err
 		}
-		holdPending(c, eng, next, opts)
+		ends.refresh(ctx, eng, next)
 		eng.Advance()
 		ns, late := eng.Drain()
 		state, err := eng.Snapshot()
@@ -300,28 +306,82 @@ func saveWithRetry(ctx context.Context, store *Store, next map[string]int64, sta
 	}
 }
 
-// holdPending keeps partitions with unread records from counting as idle:
+// backlog tells the engine which source partitions still have records on
+// the broker that the job has not read, so that none of them counts as idle:
 // a partition is idle when it has nothing to deliver, not when the consumer
-// has been busy with the others (a catch-up would otherwise make its
-// backlog too late). The high watermarks are librdkafka's cached ones.
-func holdPending(c *kafka.Consumer, eng *Engine, next map[string]int64, opts Options) {
+// was busy with the others or the records arrived a moment after the
+// consumer last saw its end (either would make its records too late).
+type backlog struct {
+	admin   *kafka.AdminClient
+	prefix  string
+	startAt string
+	eof     map[string]int64 // tpKey → end offset the consumer reported reaching
+	log     *slog.Logger
+	failing bool
+}
+
+// reached records a PartitionEOF: p was read to offset end. It clears p's
+// unread mark until the next refresh, so that if the broker cannot be asked
+// the idle timeout alone decides and nothing stalls for good.
+func (b *backlog) reached(eng *Engine, p window.Partition, end int64) {
+	k := tpKey(p.Topic, p.Partition)
+	if end > b.eof[k] {
+		b.eof[k] = end
+	}
+	eng.Unread(p, false)
+}
+
+// refresh asks the broker where every source partition ends (one
+// ListOffsets request per broker, read_committed like the consumer) and
+// marks each partition unread or not. It runs right before every watermark
+// advance, after the records that advance reads were polled, so a partition
+// with records on the broker older than those is held. When the broker
+// cannot be asked the marks stay as they were.
+func (b *backlog) refresh(ctx context.Context, eng *Engine, next map[string]int64) {
+	req := map[kafka.TopicPartition]kafka.OffsetSpec{}
 	for _, topic := range eng.SourceTopics() {
+		t := b.prefix + topic
 		for _, p := range eng.wm.Partitions(topic) {
-			low, high, err := c.GetWatermarkOffsets(opts.TopicPrefix+topic, p)
-			if err != nil || high <= 0 {
-				continue
-			}
-			pos, ok := next[tpKey(topic, p)]
-			if !ok {
-				if opts.StartAt == "latest" {
-					continue
-				}
-				pos = low
-			}
-			if high > pos {
-				eng.Touch(window.Partition{Topic: topic, Partition: p})
-			}
+			req[kafka.TopicPartition{Topic: &t, Partition: p}] = kafka.LatestOffsetSpec
 		}
+	}
+	if len(req) == 0 {
+		return
+	}
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	res, err := b.admin.ListOffsets(qctx, req, kafka.SetAdminIsolationLevel(kafka.IsolationLevelReadCommitted))
+	if err != nil {
+		if !b.failing {
+			b.log.Warn("list source partition end offsets; idle partitions judged by the idle timeout alone", "err", err)
+		}
+		b.failing = true
+		return
+	}
+	if b.failing {
+		b.log.Info("listing source partition end offsets again")
+		b.failing = false
+	}
+	for tp, info := range res.ResultInfos {
+		if info.Error.Code() != kafka.ErrNoError || tp.Topic == nil {
+			continue
+		}
+		topic := strings.TrimPrefix(*tp.Topic, b.prefix)
+		end, k := int64(info.Offset), tpKey(topic, tp.Partition)
+		var unread bool
+		pos, read := next[k]
+		if eof, ok := b.eof[k]; ok && (!read || eof > pos) {
+			pos, read = eof, true
+		}
+		switch {
+		case read:
+			unread = end > pos
+		case b.startAt == "latest":
+			unread = false // starts at the end: nothing before it is read
+		default:
+			unread = end > 0 // from the beginning, until a record or the end is reached
+		}
+		eng.Unread(window.Partition{Topic: topic, Partition: tp.Partition}, unread)
 	}
 }
 
@@ -331,7 +391,7 @@ const advanceEvery = 5000
 
 // runBatch polls for one batch interval (or MaxBatch records) and feeds the
 // engine, advancing next offsets.
-func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[string]int64, opts Options, m *metrics) error {
+func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[string]int64, ends *backlog, opts Options, m *metrics) error {
 	deadline := time.Now().Add(opts.BatchInterval)
 	n := 0
 	for n < opts.MaxBatch && ctx.Err() == nil {
@@ -350,11 +410,12 @@ func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[stri
 			if n%advanceEvery == 0 {
 				// A large catch-up batch still moves the watermark as it goes,
 				// so late records are judged and state is bounded within it.
+				ends.refresh(ctx, eng, next)
 				eng.Advance()
 			}
 		case kafka.PartitionEOF:
-			if e.Topic != nil {
-				eng.Caught(window.Partition{Topic: strings.TrimPrefix(*e.Topic, opts.TopicPrefix), Partition: e.Partition})
+			if e.Topic != nil && !isDimension(eng, strings.TrimPrefix(*e.Topic, opts.TopicPrefix)) {
+				ends.reached(eng, window.Partition{Topic: strings.TrimPrefix(*e.Topic, opts.TopicPrefix), Partition: e.Partition}, int64(e.Offset))
 			}
 		case kafka.Error:
 			if e.IsFatal() {

@@ -30,6 +30,7 @@ type partitionState struct {
 	Topic     string
 	Partition int32
 	MaxTS     int64
+	Active    int64 // wall time of the last record (Unix ms); absent in older snapshots
 }
 
 // Snapshot encodes the engine's state (windows, sequences, watermark). It is
@@ -44,7 +45,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 		Stats:     e.stats,
 	}
 	for p, st := range parts {
-		s.Partitions = append(s.Partitions, partitionState{p.Topic, p.Partition, st.MaxTS})
+		s.Partitions = append(s.Partitions, partitionState{p.Topic, p.Partition, st.MaxTS, st.Active})
 	}
 	for _, wr := range e.window {
 		s.Window[ruleDigest(wr.r)] = &wr.St
@@ -71,7 +72,7 @@ func (e *Engine) Restore(raw []byte) error {
 		return fmt.Errorf("decode alert state: version %d, want %d", s.Version, snapshotVersion)
 	}
 	for _, p := range s.Partitions {
-		e.wm.Register(window.Partition{Topic: p.Topic, Partition: p.Partition}, window.PartitionState{MaxTS: p.MaxTS})
+		e.wm.Register(window.Partition{Topic: p.Topic, Partition: p.Partition}, window.PartitionState{MaxTS: p.MaxTS, Active: p.Active})
 	}
 	e.wm.Restore(s.Watermark)
 	e.stats = s.Stats

@@ -7,10 +7,20 @@
 //
 // The watermark is max event time seen − the bounded out-of-orderness, taken
 // per partition; the job's watermark is the minimum over the partitions that
-// are not idle (no record for IdleTimeout of wall time, or read to their
-// end), or, when every
-// partition is idle, the maximum, so a finished or quiet partition never
-// stalls evaluation. It never moves backwards.
+// are not idle, or, when every partition is idle, the maximum. It never
+// moves backwards.
+//
+// A partition is idle when it has no unread records (as the caller last
+// learned from the broker, see Unread) and delivered no record for the idle
+// timeout of wall time, so that:
+//   - a partition with unread records is never idle, however long the
+//     consumer was busy elsewhere, so its backlog is never made too late by
+//     partitions read before it;
+//   - a partition read to its end still holds the watermark for the idle
+//     timeout, so when new data arrives on every partition at once the first
+//     partition read cannot push the watermark past the others' records;
+//   - a partition with nothing to read releases the watermark after the idle
+//     timeout, so a quiet or finished partition never stalls evaluation.
 package window
 
 import (
@@ -62,11 +72,16 @@ type Partition struct {
 // PartitionState is one partition's progress, as checkpointed.
 type PartitionState struct {
 	MaxTS int64 // newest event time seen, None if none
+	// Active is the wall time (Unix ms) of the partition's last record, so a
+	// partition idle before a restart is idle after it; 0 if unknown, and
+	// the partition then counts as active from its registration.
+	Active int64
 }
 
 type partition struct {
 	maxTS    int64
 	activity time.Time // wall time of the last record, or of registration
+	unread   bool      // the broker holds records not yet read
 }
 
 // Tracker computes the watermark over a set of partitions.
@@ -89,8 +104,8 @@ func NewTracker(outOfOrder, idle time.Duration, now func() time.Time) *Tracker {
 	}
 }
 
-// Register adds a partition that holds the watermark back until it delivers
-// a record or goes idle; restoring passes its checkpointed state.
+// Register adds a partition that holds the watermark back until it goes
+// idle; restoring passes its checkpointed state.
 func (t *Tracker) Register(p Partition, st PartitionState) {
 	if _, ok := t.parts[p]; ok {
 		return
@@ -98,7 +113,11 @@ func (t *Tracker) Register(p Partition, st PartitionState) {
 	if st.MaxTS == 0 {
 		st.MaxTS = None
 	}
-	t.parts[p] = &partition{maxTS: st.MaxTS, activity: t.now()}
+	active := t.now()
+	if st.Active != 0 {
+		active = time.UnixMilli(st.Active)
+	}
+	t.parts[p] = &partition{maxTS: st.MaxTS, activity: active}
 }
 
 // Observe records an event time from p (registering p if new).
@@ -133,12 +152,18 @@ func (t *Tracker) Partitions(topic string) []int32 {
 	return out
 }
 
-// Caught marks p as read to its end: it stops holding the watermark back at
-// once instead of after IdleTimeout; its next record makes it active again.
-func (t *Tracker) Caught(p Partition) {
+// Unread tells whether the broker holds records of p that were not read
+// yet. While it does, p is never idle; once it does not, p goes idle when
+// it has also delivered nothing for the idle timeout.
+func (t *Tracker) Unread(p Partition, unread bool) {
 	if pt, ok := t.parts[p]; ok {
-		pt.activity = time.Time{}
+		pt.unread = unread
 	}
+}
+
+// isIdle reports whether p no longer holds the watermark back.
+func (t *Tracker) isIdle(p *partition, now time.Time) bool {
+	return !p.unread && now.Sub(p.activity) >= t.idle
 }
 
 // Watermark recomputes and returns the watermark (None until known).
@@ -154,7 +179,7 @@ func (t *Tracker) Watermark() int64 {
 		if w > all {
 			all = w
 		}
-		if now.Sub(p.activity) < t.idle {
+		if !t.isIdle(p, now) {
 			nActive++
 			if w < active {
 				active = w
@@ -178,7 +203,7 @@ func (t *Tracker) Current() int64 { return t.wm }
 func (t *Tracker) State() (map[Partition]PartitionState, int64) {
 	out := make(map[Partition]PartitionState, len(t.parts))
 	for p, pt := range t.parts {
-		out[p] = PartitionState{MaxTS: pt.maxTS}
+		out[p] = PartitionState{MaxTS: pt.maxTS, Active: pt.activity.UnixMilli()}
 	}
 	return out, t.wm
 }

@@ -31,7 +31,58 @@ func TestWatermark(t *testing.T) {
 		{"max minus out of orderness", func(tr *Tracker) { tr.Observe(a, 10_000); tr.Observe(a, 5_000) }, 8_000},
 		{"min over partitions", func(tr *Tracker) { tr.Observe(a, 10_000); tr.Observe(b, 4_000) }, 2_000},
 		{"silent registered partition holds it", func(tr *Tracker) { tr.Register(b, PartitionState{}); tr.Observe(a, 10_000) }, None},
-		{"caught-up partition does not", func(tr *Tracker) { tr.Register(b, PartitionState{}); tr.Observe(a, 10_000); tr.Caught(b) }, 8_000},
+		{"read to its end, it still holds until the idle timeout", func(tr *Tracker) {
+			tr.Register(b, PartitionState{})
+			tr.Observe(a, 10_000)
+			tr.Unread(b, false)
+			now = now.Add(4 * time.Second)
+		}, None},
+		{"read to its end and silent for the idle timeout, it does not", func(tr *Tracker) {
+			tr.Register(b, PartitionState{})
+			tr.Unread(b, false)
+			now = now.Add(5 * time.Second)
+			tr.Observe(a, 10_000)
+		}, 8_000},
+		{"caught up, then data on one partition: the other still holds", func(tr *Tracker) {
+			tr.Observe(a, 10_000)
+			tr.Observe(b, 9_000)
+			tr.Unread(a, false)
+			tr.Unread(b, false)
+			tr.Watermark()
+			now = now.Add(3 * time.Second)
+			tr.Observe(a, 300_000) // minutes ahead: b's next records must stay on time
+		}, 7_000},
+		{"unread records: never idle", func(tr *Tracker) {
+			tr.Observe(a, 10_000)
+			tr.Observe(b, 4_000)
+			tr.Unread(b, true)
+			now = now.Add(time.Hour)
+			tr.Observe(a, 300_000)
+		}, 2_000},
+		{"unread records read: idle after the timeout", func(tr *Tracker) {
+			tr.Observe(b, 4_000)
+			tr.Unread(b, true)
+			now = now.Add(time.Hour)
+			tr.Unread(b, false)
+			tr.Observe(a, 300_000)
+		}, 298_000},
+		{"restored: idle before the restart, idle after it", func(tr *Tracker) {
+			tr.Register(b, PartitionState{MaxTS: 4_000, Active: now.Add(-time.Hour).UnixMilli()})
+			tr.Observe(a, 10_000)
+		}, 8_000},
+		{"restored: active before the restart, holds the rest of the timeout", func(tr *Tracker) {
+			tr.Register(b, PartitionState{MaxTS: 4_000, Active: now.Add(-time.Second).UnixMilli()})
+			tr.Observe(a, 10_000)
+			now = now.Add(3 * time.Second)
+		}, 2_000},
+		{"restored without activity: holds from registration", func(tr *Tracker) {
+			tr.Register(b, PartitionState{MaxTS: 4_000})
+			tr.Observe(a, 10_000)
+		}, 2_000},
+		{"unread mark of an unknown partition is ignored", func(tr *Tracker) {
+			tr.Unread(b, true)
+			tr.Observe(a, 10_000)
+		}, 8_000},
 		{"idle partition does not", func(tr *Tracker) {
 			tr.Observe(b, 4_000)
 			now = now.Add(6 * time.Second)
