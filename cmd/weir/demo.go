@@ -17,9 +17,12 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Short: "run weir end to end on the local stack and print what the gold views answer",
 		Long: `demo generates --history of traffic with every anomaly kind into Kafka, lands
 it in bronze (weir stream) while the alert job (weir alerts) watches the same
-topics, runs the tasks of the silver_build and gold_views DAGs in dependency
-order, and prints the answers: the web-log questions, business metrics,
-latency, anomalies, the alerts raised, and where to look next.
+topics, starts the scheduler (weir scheduler --manual-only on scheduler.listen:
+the DAGs' cron schedules stay off in it), triggers manual runs of the
+silver_build and gold_views DAGs through its API and waits for each, and
+prints the answers: the web-log questions, business metrics, latency,
+anomalies, the alerts raised, and where to look next. The scheduler is
+stopped at the end unless --keep-scheduler.
 Run it through 'make demo', which starts the local stack first.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -31,7 +34,7 @@ Run it through 'make demo', which starts the local stack first.`,
 			}
 			opts.Kafka = cfg.Kafka
 			opts.TrinoURL = redactURL(cfg.Trino.URL)
-			opts.SchedulerURL = "http://" + cfg.Scheduler.Listen
+			opts.SchedulerListen = cfg.Scheduler.Listen
 			db, err := gold.OpenTrino(cfg.Trino)
 			if err != nil {
 				return err
@@ -49,7 +52,8 @@ Run it through 'make demo', which starts the local stack first.`,
 	f.Float64Var(&opts.Rate, "rate", 2, "records per second of event time")
 	f.DurationVar(&opts.AnomalyEvery, "anomaly-every", 3*time.Hour, "spacing of injected anomalies (kinds rotate)")
 	f.Uint64Var(&opts.Seed, "seed", 1, "generator seed")
-	f.StringVar(&opts.DAGDir, "dags", "", "DAG directory (default scheduler.dag_dir)")
+	f.StringVar(&opts.DAGDir, "dags", "", "DAG directory the scheduler loads (default scheduler.dag_dir)")
+	f.BoolVar(&opts.KeepScheduler, "keep-scheduler", false, "leave the scheduler (and its UI) running when the demo ends")
 	f.StringVar(&opts.WorkDir, "work-dir", "", "where the summary, ground truth and job logs go (default: a temp dir)")
 	f.DurationVar(&opts.CatchUpTimeout, "catch-up-timeout", 4*time.Minute, "longest wait for bronze to hold every record")
 	return cmd

@@ -97,5 +97,6 @@ on scheduler.listen.`,
 	f.DurationVar(&opts.LeaseTTL, "lease-ttl", 30*time.Second, "a try is retried elsewhere this long after its scheduler went silent")
 	f.DurationVar(&opts.ShutdownGrace, "shutdown-grace", 30*time.Second, "on SIGTERM, wait this long for running tries before handing them back")
 	f.StringVar(&opts.ID, "id", "", "scheduler id (default host-pid-random)")
+	f.BoolVar(&opts.ManualOnly, "manual-only", false, "create no scheduled runs (cron off): run only triggered runs and backfills")
 	return cmd
 }

@@ -1,13 +1,20 @@
 // Package demo runs weir end to end on the local stack and prints what it
 // found: it generates a few days of traffic with every anomaly kind into
 // Kafka, lands it in bronze with the stream job while the alert job watches
-// the same topics, runs the silver_build and gold_views DAGs' tasks in
-// dependency order, and prints the answers of the gold views.
+// the same topics, runs the silver_build and gold_views DAGs through the
+// real scheduler, and prints the answers of the gold views.
 //
 // Contract:
-//   - Every stage is the weir binary's own subcommand, run as a subprocess
-//     exactly as the scheduler runs DAG tasks (the DAG files decide the
-//     order and arguments), so the demo exercises what production runs.
+//   - Every stage is the weir binary's own subcommand, run as a subprocess,
+//     so the demo exercises what production runs.
+//   - The batch stages are manual runs of the silver_build and gold_views
+//     DAGs, triggered through the API of a `weir scheduler --manual-only`
+//     the demo starts on the configured scheduler address (cron off in it,
+//     so no scheduled run starts next to the demo's). The runs land in the
+//     scheduler's store, where the gold pipeline-health views read them.
+//     The scheduler is stopped with SIGTERM at the end unless
+//     Options.KeepScheduler; a failed run stops the demo with its failed
+//     tasks' logs.
 //   - The stream and alert jobs are stopped with SIGTERM (a clean flush)
 //     once bronze holds every produced record and the alerts have settled.
 //   - Each stage's duration is printed; a stage that fails stops the demo
@@ -19,7 +26,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,7 +39,6 @@ import (
 	"weir/config"
 	"weir/jobs/generate"
 	"weir/kafkaio"
-	"weir/scheduler"
 )
 
 // Options tune a demo run.
@@ -48,15 +53,21 @@ type Options struct {
 	Rate         float64
 	AnomalyEvery time.Duration
 	Seed         uint64
-	// DAGDir holds the DAG files whose tasks the demo runs.
+	// DAGDir holds the DAG files the demo's scheduler loads.
 	DAGDir string
 	// WorkDir receives the generator summary, the ground truth and the
 	// jobs' logs (default: a temporary directory).
 	WorkDir string
 	// Kafka is where the source topics are created before the jobs start.
 	Kafka config.Kafka
-	// TrinoURL and SchedulerURL are printed in "where to look next".
-	TrinoURL, SchedulerURL string
+	// TrinoURL is printed in "where to look next".
+	TrinoURL string
+	// SchedulerListen is the host:port the demo's scheduler serves its UI
+	// and API on (default 127.0.0.1:18700, config's scheduler.listen).
+	SchedulerListen string
+	// KeepScheduler leaves the scheduler running when the demo ends (or
+	// fails), for its UI; otherwise the demo stops it.
+	KeepScheduler bool
 	// CatchUpTimeout bounds the wait for bronze to hold every record.
 	CatchUpTimeout time.Duration
 	Out            io.Writer
@@ -86,6 +97,9 @@ func (o *Options) defaults() error {
 	if o.DAGDir == "" {
 		o.DAGDir = "dags"
 	}
+	if o.SchedulerListen == "" {
+		o.SchedulerListen = "127.0.0.1:18700"
+	}
 	if o.CatchUpTimeout <= 0 {
 		o.CatchUpTimeout = 4 * time.Minute
 	}
@@ -107,10 +121,13 @@ func (o *Options) defaults() error {
 
 // Demo is one run.
 type Demo struct {
-	opts   Options
-	db     *sql.DB
-	stages []Stage
-	start  time.Time
+	opts     Options
+	db       *sql.DB
+	stages   []Stage
+	runs     []DAGRun
+	sched    *background // the demo's scheduler, nil before it started
+	reported bool        // the answers and "where to look next" are printed
+	start    time.Time
 }
 
 // Stage is one timed step.
@@ -154,6 +171,24 @@ func (d *Demo) Run(ctx context.Context) error {
 	d.printf("weir demo: %s of traffic at %.0f records/s of event time, anomalies every %s (work dir %s)\n\n",
 		d.opts.History, d.opts.Rate, d.opts.AnomalyEvery, d.opts.WorkDir)
 
+	defer func() {
+		switch {
+		case !d.opts.KeepScheduler:
+			d.sched.stop()
+		case !d.reported && d.sched != nil && !d.sched.exited():
+			d.printf("\nthe scheduler keeps running: %s (pid %d, log %s)\n", d.schedulerURL(), d.sched.cmd.Process.Pid, d.sched.log)
+		}
+	}()
+	if err := d.stage("start the scheduler (weir scheduler --manual-only: its DAGs' cron schedules off)", func() error {
+		var err error
+		if d.sched, err = d.startScheduler(ctx); err != nil {
+			return err
+		}
+		d.printf("  UI and API on %s\n", d.schedulerURL())
+		return nil
+	}); err != nil {
+		return err
+	}
 	if err := d.stage("prepare the topics, the lakehouse (weir init) and gold (weir gold apply)", func() error {
 		if err := kafkaio.EnsureTopics(ctx, d.opts.Kafka, kafkaio.SourceTopics()); err != nil {
 			return err
@@ -242,9 +277,15 @@ func (d *Demo) Run(ctx context.Context) error {
 	}
 
 	for _, dagID := range []string{"silver_build", "gold_views"} {
-		if err := d.stage("run DAG "+dagID+" (its tasks in dependency order)", func() error {
-			return d.runDAG(ctx, dagID)
+		if err := d.stage("run DAG "+dagID+" through the scheduler (a manual run)", func() error {
+			_, err := d.runDAG(ctx, dagID, d.sched)
+			return err
 		}); err != nil {
+			return err
+		}
+	}
+	if !d.opts.KeepScheduler {
+		if err := d.stage("stop the scheduler", d.sched.stop); err != nil {
 			return err
 		}
 	}
@@ -259,47 +300,13 @@ func (d *Demo) Run(ctx context.Context) error {
 	if err := d.report(ctx, jobName, truthPath); err != nil {
 		return err
 	}
+	d.reported = true
 	total := d.opts.Now().Sub(d.start)
 	d.printf("\ndemo finished in %s\n", total.Round(time.Second))
 	for _, s := range d.stages {
 		d.printf("  %-90s %8s\n", s.Name, s.Duration.Round(100*time.Millisecond))
 	}
 	return nil
-}
-
-// runDAG runs every task of a DAG file in topological order, each as the
-// scheduler would: `weir <job words> <args>`.
-func (d *Demo) runDAG(ctx context.Context, id string) error {
-	dags, bad, err := scheduler.LoadDir(d.opts.DAGDir, scheduler.DefaultJobs())
-	if err != nil {
-		return err
-	}
-	for _, dag := range dags {
-		if dag.ID != id {
-			continue
-		}
-		for _, t := range dag.TopoOrder() {
-			if t.Job == "" {
-				return fmt.Errorf("task %s: SQL tasks are not run by the demo", t.ID)
-			}
-			args := append(strings.Fields(t.Job), t.Args...)
-			t0 := d.opts.Now()
-			if err := d.run(ctx, id+"."+t.ID, args...); err != nil {
-				var ee *exec.ExitError
-				if errors.As(err, &ee) && ee.ExitCode() == scheduler.SkipExitCode {
-					d.printf("  · %-22s skipped\n", t.ID)
-					continue
-				}
-				return fmt.Errorf("task %s: %w", t.ID, err)
-			}
-			d.printf("  · %-22s %s\n", t.ID, d.opts.Now().Sub(t0).Round(time.Millisecond))
-		}
-		return nil
-	}
-	for _, f := range bad {
-		d.printf("  warning: %v\n", f)
-	}
-	return fmt.Errorf("dag %s: not found in %s", id, d.opts.DAGDir)
 }
 
 // settleAlerts waits until the job's rows in silver.alerts stop changing
@@ -367,7 +374,15 @@ type background struct {
 	stopped   bool
 }
 
+// startBackground starts `weir args...`, its output in WorkDir/<name>.log;
+// it gets SIGTERM when ctx ends.
 func (d *Demo) startBackground(ctx context.Context, name string, args ...string) (*background, error) {
+	return d.spawn(ctx, name, false, args...)
+}
+
+// spawn starts `weir args...`. A detached process gets its own process group
+// and outlives the demo: neither ctx nor the terminal's ^C stops it.
+func (d *Demo) spawn(ctx context.Context, name string, detach bool, args ...string) (*background, error) {
 	logPath := filepath.Join(d.opts.WorkDir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -375,16 +390,21 @@ func (d *Demo) startBackground(ctx context.Context, name string, args ...string)
 	}
 	cmd := exec.Command(d.opts.Binary, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = d.opts.Dir, f, f
+	if detach {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start weir %s: %w", name, err)
 	}
 	b := &background{name: name, log: logPath, cmd: cmd, done: make(chan error, 1)}
 	go func() { b.done <- cmd.Wait(); f.Close() }()
-	go func() {
-		<-ctx.Done()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-	}()
+	if !detach {
+		go func() {
+			<-ctx.Done()
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+		}()
+	}
 	return b, nil
 }
 

@@ -5,7 +5,8 @@ package demo
 import (
 	"bytes"
 	"context"
-	"os/exec"
+	"database/sql"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,24 +14,25 @@ import (
 
 	"weir/config"
 	"weir/jobs/gold"
+	"weir/scheduler"
+	"weir/scheduler/store"
 )
 
 // TestDemoEndToEnd builds the weir binary and runs the demo path on the
-// local stack with a short history: Kafka → stream → bronze → silver DAG →
-// gold, the alert job over the same traffic, and the printed answers. Every
-// section must answer (no failed query), within the 5-minute budget.
-// The views' correctness against the generator is jobs/gold's integration
-// test; this one proves the orchestration.
+// local stack with a short history: Kafka → stream → bronze → silver_build
+// and gold_views DAG runs through a real `weir scheduler` → gold, the alert
+// job over the same traffic, and the printed answers. Every section must
+// answer (no failed query), within the 5-minute budget; the scheduler's
+// store must hold both runs as successful, and gold.pipeline_dag_runs (over
+// Trino's scheduler catalog) must show them. The views' correctness against
+// the generator is jobs/gold's integration test; this one proves the
+// orchestration.
 func TestDemoEndToEnd(t *testing.T) {
 	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "weir")
-	build := exec.Command("go", "build", "-o", bin, "weir/cmd/weir")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build weir: %v\n%s", err, out)
-	}
+	bin := weirBinary(t)
 	db, err := gold.OpenTrino(cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +42,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	d, err := New(Options{
 		Binary: bin, Dir: filepath.Join("..", ".."), History: 6 * time.Hour, Rate: 2, AnomalyEvery: time.Hour,
 		DAGDir: filepath.Join("..", "..", "dags"), WorkDir: t.TempDir(), Kafka: cfg.Kafka, Out: &out,
-		TrinoURL: cfg.Trino.URL, SchedulerURL: "http://" + cfg.Scheduler.Listen,
+		TrinoURL: cfg.Trino.URL, SchedulerListen: freeAddr(t),
 	}, db)
 	if err != nil {
 		t.Fatal(err)
@@ -65,5 +67,66 @@ func TestDemoEndToEnd(t *testing.T) {
 	if strings.Contains(text, "query failed") {
 		t.Errorf("a section's query failed:\n%s", text)
 	}
+	checkDAGRuns(ctx, t, cfg, db, d.Runs())
 	t.Logf("demo took %s\n%s", took.Round(time.Second), text)
+}
+
+// checkDAGRuns asserts that the demo ran silver_build and then gold_views,
+// that the scheduler's store recorded both runs and all their tasks as
+// successful, and that gold.pipeline_dag_runs shows them so.
+func checkDAGRuns(ctx context.Context, t *testing.T, cfg config.Config, db *sql.DB, runs []DAGRun) {
+	t.Helper()
+	if len(runs) != 2 || runs[0].DAGID != "silver_build" || runs[1].DAGID != "gold_views" {
+		t.Fatalf("demo runs %+v, want silver_build then gold_views", runs)
+	}
+	st, err := store.Open(ctx, cfg.Scheduler.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, want := range runs {
+		r, err := st.Run(ctx, want.DAGID, want.Run.RunID)
+		if err != nil {
+			t.Fatalf("store run %s/%s: %v", want.DAGID, want.Run.RunID, err)
+		}
+		if r.State != scheduler.RunSuccess || r.RunType != store.RunManual {
+			t.Errorf("store: %s/%s is a %s run in state %s, want a manual run in success", r.DAGID, r.RunID, r.RunType, r.State)
+		}
+		tis, err := st.TaskInstances(ctx, []int64{r.PK})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tis[r.PK]) != len(want.Tasks) {
+			t.Errorf("store: %s/%s has %d tasks, the demo saw %d", r.DAGID, r.RunID, len(tis[r.PK]), len(want.Tasks))
+		}
+		for id, ti := range tis[r.PK] {
+			if ti.State != scheduler.StateSuccess {
+				t.Errorf("store: task %s of %s/%s is %s", id, r.DAGID, r.RunID, ti.State)
+			}
+		}
+		var state string
+		var tasks, succeeded int64
+		err = db.QueryRowContext(ctx, "SELECT state, tasks, tasks_succeeded FROM gold.pipeline_dag_runs WHERE dag_id = "+
+			quote(want.DAGID)+" AND run_id = "+quote(want.Run.RunID)).Scan(&state, &tasks, &succeeded)
+		if err != nil {
+			t.Errorf("gold.pipeline_dag_runs: run %s/%s: %v", want.DAGID, want.Run.RunID, err)
+			continue
+		}
+		if state != string(scheduler.RunSuccess) || tasks != int64(len(want.Tasks)) || succeeded != tasks {
+			t.Errorf("gold.pipeline_dag_runs: %s/%s state %s, %d of %d tasks succeeded; want success, all %d",
+				want.DAGID, want.Run.RunID, state, succeeded, tasks, len(want.Tasks))
+		}
+	}
+}
+
+// freeAddr is a loopback address nothing listens on, for the demo's
+// scheduler (a developer's own scheduler may hold scheduler.listen).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

@@ -54,11 +54,27 @@ WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
                  --execute "SELECT * FROM web_top_client_ips")
    Trace one operation:  SELECT * FROM gold.request_trace WHERE action_id = '<id>' ORDER BY step
    All gold objects:     weir gold list
-   Scheduler UI          %s  (weir scheduler; DAGs silver_build, gold_views, ...)
    Dashboards            services/grafana/dashboards (make deploy_services provisions them in Grafana)
    Logs of this run      %s
-`, d.opts.TrinoURL, d.opts.TrinoURL, d.opts.SchedulerURL, d.opts.WorkDir)
+`, d.opts.TrinoURL, d.opts.TrinoURL, d.opts.WorkDir)
+	d.printSchedulerHints()
 	return nil
+}
+
+// printSchedulerHints says where the demo's DAG runs can be seen.
+func (d *Demo) printSchedulerHints() {
+	if d.opts.KeepScheduler && d.sched != nil && !d.sched.exited() {
+		pid := d.sched.cmd.Process.Pid
+		d.printf("   Scheduler UI          %s  (kept running with its cron schedules off, pid %d, log %s;\n", d.schedulerURL(), pid, d.sched.log)
+		d.printf("                         stop it with: kill %d; bin/weir scheduler runs the DAGs on their schedules)\n", pid)
+	} else {
+		d.printf("   Scheduler UI          %s  (start it with: bin/weir scheduler)\n", d.schedulerURL())
+	}
+	for _, r := range d.runs {
+		d.printf("     %-20s %s  %s  (weir dags runs %s; weir dags logs %s %s %s)\n", r.DAGID, r.Run.RunID, r.Run.State,
+			r.DAGID, r.DAGID, r.Run.RunID, r.Tasks[len(r.Tasks)-1].ID)
+	}
+	d.printf("     pipeline health: SELECT * FROM gold.pipeline_dag_runs WHERE latest\n")
 }
 
 // printQuery prints up to limit rows of query as an aligned table.

@@ -56,6 +56,11 @@ type Options struct {
 	// Pools caps running tries per pool across schedulers; a pool missing
 	// here is unlimited.
 	Pools map[string]int
+	// ManualOnly creates no scheduled runs (the DAGs' cron schedules are
+	// off in this scheduler; their cursors do not move): it runs triggered
+	// runs, backfills and runs already queued. For a scheduler started for
+	// a one-off job, such as weir demo.
+	ManualOnly bool
 	// ReloadEvery is how often the DAG directory is re-read (default 10s).
 	ReloadEvery time.Duration
 	// ShutdownGrace is how long Run waits for running tries after its context
@@ -257,7 +262,7 @@ func (e *Engine) reload(ctx context.Context) error {
 // Run schedules until ctx is cancelled, then shuts down cleanly.
 func (e *Engine) Run(ctx context.Context) error {
 	e.started = e.opts.Now()
-	e.log.Info("scheduler started", "dag_dir", e.opts.DAGDir, "parallelism", e.opts.Parallelism)
+	e.log.Info("scheduler started", "dag_dir", e.opts.DAGDir, "parallelism", e.opts.Parallelism, "manual_only", e.opts.ManualOnly)
 	renewDone := make(chan struct{})
 	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
@@ -385,7 +390,7 @@ func (e *Engine) advance(ctx context.Context, d *scheduler.DAG, now time.Time) e
 			return err
 		}
 		active := []scheduler.RunState{scheduler.RunQueued, scheduler.RunRunning}
-		if !paused && !d.Manual() {
+		if !paused && !d.Manual() && !e.opts.ManualOnly {
 			n, err := tx.CountRuns(ctx, active, store.RunScheduled)
 			if err != nil {
 				return err

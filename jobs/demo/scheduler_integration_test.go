@@ -1,0 +1,144 @@
+//go:build integration
+
+package demo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"weir/config"
+)
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binPath string
+	binErr  error
+	binOut  []byte
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// weirBinary builds the weir binary once for the package's tests.
+func weirBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "weir-demo-test-"); binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "weir")
+		binOut, binErr = exec.Command("go", "build", "-o", binPath, "weir/cmd/weir").CombinedOutput()
+	})
+	if binErr != nil {
+		t.Fatalf("build weir: %v\n%s", binErr, binOut)
+	}
+	return binPath
+}
+
+// TestFailedRunStopsWithTaskLog runs a real `weir scheduler` on a fresh
+// schema of the scheduler database (WEIR_SCHEDULER_DATABASE with a
+// search_path, inherited by the subprocess) with a DAG whose second task
+// fails on both tries: runDAG must show the failed first try as it happens,
+// then fail with the task's captured log.
+func TestFailedRunStopsWithTaskLog(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WEIR_SCHEDULER_DATABASE", freshSchema(t, cfg.Scheduler.Database))
+	dags := t.TempDir()
+	err = os.WriteFile(filepath.Join(dags, "broken.yaml"), []byte(`
+id: broken
+schedule: "@manual"
+start_date: 2026-01-01
+tasks:
+  - {id: first, job: task sleep, args: ["--duration=10ms"]}
+  - id: second
+    job: task fail
+    args: ["--message=the demo must show this line"]
+    retries: 1
+    retry_delay: 100ms
+    depends_on: [first]
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	d, err := New(Options{Binary: weirBinary(t), DAGDir: dags, WorkDir: t.TempDir(), SchedulerListen: freeAddr(t), Out: &out}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sched, err := d.startScheduler(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sched.stop()
+	run, err := d.runDAG(ctx, "broken", sched)
+	if err == nil {
+		t.Fatalf("runDAG succeeded on a failing DAG:\n%s", out.String())
+	}
+	for _, want := range []string{"failed", "task second, try 2", "the demo must show this line", "exit status 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if !strings.Contains(out.String(), "! second try 1/2 failed") || !strings.Contains(out.String(), "· first") {
+		t.Errorf("output lacks the first task or the failed first try:\n%s", out.String())
+	}
+	if run.Run.State != "failed" || len(run.Tasks) != 2 || run.Tasks[0].State != "success" || run.Tasks[1].Try != 2 {
+		t.Errorf("run %+v", run)
+	}
+	if err := sched.stop(); err != nil {
+		t.Errorf("stop scheduler: %v", err)
+	}
+	t.Logf("output:\n%s\nerror: %v", out.String(), err)
+}
+
+// freshSchema creates a schema in the scheduler database, dropped when the
+// test ends, and returns a DSN selecting it.
+func freshSchema(t *testing.T, dsn string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to scheduler database: %v", err)
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	schema := "demotest_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		_ = conn.Close(context.Background())
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
