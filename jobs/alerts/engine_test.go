@@ -353,13 +353,16 @@ func TestSnapshotRestoreContinues(t *testing.T) {
 
 func TestIdlePartitionDoesNotStall(t *testing.T) {
 	e, c := newTestEngine(t, countRule)
-	e.Register(window.Partition{Topic: "t", Partition: 1})
+	p1 := window.Partition{Topic: "t", Partition: 1}
+	e.Register(p1)
+	e.Unread(p1, true) // the broker holds records of partition 1 not read yet
 	recs := []rec{at(1*time.Second, "status", "failed", "provider", "p"), at(2*time.Second, "status", "failed", "provider", "p"),
 		at(3*time.Second, "status", "failed", "provider", "p"), at(20*time.Second, "status", "ok")}
 	feed(e, "t", recs...)
 	if e.Watermark() != window.None {
-		t.Fatalf("watermark moved while partition 1 was silent but not idle")
+		t.Fatalf("watermark moved while partition 1 had unread records")
 	}
+	e.Unread(p1, false)            // partition 1 turned out empty
 	c.t = c.t.Add(6 * time.Second) // partition 1 idle; so is 0, all idle → max
 	e.Advance()
 	ns, _ := e.Drain()

@@ -12,7 +12,7 @@
 //
 // A partition is idle when it has no unread records (as the caller last
 // learned from the broker, see Unread) and delivered no record for the idle
-// timeout of wall time, so that:
+// timeout of wall time (or none at all that the tracker knows of), so that:
 //   - a partition with unread records is never idle, however long the
 //     consumer was busy elsewhere, so its backlog is never made too late by
 //     partitions read before it;
@@ -73,14 +73,14 @@ type Partition struct {
 type PartitionState struct {
 	MaxTS int64 // newest event time seen, None if none
 	// Active is the wall time (Unix ms) of the partition's last record, so a
-	// partition idle before a restart is idle after it; 0 if unknown, and
-	// the partition then counts as active from its registration.
+	// partition active just before a restart keeps holding the watermark
+	// after it, and one idle before it stays idle; 0 if none is known.
 	Active int64
 }
 
 type partition struct {
 	maxTS    int64
-	activity time.Time // wall time of the last record, or of registration
+	activity time.Time // wall time of the last record; zero if none known
 	unread   bool      // the broker holds records not yet read
 }
 
@@ -104,8 +104,9 @@ func NewTracker(outOfOrder, idle time.Duration, now func() time.Time) *Tracker {
 	}
 }
 
-// Register adds a partition that holds the watermark back until it goes
-// idle; restoring passes its checkpointed state.
+// Register adds a partition; restoring passes its checkpointed state. A
+// partition with no known activity holds the watermark back only while it
+// has unread records (see Unread).
 func (t *Tracker) Register(p Partition, st PartitionState) {
 	if _, ok := t.parts[p]; ok {
 		return
@@ -113,7 +114,7 @@ func (t *Tracker) Register(p Partition, st PartitionState) {
 	if st.MaxTS == 0 {
 		st.MaxTS = None
 	}
-	active := t.now()
+	var active time.Time
 	if st.Active != 0 {
 		active = time.UnixMilli(st.Active)
 	}
@@ -203,7 +204,11 @@ func (t *Tracker) Current() int64 { return t.wm }
 func (t *Tracker) State() (map[Partition]PartitionState, int64) {
 	out := make(map[Partition]PartitionState, len(t.parts))
 	for p, pt := range t.parts {
-		out[p] = PartitionState{MaxTS: pt.maxTS, Active: pt.activity.UnixMilli()}
+		st := PartitionState{MaxTS: pt.maxTS}
+		if !pt.activity.IsZero() {
+			st.Active = pt.activity.UnixMilli()
+		}
+		out[p] = st
 	}
 	return out, t.wm
 }

@@ -30,15 +30,24 @@ func TestWatermark(t *testing.T) {
 		{"none before records", func(tr *Tracker) {}, None},
 		{"max minus out of orderness", func(tr *Tracker) { tr.Observe(a, 10_000); tr.Observe(a, 5_000) }, 8_000},
 		{"min over partitions", func(tr *Tracker) { tr.Observe(a, 10_000); tr.Observe(b, 4_000) }, 2_000},
-		{"silent registered partition holds it", func(tr *Tracker) { tr.Register(b, PartitionState{}); tr.Observe(a, 10_000) }, None},
-		{"read to its end, it still holds until the idle timeout", func(tr *Tracker) {
+		{"registered partition with unread records holds it", func(tr *Tracker) {
 			tr.Register(b, PartitionState{})
+			tr.Unread(b, true)
 			tr.Observe(a, 10_000)
+		}, None},
+		{"registered partition with nothing unread and no activity known does not", func(tr *Tracker) {
+			tr.Register(b, PartitionState{})
+			tr.Unread(b, false)
+			tr.Observe(a, 10_000)
+		}, 8_000},
+		{"read to its end, it still holds until the idle timeout", func(tr *Tracker) {
+			tr.Observe(b, 4_000)
 			tr.Unread(b, false)
 			now = now.Add(4 * time.Second)
-		}, None},
+			tr.Observe(a, 10_000)
+		}, 2_000},
 		{"read to its end and silent for the idle timeout, it does not", func(tr *Tracker) {
-			tr.Register(b, PartitionState{})
+			tr.Observe(b, 4_000)
 			tr.Unread(b, false)
 			now = now.Add(5 * time.Second)
 			tr.Observe(a, 10_000)
@@ -75,8 +84,22 @@ func TestWatermark(t *testing.T) {
 			tr.Observe(a, 10_000)
 			now = now.Add(3 * time.Second)
 		}, 2_000},
-		{"restored without activity: holds from registration", func(tr *Tracker) {
+		{"restored without activity: idle unless unread", func(tr *Tracker) {
 			tr.Register(b, PartitionState{MaxTS: 4_000})
+			tr.Observe(a, 10_000)
+		}, 8_000},
+		{"restored without activity, records unread: holds", func(tr *Tracker) {
+			tr.Register(b, PartitionState{MaxTS: 4_000})
+			tr.Unread(b, true)
+			tr.Observe(a, 10_000)
+		}, 2_000},
+		{"activity survives a snapshot", func(tr *Tracker) {
+			tr.Observe(b, 4_000)
+			parts, _ := tr.State()
+			now = now.Add(2 * time.Second)
+			restored := NewTracker(2*time.Second, 5*time.Second, clock)
+			restored.Register(b, parts[b])
+			*tr = *restored
 			tr.Observe(a, 10_000)
 		}, 2_000},
 		{"unread mark of an unknown partition is ignored", func(tr *Tracker) {
