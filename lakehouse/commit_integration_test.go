@@ -7,14 +7,11 @@ package lakehouse_test
 // integration -run Commit ./lakehouse/
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +27,7 @@ import (
 
 	"weir/config"
 	"weir/lakehouse"
+	"weir/localstack"
 )
 
 func openLake(t *testing.T) *lakehouse.Lakehouse {
@@ -52,25 +50,11 @@ func openLake(t *testing.T) *lakehouse.Lakehouse {
 	return l
 }
 
-// exportStackEnv reads the native stack's env.sh; without a stack the test fails.
+// exportStackEnv points the test at the native stack (its env.sh).
 func exportStackEnv(t *testing.T) {
-	dir, _ := os.Getwd()
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		f, err := os.Open(filepath.Join(dir, ".stack", "env.sh"))
-		if err != nil {
-			continue
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if line, ok := strings.CutPrefix(sc.Text(), "export "); ok {
-				k, v, _ := strings.Cut(line, "=")
-				os.Setenv(k, strings.Trim(v, `'"`))
-			}
-		}
-		return
+	if err := localstack.ExportEnv(); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("local stack not running: no .stack/env.sh (make up)")
 }
 
 func testTable(t *testing.T, l *lakehouse.Lakehouse) (table.Identifier, *lakehouse.TableSpec) {

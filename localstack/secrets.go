@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -120,4 +121,32 @@ func (s *Stack) writeEnv(sec Secrets) error {
 		fmt.Fprintf(&b, "export %s='%s'\n", k, v)
 	}
 	return os.WriteFile(s.path("env.sh"), []byte(b.String()), 0o600)
+}
+
+// ExportEnv sets the variables of the nearest .stack/env.sh above the
+// working directory in this process, unless WEIR_KAFKA_BROKERS is already
+// set (the caller sourced it). Tests and subprocesses they start use it.
+func ExportEnv() error {
+	if os.Getenv("WEIR_KAFKA_BROKERS") != "" {
+		return nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	for ; ; dir = filepath.Dir(dir) {
+		b, err := os.ReadFile(filepath.Join(dir, ".stack", "env.sh"))
+		if err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export "); ok {
+					k, v, _ := strings.Cut(kv, "=")
+					os.Setenv(k, strings.Trim(v, `'"`))
+				}
+			}
+			return nil
+		}
+		if filepath.Dir(dir) == dir {
+			return fmt.Errorf("local stack not running: no .stack/env.sh above the working directory (make up)")
+		}
+	}
 }

@@ -27,7 +27,6 @@ package maintain_test
 //	WEIR_SOAK_MESSAGES=100000 ... (quick run; also WEIR_SOAK_PRODUCE_SECONDS)
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -63,6 +62,7 @@ import (
 	"weir/jobs/stream"
 	"weir/kafkaio"
 	"weir/lakehouse"
+	"weir/localstack"
 )
 
 // soakFaults are several times generate.DefaultFaults, so rejects,
@@ -1045,22 +1045,8 @@ func moduleRoot(t testing.TB) string {
 // loadStackEnv exports the variables of .stack/env.sh unless the caller
 // already did (the weir subprocesses inherit them).
 func loadStackEnv(t testing.TB) {
-	if os.Getenv("WEIR_KAFKA_BROKERS") != "" && os.Getenv("WEIR_S3_SECRET_KEY") != "" {
-		return
-	}
-	f, err := os.Open(filepath.Join(moduleRoot(t), ".stack", "env.sh"))
-	if err != nil {
-		t.Skip("local stack not running (no .stack/env.sh): ", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export ")
-		if !ok {
-			continue
-		}
-		k, v, _ := strings.Cut(line, "=")
-		os.Setenv(k, strings.Trim(v, `'"`))
+	if err := localstack.ExportEnv(); err != nil {
+		t.Fatal(err)
 	}
 }
 

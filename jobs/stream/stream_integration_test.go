@@ -12,7 +12,6 @@ package stream_test
 // when the stack is not there).
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -39,6 +38,7 @@ import (
 	"weir/jobs/stream"
 	"weir/kafkaio"
 	"weir/lakehouse"
+	"weir/localstack"
 )
 
 type stack struct {
@@ -66,22 +66,8 @@ func moduleRoot(t testing.TB) string {
 // loadStackEnv exports the variables of .stack/env.sh unless the caller
 // already did.
 func loadStackEnv(t testing.TB) {
-	if os.Getenv("WEIR_KAFKA_BROKERS") != "" && os.Getenv("WEIR_S3_SECRET_KEY") != "" {
-		return
-	}
-	f, err := os.Open(filepath.Join(moduleRoot(t), ".stack", "env.sh"))
-	if err != nil {
-		t.Fatal("local stack not running (no .stack/env.sh; make up): ", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export ")
-		if !ok {
-			continue
-		}
-		k, v, _ := strings.Cut(line, "=")
-		os.Setenv(k, strings.Trim(v, `'"`))
+	if err := localstack.ExportEnv(); err != nil {
+		t.Fatal(err)
 	}
 }
 
