@@ -42,11 +42,12 @@ test-integration:
 # runs beside the single stack on ports shifted by 1000, in its own
 # directory; the test stops it at the end and checks nothing is left.
 CLUSTER_DIR ?= $(WEIR_STACK_DIR)-cluster
+CLUSTER_ENV = WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=$$(( $${WEIR_STACK_PORT_OFFSET:-0} + 1000 ))
 test-cluster: build
-	WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=1000 $(WEIR) stack up --profile cluster
+	$(CLUSTER_ENV) $(WEIR) stack up --profile cluster
 	source $(CLUSTER_DIR)/env.sh && $(GOTEST) -tags 'integration cluster' -timeout 20m -p 1 -run 'Cluster|Kafka' ./localstack/ ./jobs/stream/ \
-		|| { WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=1000 $(WEIR) stack down; exit 1; }
-	WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=1000 $(GOTEST) -tags stackdown -run TestDownLeavesNothing -v ./localstack/
+		|| { $(CLUSTER_ENV) $(WEIR) stack down; exit 1; }
+	$(CLUSTER_ENV) $(GOTEST) -tags stackdown -run TestDownLeavesNothing -v ./localstack/
 
 FUZZTIME ?= 10s
 fuzz:

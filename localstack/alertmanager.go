@@ -13,6 +13,7 @@ func (s *Stack) alertmanager() *service {
 	return &service{
 		name:     "alertmanager",
 		endpoint: "http://" + s.alertmanagerAddr(),
+		listens:  []string{s.alertmanagerAddr()},
 		argv: []string{s.alertmanagerBin(),
 			"--config.file=" + conf,
 			"--storage.path=" + s.path("data", "alertmanager"),

@@ -65,6 +65,7 @@ func (s *Stack) kafka() []*service {
 		out = append(out, &service{
 			name:     node.name,
 			endpoint: fmt.Sprintf("127.0.0.1:%d", node.port),
+			listens:  []string{fmt.Sprintf("127.0.0.1:%d", node.port), fmt.Sprintf("127.0.0.1:%d", node.port+1)},
 			// argv[0] is resolved in prepare (the JDK is looked up once).
 			argv: []string{"java", heap, "-Xms128m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
 				"-Dlog4j2.configurationFile=" + log4j, "-cp", s.kafkaLibs() + "/*", "kafka.Kafka", props},

@@ -2,10 +2,14 @@ package localstack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -21,6 +25,10 @@ func (s *Stack) minio(sec Secrets) []*service {
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
 	}
+	// Names the drives' fallback directory; the root password is random per
+	// stack, so a new stack never meets an old one's drives.
+	sum := sha256.Sum256([]byte(s.Dir + sec["MINIO_ROOT_PASSWORD"]))
+	prepare := func(ctx context.Context) error { return s.prepareMinIOData(hex.EncodeToString(sum[:6])) }
 	if s.Profile == Single {
 		// One node, four drives: erasure-coded (EC:2) on one machine.
 		drives := filepath.Join(s.path("data", "minio"), "d{1...4}")
@@ -28,8 +36,10 @@ func (s *Stack) minio(sec Secrets) []*service {
 			name:         "minio",
 			group:        "storage",
 			endpoint:     fmt.Sprintf("http://127.0.0.1:%d", s.port(minioPort)),
+			listens:      []string{fmt.Sprintf("127.0.0.1:%d", s.port(minioPort)), fmt.Sprintf("127.0.0.1:%d", s.port(minioPort+1))},
 			argv:         []string{s.minioBin(), "server", drives, "--address", fmt.Sprintf("127.0.0.1:%d", s.port(minioPort)), "--console-address", fmt.Sprintf("127.0.0.1:%d", s.port(minioPort+1))},
 			env:          env,
+			prepare:      prepare,
 			startTimeout: 60 * time.Second,
 			healthy:      minioHealthy(fmt.Sprintf("127.0.0.1:%d", s.port(minioPort))),
 		}}
@@ -58,8 +68,10 @@ func (s *Stack) minio(sec Secrets) []*service {
 			name:         fmt.Sprintf("minio%d", i),
 			group:        "storage",
 			endpoint:     "http://" + addr,
+			listens:      []string{addr, console},
 			argv:         argv,
 			env:          append(append([]string{}, env...), "_MINIO_SERVER_LOCAL="+addr),
+			prepare:      prepare,
 			startTimeout: 120 * time.Second,
 			healthy:      minioHealthy(addr),
 		})
@@ -91,3 +103,67 @@ func httpOK(ctx context.Context, url string) error {
 }
 
 func joinLines(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
+
+// prepareMinIOData makes sure MinIO's drives sit on a filesystem that
+// supports O_DIRECT, which erasure-coded MinIO requires (it exits at once
+// with "drive not supported" otherwise, e.g. on some FUSE or network
+// mounts). When the stack directory's filesystem lacks it, the drives go to
+// the first directory that has it, linked from <stack>/data/minio so every
+// path and process still names the stack directory.
+func (s *Stack) prepareMinIOData(id string) error {
+	dir := s.path("data", "minio")
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil // redirected by an earlier start
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	probe := oDirectWritable(dir)
+	if probe == nil {
+		return nil
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		return fmt.Errorf("%s holds MinIO data but its filesystem does not take O_DIRECT writes (%v)", dir, probe)
+	}
+	candidates := []string{filepath.Join(s.Cache, "minio-data"), "/var/tmp", os.TempDir(), "/dev/shm"}
+	for _, c := range candidates {
+		alt := filepath.Join(c, "weir-minio-"+id)
+		if err := os.MkdirAll(alt, 0o755); err != nil {
+			continue
+		}
+		if oDirectWritable(alt) != nil {
+			os.RemoveAll(alt)
+			continue
+		}
+		if err := os.Remove(dir); err != nil {
+			return err
+		}
+		if err := os.Symlink(alt, dir); err != nil {
+			return err
+		}
+		s.logf("  minio          %s does not take O_DIRECT writes (%v); drives in %s", dir, probe, alt)
+		return nil
+	}
+	return fmt.Errorf("MinIO's erasure-coded drives need a filesystem with O_DIRECT writes; %s has none (%v) and neither has any of %v; set WEIR_STACK_DIR to a directory on ext4, xfs or tmpfs",
+		dir, probe, candidates)
+}
+
+// oDirectWritable writes one aligned block with O_DIRECT into dir, as MinIO
+// does when it opens a drive.
+func oDirectWritable(dir string) error {
+	name := filepath.Join(dir, ".odirect-check")
+	defer os.Remove(name)
+	fd, err := syscall.Open(name, syscall.O_CREAT|syscall.O_WRONLY|syscall.O_TRUNC|syscall.O_DIRECT, 0o644)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(fd)
+	// An anonymous mapping is page-aligned, as O_DIRECT wants its buffer.
+	buf, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return err
+	}
+	defer syscall.Munmap(buf)
+	_, err = syscall.Write(fd, buf)
+	return err
+}

@@ -36,6 +36,7 @@ func (s *Stack) postgres(sec Secrets) *service {
 		name:         "postgres",
 		group:        "storage",
 		endpoint:     fmt.Sprintf("127.0.0.1:%d", s.port(pgPort)),
+		listens:      []string{fmt.Sprintf("127.0.0.1:%d", s.port(pgPort))},
 		argv:         []string{pgBin("postgres"), "-D", data},
 		runAs:        "postgres",
 		stopSignal:   syscall.SIGINT, // fast shutdown

@@ -16,8 +16,9 @@ import (
 // service is one long-running process of the stack.
 type service struct {
 	name         string
-	group        string // "storage" services start (and are bootstrapped) first
-	endpoint     string // what people connect to
+	group        string   // "storage" services start (and are bootstrapped) first
+	endpoint     string   // what people connect to
+	listens      []string // host:port it binds; must be free before it starts
 	argv         []string
 	env          []string
 	dir          string
@@ -68,6 +69,9 @@ func (sv *service) start(s *Stack) error {
 	if sv.running(s) {
 		s.logf("  %-14s running (reused)", sv.name)
 		return nil
+	}
+	if err := awaitPorts(context.Background(), sv.name, sv.listens); err != nil {
+		return err
 	}
 	logf, err := os.OpenFile(sv.logFile(s), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {

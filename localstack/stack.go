@@ -213,7 +213,7 @@ func (s *Stack) waitHealthy(ctx context.Context, sv *service) error {
 	var last error
 	for time.Now().Before(deadline) {
 		if !sv.running(s) {
-			return fmt.Errorf("%s exited during start; see %s", sv.name, sv.logFile(s))
+			return fmt.Errorf("%s exited during start; see %s%s", sv.name, sv.logFile(s), logTail(sv.logFile(s), 15))
 		}
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		last = sv.healthy(cctx)
@@ -228,7 +228,7 @@ func (s *Stack) waitHealthy(ctx context.Context, sv *service) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("%s not healthy after %s: %v; see %s", sv.name, sv.startTimeout, last, sv.logFile(s))
+	return fmt.Errorf("%s not healthy after %s: %v; see %s%s", sv.name, sv.startTimeout, last, sv.logFile(s), logTail(sv.logFile(s), 15))
 }
 
 // Down stops every service of the stack, whatever profile started it.

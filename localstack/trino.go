@@ -44,6 +44,7 @@ func (s *Stack) trino(sec Secrets) []*service {
 		sv := &service{
 			name:         node.name,
 			endpoint:     fmt.Sprintf("http://127.0.0.1:%d", node.port),
+			listens:      []string{fmt.Sprintf("127.0.0.1:%d", node.port)},
 			argv:         argv,
 			dir:          s.path("data", node.name), // Trino's working (data) directory
 			startTimeout: 180 * time.Second,

@@ -1,0 +1,119 @@
+package localstack
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// portWait is how long a start waits for a busy port to be released (a
+// process of an earlier stack that is still shutting down) before it fails.
+const portWait = 30 * time.Second
+
+// awaitPorts returns nil once every address can be listened on. A port held
+// by something else for longer than portWait is an error that names the
+// holder, so the service is never started only to exit, and a health check
+// never answers for a stranger listening on our port.
+func awaitPorts(ctx context.Context, name string, addrs []string) error {
+	deadline := time.Now().Add(portWait)
+	for {
+		busy := busyAddr(addrs)
+		if busy == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %s is in use by %s; stop it, or run the stack on other ports with WEIR_STACK_PORT_OFFSET",
+				name, busy, portHolder(busy))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// busyAddr returns the first address that cannot be listened on, or "".
+func busyAddr(addrs []string) string {
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			return a
+		}
+		l.Close()
+	}
+	return ""
+}
+
+// portHolder describes the process listening on addr's port, as far as
+// /proc tells (another user's process may be hidden).
+func portHolder(addr string) string {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "another process"
+	}
+	port, _ := strconv.Atoi(p)
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fields := strings.Fields(line)
+			// local_address is HEXIP:HEXPORT; state 0A is LISTEN; inode is field 9.
+			if len(fields) < 10 || fields[3] != "0A" {
+				continue
+			}
+			_, hexPort, _ := strings.Cut(fields[1], ":")
+			if v, err := strconv.ParseInt(hexPort, 16, 32); err == nil && int(v) == port {
+				inodes["socket:["+fields[9]+"]"] = true
+			}
+		}
+	}
+	procs, _ := os.ReadDir("/proc")
+	for _, e := range procs {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		fds, _ := os.ReadDir(filepath.Join("/proc", e.Name(), "fd"))
+		for _, fd := range fds {
+			target, err := os.Readlink(filepath.Join("/proc", e.Name(), "fd", fd.Name()))
+			if err == nil && inodes[target] {
+				cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+				return fmt.Sprintf("pid %s (%s)", e.Name(), shorten(strings.ReplaceAll(strings.TrimRight(string(cmd), "\x00"), "\x00", " "), 160))
+			}
+		}
+	}
+	return "another process"
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// logTail returns the last lines a service wrote since its latest start, for
+// error messages: a failed start in CI shows its cause without the log file.
+func logTail(path string, lines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	text := string(b)
+	if i := strings.LastIndex(text, "\n==== "); i >= 0 {
+		text = text[i+1:]
+	}
+	all := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return "\n    | " + strings.Join(all, "\n    | ")
+}

@@ -1,0 +1,60 @@
+package localstack
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestBusyPortNamesItsHolder(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.Addr().String()
+	if got := busyAddr([]string{addr}); got != addr {
+		t.Fatalf("busyAddr = %q, want %q", got, addr)
+	}
+	holder := portHolder(addr)
+	if !strings.Contains(holder, "pid "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("portHolder(%s) = %q, want this test's pid %d", addr, holder, os.Getpid())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := awaitPorts(ctx, "svc", []string{addr}); err == nil {
+		t.Error("awaitPorts on a held port returned nil")
+	}
+	l.Close()
+	if err := awaitPorts(context.Background(), "svc", []string{addr}); err != nil {
+		t.Errorf("awaitPorts after release: %v", err)
+	}
+}
+
+func TestLogTailShowsOnlyTheLatestStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "svc.log")
+	log := "\n==== t0 start old\nold failure\n\n==== t1 start new\nline 1\nFATAL drive not supported\n"
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := logTail(path, 15)
+	if strings.Contains(got, "old failure") || !strings.Contains(got, "FATAL drive not supported") {
+		t.Errorf("logTail = %q", got)
+	}
+}
+
+func TestODirectProbe(t *testing.T) {
+	// The test machines' filesystems (ext4, tmpfs on Linux >= 6.6) take
+	// O_DIRECT writes; the probe must say so and leave nothing behind.
+	dir := t.TempDir()
+	if err := oDirectWritable(dir); err != nil {
+		t.Fatalf("oDirectWritable(%s): %v", dir, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("probe left %d files", len(entries))
+	}
+}
