@@ -22,6 +22,10 @@ type AppEvent struct {
 	Status     string    `json:"status"`
 	Attempt    int       `json:"attempt,omitempty"`
 	DurationMs float64   `json:"duration_ms,omitempty"`
+	// OrderID names the order a buy places and a refund returns: the buy's
+	// action_id, on the buy and on every refund of it. A refund is its own
+	// action, so this is what ties it to the purchase.
+	OrderID string `json:"order_id,omitempty"`
 }
 
 // ParseAppEvent reads one app.events payload and validates it.
@@ -80,6 +84,8 @@ func ParseAppEvent(b []byte) (AppEvent, error) {
 			e.Attempt = int(v)
 		case "duration_ms":
 			e.DurationMs, err = p.float(key)
+		case "order_id":
+			e.OrderID, err = p.str(key)
 		default:
 			err = p.skip(key)
 		}
@@ -163,5 +169,6 @@ func (e *AppEvent) AppendJSON(dst []byte) []byte {
 	o.str("status", e.Status)
 	o.intOmit("attempt", int64(e.Attempt))
 	o.floatOmit("duration_ms", e.DurationMs)
+	o.strOmit("order_id", e.OrderID)
 	return o.close()
 }

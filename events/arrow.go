@@ -69,6 +69,7 @@ func AppEventFields() []arrow.Field {
 		req("status", strType),
 		opt("attempt", i32Type),
 		req("duration_ms", f64Type),
+		opt("order_id", strType),
 	}
 }
 
@@ -202,6 +203,7 @@ func AppendAppEventRow(b *array.RecordBuilder, e *AppEvent) {
 	w.str(e.Status)
 	w.optI32(e.Attempt)
 	w.f64(e.DurationMs)
+	w.optStr(e.OrderID)
 }
 
 // AppendAppLogRow appends l to the leading AppLogFields of b.

@@ -18,7 +18,7 @@ func sampleEvent() AppEvent {
 		EventID: "e-1", ActionID: "a-1", TS: t0, Service: "payments", Host: "pay-1",
 		UserID: "u-42", SessionID: "s-7", Type: TypePaymentAttempt, Item: "sku-9",
 		Provider: "stripe", Amount: 19.99, Currency: "EUR", Status: StatusFailed,
-		Attempt: 2, DurationMs: 123.5,
+		Attempt: 2, DurationMs: 123.5, OrderID: "a-0",
 	}
 }
 

@@ -102,6 +102,8 @@ func (f *appEventFields) Str(name string) (string, bool) {
 		return e.Provider, e.Provider != ""
 	case "currency":
 		return e.Currency, e.Currency != ""
+	case "order_id":
+		return e.OrderID, e.OrderID != ""
 	case "status":
 		return e.Status, true
 	case "amount", "attempt", "duration_ms":

@@ -271,6 +271,12 @@ func (e *Engine) StateSize() int {
 
 // emit builds a notification from a rule, its group label values and times.
 func (e *Engine) emit(r *rules.Rule, groupVals []string, status string, startsAt, endsAt, wStart, wEnd int64, values map[string]float64) {
+	e.emitRevision(r, groupVals, status, startsAt, endsAt, wStart, wEnd, values, "")
+}
+
+// emitRevision is emit for a notification that revises one already sent for
+// the same episode (late data re-opened it): rev keeps its ID distinct.
+func (e *Engine) emitRevision(r *rules.Rule, groupVals []string, status string, startsAt, endsAt, wStart, wEnd int64, values map[string]float64, rev string) {
 	labels := make(map[string]string, len(r.GroupBy)+len(r.Labels)+len(e.settings.ExternalLabels)+3)
 	for k, v := range e.settings.ExternalLabels {
 		labels[k] = v
@@ -284,8 +290,12 @@ func (e *Engine) emit(r *rules.Rule, groupVals []string, status string, startsAt
 	labels["alertname"] = r.Name
 	labels["severity"] = r.Severity
 	fp := Fingerprint(labels)
+	id := fp + "/" + strconv.FormatInt(startsAt, 10) + "/" + status
+	if rev != "" {
+		id += "/" + rev
+	}
 	n := Notification{
-		ID:          fp + "/" + strconv.FormatInt(startsAt, 10) + "/" + status,
+		ID:          id,
 		Fingerprint: fp,
 		Rule:        r.Name,
 		Status:      status,

@@ -155,6 +155,48 @@ func TestLateRecordRefiresWithinLateness(t *testing.T) {
 	}
 }
 
+// TestLateRecordsReopenResolvedAlert: an alert resolved because the next
+// window was quiet fires again when late records fill that window, and
+// resolves where the data now ends; each notification is new (own ID), so
+// every sink hears of the re-opening.
+func TestLateRecordsReopenResolvedAlert(t *testing.T) {
+	e, _ := newTestEngine(t, countRule)
+	feed(e, "t",
+		at(1*time.Second, "status", "failed", "provider", "p1"),
+		at(2*time.Second, "status", "failed", "provider", "p1"),
+		at(3*time.Second, "status", "failed", "provider", "p1"),
+		at(25*time.Second, "status", "ok"),
+	)
+	ns, _ := e.Drain()
+	equal(t, summary(ns, "provider"), []string{
+		"firing Failures provider=p1 +10s",
+		"resolved Failures provider=p1 +10s..+20s",
+	})
+	first := map[string]bool{}
+	for _, n := range ns {
+		first[n.ID] = true
+	}
+	feed(e, "t",
+		at(12*time.Second, "status", "failed", "provider", "p1"),
+		at(13*time.Second, "status", "failed", "provider", "p1"),
+		at(14*time.Second, "status", "failed", "provider", "p1"),
+		at(40*time.Second, "status", "ok"), // closes [20s,30s)
+	)
+	ns, late := e.Drain()
+	if len(late) != 0 {
+		t.Fatalf("late records: %v", late)
+	}
+	equal(t, summary(ns, "provider"), []string{
+		"firing Failures provider=p1 +10s",
+		"resolved Failures provider=p1 +10s..+30s",
+	})
+	for _, n := range ns {
+		if first[n.ID] {
+			t.Errorf("notification %s reuses an ID already sent", n.ID)
+		}
+	}
+}
+
 func TestLateRecordRetractsFiring(t *testing.T) {
 	e, _ := newTestEngine(t, `
 settings: {out_of_orderness: 0s, allowed_lateness: 1m}
@@ -277,6 +319,46 @@ rules:
 		"firing Spike service=s +50s",
 		"resolved Spike service=s +50s..+1m0s",
 	})
+}
+
+// TestBaselineMedian: one outlier window among the trailing ones lifts a
+// mean baseline past the spike (no alert) but not a median one.
+func TestBaselineMedian(t *testing.T) {
+	for _, tc := range []struct {
+		stat string
+		want []string
+	}{
+		{"mean", nil},
+		{"median", []string{"firing Spike service=s +50s", "resolved Spike service=s +50s..+1m0s"}},
+	} {
+		t.Run(tc.stat, func(t *testing.T) {
+			e, _ := newTestEngine(t, `
+settings: {out_of_orderness: 0s}
+rules:
+  - name: Spike
+    source: t
+    group_by: [service]
+    window: {size: 10s}
+    conditions:
+      - {aggregate: count, op: ">", baseline: {factor: 3, windows: 3, stat: `+tc.stat+`}}
+`)
+			var recs []rec
+			for w := 0; w < 6; w++ {
+				n := map[int]int{2: 20, 4: 10}[w] // an outlier window, then the spike
+				if n == 0 {
+					n = 2
+				}
+				for i := 0; i < n; i++ {
+					recs = append(recs, at(time.Duration(w*10)*time.Second+time.Duration(i)*time.Second/(2*time.Duration(n)), "service", "s"))
+				}
+			}
+			recs = append(recs, at(70*time.Second, "service", "s"))
+			feed(e, "t", recs...)
+			ns, _ := e.Drain()
+			// mean of (2, 20, 2) = 8, 3×8 > 10; median 2, 3×2 < 10.
+			equal(t, summary(ns, "service"), tc.want)
+		})
+	}
 }
 
 func TestSequence(t *testing.T) {

@@ -23,23 +23,14 @@ import (
 //     "operation" is what app.events calls "type"), and
 //   - the window that fired it overlaps [start − tolerance, end + tolerance].
 //
-// One relation is added on top, taken from the generator's call graph
-// (jobs/generate/ops.go): the cart's reservation time includes the
-// inventory's, and a buy's time includes its payment attempts. A latency
-// regression of the callee therefore really slows the caller's operation,
-// while the ground truth names only the callee; such an alert counts as
-// explained by the anomaly ("caused"), and the strict precision, which does
-// not count it, is reported beside the other.
+// An alert that matches no anomaly this way may still be explained by one:
+// the generator lists, for each anomaly, the labels of other operations it
+// shows in (its "effects": a callee's latency regression slows its callers,
+// whose durations include its own). Such an alert, of the same kind and
+// time, counts as explained, and is reported apart from the matched ones.
 
 // labelAliases maps a ground-truth label to the alert label holding it.
 var labelAliases = map[string]string{"operation": "type"}
-
-// callers lists the (service, operation) pairs whose latency includes the
-// key's.
-var callers = map[[2]string][][2]string{
-	{"inventory", "reserve"}:        {{"cart", "reserve"}},
-	{"payments", "payment_attempt"}: {{"orders", "buy"}},
-}
 
 // labelsAgree: every label both sides carry has the same value.
 func labelsAgree(truthLabels, alertLabels map[string]string) bool {
@@ -64,14 +55,13 @@ func (t truth) matches(n Notification, tol time.Duration) bool {
 	return n.Labels["kind"] == t.Kind && labelsAgree(t.Labels, n.Labels) && t.overlaps(n, tol)
 }
 
-// causes: the alert is a latency regression of an operation that calls the
-// anomalous one, at the same time.
-func (t truth) causes(n Notification, tol time.Duration) bool {
-	if t.Kind != generate.KindLatencyRegression || n.Labels["kind"] != t.Kind || !t.overlaps(n, tol) {
+// explains: the alert is of the anomaly's kind and time, on one of the
+// operations the ground truth lists as its effects.
+func (t truth) explains(n Notification, tol time.Duration) bool {
+	if n.Labels["kind"] != t.Kind || !t.overlaps(n, tol) {
 		return false
 	}
-	caller := [2]string{n.Labels["service"], n.Labels["type"]}
-	return slices.Contains(callers[[2]string{t.Labels["service"], t.Labels["operation"]}], caller)
+	return slices.ContainsFunc(t.Effects, func(labels map[string]string) bool { return labelsAgree(labels, n.Labels) })
 }
 
 // scoreResult compares the firing notifications with the ground truth.
@@ -79,14 +69,11 @@ type scoreResult struct {
 	Anomalies int
 	Alerts    int // firing notifications
 	Matched   int // alerts matching an anomaly
-	Caused    int // alerts only explained by a callee's regression
+	Explained int // alerts on an effect the ground truth lists (and matching none)
 	Recall    float64
-	// Precision counts matched and caused alerts; PrecisionStrict only the
-	// matched ones.
-	Precision       float64
-	PrecisionStrict float64
-	Missed          []truth
-	False           []Notification
+	Precision float64 // matched and explained alerts over all alerts
+	Missed    []truth
+	False     []Notification
 }
 
 func score(truths []truth, ns []Notification, tol time.Duration) scoreResult {
@@ -108,17 +95,16 @@ func score(truths []truth, ns []Notification, tol time.Duration) scoreResult {
 		switch {
 		case slices.ContainsFunc(truths, func(t truth) bool { return t.matches(n, tol) }):
 			s.Matched++
-		case slices.ContainsFunc(truths, func(t truth) bool { return t.causes(n, tol) }):
-			s.Caused++
+		case slices.ContainsFunc(truths, func(t truth) bool { return t.explains(n, tol) }):
+			s.Explained++
 		default:
 			s.False = append(s.False, n)
 		}
 	}
 	s.Recall = float64(len(truths)-len(s.Missed)) / float64(max(len(truths), 1))
-	s.Precision, s.PrecisionStrict = 1, 1
+	s.Precision = 1
 	if len(firing) > 0 {
-		s.Precision = float64(s.Matched+s.Caused) / float64(len(firing))
-		s.PrecisionStrict = float64(s.Matched) / float64(len(firing))
+		s.Precision = float64(s.Matched+s.Explained) / float64(len(firing))
 	}
 	return s
 }
@@ -132,8 +118,8 @@ func (s scoreResult) report(t *testing.T, origin time.Time) {
 	for _, n := range s.False {
 		t.Logf("false alert %s %v window +%s..+%s values %v", n.Rule, n.Labels, n.WindowStart.Sub(origin), n.WindowEnd.Sub(origin), n.Values)
 	}
-	t.Logf("%d anomalies, %d alerts (%d matched, %d caused by a callee), recall %.3f precision %.3f (strict %.3f)",
-		s.Anomalies, s.Alerts, s.Matched, s.Caused, s.Recall, s.Precision, s.PrecisionStrict)
+	t.Logf("%d anomalies, %d alerts (%d matched, %d explained by an anomaly's effects), recall %.3f precision %.3f",
+		s.Anomalies, s.Alerts, s.Matched, s.Explained, s.Recall, s.Precision)
 }
 
 func TestScore(t *testing.T) {
@@ -147,13 +133,14 @@ func TestScore(t *testing.T) {
 	}
 	outage := truth{Kind: "provider_outage", Labels: map[string]string{"provider": "p1"}, Start: at(10), End: at(25)}
 	bot := truth{Kind: "bot_repeat", Labels: map[string]string{"user_id": "bot-1", "operation": "reserve", "client_ip": "1.2.3.4"}, Start: at(10), End: at(20)}
-	slowInv := truth{Kind: "latency_regression", Labels: map[string]string{"service": "inventory", "operation": "reserve"}, Start: at(10), End: at(25)}
+	slowInv := truth{Kind: "latency_regression", Labels: map[string]string{"service": "inventory", "operation": "reserve"}, Start: at(10), End: at(25),
+		Effects: []map[string]string{{"service": "cart", "operation": "reserve"}}}
 	tests := []struct {
-		name    string
-		truth   truth
-		alert   Notification
-		matches bool
-		causes  bool
+		name     string
+		truth    truth
+		alert    Notification
+		matches  bool
+		explains bool
 	}{
 		{"same kind, label, time", outage, alert("provider_outage", map[string]string{"provider": "p1"}, 12, 17), true, false},
 		{"other provider", outage, alert("provider_outage", map[string]string{"provider": "p2"}, 12, 17), false, false},
@@ -164,7 +151,7 @@ func TestScore(t *testing.T) {
 		{"other operation", bot, alert("bot_repeat", map[string]string{"user_id": "bot-1", "type": "buy"}, 11, 12), false, false},
 		{"labels only one side has are ignored", bot, alert("bot_repeat", map[string]string{"user_id": "bot-1"}, 11, 12), true, false},
 		{"callee regression", slowInv, alert("latency_regression", map[string]string{"service": "inventory", "type": "reserve"}, 12, 17), true, false},
-		{"caller slowed by the callee", slowInv, alert("latency_regression", map[string]string{"service": "cart", "type": "reserve"}, 12, 17), false, true},
+		{"caller slowed by the callee (an effect)", slowInv, alert("latency_regression", map[string]string{"service": "cart", "type": "reserve"}, 12, 17), false, true},
 		{"unrelated operation", slowInv, alert("latency_regression", map[string]string{"service": "orders", "type": "buy"}, 12, 17), false, false},
 	}
 	for _, tt := range tests {
@@ -172,8 +159,8 @@ func TestScore(t *testing.T) {
 			if got := tt.truth.matches(tt.alert, 2*time.Minute); got != tt.matches {
 				t.Errorf("matches = %v, want %v", got, tt.matches)
 			}
-			if got := tt.truth.causes(tt.alert, 2*time.Minute); got != tt.causes {
-				t.Errorf("causes = %v, want %v", got, tt.causes)
+			if got := tt.truth.explains(tt.alert, 2*time.Minute); got != tt.explains {
+				t.Errorf("explains = %v, want %v", got, tt.explains)
 			}
 		})
 	}
@@ -183,7 +170,7 @@ func TestScore(t *testing.T) {
 		alert("error_spike", map[string]string{"service": "cart"}, 12, 17),
 		{Status: Resolved, Labels: map[string]string{"kind": "error_spike"}},
 	}, 2*time.Minute)
-	if s.Alerts != 3 || s.Matched != 1 || s.Caused != 1 || len(s.False) != 1 || len(s.Missed) != 1 || s.Recall != 0.5 {
+	if s.Alerts != 3 || s.Matched != 1 || s.Explained != 1 || len(s.False) != 1 || len(s.Missed) != 1 || s.Recall != 0.5 {
 		t.Errorf("score = %+v", s)
 	}
 }

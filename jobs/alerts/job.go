@@ -58,6 +58,10 @@ type Options struct {
 	// TopicPrefix is prepended to every topic the job reads (rules name the
 	// logical topics), so a test or a staging run can use its own copies.
 	TopicPrefix string
+	// Retention is how long delivered notifications and late-record rows
+	// are kept in PostgreSQL (default 7 days); older ones are pruned hourly.
+	// silver.alerts and the alerts topic keep the history.
+	Retention time.Duration
 	// Listen serves /metrics and /ready when not empty.
 	Listen string
 	// Now is the wall clock (default time.Now).
@@ -94,6 +98,9 @@ func (o *Options) defaults(cfg config.Config) {
 	}
 	if o.IcebergInterval <= 0 {
 		o.IcebergInterval = 10 * time.Second
+	}
+	if o.Retention <= 0 {
+		o.Retention = 7 * 24 * time.Hour
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -228,6 +235,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	log.Info("alert job running", "topics", eng.SourceTopics(), "prefix", opts.TopicPrefix, "checkpointed_partitions", len(next), "rules", len(opts.Rules.Rules), "sinks", sinkNames)
 
 	lastStats := eng.Stats()
+	lastPrune := time.Time{}
 	for {
 		stopping := ctx.Err() != nil
 		start := time.Now()
@@ -259,12 +267,22 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 			}
 		}
 		commitGroupOffsets(c, next)
+		if time.Since(lastPrune) >= pruneEvery {
+			lastPrune = time.Now()
+			if err := store.Prune(ctx, sinkNames, opts.Retention); err != nil {
+				log.Warn("prune delivered notifications and late records", "err", err)
+			}
+		}
 		if stopping {
 			log.Info("alert job stopped", "watermark", time.UnixMilli(eng.Watermark()).UTC())
 			return nil
 		}
 	}
 }
+
+// pruneEvery is how often delivered outbox rows and late records older than
+// the retention are deleted.
+const pruneEvery = time.Hour
 
 func observe(m *metrics, eng *Engine, last *Stats, ns []Notification, late []LateRecord, stateBytes int) {
 	st := eng.Stats()

@@ -35,6 +35,9 @@ type truth struct {
 	Start  time.Time          `json:"start"`
 	End    time.Time          `json:"end"`
 	Stats  map[string]float64 `json:"stats,omitempty"`
+	// Effects: labels of other operations the anomaly shows in (see
+	// generate.Anomaly).
+	Effects []map[string]string `json:"effects,omitempty"`
 }
 
 var (
@@ -81,9 +84,13 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 		a := events.AccessLog{ClientIP: "10.0.0.1", Time: ts, Method: "GET", Path: path, Protocol: "HTTP/1.1", Status: status, Bytes: 100, RequestTimeMs: 12}
 		s.msgs = append(s.msgs, scenarioMsg{events.TopicWebAccess, "", a.AppendLine(nil), ts})
 	}
-	buy := func(ts time.Time, user string, item int) {
+	orders := 0
+	buy := func(ts time.Time, user string, item int) (order string) {
 		it, _ := scenarioItem(item)
-		ev(ts, events.AppEvent{Service: "orders", UserID: user, Type: events.TypeBuy, Item: it, Amount: 10, Currency: "EUR", DurationMs: 80})
+		orders++
+		order = fmt.Sprintf("o%d", orders)
+		ev(ts, events.AppEvent{Service: "orders", UserID: user, Type: events.TypeBuy, Item: it, Amount: 10, Currency: "EUR", DurationMs: 80, OrderID: order})
+		return order
 	}
 	in := func(ts time.Time, from, to time.Duration) bool {
 		return !ts.Before(start.Add(from)) && ts.Before(start.Add(to))
@@ -120,7 +127,7 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 		}
 		if sec%20 == 0 { // refunds of old orders, by users who buy nothing now
 			it, _ := scenarioItem(r.IntN(50))
-			ev(jit(), events.AppEvent{Service: "orders", UserID: fmt.Sprintf("r%d", r.IntN(100)), Type: events.TypeRefund, Item: it, Amount: 10, Currency: "EUR", DurationMs: 60})
+			ev(jit(), events.AppEvent{Service: "orders", UserID: fmt.Sprintf("r%d", r.IntN(100)), Type: events.TypeRefund, Item: it, Amount: 10, Currency: "EUR", DurationMs: 60, OrderID: fmt.Sprintf("old-%d", sec)})
 		}
 		for _, svc := range scenarioLogSvcs {
 			for i := 0; i < 5; i++ {
@@ -163,9 +170,9 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 	}
 	for k, off := range []time.Duration{5 * time.Minute, 12 * time.Minute, 30 * time.Minute} {
 		user := fmt.Sprintf("refunder-%d", k)
-		buy(at(off), user, 7)
+		order := buy(at(off), user, 7)
 		it, _ := scenarioItem(7)
-		ev(at(off+2*time.Minute), events.AppEvent{Service: "orders", UserID: user, Type: events.TypeRefund, Item: it, Amount: 10, Currency: "EUR", DurationMs: 50})
+		ev(at(off+2*time.Minute), events.AppEvent{Service: "orders", UserID: user, Type: events.TypeRefund, Item: it, Amount: 10, Currency: "EUR", DurationMs: 50, OrderID: order})
 		s.truth = append(s.truth, truth{Kind: "buy_then_refund", Labels: map[string]string{"user_id": user}, Start: at(off), End: at(off + 2*time.Minute)})
 	}
 	s.truth = append(s.truth,

@@ -236,13 +236,15 @@ func (s *Store) Cursor(ctx context.Context, sink string) (int64, error) {
 	return seq, nil
 }
 
-// Open returns the firing notifications up to seq that have no resolution
-// (the alerts Alertmanager must keep hearing about), for a sink restarting.
+// Open returns the firing notifications up to seq that no later resolution
+// ended (the alerts Alertmanager must keep hearing about), for a sink
+// restarting. "Later" by outbox order: an episode late data re-opened fires
+// again after its first resolution.
 func (s *Store) Open(ctx context.Context, upTo int64) ([]Stored, error) {
 	rows, err := s.pool.Query(ctx, `SELECT o.seq, o.notification FROM alerts_outbox o
 		WHERE o.job = $1 AND o.seq <= $2 AND o.status = 'firing' AND NOT (o.notification ? 'ends_at')
 		AND NOT EXISTS (SELECT 1 FROM alerts_outbox r WHERE r.job = o.job AND r.fingerprint = o.fingerprint
-			AND r.starts_at = o.starts_at AND r.status = 'resolved' AND r.seq <= $2)
+			AND r.starts_at = o.starts_at AND r.status = 'resolved' AND r.seq > o.seq AND r.seq <= $2)
 		ORDER BY o.seq`, s.job, upTo)
 	if err != nil {
 		return nil, fmt.Errorf("read open alerts: %w", err)

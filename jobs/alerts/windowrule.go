@@ -1,7 +1,9 @@
 package alerts
 
 import (
+	"slices"
 	"sort"
+	"strconv"
 
 	"weir/jobs/alerts/rules"
 	"weir/jobs/alerts/window"
@@ -77,6 +79,9 @@ type episode struct {
 	End     int64 // 0 while open
 	FiredAt int64 // end of the window that fired it
 	Values  map[string]float64
+	// Revised counts how often late data re-opened the episode after it was
+	// announced as resolved; its later notifications carry it in their IDs.
+	Revised int `json:",omitempty"`
 }
 
 func newWindowRule(r *rules.Rule, lateness int64) *windowRule {
@@ -431,18 +436,31 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, map[string]float64) {
 	return ok, vals
 }
 
-// baseline averages condition i over the previous non-overlapping windows;
-// it is not warm until the rule has seen data that far back.
+// baseline is the mean (or median) of condition i over the previous
+// non-overlapping windows, a window without data counting as 0; it is not
+// warm until the rule has seen data that far back.
 func (wr *windowRule) baseline(g *group, end int64, i int, b *rules.Baseline) (float64, bool) {
 	size := wr.spec.Size
 	if end-int64(b.Windows+1)*size < wr.St.FirstTS {
 		return 0, false
 	}
-	var total float64
+	vals := make([]float64, b.Windows)
 	for k := 1; k <= b.Windows; k++ {
 		if h, ok := g.Hist[end-int64(k)*size]; ok {
-			total += h[i]
+			vals[k-1] = h[i]
 		}
+	}
+	if b.Stat == rules.Median {
+		slices.Sort(vals)
+		n := len(vals)
+		if n%2 == 1 {
+			return vals[n/2], true
+		}
+		return (vals[n/2-1] + vals[n/2]) / 2, true
+	}
+	var total float64
+	for _, v := range vals {
+		total += v
 	}
 	return total / float64(b.Windows), true
 }
@@ -485,6 +503,15 @@ func (wr *windowRule) simulate(base epState, results []result) (epState, []episo
 	return st, eps
 }
 
+// revision is the ID suffix of an episode's notifications after late data
+// re-opened it n times ("" for the original ones).
+func revision(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return "r" + strconv.Itoa(n)
+}
+
 // reconcile emits the difference between the episodes the results imply and
 // those already announced.
 func (wr *windowRule) reconcile(e *Engine, g *group) {
@@ -510,8 +537,18 @@ func (wr *windowRule) reconcile(e *Engine, g *group) {
 			}
 			g.Announced = append(g.Announced, ep)
 		case g.Announced[idx].End == 0 && ep.End != 0:
-			e.emit(wr.r, g.Vals, Resolved, ep.Start, ep.End, ep.End-size, ep.End, ep.Values)
+			e.emitRevision(wr.r, g.Vals, Resolved, ep.Start, ep.End, ep.End-size, ep.End, ep.Values, revision(g.Announced[idx].Revised))
 			g.Announced[idx].End = ep.End
+		case g.Announced[idx].End != 0 && (ep.End == 0 || ep.End > g.Announced[idx].End):
+			// Late data extended an episode announced as resolved: it fires
+			// again (same start) and resolves where the data now says.
+			a := &g.Announced[idx]
+			a.Revised++
+			e.emitRevision(wr.r, g.Vals, Firing, ep.Start, 0, a.End-size, a.End, ep.Values, revision(a.Revised))
+			if ep.End != 0 {
+				e.emitRevision(wr.r, g.Vals, Resolved, ep.Start, ep.End, ep.End-size, ep.End, ep.Values, revision(a.Revised))
+			}
+			a.End = ep.End
 		}
 	}
 	// Announced open episodes the results no longer support (late data
@@ -541,7 +578,7 @@ func (wr *windowRule) reconcile(e *Engine, g *group) {
 		if end == a.Start {
 			end = a.Start + wr.spec.Slide
 		}
-		e.emit(wr.r, g.Vals, Resolved, a.Start, end, end-size, end, nil)
+		e.emitRevision(wr.r, g.Vals, Resolved, a.Start, end, end-size, end, nil, revision(a.Revised))
 		a.End = end
 	}
 }

@@ -54,6 +54,12 @@ type Anomaly struct {
 	Start  time.Time          `json:"start"`
 	End    time.Time          `json:"end"`
 	Stats  map[string]float64 `json:"stats"`
+	// Effects are the labels of operations the anomaly also shows in: a
+	// latency regression of a callee slows its callers, whose durations
+	// include its own (the cart's reservation waits for the inventory's, a
+	// buy for its payment attempts). An alert on one of them is explained
+	// by this anomaly.
+	Effects []map[string]string `json:"effects,omitempty"`
 
 	users     map[string]struct{}
 	durations []float64
@@ -68,6 +74,12 @@ func (a *Anomaly) in(t time.Time) bool { return !t.Before(a.Start) && t.Before(a
 var latencyTargets = [][2]string{
 	{svcCart, events.TypeReserve}, {svcOrders, events.TypeBuy}, {svcPayments, events.TypePaymentAttempt},
 	{svcInventory, events.TypeReserve}, {svcFrontend, events.TypePageView},
+}
+
+// callers are the operations whose duration includes the key's (ops.go).
+var callers = map[[2]string][][2]string{
+	{svcInventory, events.TypeReserve}:       {{svcCart, events.TypeReserve}},
+	{svcPayments, events.TypePaymentAttempt}: {{svcOrders, events.TypeBuy}},
 }
 
 var spikeServices = []string{svcCart, svcInventory, svcOrders, svcPayments}
@@ -111,6 +123,9 @@ func (g *Generator) schedule(horizon time.Time) {
 		case KindLatencyRegression:
 			t := latencyTargets[r.IntN(len(latencyTargets))]
 			a.Labels["service"], a.Labels["operation"] = t[0], t[1]
+			for _, c := range callers[t] {
+				a.Effects = append(a.Effects, map[string]string{"service": c[0], "operation": c[1]})
+			}
 		case KindBuyThenRefund:
 			a.Labels["user_id"] = g.w.users[r.IntN(len(g.w.users))].id
 		case KindBotRepeat:

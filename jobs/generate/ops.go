@@ -383,6 +383,7 @@ func (g *Generator) buy(a *actor, t time.Time, it *item, qty int, o buyOpts) (ti
 	end := t.Add(ms(total))
 	ev := g.event(end, ho, a, events.TypeBuy, action)
 	ev.Item, ev.Amount, ev.Currency, ev.Provider, ev.DurationMs = it.Item, amount, a.u.currency, providers[prov].Provider, total
+	ev.OrderID = action
 	status := 200
 	if !ok {
 		ev.Status, status = events.StatusFailed, 402
@@ -402,10 +403,10 @@ func (g *Generator) refund(a *actor, t time.Time, it *item, buyAction string) {
 	ho, hp := g.pickHost(svcOrders), g.pickHost(svcPayments)
 	prov := providers[a.u.provider].Provider
 	pay := g.event(t.Add(ms(4)), hp, a, events.TypeRefund, action)
-	pay.Item, pay.Provider, pay.Amount, pay.Currency = it.Item, prov, it.Price, a.u.currency
+	pay.Item, pay.Provider, pay.Amount, pay.Currency, pay.OrderID = it.Item, prov, it.Price, a.u.currency, buyAction
 	pay.DurationMs = g.duration(svcPayments, events.TypeRefund, t, 220)
 	ord := g.event(t, ho, a, events.TypeRefund, action)
-	ord.Item, ord.Provider, ord.Amount, ord.Currency = it.Item, prov, it.Price, a.u.currency
+	ord.Item, ord.Provider, ord.Amount, ord.Currency, ord.OrderID = it.Item, prov, it.Price, a.u.currency, buyAction
 	ord.DurationMs = round1(g.duration(svcOrders, events.TypeRefund, t, 20) + pay.DurationMs)
 	g.pushEvent(pay, hp)
 	g.opLogs(pay.TS.Add(ms(pay.DurationMs)), hp, pay, "provider="+prov)

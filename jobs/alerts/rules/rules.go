@@ -127,10 +127,19 @@ type Condition struct {
 
 // Baseline compares with Factor × the average of the same aggregate over the
 // Windows previous non-overlapping windows of the same group (absent = 0).
+// Stat "median" takes their median instead: one outlier window (a quiet
+// hour's p95 is its slowest request) then does not lift the baseline.
 type Baseline struct {
 	Factor  float64 `yaml:"factor,omitempty"`
 	Windows int     `yaml:"windows,omitempty"`
+	Stat    string  `yaml:"stat,omitempty"` // mean (default) or median
 }
+
+// Baseline statistics.
+const (
+	Mean   = "mean"
+	Median = "median"
+)
 
 // Sequence fires when a record matching First is followed, for the same
 // group-by key, by a record matching Then within Within (event time). The
@@ -453,6 +462,8 @@ func (c *Condition) validate() error {
 		return errors.New("baseline.factor: must be positive")
 	case c.Baseline != nil && (c.Baseline.Windows < 1 || c.Baseline.Windows > 1000):
 		return errors.New("baseline.windows: want 1 to 1000")
+	case c.Baseline != nil && c.Baseline.Stat != "" && c.Baseline.Stat != Mean && c.Baseline.Stat != Median:
+		return fmt.Errorf("baseline.stat: want mean or median, got %q", c.Baseline.Stat)
 	}
 	return nil
 }

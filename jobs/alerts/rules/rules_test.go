@@ -44,6 +44,7 @@ func TestBadFiles(t *testing.T) {
 		"reserved.bad.yaml":       `rules[0] (X).group_by[0]: "alertname" is a reserved label`,
 		"max-groups.bad.yaml":     "settings.max_groups: must be positive",
 		"baseline.bad.yaml":       "rules[0] (X).conditions[0].baseline.factor: must be positive",
+		"baseline-stat.bad.yaml":  `rules[0] (X).conditions[0].baseline.stat: want mean or median, got "mode"`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {
