@@ -443,6 +443,31 @@ func ptrStr(p *int64) string {
 	return strconv.FormatInt(*p, 10)
 }
 
+// writeSchema is the table's Arrow schema (its field IDs) in the column
+// order the row builders fill: package events' fields, the table's own,
+// lineage last. A table created before a column was added to the model has
+// that column last (schema evolution appends), so the order is taken from
+// the model, not from the table.
+func writeSchema(t *target) (*arrow.Schema, error) {
+	sc, err := table.SchemaToArrowSchema(t.tbl.Schema(), nil, true, false)
+	if err != nil {
+		return nil, fmt.Errorf("convert schema of %s: %w", t.name, err)
+	}
+	want, err := lakehouse.SilverArrowSchema(t.canon)
+	if err != nil {
+		return nil, err
+	}
+	fields := make([]arrow.Field, 0, want.NumFields())
+	for _, f := range want.Fields() {
+		idx := sc.FieldIndices(f.Name)
+		if len(idx) == 0 {
+			return nil, fmt.Errorf("table %s has no column %s: its schema was not evolved", t.name, f.Name)
+		}
+		fields = append(fields, sc.Field(idx[0]))
+	}
+	return arrow.NewSchema(fields, nil), nil
+}
+
 // commitAppend writes the rows once and appends them, with the new
 // position, if the table's position is still the chunk's start.
 func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c chunk, summary map[string]string,
@@ -453,9 +478,9 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 	var files []iceberg.DataFile
 	t0 := time.Now()
 	if count > 0 {
-		sc, err := table.SchemaToArrowSchema(t.tbl.Schema(), nil, true, false)
+		sc, err := writeSchema(t)
 		if err != nil {
-			return fmt.Errorf("convert schema of %s: %w", t.name, err)
+			return err
 		}
 		// A partition's rows are encoded by one goroutine, and most rows of
 		// a run fall in today's partition: large writes are split into

@@ -5,11 +5,13 @@ package silver_test
 import (
 	"context"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
 	"weir/events"
@@ -224,5 +226,56 @@ func checkSorted(t *testing.T, env *silvertest.Env) {
 		if unsort > 0 {
 			t.Errorf("%s: %d of %d rows out of sort order", task.File.FilePath(), unsort, rows)
 		}
+	}
+}
+
+// TestSilverEvolvesOldTable: a silver.events table created before app.events
+// had order_id (the column appended by schema evolution, so it sits after
+// the lineage columns) takes new rows: old rows keep a null order_id, new
+// buys carry theirs, and the counts stay exact.
+func TestSilverEvolvesOldTable(t *testing.T) {
+	env := silvertest.New(t)
+	ctx := context.Background()
+	spec, err := lakehouse.SilverTableSpec(lakehouse.SilverEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields []iceberg.NestedField
+	for _, f := range spec.Schema.Fields() {
+		if f.Name != "order_id" {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == len(spec.Schema.Fields()) {
+		t.Fatal("silver.events has no order_id column to leave out")
+	}
+	old := *spec
+	old.Schema = iceberg.NewSchema(0, fields...)
+	name := env.NS.Table(lakehouse.SilverEvents)
+	ns, short, _ := strings.Cut(name, ".")
+	old.Location = env.Lake.TableLocation(ns, short)
+	if _, err := lakehouse.LoadOrCreate(ctx, env.Lake.Catalog, lakehouse.Ident(name), &old); err != nil {
+		t.Fatal(err)
+	}
+
+	end := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Minute)
+	recs, sum := silvertest.Generate(t, end.Add(-20*time.Minute), end, 15, faults)
+	env.LoadBronze(t, recs, time.Now())
+	runAll(t, silver.New(env.Lake, silver.Config{Namespaces: env.NS, ChunkRows: 5000}))
+	expect(t, env, sum)
+
+	tbl, err := env.Lake.Catalog.LoadTable(ctx, lakehouse.Ident(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cols := tbl.Schema().Fields(); cols[len(cols)-1].Name != "order_id" {
+		t.Fatalf("order_id not appended by evolution: %v", tbl.Schema())
+	}
+	withOrder, err := silvertest.CountNotNull(ctx, tbl, "order_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withOrder == 0 {
+		t.Error("no row carries an order_id after the upgrade")
 	}
 }

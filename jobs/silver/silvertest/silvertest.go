@@ -287,3 +287,24 @@ func CountWhereTrue(ctx context.Context, tbl *table.Table, col string) (int64, e
 	}
 	return n, nil
 }
+
+// CountNotNull counts the rows of tbl whose col is not null.
+func CountNotNull(ctx context.Context, tbl *table.Table, col string) (int64, error) {
+	if tbl.CurrentSnapshot() == nil {
+		return 0, nil
+	}
+	_, recs, err := tbl.Scan(table.WithSelectedFields(col)).ToArrowRecords(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for rec, err := range recs {
+		if err != nil {
+			return 0, err
+		}
+		c := rec.Column(0)
+		n += int64(c.Len() - c.NullN())
+		rec.Release()
+	}
+	return n, nil
+}
