@@ -232,7 +232,14 @@ func (j *Job) Table(ctx context.Context, canon string) (Report, error) {
 			if out == nil {
 				continue
 			}
-			if !yield(out, nil) {
+			in, err := inSchema(out, sc)
+			out.Release()
+			if err != nil {
+				readErr = err
+				yield(nil, err)
+				return
+			}
+			if !yield(in, nil) {
 				return
 			}
 		}
@@ -407,6 +414,37 @@ func withoutKeys(ctx context.Context, rec arrow.RecordBatch, keyCols []string, h
 		return nil, 0, fmt.Errorf("filter archived rows: %w", err)
 	}
 	return out, kept, nil
+}
+
+// inSchema returns rec's columns in the order and with the fields of sc, by
+// name; a column sc has and rec lacks is all null. The hot table and its
+// archive twin hold the same columns, but not always in the same order: a
+// column added to the model is appended to a table that existed (schema
+// evolution) and sits in place in one created afterwards.
+func inSchema(rec arrow.RecordBatch, sc *arrow.Schema) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, sc.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, f := range sc.Fields() {
+		idx := rec.Schema().FieldIndices(f.Name)
+		switch {
+		case len(idx) > 0 && arrow.TypeEqual(rec.Column(idx[0]).DataType(), f.Type):
+			cols[i] = rec.Column(idx[0])
+			cols[i].Retain()
+		case len(idx) > 0:
+			return nil, fmt.Errorf("column %s is %s in the hot table, %s in archive", f.Name, rec.Column(idx[0]).DataType(), f.Type)
+		case f.Nullable:
+			cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, f.Type, int(rec.NumRows()))
+		default:
+			return nil, fmt.Errorf("archive column %s is required and the hot table has none", f.Name)
+		}
+	}
+	return array.NewRecordBatch(sc, cols, rec.NumRows()), nil
 }
 
 // Keys reads the keys (lakehouse.SilverKey columns, rendered as one
