@@ -259,52 +259,52 @@ func (e *Env) Files(t testing.TB, name string) int {
 	return len(tasks)
 }
 
-// CountWhereTrue counts the rows of tbl whose boolean column col is true.
+// CountWhereTrue counts the rows of tbl whose boolean col is true.
 func CountWhereTrue(ctx context.Context, tbl *table.Table, col string) (int64, error) {
-	if tbl.CurrentSnapshot() == nil {
-		return 0, nil
-	}
-	_, recs, err := tbl.Scan(table.WithSelectedFields(col)).ToArrowRecords(ctx)
-	if err != nil {
-		return 0, err
-	}
 	var n int64
-	for rec, err := range recs {
-		if err != nil {
-			return 0, err
-		}
-		arr, ok := rec.Column(0).(*array.Boolean)
+	err := scanColumn(ctx, tbl, col, func(c arrow.Array) error {
+		arr, ok := c.(*array.Boolean)
 		if !ok {
-			rec.Release()
-			return 0, fmt.Errorf("column %s is %s", col, rec.Column(0).DataType())
+			return fmt.Errorf("column %s is %s", col, c.DataType())
 		}
 		for i := 0; i < arr.Len(); i++ {
 			if arr.IsValid(i) && arr.Value(i) {
 				n++
 			}
 		}
-		rec.Release()
-	}
-	return n, nil
+		return nil
+	})
+	return n, err
 }
 
 // CountNotNull counts the rows of tbl whose col is not null.
 func CountNotNull(ctx context.Context, tbl *table.Table, col string) (int64, error) {
+	var n int64
+	err := scanColumn(ctx, tbl, col, func(c arrow.Array) error {
+		n += int64(c.Len() - c.NullN())
+		return nil
+	})
+	return n, err
+}
+
+// scanColumn hands each batch of tbl's column col to fn.
+func scanColumn(ctx context.Context, tbl *table.Table, col string, fn func(arrow.Array) error) error {
 	if tbl.CurrentSnapshot() == nil {
-		return 0, nil
+		return nil
 	}
 	_, recs, err := tbl.Scan(table.WithSelectedFields(col)).ToArrowRecords(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var n int64
 	for rec, err := range recs {
 		if err != nil {
-			return 0, err
+			return err
 		}
-		c := rec.Column(0)
-		n += int64(c.Len() - c.NullN())
+		err = fn(rec.Column(0))
 		rec.Release()
+		if err != nil {
+			return err
+		}
 	}
-	return n, nil
+	return nil
 }
