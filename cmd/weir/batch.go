@@ -108,6 +108,7 @@ func newBatchMaintainCmd(g *globals) *cobra.Command {
 	f.StringSliceVar(&ops, "op", nil, "operations: "+strings.Join(maintain.AllOps, ", ")+" (default all)")
 	f.Int64Var(&mc.TargetFileBytes, "target-file-bytes", 128<<20, "compaction target file size")
 	f.UintVar(&minInputs, "min-input-files", 5, "fewest small files of a partition worth compacting")
+	f.BoolVar(&mc.Full, "full", false, "compact every small file of a partition into as few files as the target allows (daily or final run); default size-tiered: a file larger than all the others it would merge with waits")
 	f.IntVar(&mc.MaxManifests, "max-manifests", 16, "rewrite manifests when a snapshot has more")
 	f.DurationVar(&mc.SnapshotWindow, "snapshot-window", 24*time.Hour, "keep snapshots younger than this")
 	f.IntVar(&mc.RetainLast, "retain-last", 20, "keep at least this many snapshots")

@@ -4,6 +4,11 @@
 // while the stream and silver jobs keep committing.
 //
 // Contract:
+//   - Compaction merges a partition's files under 75% of the target size.
+//     By default it is size-tiered (a file larger than all the others it
+//     would be merged with waits), so each byte is rewritten O(log n)
+//     times while small files keep arriving; Config.Full merges every
+//     small file, for a daily or final run.
 //   - Never a row lost or duplicated. Compaction writes the merged files
 //     once, then commits a replace snapshot through lakehouse.Commit; every
 //     attempt (after a conflict with a concurrent append) re-checks against
@@ -28,11 +33,13 @@
 package maintain
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,6 +80,12 @@ type Config struct {
 	// MinInputFiles is the fewest small files of one partition worth
 	// compacting (default 5).
 	MinInputFiles uint
+	// Full compacts every small file of a partition into as few files as
+	// the target allows (a daily or final run). Without it compaction is
+	// size-tiered (see tiered): a file larger than all the other small
+	// files it would be merged with is left alone, so a byte is rewritten a
+	// few times on its way to the target size, not in every run.
+	Full bool
 	// MaxManifests: manifests are rewritten when a snapshot has more
 	// (default 16).
 	MaxManifests int
@@ -145,6 +158,7 @@ type TableReport struct {
 	RewrittenBytes   int64  `json:"rewritten_bytes"`
 	ManifestsBefore  int    `json:"manifests_before"`
 	ManifestsAfter   int    `json:"manifests_after"`
+	CompactPolicy    string `json:"compact_policy,omitempty"`
 	ExpiredSnapshots int    `json:"expired_snapshots"`
 	OrphansRemoved   int    `json:"orphans_removed"`
 	Skipped          string `json:"skipped,omitempty"`
@@ -274,28 +288,33 @@ func liveFiles(ctx context.Context, tbl *table.Table) (int, error) {
 	return len(tasks), nil
 }
 
-// compact bin-packs small files per partition. The new files are written
-// once; each commit attempt keeps only the groups whose inputs are all
-// still live in the table it builds on.
+// Compaction policies, as reported in TableReport.CompactPolicy.
+const (
+	PolicyTiered = "tiered"
+	PolicyFull   = "full"
+)
+
+// compact merges small files per partition (see planCompaction). The new
+// files are written once; each commit attempt keeps only the groups whose
+// inputs are all still live in the table it builds on.
 func (j *Job) compact(ctx context.Context, name string, tbl *table.Table, rep *TableReport) error {
 	tasks, err := tbl.Scan().PlanFiles(ctx)
 	if err != nil {
 		return fmt.Errorf("plan files: %w", err)
 	}
-	cfg := compaction.DefaultConfig()
-	cfg.TargetFileSizeBytes = j.cfg.TargetFileBytes
-	cfg.MinFileSizeBytes = j.cfg.TargetFileBytes * 3 / 4
-	cfg.MaxFileSizeBytes = j.cfg.TargetFileBytes * 9 / 5
-	cfg.MinInputFiles = j.cfg.MinInputFiles
-	plan, err := cfg.PlanCompaction(tasks)
-	if err != nil {
-		return fmt.Errorf("plan compaction: %w", err)
+	rep.CompactPolicy = PolicyTiered
+	if j.cfg.Full {
+		rep.CompactPolicy = PolicyFull
 	}
-	if len(plan.Groups) == 0 {
+	groups, err := planCompaction(tasks, j.cfg.TargetFileBytes, j.cfg.MinInputFiles, j.cfg.Full)
+	if err != nil {
+		return err
+	}
+	if len(groups) == 0 {
 		return nil
 	}
 	var results []table.CompactionGroupResult
-	for _, g := range plan.Groups {
+	for _, g := range groups {
 		gr, err := table.ExecuteCompactionGroup(ctx, tbl, table.CompactionTaskGroup{PartitionKey: g.PartitionKey, Tasks: g.Tasks, TotalSizeBytes: g.TotalSizeBytes},
 			table.WithCompactionTargetFileSize(j.cfg.TargetFileBytes), table.WithCompactionScanConcurrency(2))
 		if err != nil {
@@ -355,6 +374,70 @@ func (j *Job) compact(ctx context.Context, name string, tbl *table.Table, rep *T
 		rep.RewrittenBytes += gr.BytesBefore
 	}
 	return nil
+}
+
+// planCompaction chooses the files to merge: iceberg-go's planner bin-packs
+// each partition's small files (under 75% of target) into groups of about
+// target bytes and drops groups of fewer than minInputs files; unless full,
+// tiered then trims every group.
+func planCompaction(tasks []table.FileScanTask, target int64, minInputs uint, full bool) ([]compaction.Group, error) {
+	cfg := compaction.DefaultConfig()
+	cfg.TargetFileSizeBytes = target
+	cfg.MinFileSizeBytes = target * 3 / 4
+	cfg.MaxFileSizeBytes = target * 9 / 5
+	cfg.MinInputFiles = minInputs
+	plan, err := cfg.PlanCompaction(tasks)
+	if err != nil {
+		return nil, fmt.Errorf("plan compaction: %w", err)
+	}
+	if full {
+		return plan.Groups, nil
+	}
+	var out []compaction.Group
+	for _, g := range plan.Groups {
+		if g, ok := tiered(g, minInputs); ok {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// tiered trims a group to the files worth merging now. Sorted by size, the
+// largest file is left out while it is larger than all the others together;
+// the rest are merged if at least minInputs remain (ok), else nothing is.
+//
+// Why: a file that is merged is then at most half of the file it becomes,
+// so a byte is rewritten only when the file holding it at least doubles:
+// at most log2(target / commit size) times on its way to the target, not in
+// every run as when a partition's small files are always merged whole. A
+// compacted file that holds most of a partition waits until the files
+// committed after it together catch up with it; equal files merge (two
+// equal files are the doubling step). Full compaction skips this.
+func tiered(g compaction.Group, minInputs uint) (compaction.Group, bool) {
+	tasks := slices.Clone(g.Tasks)
+	slices.SortStableFunc(tasks, func(a, b table.FileScanTask) int {
+		return cmp.Compare(a.File.FileSizeBytes(), b.File.FileSizeBytes())
+	})
+	var total int64
+	for _, t := range tasks {
+		total += t.File.FileSizeBytes()
+	}
+	for len(tasks) > 1 {
+		largest := tasks[len(tasks)-1].File.FileSizeBytes()
+		if largest <= total-largest {
+			break
+		}
+		total -= largest
+		tasks = tasks[:len(tasks)-1]
+	}
+	if len(tasks) < max(int(minInputs), 2) {
+		return compaction.Group{}, false
+	}
+	out := compaction.Group{PartitionKey: g.PartitionKey, Tasks: tasks, TotalSizeBytes: total}
+	for _, t := range tasks {
+		out.DeleteFileCount += len(t.DeleteFiles) + len(t.EqualityDeleteFiles) + len(t.DeletionVectorFiles)
+	}
+	return out, true
 }
 
 func containsGroup(list []table.CompactionGroupResult, gr table.CompactionGroupResult) bool {

@@ -6,12 +6,14 @@ package maintain_test
 // bench): generated traffic (1,000,000 messages, WEIR_SOAK_MESSAGES for
 // quick runs) is produced to the test's own topics at a steady pace while
 // the real `weir stream` binary lands it in bronze, `weir batch maintain
-// --op compact` runs in a loop on the bronze and silver tables the whole
-// time, and silver is built a few times during and after. At the end bronze
-// holds every (topic, partition, offset) exactly once, silver holds exactly
-// the generator summary's rows, rejects equal the invalid records, and the
-// final compaction leaves far fewer data files than the stream committed.
-// Figures go to bench/results/maintain.json.
+// --op compact` (size-tiered, the hourly default) runs in a loop on the
+// bronze and silver tables the whole time, and silver is built a few times
+// during and after. At the end bronze holds every (topic, partition,
+// offset) exactly once, silver holds exactly the generator summary's rows,
+// rejects equal the invalid records, and the final compaction (--full, the
+// daily run) leaves at most the files the target size needs per partition,
+// far fewer than the stream committed. Figures, with the bytes rewritten
+// per compaction policy, go to bench/results/maintain.json.
 //
 // Isolation: topics "<p>.<topic>" (so bronze tables bronze.<p>_<topic>, the
 // way the stream tests isolate themselves), silver in namespace <p>_silver
@@ -112,7 +114,7 @@ func TestBenchCompactionUnderStream(t *testing.T) {
 				return
 			default:
 			}
-			s.compactOnce(ctx, t, bin, &cs, soakMinInputFiles)
+			s.compactOnce(ctx, t, bin, &cs, soakMinInputFiles, false)
 			select {
 			case <-stopLoop:
 				return
@@ -209,9 +211,10 @@ wait:
 		liveBefore[name] = s.layout(t, name).files
 	}
 
-	// The final compaction, then silver once more: it must find nothing new
-	// (compaction's replace snapshots are not read as new bronze data).
-	final := s.compactOnce(ctx, t, bin, &cs, soakMinInputFiles)
+	// The final compaction (full, like the daily run), then silver once
+	// more: it must find nothing new (compaction's replace snapshots are not
+	// read as new bronze data).
+	final := s.compactOnce(ctx, t, bin, &cs, soakMinInputFiles, true)
 	if final.err != nil {
 		t.Fatalf("final compaction: %v", final.err)
 	}
@@ -285,7 +288,7 @@ wait:
 			"cpu_seconds":            streamCPU,
 		},
 		"compaction": map[string]any{
-			"command":           fmt.Sprintf("weir batch maintain --op compact --table ... --min-input-files %d --target-file-bytes %d (subprocess, 2 s apart)", soakMinInputFiles, soakTargetBytes),
+			"command":           fmt.Sprintf("weir batch maintain --op compact --table ... --min-input-files %d --target-file-bytes %d (subprocess, 2 s apart; the final run adds --full)", soakMinInputFiles, soakTargetBytes),
 			"runs":              cs.runs,
 			"runs_failed":       cs.failed,
 			"runs_that_rewrote": cs.productive,
@@ -299,6 +302,13 @@ wait:
 			"run_seconds_max":   cs.maxSeconds,
 			"cpu_seconds":       cs.cpu,
 			"final_run":         final.reports,
+
+			// Bytes rewritten per policy: the loop is tiered, the final run full.
+			"policy":                    maintain.PolicyTiered,
+			"final_policy":              maintain.PolicyFull,
+			"rewritten_bytes":           cs.rewrittenBytes,
+			"rewritten_bytes_by_policy": cs.bytesByPolicy,
+			"runs_by_policy":            cs.runsByPolicy,
 		},
 		"silver_runs": silverRuns,
 		"silver_commit_retries": map[string]int{
@@ -566,6 +576,7 @@ type compactStats struct {
 	runs, failed, productive                       int
 	rewrittenFiles, addedFiles, retries, conflicts int
 	rewrittenBytes                                 int64
+	bytesByPolicy, runsByPolicy                    map[string]int64
 	seconds, maxSeconds, cpu                       float64
 }
 
@@ -574,15 +585,20 @@ type compactRun struct {
 	err     error
 }
 
-// compactOnce runs `weir batch maintain --op compact` on the tables that
-// exist and adds its figures to cs. A failed run is a test error.
-func (s *soak) compactOnce(ctx context.Context, t testing.TB, bin string, cs *compactStats, minInputs int) compactRun {
+// compactOnce runs `weir batch maintain --op compact` (with --full if full)
+// on the tables that exist and adds its figures to cs. A failed run is a
+// test error.
+func (s *soak) compactOnce(ctx context.Context, t testing.TB, bin string, cs *compactStats, minInputs int, full bool) compactRun {
 	names := s.tables(t)
 	if len(names) == 0 {
 		return compactRun{}
 	}
 	args := []string{"batch", "maintain", "--op", maintain.OpCompact, "--min-input-files", strconv.Itoa(minInputs),
 		"--target-file-bytes", strconv.Itoa(soakTargetBytes)}
+	policy := maintain.PolicyTiered
+	if full {
+		args, policy = append(args, "--full"), maintain.PolicyFull
+	}
 	for _, n := range names {
 		args = append(args, "--table", n)
 	}
@@ -609,6 +625,10 @@ func (s *soak) compactOnce(ctx context.Context, t testing.TB, bin string, cs *co
 		cs.failed++
 	}
 	cs.seconds += secs
+	if cs.bytesByPolicy == nil {
+		cs.bytesByPolicy, cs.runsByPolicy = map[string]int64{}, map[string]int64{}
+	}
+	cs.runsByPolicy[policy]++
 	cs.maxSeconds = max(cs.maxSeconds, secs)
 	if cmd.ProcessState != nil {
 		cs.cpu += (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
@@ -618,6 +638,7 @@ func (s *soak) compactOnce(ctx context.Context, t testing.TB, bin string, cs *co
 		cs.rewrittenFiles += r.RewrittenFiles
 		cs.addedFiles += r.AddedFiles
 		cs.rewrittenBytes += r.RewrittenBytes
+		cs.bytesByPolicy[policy] += r.RewrittenBytes
 		rewrote = rewrote || r.RewrittenFiles > 0
 	}
 	if rewrote {
@@ -862,7 +883,7 @@ func (l fileLayout) total() int64 {
 	return n
 }
 
-// expectedFiles bounds the files compaction (with MinInputFiles 2) leaves:
+// expectedFiles bounds the files full compaction (with MinInputFiles 2) leaves:
 // per partition, its bytes in files of at least 75% of the target (the
 // size under which a file is a candidate), and at least one.
 func (l fileLayout) expectedFiles(target int64) int {
