@@ -42,8 +42,9 @@ func TestCompactExpireWhileAppending(t *testing.T) {
 	}
 	filesBefore := env.Files(t, env.NS.Table(lakehouse.BronzeAppEvents))
 
-	mj := maintain.New(env.Lake, maintain.Config{Namespaces: env.NS, MinInputFiles: 2, RetainLast: 1, SnapshotWindow: time.Millisecond,
-		MaxManifests: 2, Ops: []string{maintain.OpCompact, maintain.OpManifests, maintain.OpExpire}})
+	mcfg := maintain.Config{Namespaces: env.NS, MinInputFiles: 2, RetainLast: 1, SnapshotWindow: time.Millisecond,
+		MaxManifests: 2, Ops: []string{maintain.OpCompact, maintain.OpManifests, maintain.OpExpire}}
+	mj := maintain.New(env.Lake, mcfg) // size-tiered, like the hourly run
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -94,8 +95,10 @@ func TestCompactExpireWhileAppending(t *testing.T) {
 		t.Errorf("silver.logs: %d rows, want %d", got, want)
 	}
 
-	// One more full pass compacts what the last commits added.
-	if _, err := mj.Run(ctx); err != nil {
+	// One more pass, full like the daily run, compacts what the tiered
+	// loop left and the last commits added.
+	mcfg.Full = true
+	if _, err := maintain.New(env.Lake, mcfg).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	name := env.NS.Table(lakehouse.BronzeAppEvents)
