@@ -50,6 +50,7 @@ type Lakehouse struct {
 	Catalog *sqlcat.Catalog
 	cfg     config.Config
 	db      *sql.DB
+	s3      s3Client
 }
 
 // Properties returns the FileIO properties for MinIO (path-style S3).

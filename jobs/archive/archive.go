@@ -124,6 +124,10 @@ var errChanged = errors.New("hot files changed during the move")
 
 // Run moves every configured table.
 func (j *Job) Run(ctx context.Context) ([]Report, error) {
+	ctx, err := j.lake.WithS3Client(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []Report
 	for _, canon := range j.cfg.Tables {
 		var (

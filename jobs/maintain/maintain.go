@@ -181,6 +181,10 @@ func (j *Job) Run(ctx context.Context) ([]TableReport, error) {
 	if err := j.cfg.Validate(); err != nil {
 		return nil, err
 	}
+	ctx, err := j.lake.WithS3Client(ctx)
+	if err != nil {
+		return nil, err
+	}
 	names, err := j.tables(ctx)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,6 @@ var errMoved = errors.New("silver table position moved")
 type Job struct {
 	lake *lakehouse.Lakehouse
 	cfg  Config
-	s3   s3Config
 }
 
 // New returns a job writing through lake.
@@ -67,7 +66,7 @@ func (j *Job) Run(ctx context.Context, source string) ([]Result, error) {
 	if err := ValidateSource(source); err != nil {
 		return nil, err
 	}
-	ctx, err := j.s3.with(ctx, j.lake)
+	ctx, err := j.lake.WithS3Client(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -69,6 +69,10 @@ func New(cfg Config, kcfg config.Kafka, lake *lakehouse.Lakehouse, log *slog.Log
 // unsafe to continue (a commit that failed after its retries); the next
 // start resumes from the tables.
 func (j *Job) Run(ctx context.Context) (err error) {
+	ctx, err = j.lake.WithS3Client(ctx)
+	if err != nil {
+		return err
+	}
 	if j.cfg.Listen != "" {
 		_, stop, err := j.metrics.serve(ctx, j.cfg.Listen, j.log)
 		if err != nil {

@@ -1,4 +1,4 @@
-package silver
+package lakehouse
 
 import (
 	"context"
@@ -9,26 +9,29 @@ import (
 	"github.com/apache/iceberg-go/io/gocloud/s3"
 	"github.com/apache/iceberg-go/utils"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-
-	"weir/lakehouse"
 )
 
-// s3Config resolves the S3 client configuration once per job and puts it
-// in ctx, where iceberg-go's S3 FileIO takes it instead of resolving its
-// own. Without it, every table.FS call (each scan, write and commit) runs
+// s3Client resolves the S3 client configuration once per Lakehouse and
+// puts it in ctx (WithS3Client), where iceberg-go's S3 FileIO takes it
+// instead of resolving its own. Without it, every table.FS call (each scan, write and commit) runs
 // the AWS SDK's default-config loader, which re-reads and parses the CA
 // bundle named by AWS_CA_BUNDLE, and builds a fresh HTTP client, so no
 // connection is reused between calls. The properties are the catalog's,
 // so the resulting clients are the same ones, only shared.
-type s3Config struct {
+type s3Client struct {
 	once sync.Once
 	ctx  func(context.Context) context.Context
 	err  error
 }
 
-func (c *s3Config) with(ctx context.Context, lake *lakehouse.Lakehouse) (context.Context, error) {
+// WithS3Client returns ctx carrying the lakehouse's one S3 client
+// configuration (resolved on first use). Jobs call it once at the start of
+// a run; every table scan, write and commit under that ctx then shares one
+// HTTP connection pool.
+func (l *Lakehouse) WithS3Client(ctx context.Context) (context.Context, error) {
+	c := &l.s3
 	c.once.Do(func() {
-		awsCfg, err := s3.ParseAWSConfig(ctx, lakehouse.Properties(lake.Config().S3))
+		awsCfg, err := s3.ParseAWSConfig(ctx, Properties(l.cfg.S3))
 		if err != nil {
 			c.err = fmt.Errorf("resolve s3 client config: %w", err)
 			return
