@@ -70,7 +70,7 @@ bench: up
 	$(STACK_ENV) && $(WEIR) generate --seed 3 --start 2026-03-02T18:00:00Z --history 20m --rate 1000 \
 		--topic-prefix bench. --bench-out bench/results/generate.json
 	$(STACK_ENV) && $(GOTEST) -tags 'integration bench' -timeout 90m -p 1 -run '^TestBench' -bench . -benchtime 1x \
-		./jobs/stream/ ./jobs/silver/ ./jobs/gold/ ./jobs/maintain/
+		./jobs/stream/ ./jobs/silver/ ./jobs/gold/ ./jobs/maintain/ ./jobs/alerts/
 	$(STACK_ENV) && $(WEIR) load --clients 4 --duration 60s --out bench/results/load.json
 
 -include services/services.mk

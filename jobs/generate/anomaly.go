@@ -54,11 +54,13 @@ type Anomaly struct {
 	Start  time.Time          `json:"start"`
 	End    time.Time          `json:"end"`
 	Stats  map[string]float64 `json:"stats"`
-	// Effects are the labels of operations the anomaly also shows in: a
-	// latency regression of a callee slows its callers, whose durations
-	// include its own (the cart's reservation waits for the inventory's, a
-	// buy for its payment attempts). An alert on one of them is explained
-	// by this anomaly.
+	// Effects are the labels of what else the anomaly shows in: a latency
+	// regression of a callee slows its callers, whose durations include
+	// its own (the cart's reservation waits for the inventory's, a buy for
+	// its payment attempts); a provider outage makes the payments service
+	// log an error for every failed attempt. An effect of another kind of
+	// alert names it under "kind". An alert on an effect is explained by
+	// this anomaly.
 	Effects []map[string]string `json:"effects,omitempty"`
 
 	users     map[string]struct{}
@@ -118,6 +120,7 @@ func (g *Generator) schedule(horizon time.Time) {
 		switch kind {
 		case KindProviderOutage:
 			a.Labels["provider"] = providers[r.IntN(len(providers))].Provider
+			a.Effects = []map[string]string{{"kind": KindErrorSpike, "service": svcPayments}}
 		case KindErrorSpike:
 			a.Labels["service"] = spikeServices[r.IntN(len(spikeServices))]
 		case KindLatencyRegression:
