@@ -2,11 +2,13 @@ package localstack
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -48,12 +50,16 @@ func TestLogTailShowsOnlyTheLatestStart(t *testing.T) {
 }
 
 func TestODirectProbe(t *testing.T) {
-	// The test machines' filesystems (ext4, tmpfs on Linux >= 6.6) take
-	// O_DIRECT writes; the probe must say so and leave nothing behind.
+	// ext4, xfs and tmpfs (Linux >= 6.6) take O_DIRECT writes; some FUSE
+	// and network filesystems refuse them with EINVAL. Whichever the test
+	// machine's temp dir is, the probe answers without error or with that
+	// refusal, and leaves nothing behind.
 	dir := t.TempDir()
-	if err := oDirectWritable(dir); err != nil {
-		t.Fatalf("oDirectWritable(%s): %v", dir, err)
+	err := oDirectWritable(dir)
+	if err != nil && !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("oDirectWritable(%s): %v, want nil or EINVAL", dir, err)
 	}
+	t.Logf("O_DIRECT in %s: %v", dir, err)
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("probe left %d files", len(entries))
 	}
