@@ -30,7 +30,7 @@ func (g *Generator) write(ctx context.Context, sink Sink, topic string, key, val
 	if err := sink.Produce(ctx, topic, key, value); err != nil {
 		return err
 	}
-	g.tally.record(topic, key, value, duplicate)
+	g.feed.record(topic, key, value, duplicate)
 	g.emitted.Add(1)
 	g.bytes.Add(int64(len(value)))
 	return nil

@@ -93,6 +93,7 @@ type Generator struct {
 	backRate    float64            // crawler/scanner requests per second
 
 	tally   *tally
+	feed    *tallyFeed // set while Run runs
 	buf     []byte
 	emitted atomic.Int64
 	bytes   atomic.Int64
@@ -205,6 +206,8 @@ func (g *Generator) Run(ctx context.Context, sink Sink, truth io.Writer) (*Summa
 		sleep = time.Sleep
 	}
 	wallStart := now()
+	g.feed = newTallyFeed(g.tally)
+	defer g.feed.close()
 
 	if err := g.emitDims(ctx, sink); err != nil {
 		return nil, err
@@ -286,6 +289,7 @@ func (g *Generator) finish(truth io.Writer) (*Summary, error) {
 	if err := g.flushTruth(truth, g.end.Add(time.Hour)); err != nil {
 		return nil, err
 	}
+	g.feed.close()
 	return g.tally.summary(), nil
 }
 
@@ -296,7 +300,7 @@ func (g *Generator) flushTruth(truth io.Writer, t time.Time) error {
 		if a.End.Before(t) && a.injected {
 			a.finish()
 			a.written = true
-			g.tally.s.Anomalies[a.Kind]++
+			g.tally.anomaly(a.Kind)
 			if truth != nil {
 				line, err := a.line()
 				if err != nil {

@@ -101,12 +101,17 @@ type LogsExpected struct {
 	ByLevel map[string]int64 `json:"by_level"`
 }
 
-// tally accumulates a Summary while records are written.
+// tally accumulates a Summary while records are written. record runs on
+// the tally feed's goroutine; fault and anomaly on the generating one, into
+// counts of their own that summary merges.
 type tally struct {
 	s       Summary
 	ipCount map[string]int64
 	days    map[string]struct{}
 	dimKeys map[string]map[string]struct{}
+
+	faults    map[string]map[string]int64 // topic → fault kind → count
+	anomalies map[string]int
 }
 
 func newTally(cfg *Config, end time.Time) *tally {
@@ -120,9 +125,11 @@ func newTally(cfg *Config, end time.Time) *tally {
 				Logs:   LogsExpected{ByLevel: map[string]int64{}},
 			},
 		},
-		ipCount: map[string]int64{},
-		days:    map[string]struct{}{},
-		dimKeys: map[string]map[string]struct{}{},
+		ipCount:   map[string]int64{},
+		days:      map[string]struct{}{},
+		dimKeys:   map[string]map[string]struct{}{},
+		faults:    map[string]map[string]int64{},
+		anomalies: map[string]int{},
 	}
 	for _, k := range FaultKinds {
 		t.s.FaultCounts[k] = 0
@@ -142,10 +149,16 @@ func (t *tally) topic(name string) *TopicSummary {
 	return ts
 }
 
+// fault counts a fault the generator applied to a record of topic.
 func (t *tally) fault(topic, kind string) {
-	t.topic(topic).Faults[kind]++
-	t.s.FaultCounts[kind]++
+	if t.faults[topic] == nil {
+		t.faults[topic] = map[string]int64{}
+	}
+	t.faults[topic][kind]++
 }
+
+// anomaly counts an anomaly whose ground truth was written.
+func (t *tally) anomaly(kind string) { t.anomalies[kind]++ }
 
 // record accounts one written record by parsing it as silver would.
 func (t *tally) record(topic string, key, value []byte, duplicate bool) {
@@ -214,8 +227,21 @@ func (t *tally) record(topic string, key, value []byte, duplicate bool) {
 	}
 }
 
-// summary finishes the derived figures.
+// summary merges the generating goroutine's counts and finishes the
+// derived figures; every record must have been accounted (tallyFeed.close).
 func (t *tally) summary() *Summary {
+	for topic, kinds := range t.faults {
+		ts := t.topic(topic)
+		for kind, n := range kinds {
+			ts.Faults[kind] += n
+			t.s.FaultCounts[kind] += n
+		}
+	}
+	clear(t.faults)
+	for kind, n := range t.anomalies {
+		t.s.Anomalies[kind] += n
+	}
+	clear(t.anomalies)
 	s := t.s
 	for name, ts := range s.Topics {
 		switch name {
