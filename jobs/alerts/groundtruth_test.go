@@ -255,7 +255,7 @@ func generateInMemory(t *testing.T, cfg generate.Config) *generated {
 // TestGeneratorGroundTruth does the same through Kafka and the whole job.
 func TestShippedRulesOnGenerator(t *testing.T) {
 	if testing.Short() {
-		t.Skip("generates half a day of traffic")
+		t.Skip("short mode: generates half a day of traffic")
 	}
 	f, err := rules.Load("../../rules/alerts.yaml")
 	if err != nil {
