@@ -527,7 +527,7 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 		}
 		for _, b := range evs {
 			if b.Type == events.TypeBuy && b.Status == events.StatusOK && b.UserID == r.UserID && b.Item == r.Item &&
-				!b.TS.After(r.TS) && b.TS.After(r.TS.Add(-10*time.Minute)) {
+				!b.TS.After(r.TS) && b.TS.After(r.TS.Add(-10*time.Minute)) && (r.OrderID == "" || r.OrderID == b.ActionID) {
 				wantBTR = append(wantBTR, fmt.Sprintf("%s|%s|%s|%s", r.UserID, r.Item, b.ActionID, r.ActionID))
 			}
 		}
