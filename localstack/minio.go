@@ -113,7 +113,13 @@ func joinLines(lines ...string) string { return strings.Join(lines, "\n") + "\n"
 func (s *Stack) prepareMinIOData(id string) error {
 	dir := s.path("data", "minio")
 	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		return nil // redirected by an earlier start
+		// Redirected by an earlier start; the target may be on a tmpfs
+		// that a reboot emptied.
+		target, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			target, _ = os.Readlink(dir)
+		}
+		return os.MkdirAll(target, 0o755)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
