@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -347,5 +348,27 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// RemoveUncommitted deletes data files a job wrote but did not commit
+// (a commit that lost a conflict, a failed write); what it cannot delete is
+// left to orphan removal.
+func RemoveUncommitted(ctx context.Context, tbl *table.Table, files []iceberg.DataFile, log *slog.Logger) {
+	if len(files) == 0 {
+		return
+	}
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return
+	}
+	rm, ok := fs.(interface{ Remove(string) error })
+	if !ok {
+		return
+	}
+	for _, df := range files {
+		if err := rm.Remove(df.FilePath()); err != nil {
+			log.Warn("remove uncommitted data file", "path", df.FilePath(), "err", err)
+		}
 	}
 }

@@ -47,11 +47,7 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 			if err := silver.ValidateSource(source); err != nil {
 				return fmt.Errorf("--source: %w", err)
 			}
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			lake, err := lakehouse.Open(cmd.Context(), cfg)
+			lake, err := g.openLake(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -83,15 +79,11 @@ func newBatchMaintainCmd(g *globals) *cobra.Command {
 		Short: "compact small files, rewrite manifests, expire snapshots, remove orphan files",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
 			mc.Tables, mc.Ops, mc.MinInputFiles = tables, ops, minInputs
 			if err := mc.Validate(); err != nil {
 				return err
 			}
-			lake, err := lakehouse.Open(cmd.Context(), cfg)
+			lake, err := g.openLake(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -123,11 +115,7 @@ func newBatchArchiveCmd(g *globals) *cobra.Command {
 		Short: "move silver partitions older than the hot window to archive.* tables",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			lake, err := lakehouse.Open(cmd.Context(), cfg)
+			lake, err := g.openLake(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir/config"
+	"weir/lakehouse"
 )
 
 // globals are the flags every subcommand shares.
@@ -25,6 +26,16 @@ type globals struct {
 // load returns the validated configuration: file (if any), then WEIR_* env.
 func (g *globals) load() (config.Config, error) {
 	return config.Load(g.configPath)
+}
+
+// openLake loads the configuration and opens the lakehouse; the caller
+// closes it.
+func (g *globals) openLake(ctx context.Context) (*lakehouse.Lakehouse, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return nil, err
+	}
+	return lakehouse.Open(ctx, cfg)
 }
 
 func main() {

@@ -302,23 +302,24 @@ rules:
       - {aggregate: count, op: ">", baseline: {factor: 3, windows: 3}}
       - {name: volume, aggregate: count, op: ">=", value: 5}
 `)
-	var recs []rec
-	for w := 0; w < 6; w++ {
-		n := 2
-		if w == 4 {
-			n = 10 // 10 > 3×2
-		}
-		for i := 0; i < n; i++ {
-			recs = append(recs, at(time.Duration(w*10)*time.Second+time.Duration(i)*time.Second/2, "service", "s"))
-		}
-	}
-	recs = append(recs, at(70*time.Second, "service", "s"))
-	feed(e, "t", recs...)
+	feed(e, "t", perWindow(2, 2, 2, 2, 10, 2)...) // 10 > 3×2
 	ns, _ := e.Drain()
 	equal(t, summary(ns, "service"), []string{
 		"firing Spike service=s +50s",
 		"resolved Spike service=s +50s..+1m0s",
 	})
+}
+
+// perWindow returns counts[w] records of service s in each 10 s window w,
+// then one at +70s that closes them all.
+func perWindow(counts ...int) []rec {
+	var recs []rec
+	for w, n := range counts {
+		for i := 0; i < n; i++ {
+			recs = append(recs, at(time.Duration(w)*10*time.Second+time.Duration(i)*5*time.Second/time.Duration(n), "service", "s"))
+		}
+	}
+	return append(recs, at(70*time.Second, "service", "s"))
 }
 
 // TestBaselineMedian: one outlier window among the trailing ones lifts a
@@ -342,18 +343,7 @@ rules:
     conditions:
       - {aggregate: count, op: ">", baseline: {factor: 3, windows: 3, stat: `+tc.stat+`}}
 `)
-			var recs []rec
-			for w := 0; w < 6; w++ {
-				n := map[int]int{2: 20, 4: 10}[w] // an outlier window, then the spike
-				if n == 0 {
-					n = 2
-				}
-				for i := 0; i < n; i++ {
-					recs = append(recs, at(time.Duration(w*10)*time.Second+time.Duration(i)*time.Second/(2*time.Duration(n)), "service", "s"))
-				}
-			}
-			recs = append(recs, at(70*time.Second, "service", "s"))
-			feed(e, "t", recs...)
+			feed(e, "t", perWindow(2, 2, 20, 2, 10, 2)...) // an outlier window, then the spike
 			ns, _ := e.Drain()
 			// mean of (2, 20, 2) = 8, 3×8 > 10; median 2, 3×2 < 10.
 			equal(t, summary(ns, "service"), tc.want)

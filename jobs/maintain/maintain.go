@@ -322,7 +322,7 @@ func (j *Job) compact(ctx context.Context, name string, tbl *table.Table, rep *T
 		gr, err := table.ExecuteCompactionGroup(ctx, tbl, table.CompactionTaskGroup{PartitionKey: g.PartitionKey, Tasks: g.Tasks, TotalSizeBytes: g.TotalSizeBytes},
 			table.WithCompactionTargetFileSize(j.cfg.TargetFileBytes), table.WithCompactionScanConcurrency(2))
 		if err != nil {
-			removeFiles(ctx, tbl, resultFiles(results), j.cfg.Log)
+			lakehouse.RemoveUncommitted(ctx, tbl, resultFiles(results), j.cfg.Log)
 			return fmt.Errorf("compact partition %s: %w", g.PartitionKey, err)
 		}
 		results = append(results, gr)
@@ -371,7 +371,7 @@ func (j *Job) compact(ctx context.Context, name string, tbl *table.Table, rep *T
 			dropped = append(dropped, gr)
 		}
 	}
-	removeFiles(ctx, tbl, resultFiles(dropped), j.cfg.Log)
+	lakehouse.RemoveUncommitted(ctx, tbl, resultFiles(dropped), j.cfg.Log)
 	for _, gr := range kept {
 		rep.RewrittenFiles += len(gr.OldDataFiles)
 		rep.AddedFiles += len(gr.NewDataFiles)
@@ -474,25 +474,6 @@ func livePaths(ctx context.Context, tbl *table.Table) (map[string]bool, error) {
 		out[t.File.FilePath()] = true
 	}
 	return out, nil
-}
-
-func removeFiles(ctx context.Context, tbl *table.Table, files []iceberg.DataFile, log *slog.Logger) {
-	if len(files) == 0 {
-		return
-	}
-	fs, err := tbl.FS(ctx)
-	if err != nil {
-		return
-	}
-	rm, ok := fs.(interface{ Remove(string) error })
-	if !ok {
-		return
-	}
-	for _, df := range files {
-		if err := rm.Remove(df.FilePath()); err != nil {
-			log.Warn("remove uncommitted data file", "path", df.FilePath(), "err", err)
-		}
-	}
 }
 
 // rewriteManifests merges manifests when the current snapshot has more

@@ -510,7 +510,7 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 			return nil
 		})
 		if err != nil {
-			j.removeFiles(ctx, t.tbl, files)
+			lakehouse.RemoveUncommitted(ctx, t.tbl, files, j.cfg.Log)
 			return fmt.Errorf("write data files of %s: %w", t.name, err)
 		}
 	}
@@ -530,7 +530,7 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 		if errors.Is(err, errMoved) {
 			// No attempt committed (the commit id was not found after any
 			// failed one), so the files are unreferenced.
-			j.removeFiles(ctx, t.tbl, files)
+			lakehouse.RemoveUncommitted(ctx, t.tbl, files, j.cfg.Log)
 		}
 		return err
 	}
@@ -601,26 +601,5 @@ func (j *Job) commitOptions(name string) lakehouse.CommitOptions {
 func (j *Job) onRetry(name string) func(int, bool, error) {
 	return func(attempt int, conflict bool, err error) {
 		j.cfg.Log.Warn("silver commit attempt failed", "table", name, "attempt", attempt, "conflict", conflict, "err", err)
-	}
-}
-
-// removeFiles deletes data files that were written but not committed;
-// what it cannot delete is left to orphan cleanup.
-func (j *Job) removeFiles(ctx context.Context, tbl *table.Table, files []iceberg.DataFile) {
-	if len(files) == 0 {
-		return
-	}
-	fs, err := tbl.FS(ctx)
-	if err != nil {
-		return
-	}
-	rm, ok := fs.(interface{ Remove(string) error })
-	if !ok {
-		return
-	}
-	for _, df := range files {
-		if err := rm.Remove(df.FilePath()); err != nil {
-			j.cfg.Log.Warn("remove uncommitted data file", "path", df.FilePath(), "err", err)
-		}
 	}
 }
