@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-cluster fuzz demo bench vet
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster fuzz demo bench vet
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -27,7 +27,7 @@ logs: build
 	@$(WEIR) stack logs | while read -r f; do echo "== $$f"; tail -n 20 "$$f"; done
 
 ## tests: unit tests, then integration tests against the running (or started) stack
-test: build vet test-unit up test-integration test-cluster fuzz
+test: build vet test-unit up test-integration test-fresh test-cluster fuzz
 
 vet:
 	go vet ./...
@@ -35,8 +35,17 @@ vet:
 test-unit:
 	$(GOTEST) ./...
 
+# Packages run one at a time in a random order, and the tests of each in a
+# random order too: a test that passes only after another one ran fails here.
 test-integration:
-	$(STACK_ENV) && $(GOTEST) -tags integration -timeout 40m -p 1 ./...
+	$(STACK_ENV) && pkgs=$$(go list ./... | shuf) && echo "package order:" $$pkgs && \
+		$(GOTEST) -tags integration -timeout 40m -p 1 -shuffle=on $$pkgs
+
+# The README's first command from nothing: a brand-new private stack
+# directory on ports of its own, weir stack up, weir demo, answers checked
+# against the generator, weir stack down (jobs/demo/fresh_integration_test.go).
+test-fresh: build
+	$(GOTEST) -tags 'integration fresh' -timeout 25m -run '^TestDemoOnFreshStack$$' -v ./jobs/demo/
 
 # The cluster profile (3 Kafka brokers, 4 MinIO nodes, Trino with 2 workers)
 # runs beside the single stack on ports shifted by 1000, in its own

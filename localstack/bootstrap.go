@@ -28,6 +28,16 @@ func (s *Stack) Config(sec Secrets) (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// WeirConfig is Config with the stack's generated secrets: what `weir`
+// reads from env.sh.
+func (s *Stack) WeirConfig() (config.Config, error) {
+	sec, err := s.loadSecrets()
+	if err != nil {
+		return config.Config{}, err
+	}
+	return s.Config(sec)
+}
+
 // serviceSecrets maps each lakehouse service user to its generated secret.
 func serviceSecrets(sec Secrets) map[string]string {
 	return map[string]string{

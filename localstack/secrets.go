@@ -89,6 +89,10 @@ const MinIORootUser = "weir-admin"
 // PGUser is the superuser of the local PostgreSQL.
 const PGUser = "weir"
 
+// schedulerPort is where `weir scheduler` serves its UI on this stack (the
+// config's default, shifted by the port offset).
+const schedulerPort = 18700
+
 // Env returns the WEIR_* variables that point weir (and the tests) at this
 // stack, with admin credentials.
 func (s *Stack) Env(sec Secrets) []string {
@@ -110,6 +114,9 @@ func (s *Stack) Env(sec Secrets) []string {
 		"WEIR_SCHEDULER_DATABASE=" + pg + "/weir_scheduler?sslmode=disable",
 		fmt.Sprintf("WEIR_TRINO_URL=http://weir@127.0.0.1:%d", s.port(trinoPort)),
 		"WEIR_ALERTMANAGER_URL=http://" + s.alertmanagerAddr(),
+		// The scheduler's UI follows the stack's ports, so two stacks'
+		// schedulers (and demos) never collide.
+		fmt.Sprintf("WEIR_SCHEDULER_LISTEN=127.0.0.1:%d", s.port(schedulerPort)),
 	}
 }
 

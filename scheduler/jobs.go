@@ -12,6 +12,7 @@ type Job struct {
 // a DAG file fails `weir dags validate`, not a run at 3 a.m.
 func DefaultJobs() []Job {
 	return []Job{
+		{Name: "init", Doc: "create the topics, lakehouse tables, scheduler store and gold views that do not exist yet"},
 		{Name: "batch silver", Doc: "build silver tables from the bronze snapshots added since the last run"},
 		{Name: "batch maintain", Doc: "compact small files, expire snapshots, remove orphan files"},
 		{Name: "batch archive", Doc: "move partitions older than the hot window to archive tables"},

@@ -483,7 +483,7 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"MINIO_BATCH_SECRET_KEY":      {"minio-init", "weir-scheduler"},
 		"MINIO_ALERTS_SECRET_KEY":     {"minio-init", "weir-alerts"},
 		"MINIO_TRINO_SECRET_KEY":      append([]string{"minio-init"}, trinoNodes...),
-		"MINIO_MAINTAIN_SECRET_KEY":   {"minio-init"},
+		"MINIO_MAINTAIN_SECRET_KEY":   {"minio-init", "weir-init"},
 		"POSTGRES_PASSWORD":           {"postgres"},
 		"PG_WEIR_INIT_PASSWORD":       {"postgres", "weir-init"},
 		"PG_WEIR_STREAM_PASSWORD":     {"postgres", "weir-stream"},

@@ -34,8 +34,9 @@ var Secrets = []string{
 	"MINIO_ALERTS_SECRET_KEY", // weir-alerts: writes silver.alerts
 	"MINIO_TRINO_SECRET_KEY",  // weir-trino: reads all, writes gold
 	// weir-maintain: rewrites files everywhere (compaction, expiry, orphans).
-	// Created by minio-init; no container holds it until maintenance tasks
-	// can run with their own credential.
+	// Created by minio-init; held by weir-init, which creates every table
+	// (their first metadata goes under each namespace). No long-running
+	// container holds it until maintenance tasks run with their own.
 	"MINIO_MAINTAIN_SECRET_KEY",
 
 	"POSTGRES_PASSWORD",          // the postgres superuser, init scripts only

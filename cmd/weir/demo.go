@@ -32,7 +32,6 @@ Run it through 'make demo', which starts the local stack first.`,
 			if opts.DAGDir == "" {
 				opts.DAGDir = cfg.Scheduler.DAGDir
 			}
-			opts.Kafka = cfg.Kafka
 			opts.TrinoURL = redactURL(cfg.Trino.URL)
 			opts.SchedulerListen = cfg.Scheduler.Listen
 			db, err := gold.OpenTrino(cfg.Trino)

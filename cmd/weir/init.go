@@ -1,37 +1,45 @@
 package main
 
 import (
-	"fmt"
-	"log/slog"
-
 	"github.com/spf13/cobra"
 
-	"weir/lakehouse"
+	"weir/jobs/setup"
 )
 
-// newInitCmd prepares the catalog for the jobs: the medallion namespaces.
-// The compose stack's weir-init one-shot runs it after buckets, users and
-// topics exist; it is idempotent.
+// newInitCmd creates everything the jobs and readers expect to exist:
+// topics, namespaces, every lakehouse table, the scheduler store, gold.
 func newInitCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var opts setup.Options
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "init",
-		Short: "create the lakehouse namespaces (bronze, silver, gold, archive) if missing",
-		Args:  cobra.NoArgs,
+		Short: "create the topics, lakehouse tables, scheduler store and gold views that do not exist yet",
+		Long: `init prepares a new or existing deployment, idempotently: the source Kafka
+topics, the lakehouse namespaces (bronze, silver, gold, archive), every
+Iceberg table the jobs write (bronze topic tables and dead letters, silver
+tables with alerts and rejects, archive twins), the scheduler's store, and
+the gold rollups and views (through Trino). What exists is left as it is;
+a gold view whose SQL changed is replaced. weir stack up, make demo, the
+compose init service and the silver_build DAG run it.`,
+		Example: `  weir init                 # everything, gold included
+  weir init --skip-gold     # without Trino: topics, tables, scheduler store`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
 				return err
 			}
-			lh, err := lakehouse.Open(c.Context(), cfg)
-			if err != nil {
-				return err
+			results, err := setup.Run(c.Context(), cfg, opts)
+			if !opts.SkipGold {
+				printResults(results, asJSON)
 			}
-			defer lh.Close()
-			if err := lh.EnsureNamespaces(c.Context()); err != nil {
-				return fmt.Errorf("init lakehouse: %w", err)
-			}
-			slog.Info("lakehouse ready", "catalog", cfg.Catalog.Name, "namespaces", lakehouse.Namespaces)
-			return nil
+			return err
 		},
 	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.SkipGold, "skip-gold", false, "leave out the gold rollups and views (no Trino needed)")
+	f.BoolVar(&opts.SkipTopics, "skip-topics", false, "leave the Kafka topics alone")
+	f.StringVar(&opts.GoldSQL, "sql", "", "directory of the gold SQL (default: the copy built into weir, from sql/gold)")
+	f.BoolVar(&asJSON, "json", false, "print the gold results as JSON")
+	return cmd
 }

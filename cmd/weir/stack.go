@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"weir/jobs/gold"
+	"weir/jobs/setup"
 	"weir/localstack"
 )
 
@@ -34,17 +36,42 @@ func newStackCmd(g *globals) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&f.cache, "cache", os.Getenv("WEIR_CACHE_DIR"), "download and build cache (default <dir>/cache)")
 	cmd.PersistentFlags().StringVar(&f.profile, "profile", envOr("WEIR_STACK_PROFILE", "single"), "single or cluster")
 
-	cmd.AddCommand(&cobra.Command{
+	var skipInit bool
+	up := &cobra.Command{
 		Use:   "up",
-		Short: "install what is missing, start every service, wait until healthy, bootstrap",
+		Short: "install what is missing, start every service, wait until healthy, bootstrap, weir init",
+		Long: `up installs what is missing into the cache, starts every service of the
+profile that is not running, waits until each is healthy, bootstraps
+databases, buckets and service users, and then runs weir init (topics,
+lakehouse tables, scheduler store, gold views), so a new stack is ready to
+query. It is idempotent.`,
+		Example: `  weir stack up
+  WEIR_STACK_DIR=/tmp/s2 WEIR_STACK_PORT_OFFSET=2500 weir stack up --profile cluster`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := f.open(f.profile)
 			if err != nil {
 				return err
 			}
-			return s.Up(c.Context())
+			if err := s.Up(c.Context()); err != nil {
+				return err
+			}
+			if skipInit {
+				return nil
+			}
+			cfg, err := s.WeirConfig()
+			if err != nil {
+				return err
+			}
+			results, err := setup.Run(c.Context(), cfg, setup.Options{})
+			if err != nil {
+				return fmt.Errorf("weir init on the new stack: %w", err)
+			}
+			fmt.Fprintln(os.Stderr, "weir init:", gold.SummaryLine(results))
+			return nil
 		},
-	}, &cobra.Command{
+	}
+	up.Flags().BoolVar(&skipInit, "skip-init", false, "start the services only; do not run weir init")
+	cmd.AddCommand(up, &cobra.Command{
 		Use:   "down",
 		Short: "stop every process the stack started",
 		RunE: func(c *cobra.Command, _ []string) error {

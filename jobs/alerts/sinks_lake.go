@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
 	"weir/kafkaio"
@@ -54,53 +53,14 @@ func (s *kafkaSink) deliver(ctx context.Context, rows []Stored) error {
 
 // Iceberg delivery.
 
-// AlertsTable is the Iceberg table of notifications.
-const AlertsTable = "silver.alerts"
+// AlertsTable is the Iceberg table of notifications (declared with the
+// project's other tables in lakehouse.Tables).
+const AlertsTable = lakehouse.SilverAlerts
 
 // SummaryLastSeq is the snapshot-summary key holding the last outbox
 // sequence number a silver.alerts commit contains (per job), which makes
 // appends idempotent: rows at or below it are never appended again.
 func SummaryLastSeq(job string) string { return "weir.alerts." + job + ".last-seq" }
-
-func alertsSchema() *iceberg.Schema {
-	f := func(id int, name string, t iceberg.Type, req bool) iceberg.NestedField {
-		return iceberg.NestedField{ID: id, Name: name, Type: t, Required: req}
-	}
-	s, ts, i64 := iceberg.PrimitiveTypes.String, iceberg.PrimitiveTypes.TimestampTz, iceberg.PrimitiveTypes.Int64
-	return iceberg.NewSchema(0,
-		f(1, "job", s, true),
-		f(2, "seq", i64, true),
-		f(3, "id", s, true),
-		f(4, "fingerprint", s, true),
-		f(5, "rule", s, true),
-		f(6, "status", s, true),
-		f(7, "severity", s, true),
-		f(8, "labels", s, true), // JSON object
-		f(9, "annotations", s, false),
-		f(10, "values", s, false),
-		f(11, "starts_at", ts, true),
-		f(12, "ends_at", ts, false),
-		f(13, "window_start", ts, true),
-		f(14, "window_end", ts, true),
-		f(15, "emitted_at", ts, true),
-	)
-}
-
-func alertsTableSpec() *lakehouse.TableSpec {
-	return &lakehouse.TableSpec{
-		Schema: alertsSchema(),
-		Spec: iceberg.NewPartitionSpec(iceberg.PartitionField{
-			SourceIDs: []int{11}, FieldID: 1000, Name: "starts_at_day", Transform: iceberg.DayTransform{},
-		}),
-		Properties: iceberg.Properties{
-			table.PropertyFormatVersion:               "2",
-			table.ParquetCompressionKey:               "zstd",
-			table.MetadataDeleteAfterCommitEnabledKey: "true",
-			table.MetadataPreviousVersionsMaxKey:      "50",
-			table.CommitNumRetriesKey:                 "0",
-		},
-	}
-}
 
 // icebergSink appends notifications to silver.alerts through lakehouse.Commit.
 type icebergSink struct {
@@ -160,7 +120,7 @@ func (s *icebergSink) deliver(ctx context.Context, rows []Stored) error {
 	_, err := s.lake.Commit(ctx, lakehouse.Ident(AlertsTable), build, lakehouse.CommitOptions{
 		CommitID: fmt.Sprintf("alerts-%s-%d-%d", s.job, rows[0].Seq, last),
 		Summary:  map[string]string{SummaryLastSeq(s.job): strconv.FormatInt(last, 10)},
-		Create:   alertsTableSpec(),
+		Create:   lakehouse.AlertsTableSpec(),
 	})
 	if err != nil && !errors.Is(err, lakehouse.ErrNothingToCommit) {
 		return fmt.Errorf("commit %s: %w", AlertsTable, err)

@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,9 +37,7 @@ import (
 	"syscall"
 	"time"
 
-	"weir/config"
 	"weir/jobs/generate"
-	"weir/kafkaio"
 )
 
 // Options tune a demo run.
@@ -58,8 +57,6 @@ type Options struct {
 	// WorkDir receives the generator summary, the ground truth and the
 	// jobs' logs (default: a temporary directory).
 	WorkDir string
-	// Kafka is where the source topics are created before the jobs start.
-	Kafka config.Kafka
 	// TrinoURL is printed in "where to look next".
 	TrinoURL string
 	// SchedulerListen is the host:port the demo's scheduler serves its UI
@@ -189,14 +186,8 @@ func (d *Demo) Run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := d.stage("prepare the topics, the lakehouse (weir init) and gold (weir gold apply)", func() error {
-		if err := kafkaio.EnsureTopics(ctx, d.opts.Kafka, kafkaio.SourceTopics()); err != nil {
-			return err
-		}
-		if err := d.run(ctx, "init", "init"); err != nil {
-			return err
-		}
-		return d.run(ctx, "gold-apply-first", "gold", "apply")
+	if err := d.stage("create the topics, every lakehouse table and the gold views (weir init)", func() error {
+		return d.run(ctx, "init", "init")
 	}); err != nil {
 		return err
 	}
@@ -207,8 +198,10 @@ func (d *Demo) Run(ctx context.Context) error {
 		stream.stop()
 	}()
 	if err := d.stage("start the alert job (own consumer group, from the latest offsets) and the stream job", func() error {
-		var err error
-		listen := "127.0.0.1:18719"
+		listen, err := freeLoopbackAddr()
+		if err != nil {
+			return err
+		}
 		alerts, err = d.startBackground(ctx, "alerts", "alerts", "--job", jobName, "--start-at", "latest", "--listen", listen, "--iceberg-interval", "3s")
 		if err != nil {
 			return err
@@ -216,7 +209,10 @@ func (d *Demo) Run(ctx context.Context) error {
 		if err := waitHTTP(ctx, "http://"+listen+"/ready", 60*time.Second, alerts); err != nil {
 			return fmt.Errorf("alert job not ready: %w", err)
 		}
-		stream, err = d.startBackground(ctx, "stream", "stream", "--commit-interval", "2s")
+		if listen, err = freeLoopbackAddr(); err != nil {
+			return err
+		}
+		stream, err = d.startBackground(ctx, "stream", "stream", "--commit-interval", "2s", "--listen", listen)
 		return err
 	}); err != nil {
 		return err
@@ -478,6 +474,17 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration, b *backgro
 		}
 	}
 	return fmt.Errorf("%s not ready after %s", url, timeout)
+}
+
+// freeLoopbackAddr is a loopback address nothing listens on now, for a job
+// the demo starts (another stack's jobs may hold any fixed port).
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -41,7 +41,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	var out bytes.Buffer
 	d, err := New(Options{
 		Binary: bin, Dir: filepath.Join("..", ".."), History: 6 * time.Hour, Rate: 2, AnomalyEvery: time.Hour,
-		DAGDir: filepath.Join("..", "..", "dags"), WorkDir: t.TempDir(), Kafka: cfg.Kafka, Out: &out,
+		DAGDir: filepath.Join("..", "..", "dags"), WorkDir: t.TempDir(), Out: &out,
 		TrinoURL: cfg.Trino.URL, SchedulerListen: freeAddr(t),
 	}, db)
 	if err != nil {

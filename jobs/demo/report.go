@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -34,12 +35,19 @@ WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
 		{"Alerts raised by this demo's alert job", "SELECT rule, severity, count(*) AS alerts, min(starts_at) AS first, max(starts_at) AS last FROM gold.alerts_raised WHERE job = " + quote(job) + " GROUP BY rule, severity ORDER BY alerts DESC"},
 		{"Hot and archive tiers", "SELECT table_name, tier, rows, first_day, last_day FROM gold.data_span WHERE rows > 0 ORDER BY table_name, tier"},
 	}
+	var answers []Answer
 	for _, s := range sections {
 		d.printf("── %s\n", s.title)
-		if err := d.printQuery(ctx, s.sql, 12); err != nil {
+		a, err := d.printQuery(ctx, s.sql, 12)
+		if err != nil {
 			d.printf("   (query failed: %v)\n", err)
 		}
+		a.Title = s.title
+		answers = append(answers, a)
 		d.printf("\n")
+	}
+	if err := writeJSON(filepath.Join(d.opts.WorkDir, AnswersFile), answers); err != nil {
+		return err
 	}
 	if kinds, err := truthKinds(truthPath); err == nil {
 		d.printf("── Anomalies injected by the generator (ground truth, %s)\n", truthPath)
@@ -77,17 +85,40 @@ func (d *Demo) printSchedulerHints() {
 	d.printf("     pipeline health: SELECT * FROM gold.pipeline_dag_runs WHERE latest\n")
 }
 
-// printQuery prints up to limit rows of query as an aligned table.
-func (d *Demo) printQuery(ctx context.Context, query string, limit int) error {
+// AnswersFile is the file in Options.WorkDir where the demo writes the
+// answers it printed, for programs and tests to check.
+const AnswersFile = "answers.json"
+
+// Answer is one printed section: its columns and every row, each cell as
+// printed.
+type Answer struct {
+	Title   string     `json:"title"`
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
+}
+
+func writeJSON(path string, v any) error {
+	raw, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	return os.WriteFile(path, raw, 0o644)
+}
+
+// printQuery prints up to limit rows of query as an aligned table and
+// returns all of them.
+func (d *Demo) printQuery(ctx context.Context, query string, limit int) (Answer, error) {
+	var a Answer
 	rows, err := d.db.QueryContext(ctx, query)
 	if err != nil {
-		return err
+		return a, err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return err
+		return a, err
 	}
+	a.Columns = cols
 	w := tabwriter.NewWriter(d.opts.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "   "+strings.Join(cols, "\t"))
 	n := 0
@@ -98,27 +129,28 @@ func (d *Demo) printQuery(ctx context.Context, query string, limit int) error {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		n++
-		if n > limit {
-			continue
+			return a, err
 		}
 		cells := make([]string, len(vals))
 		for i, v := range vals {
 			cells[i] = cell(v)
 		}
+		a.Rows = append(a.Rows, cells)
+		n++
+		if n > limit {
+			continue
+		}
 		fmt.Fprintln(w, "   "+strings.Join(cells, "\t"))
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return a, err
 	}
 	if n == 0 {
 		fmt.Fprintln(w, "   (no rows)")
 	} else if n > limit {
 		fmt.Fprintf(w, "   … %d more rows\n", n-limit)
 	}
-	return w.Flush()
+	return a, w.Flush()
 }
 
 func cell(v any) string {

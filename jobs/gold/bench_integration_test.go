@@ -53,7 +53,6 @@ func BenchmarkGoldDashboards(b *testing.B) {
 	if err := EnsureSources(ctx, env.Lake, tgt); err != nil {
 		b.Fatal(err)
 	}
-	createAlertsTable(b, env)
 	defs, err := Load(goldsql.FS)
 	if err != nil {
 		b.Fatal(err)

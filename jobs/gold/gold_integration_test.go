@@ -22,7 +22,6 @@ import (
 	"weir/jobs/generate"
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
-	"weir/lakehouse"
 	goldsql "weir/sql/gold"
 )
 
@@ -53,7 +52,6 @@ func TestGoldAgainstGenerator(t *testing.T) {
 	if err := EnsureSources(ctx, env.Lake, target); err != nil {
 		t.Fatal(err)
 	}
-	createAlertsTable(t, env)
 	defs, err := Load(goldsql.FS)
 	if err != nil {
 		t.Fatal(err)
@@ -652,21 +650,5 @@ func dropSchema(db *sql.DB, catalog, schema string) {
 		for r.Next() {
 		}
 		r.Close()
-	}
-}
-
-// createAlertsTable creates an empty silver.alerts (the alert job's table)
-// in the test's silver namespace, with the schema of the real one.
-func createAlertsTable(t testing.TB, env *silvertest.Env) {
-	t.Helper()
-	ctx := context.Background()
-	alerts, err := env.Lake.Catalog.LoadTable(ctx, lakehouse.Ident("silver.alerts"))
-	if err != nil {
-		t.Fatalf("load silver.alerts (the alert job creates it): %v", err)
-	}
-	if _, err := lakehouse.LoadOrCreate(ctx, env.Lake.Catalog, lakehouse.Ident(env.NS.Silver+".alerts"), &lakehouse.TableSpec{
-		Schema: alerts.Schema(), Location: env.Lake.TableLocation(env.NS.Silver, "alerts"),
-	}); err != nil {
-		t.Fatal(err)
 	}
 }
