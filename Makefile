@@ -78,8 +78,10 @@ bench: up
 	go test -run '^$$' -bench . -json ./jobs/alerts/ > bench/results/alerts-evaluate.jsonl
 	$(STACK_ENV) && $(WEIR) generate --seed 3 --start 2026-03-02T18:00:00Z --history 20m --rate 1000 \
 		--topic-prefix bench. --bench-out bench/results/generate.json
-	$(STACK_ENV) && $(GOTEST) -tags 'integration bench' -timeout 90m -p 1 -run '^TestBench' -bench . -benchtime 1x \
+	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 $(GOTEST) -tags 'integration bench' -timeout 90m -p 1 -run '^TestBench' -bench . -benchtime 1x \
 		./jobs/stream/ ./jobs/silver/ ./jobs/gold/ ./jobs/maintain/ ./jobs/alerts/
+	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 $(GOTEST) -tags integration -timeout 30m -v \
+		-run '^(TestGroundTruth|TestAlertLatency|TestSIGKILLRestart|TestThroughputReport|TestGeneratorGroundTruth)$$' ./jobs/alerts/
 	$(STACK_ENV) && $(WEIR) load --clients 4 --duration 60s --out bench/results/load.json
 
 -include services/services.mk
