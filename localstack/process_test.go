@@ -188,3 +188,24 @@ func TestPGLayout(t *testing.T) {
 		t.Errorf("postgres command line does not name the stack directory: %q", argv)
 	}
 }
+
+// TestStackLockExcludes: while one weir holds a stack's lock, another
+// waits for it.
+func TestStackLockExcludes(t *testing.T) {
+	s := testStack(t)
+	unlock, err := s.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := s.lock(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second lock while the first is held: %v, want a deadline", err)
+	}
+	unlock()
+	unlock2, err := s.lock(context.Background())
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+}
