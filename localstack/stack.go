@@ -255,8 +255,9 @@ func (s *Stack) Down(ctx context.Context) error {
 	return s.down()
 }
 
-// Remove stops the stack and deletes it: its directory and, when weir runs
-// as root, the postgres user's directory that holds its database.
+// Remove stops the stack and deletes it: its directory, MinIO's drives
+// wherever they were redirected, and, when weir runs as root, the postgres
+// user's directory that holds its database.
 func (s *Stack) Remove(ctx context.Context) error {
 	unlock, err := s.lock(ctx)
 	if err != nil {
@@ -268,6 +269,12 @@ func (s *Stack) Remove(ctx context.Context) error {
 	}
 	if err := s.removePGHome(); err != nil {
 		return err
+	}
+	// MinIO's drives, when redirected off a filesystem without O_DIRECT.
+	if target, err := os.Readlink(s.path("data", "minio")); err == nil {
+		if err := os.RemoveAll(target); err != nil {
+			return err
+		}
 	}
 	return os.RemoveAll(s.Dir)
 }
