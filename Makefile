@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster fuzz demo bench vet
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster fuzz demo bench vet soak-stack
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -83,5 +83,14 @@ bench: up
 	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 $(GOTEST) -tags integration -timeout 30m -v \
 		-run '^(TestGroundTruth|TestAlertLatency|TestSIGKILLRestart|TestThroughputReport|TestGeneratorGroundTruth)$$' ./jobs/alerts/
 	$(STACK_ENV) && $(WEIR) load --clients 4 --duration 60s --out bench/results/load.json
+
+# Stack start-up soak (not part of make test: ~35 s a cycle): SOAK_CYCLES
+# up/down cycles, each a fresh private stack directory on free ports (offsets
+# from 30000), checked healthy and left without process or port; results in
+# bench/results/stack-soak.json.
+SOAK_CYCLES ?= 20
+soak-stack: build
+	mkdir -p bench/results
+	$(WEIR) stack soak --cycles $(SOAK_CYCLES) --out bench/results/stack-soak.json
 
 -include services/services.mk

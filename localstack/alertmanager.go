@@ -33,7 +33,7 @@ func (s *Stack) alertmanager() *service {
 				"  repeat_interval: 1h",
 				"receivers:",
 				"  - name: weir-local",
-			))
+			), 0o644)
 		},
 		healthy: func(ctx context.Context) error {
 			return httpOK(ctx, "http://"+s.alertmanagerAddr()+"/-/ready")

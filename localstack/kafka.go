@@ -111,7 +111,7 @@ func (s *Stack) prepareKafka(ctx context.Context, node kafkaNode, dir, props, lo
 		"log.retention.hours=168",
 		"log.segment.bytes=268435456",
 	)
-	if err := writeFile(props, conf); err != nil {
+	if err := writeFile(props, conf, 0o644); err != nil {
 		return err
 	}
 	if err := writeFile(log4j, joinLines(
@@ -126,7 +126,7 @@ func (s *Stack) prepareKafka(ctx context.Context, node kafkaNode, dir, props, lo
 		"logger.kafka.level = info",
 		"logger.state.name = state.change.logger",
 		"logger.state.level = warn",
-	)); err != nil {
+	), 0o644); err != nil {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "meta.properties")); err == nil {
@@ -141,7 +141,7 @@ func (s *Stack) prepareKafka(ctx context.Context, node kafkaNode, dir, props, lo
 		return err
 	}
 	cmd := exec.CommandContext(ctx, java, "-cp", s.kafkaLibs()+"/*", "-Dlog4j2.configurationFile="+log4j,
-		"kafka.tools.StorageTool", "format", "-t", id, "-c", props)
+		"kafka.tools.StorageTool", "format", "--cluster-id="+id, "-c", props)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("format kafka storage: %w\n%s", err, tail(out))
 	}
@@ -149,6 +149,9 @@ func (s *Stack) prepareKafka(ctx context.Context, node kafkaNode, dir, props, lo
 }
 
 // kafkaClusterID is generated once per stack and shared by all its nodes.
+// It is base64 and starts with '-' one time in 64: it is passed to the
+// storage tool as --cluster-id=<id>, never as a separate argument that the
+// tool would take for an option.
 func (s *Stack) kafkaClusterID() (string, error) {
 	p := s.path("data", "kafka-cluster-"+string(s.Profile)+".id")
 	if b, err := os.ReadFile(p); err == nil {
@@ -157,7 +160,7 @@ func (s *Stack) kafkaClusterID() (string, error) {
 	b := make([]byte, 16)
 	rand.Read(b)
 	id := base64.RawURLEncoding.EncodeToString(b)
-	return id, writeFile(p, id)
+	return id, writeFile(p, id, 0o644)
 }
 
 // kafkaHealthy is true once the node serves metadata that lists every node

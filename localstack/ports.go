@@ -117,3 +117,36 @@ func logTail(path string, lines int) string {
 	}
 	return "\n    | " + strings.Join(all, "\n    | ")
 }
+
+// FreePortOffset returns the first port offset in [from, to], in steps of
+// step, at which none of the ports a stack of profile p listens on (its
+// scheduler's included) is in use: where a second stack can start.
+func FreePortOffset(p Profile, from, to, step int) (int, error) {
+	base := &Stack{Profile: p}
+	addrs := base.listenAddrs()
+	for off := from; off <= to; off += step {
+		var shifted []string
+		for _, a := range addrs {
+			host, port, err := net.SplitHostPort(a)
+			if err != nil {
+				return 0, err
+			}
+			n, _ := strconv.Atoi(port)
+			shifted = append(shifted, net.JoinHostPort(host, strconv.Itoa(n+off)))
+		}
+		if busyAddr(shifted) == "" {
+			return off, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port offset between %d and %d", from, to)
+}
+
+// listenAddrs is every address the stack's services (and its scheduler)
+// listen on.
+func (s *Stack) listenAddrs() []string {
+	var out []string
+	for _, sv := range s.services(Secrets{}) {
+		out = append(out, sv.listens...)
+	}
+	return append(out, fmt.Sprintf("127.0.0.1:%d", s.port(schedulerPort)))
+}

@@ -2,7 +2,11 @@ package localstack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -30,22 +34,21 @@ func pgBin(name string) string {
 }
 
 func (s *Stack) postgres(sec Secrets) *service {
-	data := s.path("data", "postgres")
-	sock := s.path("run", "pgsock")
+	l := s.pgLayout()
 	return &service{
-		name:         "postgres",
-		group:        "storage",
-		endpoint:     fmt.Sprintf("127.0.0.1:%d", s.port(pgPort)),
-		listens:      []string{fmt.Sprintf("127.0.0.1:%d", s.port(pgPort))},
-		argv:         []string{pgBin("postgres"), "-D", data},
+		name:     "postgres",
+		group:    "storage",
+		endpoint: fmt.Sprintf("127.0.0.1:%d", s.port(pgPort)),
+		listens:  []string{fmt.Sprintf("127.0.0.1:%d", s.port(pgPort))},
+		// weir.stack_dir is an inert custom setting: it puts the stack
+		// directory on the command line, which is how Processes and Down
+		// know the server is this stack's when its data lives elsewhere.
+		argv:         []string{pgBin("postgres"), "-D", l.data, "-c", "weir.stack_dir=" + s.Dir},
 		runAs:        "postgres",
 		stopSignal:   syscall.SIGINT, // fast shutdown
 		startTimeout: 60 * time.Second,
 		prepare: func(ctx context.Context) error {
-			if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err == nil {
-				return nil
-			}
-			return s.initPostgres(ctx, data, sock, sec["PG_PASSWORD"])
+			return s.preparePostgres(ctx, l, sec["PG_PASSWORD"])
 		},
 		healthy: func(ctx context.Context) error {
 			conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", PGUser, sec["PG_PASSWORD"], s.port(pgPort)))
@@ -57,38 +60,155 @@ func (s *Stack) postgres(sec Secrets) *service {
 	}
 }
 
-func (s *Stack) initPostgres(ctx context.Context, data, sock, password string) error {
-	for _, d := range []string{data, sock} {
-		// Parents stay traversable for the postgres user.
-		if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return err
-		}
+// pgLayout is where PostgreSQL's files are. Run by root, PostgreSQL runs
+// as the postgres user, which cannot reach a stack directory in a private
+// home (or any 0700 directory), and weir does not loosen the user's
+// permissions to let it. The data directory, the socket directory and the
+// password file for initdb then live in a directory the postgres user owns,
+// ~postgres/weir-pg-<hash of the stack directory> (0700), linked from the
+// stack directory so its paths still lead to them.
+type pgLayout struct {
+	home     string // the postgres user's directory for this stack; "" when all is in the stack directory
+	data     string // PGDATA
+	sock     string // unix_socket_directories
+	pwfile   string // initdb's password file, removed after initdb
+	dataLink string // the stack directory's names for data and sock, linked when home is set
+	sockLink string
+}
+
+// pgHomePrefix names the per-stack directories under ~postgres.
+const pgHomePrefix = "weir-pg-"
+
+// pgLayoutFor places PostgreSQL's files for the stack in stackDir: under
+// pgUserHome when that is set (weir runs as root), else in the stack
+// directory itself.
+func pgLayoutFor(stackDir, pgUserHome string) pgLayout {
+	l := pgLayout{
+		dataLink: filepath.Join(stackDir, "data", "postgres"),
+		sockLink: filepath.Join(stackDir, "run", "pgsock"),
 	}
-	pwfile := s.path("run", "pgpass.tmp")
-	if err := os.WriteFile(pwfile, []byte(password+"\n"), 0o600); err != nil {
+	if pgUserHome == "" {
+		l.data, l.sock, l.pwfile = l.dataLink, l.sockLink, filepath.Join(stackDir, "run", "pgpass.tmp")
+		return l
+	}
+	sum := sha256.Sum256([]byte(stackDir))
+	l.home = filepath.Join(pgUserHome, pgHomePrefix+hex.EncodeToString(sum[:6]))
+	l.data = filepath.Join(l.home, "data")
+	l.sock = filepath.Join(l.home, "sock")
+	l.pwfile = filepath.Join(l.home, "pgpass.tmp")
+	return l
+}
+
+func (s *Stack) pgLayout() pgLayout {
+	if os.Geteuid() != 0 {
+		return pgLayoutFor(s.Dir, "")
+	}
+	// A stack started by an earlier weir keeps its data directory where it is.
+	if fi, err := os.Lstat(s.path("data", "postgres")); err == nil && fi.IsDir() {
+		return pgLayoutFor(s.Dir, "")
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil || u.HomeDir == "" {
+		// preparePostgres reports the missing user.
+		return pgLayoutFor(s.Dir, "")
+	}
+	return pgLayoutFor(s.Dir, u.HomeDir)
+}
+
+// pgCredential is the postgres user that PostgreSQL runs as when weir runs
+// as root (it refuses to run as root), or nil.
+func pgCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root needs a postgres user: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// mkdirOwned creates dir (0700) and gives it to cred's user.
+func mkdirOwned(dir string, cred *syscall.Credential) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	defer os.Remove(pwfile)
-	var cred *syscall.Credential
-	if os.Geteuid() == 0 {
-		// PostgreSQL refuses to run as root: the data belongs to "postgres".
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return fmt.Errorf("running as root needs a postgres user: %w", err)
+	if cred == nil {
+		return nil
+	}
+	return os.Chown(dir, int(cred.Uid), int(cred.Gid))
+}
+
+// preparePostgres makes the directories (and, as root, the links to them)
+// and initialises the data directory if it has none yet.
+func (s *Stack) preparePostgres(ctx context.Context, l pgLayout, password string) error {
+	cred, err := pgCredential()
+	if err != nil {
+		return err
+	}
+	if l.home != "" {
+		if err := mkdirOwned(l.home, cred); err != nil {
+			return err
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		for _, p := range []string{data, sock, pwfile} {
-			if err := os.Chown(p, uid, gid); err != nil {
+		// Tells an Up of another stack whether this directory is orphaned.
+		if err := os.WriteFile(filepath.Join(l.home, "stack-dir"), []byte(s.Dir+"\n"), 0o600); err != nil {
+			return err
+		}
+		for _, link := range [][2]string{{l.data, l.dataLink}, {l.sock, l.sockLink}} {
+			if err := symlink(link[0], link[1]); err != nil {
 				return err
 			}
 		}
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
-	cmd := exec.CommandContext(ctx, pgBin("initdb"), "-D", data, "-U", PGUser, "--pwfile="+pwfile,
+	if err := os.MkdirAll(filepath.Dir(l.data), 0o755); err != nil {
+		return err
+	}
+	if err := mkdirOwned(l.sock, cred); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(l.data, "PG_VERSION")); err == nil {
+		return nil
+	}
+	return s.initPostgres(ctx, l, password, cred)
+}
+
+// symlink makes link point at target, replacing a link that points
+// elsewhere.
+func symlink(target, link string) error {
+	if cur, err := os.Readlink(link); err == nil && cur == target {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return err
+	}
+	os.Remove(link)
+	return os.Symlink(target, link)
+}
+
+// initPostgres runs initdb into a temporary directory and renames it into
+// place, so a killed initdb never leaves a half data directory that a later
+// start would take for a whole one.
+func (s *Stack) initPostgres(ctx context.Context, l pgLayout, password string, cred *syscall.Credential) error {
+	tmp := l.data + ".init"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	if err := os.WriteFile(l.pwfile, []byte(password+"\n"), 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(l.pwfile)
+	if cred != nil {
+		if err := os.Chown(l.pwfile, int(cred.Uid), int(cred.Gid)); err != nil {
+			return err
+		}
+		// initdb, running as postgres, creates tmp in a directory it owns.
+		if err := mkdirOwned(tmp, cred); err != nil {
+			return err
+		}
+	}
+	cmd := exec.CommandContext(ctx, pgBin("initdb"), "-D", tmp, "-U", PGUser, "--pwfile="+l.pwfile,
 		"--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-locale")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -103,14 +223,56 @@ max_connections = 300
 shared_buffers = 256MB
 logging_collector = off
 log_min_messages = warning
-`, s.port(pgPort), sock)
-	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0o600)
+`, s.port(pgPort), l.sock)
+	f, err := os.OpenFile(filepath.Join(tmp, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	_, err = f.WriteString(conf)
-	return err
+	if _, err := f.WriteString(conf); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, l.data)
+}
+
+// removePGHome deletes the postgres user's directory of this stack (its
+// database): what Remove does after Down.
+func (s *Stack) removePGHome() error {
+	l := s.pgLayout()
+	if l.home == "" {
+		return nil
+	}
+	return os.RemoveAll(l.home)
+}
+
+// pruneOrphanPGHomes removes the postgres user's weir-pg-* directories whose
+// stack directory no longer exists and no process of which still runs: the
+// stack was deleted without weir stack down.
+func (s *Stack) pruneOrphanPGHomes() {
+	l := s.pgLayout()
+	if l.home == "" {
+		return
+	}
+	homes, _ := filepath.Glob(filepath.Join(filepath.Dir(l.home), pgHomePrefix+"*"))
+	for _, h := range homes {
+		b, err := os.ReadFile(filepath.Join(h, "stack-dir"))
+		if err != nil {
+			continue
+		}
+		dir := strings.TrimSpace(string(b))
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if len((&Stack{Dir: dir}).Processes()) > 0 {
+			continue
+		}
+		if err := os.RemoveAll(h); err == nil {
+			s.logf("  postgres       removed %s (its stack %s is gone)", h, dir)
+		}
+	}
 }
 
 // pgDatabases are created by the bootstrap: the Iceberg JDBC catalog and

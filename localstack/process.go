@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -32,29 +33,129 @@ type service struct {
 func (sv *service) pidFile(s *Stack) string { return s.path("run", sv.name+".pid") }
 func (sv *service) logFile(s *Stack) string { return s.path("logs", sv.name+".log") }
 
-// pid returns the recorded pid if that process still runs and is ours.
+// child is a service process this weir started: its parent learns of its
+// exit from cmd.Wait, which cannot race with the child's execve the way
+// reading /proc can.
+type child struct {
+	pid  int
+	done chan struct{} // closed when cmd.Wait returned
+	err  error         // what cmd.Wait returned; read only after done
+}
+
+// exited reports whether the child has exited, and how.
+func (c *child) exited() (bool, error) {
+	select {
+	case <-c.done:
+		return true, c.err
+	default:
+		return false, nil
+	}
+}
+
+// children are the services this process started, by service name.
+type children struct {
+	mu     sync.Mutex
+	byName map[string]*child
+}
+
+func (c *children) get(name string) *child {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byName[name]
+}
+
+func (c *children) put(name string, ch *child) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.byName[name] = ch
+}
+
+// pid returns the service's pid if its process still runs and is ours. A
+// process this weir started is known through its child record; one started
+// by an earlier weir through its pid file, which records the pid and the
+// process's start time: the same pid with another start time is a stranger
+// that reused the number.
 func (sv *service) pid(s *Stack) int {
+	if c := s.children.get(sv.name); c != nil {
+		if gone, _ := c.exited(); gone {
+			return 0
+		}
+		return c.pid
+	}
 	b, err := os.ReadFile(sv.pidFile(s))
 	if err != nil {
 		return 0
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
+	pid, start, err := parsePidFile(string(b))
+	if err != nil {
 		return 0
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || !strings.Contains(string(cmdline), s.Dir) {
-		return 0 // gone, or the pid was reused by something else
-	}
-	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+	if start == 0 {
+		// Written by a weir that recorded no start time: identified by its
+		// command line, which names the stack directory.
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !namesDir(string(cmdline), s.Dir) {
 			return 0
 		}
+	}
+	st, err := readProcStat(pid)
+	if err != nil || st.state == "Z" || (start != 0 && st.start != start) {
+		return 0
 	}
 	return pid
 }
 
 func (sv *service) running(s *Stack) bool { return sv.pid(s) != 0 }
+
+// parsePidFile reads "pid starttime" (or a bare pid: start 0).
+func parsePidFile(text string) (pid int, start uint64, err error) {
+	f := strings.Fields(text)
+	if len(f) == 0 || len(f) > 2 {
+		return 0, 0, fmt.Errorf("pid file %q: want \"pid starttime\"", text)
+	}
+	if pid, err = strconv.Atoi(f[0]); err != nil || pid <= 0 {
+		return 0, 0, fmt.Errorf("pid file %q: bad pid", text)
+	}
+	if len(f) == 2 {
+		if start, err = strconv.ParseUint(f[1], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("pid file %q: bad start time", text)
+		}
+	}
+	return pid, start, nil
+}
+
+// procStat is what /proc/PID/stat tells about a process.
+type procStat struct {
+	state string
+	start uint64 // clock ticks after boot (field 22): fixed at fork, kept across exec
+}
+
+func readProcStat(pid int) (procStat, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStat{}, err
+	}
+	// Field 2, the command name, is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(string(b[i+1:])) // from field 3 on
+	if len(f) < 20 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: start time: %w", pid, err)
+	}
+	return procStat{state: f[0], start: start}, nil
+}
+
+// namesDir reports whether a NUL-separated command line names dir or a path
+// below it (not a sibling that merely shares the prefix).
+func namesDir(cmdline, dir string) bool {
+	return strings.Contains(cmdline, dir+"/") || strings.Contains(cmdline, dir+"\x00")
+}
 
 func pidString(sv *service, s *Stack) string {
 	if pid := sv.pid(s); pid != 0 {
@@ -97,13 +198,43 @@ func (sv *service) start(s *Stack) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", sv.name, err)
 	}
-	if err := os.WriteFile(sv.pidFile(s), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+	c := &child{pid: cmd.Process.Pid, done: make(chan struct{})}
+	s.children.put(sv.name, c)
+	go func() {
+		c.err = cmd.Wait()
+		close(c.done)
+	}()
+	// The child is not reaped before Wait, so its stat is its own even if
+	// it has exited already.
+	st, err := readProcStat(c.pid)
+	if err != nil {
+		return fmt.Errorf("start %s: read its start time: %w", sv.name, err)
+	}
+	if err := writeFileAtomic(sv.pidFile(s), fmt.Sprintf("%d %d\n", c.pid, st.start), 0o644); err != nil {
 		return err
 	}
-	// Reap it if it dies while we still run, so running() sees it gone.
-	go cmd.Wait()
-	s.logf("  %-14s started pid %d", sv.name, cmd.Process.Pid)
+	s.logf("  %-14s started pid %d", sv.name, c.pid)
 	return nil
+}
+
+// exitedDuringStart returns why the service's process is gone, or nil while
+// it runs.
+func (sv *service) exitedDuringStart(s *Stack) error {
+	if c := s.children.get(sv.name); c != nil {
+		gone, err := c.exited()
+		if !gone {
+			return nil
+		}
+		status := "exit status 0"
+		if err != nil {
+			status = err.Error()
+		}
+		return fmt.Errorf("%s exited during start (%s); see %s%s", sv.name, status, sv.logFile(s), logTail(sv.logFile(s), 15))
+	}
+	if sv.running(s) {
+		return nil
+	}
+	return fmt.Errorf("%s exited during start (started by another weir: exit status unknown); see %s%s", sv.name, sv.logFile(s), logTail(sv.logFile(s), 15))
 }
 
 // stop signals the service's process group and waits for it to exit.
@@ -152,13 +283,11 @@ func (s *Stack) Processes() []int {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(cmdline), s.Dir+"/") {
+		if err != nil || !namesDir(string(cmdline), s.Dir) {
 			continue
 		}
-		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
-			if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
-				continue
-			}
+		if st, err := readProcStat(pid); err != nil || st.state == "Z" {
+			continue
 		}
 		out = append(out, pid)
 	}
@@ -168,6 +297,11 @@ func (s *Stack) Processes() []int {
 // StopService stops one named service (fault tests: a broker or MinIO node
 // down) and StartService starts it again.
 func (s *Stack) StopService(ctx context.Context, name string) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	sv, err := s.service(name)
 	if err != nil {
 		return err
@@ -177,6 +311,11 @@ func (s *Stack) StopService(ctx context.Context, name string) error {
 
 // StartService starts one named service and waits until it is healthy.
 func (s *Stack) StartService(ctx context.Context, name string) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	sv, err := s.service(name)
 	if err != nil {
 		return err
@@ -200,9 +339,25 @@ func (s *Stack) service(name string) (*service, error) {
 	return nil, fmt.Errorf("no service %q in profile %s", name, s.Profile)
 }
 
-func writeFile(path, content string) error {
+// writeFile writes a generated file, creating its directory. Files that
+// hold a password are written 0600.
+func writeFile(path, content string, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, []byte(content), 0o644)
+	return writeFileAtomic(path, content, perm)
+}
+
+// writeFileAtomic replaces path in one step, so a reader (another weir's
+// status, a service starting) never sees half a file.
+func writeFileAtomic(path, content string, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), perm); err != nil {
+		return err
+	}
+	// WriteFile keeps the mode of a file that exists already.
+	if err := os.Chmod(tmp, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

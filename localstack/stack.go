@@ -17,11 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -54,6 +56,8 @@ type Stack struct {
 	// PortOffset shifts every port, so a second stack (e.g. the cluster
 	// profile for tests) can run beside the first one.
 	PortOffset int
+
+	children *children // the service processes this weir started
 }
 
 func (s *Stack) port(base int) int { return base + s.PortOffset }
@@ -79,7 +83,7 @@ func New(dir, cache string, p Profile, out io.Writer) (*Stack, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	st := &Stack{Dir: abs, Cache: cache, Profile: p, Out: out}
+	st := &Stack{Dir: abs, Cache: cache, Profile: p, Out: out, children: &children{byName: map[string]*child{}}}
 	// The offset a stack was started with sticks to its directory.
 	if b, err := os.ReadFile(st.path("port-offset")); err == nil {
 		st.PortOffset, _ = strconv.Atoi(strings.TrimSpace(string(b)))
@@ -124,14 +128,24 @@ func (s *Stack) services(sec Secrets) []*service {
 // waits until all are healthy and bootstraps them.
 func (s *Stack) Up(ctx context.Context) error {
 	start := time.Now()
+	// The stack directory holds secrets: a new one is private.
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return err
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if p := s.runningProfile(); p != "" && p != s.Profile && len(s.Processes()) > 0 {
 		return fmt.Errorf("stack in %s already runs profile %s: run `make down` first", s.Dir, p)
 	}
-	for _, d := range []string{s.Dir, s.Cache, s.path("logs"), s.path("run")} {
+	for _, d := range []string{s.Cache, s.path("logs"), s.path("run")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 	}
+	s.pruneOrphanPGHomes()
 	if err := os.WriteFile(s.path("profile"), []byte(s.Profile), 0o644); err != nil {
 		return err
 	}
@@ -212,8 +226,8 @@ func (s *Stack) waitHealthy(ctx context.Context, sv *service) error {
 	deadline := time.Now().Add(sv.startTimeout)
 	var last error
 	for time.Now().Before(deadline) {
-		if !sv.running(s) {
-			return fmt.Errorf("%s exited during start; see %s%s", sv.name, sv.logFile(s), logTail(sv.logFile(s), 15))
+		if err := sv.exitedDuringStart(s); err != nil {
+			return err
 		}
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		last = sv.healthy(cctx)
@@ -233,6 +247,74 @@ func (s *Stack) waitHealthy(ctx context.Context, sv *service) error {
 
 // Down stops every service of the stack, whatever profile started it.
 func (s *Stack) Down(ctx context.Context) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.down()
+}
+
+// Remove stops the stack and deletes it: its directory, MinIO's drives
+// wherever they were redirected, and, when weir runs as root, the postgres
+// user's directory that holds its database.
+func (s *Stack) Remove(ctx context.Context) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.down(); err != nil {
+		return err
+	}
+	if err := s.removePGHome(); err != nil {
+		return err
+	}
+	// MinIO's drives, when redirected off a filesystem without O_DIRECT.
+	if target, err := os.Readlink(s.path("data", "minio")); err == nil {
+		if err := os.RemoveAll(target); err != nil {
+			return err
+		}
+	}
+	return os.RemoveAll(s.Dir)
+}
+
+// lock takes the stack-wide lock <dir>/lock, so two weir invocations never
+// start or stop the same stack's services interleaved. A missing stack
+// directory needs no lock: there is nothing to stop. The lock file is
+// opened close-on-exec: services started under it do not hold it.
+func (s *Stack) lock(ctx context.Context) (unlock func(), err error) {
+	f, err := os.OpenFile(s.path("lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if errors.Is(err, fs.ErrNotExist) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open stack lock: %w", err)
+	}
+	waiting := false
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil // closing releases the lock
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		if !waiting {
+			s.logf("waiting for another weir that holds %s", f.Name())
+			waiting = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Stack) down() error {
 	var errs []error
 	sec, _ := s.loadSecrets()
 	// Reverse start order: consumers of storage go first.

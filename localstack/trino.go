@@ -99,10 +99,10 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 	if node.coordinator {
 		conf = append(conf, fmt.Sprintf("node-scheduler.include-coordinator=%t", s.Profile == Single))
 	}
-	if err := writeFile(filepath.Join(etc, "config.properties"), joinLines(conf...)); err != nil {
+	if err := writeFile(filepath.Join(etc, "config.properties"), joinLines(conf...), 0o644); err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(etc, "log.properties"), joinLines("io.trino=INFO", "org.apache.iceberg=WARN")); err != nil {
+	if err := writeFile(filepath.Join(etc, "log.properties"), joinLines("io.trino=INFO", "org.apache.iceberg=WARN"), 0o644); err != nil {
 		return err
 	}
 	// The scheduler's run history, read-only, for the pipeline-health
@@ -112,10 +112,11 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 		fmt.Sprintf("connection-url=jdbc:postgresql://127.0.0.1:%d/weir_scheduler", s.port(pgPort)),
 		"connection-user="+PGReader,
 		"connection-password="+sec["PG_READER_PASSWORD"],
-	)); err != nil {
+	), 0o600); err != nil {
 		return err
 	}
-	// Trino reads everything and writes only gold (the views and rollups
+	// Catalog files hold passwords: 0600, for Trino (which runs as weir's
+	// user) alone. Trino reads everything and writes only gold (the views and rollups
 	// it owns): its own MinIO user, see lakehouse.ServiceUsers.
 	return writeFile(filepath.Join(etc, "catalog", "iceberg.properties"), joinLines(
 		"connector.name=iceberg",
@@ -134,7 +135,7 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 		"s3.region=us-east-1",
 		"s3.aws-access-key=weir-trino",
 		"s3.aws-secret-key="+sec["S3_TRINO_SECRET"],
-	))
+	), 0o600)
 }
 
 // trinoHealthy is true once the node has finished starting.

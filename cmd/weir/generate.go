@@ -144,7 +144,7 @@ instead of value when the payload is not UTF-8); "-" is stdout. Without
 			slog.Info("generate done", "records", records, "bytes", bytes, "seconds", elapsed.Seconds(),
 				"records_per_sec", float64(records)/elapsed.Seconds(), "faults", sum.FaultCounts)
 			if summary != "" {
-				if err := writeGenerateJSON(summary, sum); err != nil {
+				if err := writeJSONFile(summary, sum); err != nil {
 					return err
 				}
 			}
@@ -154,13 +154,13 @@ instead of value when the payload is not UTF-8); "-" is stdout. Without
 					Seconds: elapsed.Seconds(), RecordsPerSec: float64(records) / elapsed.Seconds(),
 					MBPerSec: float64(bytes) / 1e6 / elapsed.Seconds(), Rate: cfg.Rate,
 					SimulatedSeconds: sum.End.Sub(sum.Start).Seconds(), MeasuredAt: time.Now().UTC(),
-					Machine: generateMachine(),
+					Machine: machineInfo(),
 				}
 				if producer != nil {
 					st := producer.Stats()
 					res.Delivered, res.Failed = st.Delivered, st.Failed
 				}
-				if err := writeGenerateJSON(bench, res); err != nil {
+				if err := writeJSONFile(bench, res); err != nil {
 					return err
 				}
 			}
@@ -272,7 +272,8 @@ type generateBench struct {
 	Machine          any       `json:"machine"`
 }
 
-func generateMachine() map[string]any {
+// machineInfo describes where a benchmark ran.
+func machineInfo() map[string]any {
 	host, _ := os.Hostname()
 	m := map[string]any{"cpus": runtime.NumCPU(), "goos": runtime.GOOS, "goarch": runtime.GOARCH, "go": runtime.Version(), "host": host}
 	// Shared machines: the load next to the figure says what it competed with.
@@ -282,7 +283,7 @@ func generateMachine() map[string]any {
 	return m
 }
 
-func writeGenerateJSON(path string, v any) error {
+func writeJSONFile(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +72,8 @@ query. It is idempotent.`,
 		},
 	}
 	up.Flags().BoolVar(&skipInit, "skip-init", false, "start the services only; do not run weir init")
-	cmd.AddCommand(up, &cobra.Command{
+	var remove bool
+	down := &cobra.Command{
 		Use:   "down",
 		Short: "stop every process the stack started",
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -79,9 +81,14 @@ query. It is idempotent.`,
 			if err != nil {
 				return err
 			}
+			if remove {
+				return s.Remove(c.Context())
+			}
 			return s.Down(c.Context())
 		},
-	}, &cobra.Command{
+	}
+	down.Flags().BoolVar(&remove, "remove", false, "also delete the stack directory and its data (as root, PostgreSQL's in ~postgres too)")
+	cmd.AddCommand(up, down, newStackSoakCmd(f), &cobra.Command{
 		Use:   "status",
 		Short: "show each service, its pid, endpoint, health and log file",
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -147,4 +154,45 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// newStackSoakCmd wires localstack.Soak: up/down cycles of fresh stacks.
+func newStackSoakCmd(f *stackFlags) *cobra.Command {
+	var cycles, fromOffset int
+	var out string
+	cmd := &cobra.Command{
+		Use:   "soak",
+		Short: "bring fresh private stacks up and down N times; write start-up figures",
+		Long: `soak runs N consecutive cycles, each in a new private stack directory (0700
+under a 0700 parent) on the first free port offset at or above --from-offset:
+stack up (without weir init), every service healthy, stack down and remove,
+no process, port, directory or PostgreSQL home left. It writes the cycles,
+failures and up/down times to --out and fails if any cycle failed.`,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cache := f.cache
+			if cache == "" {
+				cache = localstack.SharedCache(".")
+			}
+			res := localstack.Soak(c.Context(), cycles, cache, fromOffset, os.Stderr)
+			if err := writeJSONFile(out, struct {
+				localstack.SoakResult
+				MeasuredAt time.Time      `json:"measured_at"`
+				Machine    map[string]any `json:"machine"`
+				Note       string         `json:"note"`
+			}{res, time.Now().UTC(), machineInfo(),
+				"single profile, warm download cache, no weir init; up is weir's Up call (install check, starts, health waits, bootstrap), down is stop plus removal"}); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "soak: %d cycles, %d failed; up p50 %.1f s, p95 %.1f s, first %.1f s; down p50 %.1f s; %s\n",
+				res.Cycles, res.Failures, res.UpP50, res.UpP95, res.UpFirst, res.DownP50, out)
+			if res.Failures > 0 {
+				return fmt.Errorf("%d of %d soak cycles failed", res.Failures, res.Cycles)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&cycles, "cycles", 20, "up/down cycles")
+	cmd.Flags().IntVar(&fromOffset, "from-offset", 30000, "lowest port offset to use (ports stay below 65535 up to 45000)")
+	cmd.Flags().StringVar(&out, "out", "bench/results/stack-soak.json", "results file")
+	return cmd
 }

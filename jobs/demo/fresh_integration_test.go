@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,23 +33,22 @@ func TestDemoOnFreshStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parent, err := os.MkdirTemp("", "weir-fresh-")
+	// RemoveAll only on success: a failure leaves the logs for a look.
+	parent, dir, err := localstack.PrivateStackDir("weir-fresh-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// RemoveAll only on success: a failure leaves the logs for a look.
-	if err := os.Chmod(parent, 0o700); err != nil {
+	// 2000 or more above the shared stack's offset (the cluster profile
+	// takes +1000).
+	shared, _ := strconv.Atoi(os.Getenv("WEIR_STACK_PORT_OFFSET"))
+	offset, err := localstack.FreePortOffset(localstack.Single, shared+2000, shared+6000, 1000)
+	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(parent, "stack")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	offset := freeOffset(t)
 	base := []string{
 		"WEIR_STACK_DIR=" + dir,
 		"WEIR_STACK_PORT_OFFSET=" + strconv.Itoa(offset),
-		"WEIR_CACHE_DIR=" + cacheDir(t, repo),
+		"WEIR_CACHE_DIR=" + localstack.SharedCache(repo),
 	}
 	t.Logf("fresh stack in %s, port offset %d", dir, offset)
 
@@ -200,42 +198,4 @@ func stackEnv(t *testing.T, dir string) []string {
 		}
 	}
 	return env
-}
-
-// cacheDir is the download cache the fresh stack shares with the others
-// (WEIR_CACHE_DIR, else the default stack's), so the test does not install
-// Kafka, MinIO and Trino again.
-func cacheDir(t *testing.T, repo string) string {
-	if c := os.Getenv("WEIR_CACHE_DIR"); c != "" {
-		return c
-	}
-	if d := os.Getenv("WEIR_STACK_DIR"); d != "" {
-		return filepath.Join(d, "cache")
-	}
-	return filepath.Join(repo, ".stack", "cache")
-}
-
-// freeOffset is a port offset, 2000 or more above the shared stack's (the
-// cluster profile takes +1000), at which none of a single stack's ports is
-// in use.
-func freeOffset(t *testing.T) int {
-	t.Helper()
-	shared, _ := strconv.Atoi(os.Getenv("WEIR_STACK_PORT_OFFSET"))
-	ports := []int{15432, 18080, 18700, 19000, 19001, 19092, 19093, 19903}
-	for off := shared + 2000; off <= shared+6000; off += 1000 {
-		free := true
-		for _, p := range ports {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+off))
-			if err != nil {
-				free = false
-				break
-			}
-			ln.Close()
-		}
-		if free {
-			return off
-		}
-	}
-	t.Fatalf("no free port offset between %d and %d", shared+2000, shared+6000)
-	return 0
 }
