@@ -32,6 +32,10 @@ func newStackCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stack",
 		Short: "run the native local stack (Kafka, MinIO, PostgreSQL, Trino, Alertmanager)",
+		Example: `  weir stack up
+  source .stack/env.sh
+  weir stack status
+  weir stack down`,
 	}
 	cmd.PersistentFlags().StringVar(&f.dir, "dir", envOr("WEIR_STACK_DIR", ".stack"), "stack directory (data, logs, pid files, secrets)")
 	cmd.PersistentFlags().StringVar(&f.cache, "cache", os.Getenv("WEIR_CACHE_DIR"), "download and build cache (default <dir>/cache)")
@@ -76,6 +80,8 @@ query. It is idempotent.`,
 	down := &cobra.Command{
 		Use:   "down",
 		Short: "stop every process the stack started",
+		Example: `  weir stack down
+  weir stack down --remove   # and delete the stack directory`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := f.open("single")
 			if err != nil {
@@ -89,8 +95,9 @@ query. It is idempotent.`,
 	}
 	down.Flags().BoolVar(&remove, "remove", false, "also delete the stack directory and its data (as root, PostgreSQL's in ~postgres too)")
 	cmd.AddCommand(up, down, newStackSoakCmd(f), &cobra.Command{
-		Use:   "status",
-		Short: "show each service, its pid, endpoint, health and log file",
+		Use:     "status",
+		Short:   "show each service, its pid, endpoint, health and log file",
+		Example: `  weir stack status`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := f.open("single")
 			if err != nil {
@@ -99,8 +106,9 @@ query. It is idempotent.`,
 			return s.Status(c.Context(), os.Stdout)
 		},
 	}, &cobra.Command{
-		Use:   "logs",
-		Short: "list the services' log files",
+		Use:     "logs",
+		Short:   "list the services' log files",
+		Example: `  weir stack logs | xargs tail -n 20`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := f.open("single")
 			if err != nil {
@@ -113,8 +121,9 @@ query. It is idempotent.`,
 			return err
 		},
 	}, &cobra.Command{
-		Use:   "env",
-		Short: "print export lines pointing weir at the running stack",
+		Use:     "env",
+		Short:   "print export lines pointing weir at the running stack",
+		Example: `  eval "$(weir stack env)"`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			b, err := os.ReadFile(filepath.Join(f.dir, "env.sh"))
 			if err != nil {
@@ -124,9 +133,10 @@ query. It is idempotent.`,
 			return err
 		},
 	}, &cobra.Command{
-		Use:   "stop-service NAME",
-		Short: "stop one service (fault drills: kafka2, minio3, ...)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "stop-service NAME",
+		Short:   "stop one service (fault drills: kafka2, minio3, ...)",
+		Example: `  weir stack stop-service kafka2 --profile cluster`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			s, err := f.open(f.profile)
 			if err != nil {
@@ -135,9 +145,10 @@ query. It is idempotent.`,
 			return s.StopService(c.Context(), args[0])
 		},
 	}, &cobra.Command{
-		Use:   "start-service NAME",
-		Short: "start one service again and wait until it is healthy",
-		Args:  cobra.ExactArgs(1),
+		Use:     "start-service NAME",
+		Short:   "start one service again and wait until it is healthy",
+		Example: `  weir stack start-service kafka2 --profile cluster`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			s, err := f.open(f.profile)
 			if err != nil {
@@ -168,6 +179,7 @@ under a 0700 parent) on the first free port offset at or above --from-offset:
 stack up (without weir init), every service healthy, stack down and remove,
 no process, port, directory or PostgreSQL home left. It writes the cycles,
 failures and up/down times to --out and fails if any cycle failed.`,
+		Example: `  weir stack soak --cycles 20 --out bench/results/stack-soak.json   # make soak-stack`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cache := f.cache
 			if cache == "" {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"weir/jobs/generate"
+	"weir/lakehouse"
 	"weir/localstack"
 )
 
@@ -124,10 +125,26 @@ func checkAnswers(t *testing.T, work, printed string) {
 	want = nil
 	for _, cls := range []string{"1xx", "2xx", "3xx", "4xx", "5xx"} {
 		if b := x.ByStatusClass[cls]; b != nil {
-			want = append(want, fmt.Sprintf("%s %d %d %d %d", cls, b.Requests, b.Sum, b.Max, b.Min))
+			want = append(want, fmt.Sprintf("%s %d %d %d %d %d", cls, b.Requests, b.Logged, b.Sum, b.Max, b.Min))
 		}
 	}
-	compareRows(t, "response bytes by status class", Answer{Rows: firstColumns(section("Web traffic · response bytes by status class").Rows, 5)}, want)
+	compareRows(t, "response bytes by status class", Answer{Rows: firstColumns(section("Web traffic · response bytes by status class").Rows, 6)}, want)
+
+	// silver.rejects holds the invalid and the future records, by class.
+	var rejected, future int64
+	for _, row := range section(RejectsTitle).Rows {
+		n, err := strconv.ParseInt(row[2], 10, 64)
+		if err != nil {
+			t.Fatalf("rejects row %v: %v", row, err)
+		}
+		rejected += n
+		if row[1] == lakehouse.RejectFuture {
+			future += n
+		}
+	}
+	if rejected != sum.Rejected || future != sum.Future {
+		t.Errorf("silver rejected %d records, %d future; the generator expects %d, %d future", rejected, future, sum.Rejected, sum.Future)
+	}
 
 	// What was written to answers.json is what was printed.
 	if want := fmt.Sprint(x.DistinctClientIPs); !strings.Contains(printed, want) {
