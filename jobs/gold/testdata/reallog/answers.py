@@ -69,10 +69,14 @@ def endpoint(path):
 
 
 def is_file(ep):
-    seg = ep.rsplit("/", 1)[-1]
-    seg = urllib.parse.unquote(seg, errors="replace").split(";", 1)[0]
+    # A full URL (a proxy request) counts by its path.
+    m = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*", ep)
+    if m:
+        ep = ep[m.end():]
+    seg = ep.rsplit("/", 1)[-1].split(";", 1)[0]
+    seg = urllib.parse.unquote(seg, errors="replace").rsplit("/", 1)[-1]
     dot = seg.rfind(".")
-    return dot >= 0 and dot < len(seg) - 1
+    return 0 <= dot < len(seg) - 1 and seg != ".."
 
 
 def compute(now):
