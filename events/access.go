@@ -1,6 +1,7 @@
 package events
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -384,28 +385,43 @@ func StatusClass(status int) string {
 	return [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}[status/100-1]
 }
 
-// staticExtensions are the path extensions of static files (not endpoints).
-var staticExtensions = []string{
-	".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp", ".avif",
-	".woff", ".woff2", ".ttf", ".eot", ".otf", ".txt", ".xml", ".pdf", ".zip", ".gz", ".mp4", ".webm", ".mp3", ".html", ".htm", ".json",
-}
-
-// IsStaticFile reports whether a request path names a static file, by its
-// extension (query string and fragment ignored, case-insensitive).
-func IsStaticFile(path string) bool {
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
+// IsStaticFile reports whether a request target names a file: its last path
+// segment has an extension (.jar, .xhtml, .tar.gz, .rss, ...) or is a
+// dot-file (.env). Any extension counts, not a list of known ones, because
+// real sites serve every kind of file. The query string and fragment are
+// ignored, a full URL (a proxy request) counts by its path, ";params" of the
+// segment are dropped and it is percent-decoded before the check; a target
+// ending in "/" is a directory, whatever its name (/dir.name/).
+func IsStaticFile(target string) bool {
+	seg := lastSegment(target)
+	if i := strings.IndexByte(seg, ';'); i >= 0 {
+		seg = seg[:i]
 	}
-	slash := strings.LastIndexByte(path, '/')
-	dot := strings.LastIndexByte(path, '.')
-	if dot < 0 || dot < slash {
-		return false
-	}
-	ext := path[dot:]
-	for _, e := range staticExtensions {
-		if strings.EqualFold(ext, e) {
-			return true
+	if strings.IndexByte(seg, '%') >= 0 {
+		if dec, err := url.PathUnescape(seg); err == nil {
+			seg = dec
+			if i := strings.LastIndexByte(seg, '/'); i >= 0 {
+				seg = seg[i+1:] // an encoded slash still ends a name
+			}
 		}
 	}
-	return false
+	dot := strings.LastIndexByte(seg, '.')
+	return dot >= 0 && dot < len(seg)-1 && seg != ".."
+}
+
+// lastSegment is the last path segment of a request target, without query
+// string and fragment; "" for a target ending in "/" or without a path.
+func lastSegment(target string) string {
+	if i := strings.IndexAny(target, "?#"); i >= 0 {
+		target = target[:i]
+	}
+	if i := strings.Index(target, "://"); i >= 0 && !strings.Contains(target[:i], "/") {
+		rest := target[i+3:]
+		slash := strings.IndexByte(rest, '/')
+		if slash < 0 {
+			return "" // http://host: the root
+		}
+		target = rest[slash:]
+	}
+	return target[strings.LastIndexByte(target, '/')+1:]
 }

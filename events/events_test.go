@@ -274,15 +274,53 @@ func TestParseSecondsAsMs(t *testing.T) {
 	}
 }
 
-func TestStatusClassAndStatic(t *testing.T) {
+func TestStatusClass(t *testing.T) {
 	if StatusClass(404) != "4xx" || StatusClass(200) != "2xx" || StatusClass(99) != "" {
 		t.Error("StatusClass")
 	}
-	for path, want := range map[string]bool{
-		"/static/app.JS": true, "/img/a.png?v=3": true, "/api/cart": false, "/v1.2/items": false, "/": false, "/robots.txt": true,
-	} {
-		if IsStaticFile(path) != want {
-			t.Errorf("IsStaticFile(%q) != %v", path, want)
+}
+
+func TestIsStaticFile(t *testing.T) {
+	tests := []struct {
+		target string
+		want   bool
+	}{
+		// Real-world files: any extension counts.
+		{"/files/logstash/logstash-1.3.2-monolithic.jar", true},
+		{"/projects/xdotool/xdotool.xhtml", true},
+		{"/files/releases/weir-0.1.tar.gz", true},
+		{"/feed.rss", true},
+		{"/static/app.JS", true},
+		{"/img/a.png?v=3", true},
+		{"/robots.txt", true},
+		{"/favicon.ico#top", true},
+		{"/.env", true}, // dot-files are files
+		{"/blog/.htaccess", true},
+		{"/download/file%2Etar", true},          // percent-decoded
+		{"/a/report.pdf;jsessionid=0A1B", true}, // ;params dropped
+		{"http://example.com/pub/book.epub?x=1", true},
+		{"https://example.com:8443/a/b.c", true},
+		// Not files.
+		{"/", false},
+		{"", false},
+		{"*", false},
+		{"/api/cart", false},
+		{"/v1.2/items", false},
+		{"/dir.name/", false}, // a trailing slash is a directory
+		{"/a?b=c.d", false},
+		{"/a#sec.2", false},
+		{"/a;v=1.2", false},
+		{"/trailing.", false},
+		{"/..", false},
+		{"/.well-known/", false},
+		{"http://example.com", false},
+		{"http://example.com/", false},
+		{"http://example.com/api/items", false},
+		{"/bad%zz", false},
+	}
+	for _, tt := range tests {
+		if got := IsStaticFile(tt.target); got != tt.want {
+			t.Errorf("IsStaticFile(%q) = %v, want %v", tt.target, got, tt.want)
 		}
 	}
 }
