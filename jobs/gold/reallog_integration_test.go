@@ -264,6 +264,13 @@ func checkRealLog(t *testing.T, db *sql.DB, g string, want *realLogAnswers, tier
 		classes = append(classes, fmt.Sprintf("%s|%d|%d|%s|%s|%s", cls, c.Requests, c.BytesTotal, cell(c.BytesMax), cell(c.BytesMin), avg))
 	}
 	check(t, db, "web_bytes_by_status_class", q("SELECT status_class, requests, bytes_total, bytes_max, bytes_min, bytes_avg FROM gold.web_bytes_by_status_class"), classes, false)
+	if hasColumn(t, db, g, "web_bytes_by_status_class", "bytes_logged") {
+		var logged []string
+		for cls, c := range want.ByStatusClass {
+			logged = append(logged, fmt.Sprintf("%s|%d", cls, c.BytesLogged))
+		}
+		check(t, db, "web_bytes_by_status_class bytes_logged", q("SELECT status_class, bytes_logged FROM gold.web_bytes_by_status_class"), logged, false)
+	}
 	check(t, db, "access_logs_all null bytes", q("SELECT count(*) FILTER (WHERE bytes IS NULL) FROM gold.access_logs_all"),
 		[]string{fmt.Sprint(want.BytesDashOrMissing)}, true)
 
@@ -290,6 +297,13 @@ func checkRealLog(t *testing.T, db *sql.DB, g string, want *realLogAnswers, tier
 		GROUP BY endpoint ORDER BY n DESC, endpoint LIMIT 10`), eps, true)
 
 	check(t, db, "access_logs_all", q("SELECT tier, count(*) FROM gold.access_logs_all GROUP BY tier"), []string{fmt.Sprintf("%s|%d", tier, want.Rows)}, false)
+}
+
+// hasColumn reports whether gold object name of schema g has column col.
+func hasColumn(t *testing.T, db *sql.DB, g, name, col string) bool {
+	t.Helper()
+	n := queryLines(t, db, fmt.Sprintf("SELECT count(*) FROM information_schema.columns WHERE table_schema = '%s' AND table_name = '%s' AND column_name = '%s'", g, name, col))
+	return len(n) == 1 && n[0] == "1"
 }
 
 // realLogDeadLetters is the test's own dead-letter table.
