@@ -1,6 +1,8 @@
 package events
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,9 +18,14 @@ import (
 // Combined Log Format lines from a real Apache or nginx parse too; they have
 // RequestTimeMs = NoRequestTime and CacheStatus "".
 //
-// "-" in ident, user, bytes, referrer, user agent, request time and cache
-// status reads as empty (0 for bytes); a request of "-" (Apache's 408 lines)
-// reads as empty Method, Path and Protocol.
+// "-" in ident, user, referrer, user agent, request time and cache status
+// reads as empty, "-" bytes as NoBytes (unknown, not 0); a request of "-"
+// (Apache's 408 lines) reads as empty Method, Path and Protocol.
+//
+// A line cut after its status (a producer or a log shipper that truncated
+// it) is kept: bytes, referrer and user agent read as absent from the first
+// one that was cut, and ParseIssue says which. A line without a readable
+// client, time, request or status is an error.
 type AccessLog struct {
 	ClientIP      string    `json:"client_ip"`
 	Ident         string    `json:"ident,omitempty"`
@@ -33,7 +40,26 @@ type AccessLog struct {
 	UserAgent     string    `json:"user_agent,omitempty"`
 	RequestTimeMs float64   `json:"request_time_ms"`
 	CacheStatus   string    `json:"cache_status,omitempty"`
+	// ParseIssue says what was cut from a truncated line (Issue*), "" for a
+	// whole one.
+	ParseIssue string `json:"parse_issue,omitempty"`
 }
+
+// NoBytes is Bytes of a line that logged none ("-") or whose bytes were cut.
+const NoBytes = -1
+
+// HasBytes reports whether the line logged a response size.
+func (a *AccessLog) HasBytes() bool { return a.Bytes >= 0 }
+
+// Parse issues of a line cut after its status (AccessLog.ParseIssue). The
+// fields from the one named on are absent (null in silver).
+const (
+	IssueTruncatedBytes        = "truncated bytes"
+	IssueTruncatedReferrer     = "truncated referrer"
+	IssueUnterminatedReferrer  = "unterminated referrer"
+	IssueTruncatedUserAgent    = "truncated user_agent"
+	IssueUnterminatedUserAgent = "unterminated user_agent"
+)
 
 // NoRequestTime is RequestTimeMs of a line that does not log one.
 const NoRequestTime = -1
@@ -103,7 +129,24 @@ func (p *clfScanner) quoted(field string) (string, error) {
 		}
 		p.i++
 	}
-	return "", syntaxErr(field, "unterminated quoted field", start-1)
+	return "", &ParseError{Field: field, Offset: start - 1, Err: errUnterminated}
+}
+
+// errUnterminated is the syntax error of a quoted field without its closing
+// quote (the line was cut inside it).
+var errUnterminated = fmt.Errorf("%w: unterminated quoted field", ErrSyntax)
+
+// cutQuoted reads a quoted field that a cut line may lack ("" and issue
+// truncated) or end inside ("" and issue unterminated); "-" reads as "".
+func (p *clfScanner) cutQuoted(field, truncated, unterminated string) (v, issue string, err error) {
+	if !p.more() {
+		return "", truncated, nil
+	}
+	v, err = p.quoted(field)
+	if errors.Is(err, errUnterminated) {
+		return "", unterminated, nil
+	}
+	return dash(v), "", err
 }
 
 func unescapeCLF(v string) string {
@@ -181,27 +224,38 @@ func ParseAccessLog(b []byte) (AccessLog, error) {
 	}
 	a.Status = status
 
-	if tok, err = p.token("bytes"); err != nil {
-		return AccessLog{}, err
+	// A line cut in flight keeps what is intact after the status: the
+	// missing fields read as absent and ParseIssue says what was cut.
+	a.Bytes, a.RequestTimeMs = NoBytes, NoRequestTime
+	if !p.more() {
+		return a.cut(IssueTruncatedBytes)
 	}
-	if tok != "-" {
-		n, err := strconv.ParseUint(tok, 10, 63)
-		if err != nil {
-			return AccessLog{}, syntaxErr("bytes", "want digits or -", p.i-len(tok))
-		}
+	tok, _ = p.token("bytes")
+	n, err := strconv.ParseUint(tok, 10, 63)
+	if err != nil && tok != "-" {
+		return AccessLog{}, syntaxErr("bytes", "want digits or -", p.i-len(tok))
+	}
+	switch {
+	case tok != "-" && p.i == len(p.s):
+		// The line ends inside the number or right after it: the digits
+		// may be a prefix of the logged value.
+		return a.cut(IssueTruncatedBytes)
+	case tok != "-":
 		a.Bytes = int64(n)
 	}
 
-	if tok, err = p.quoted("referrer"); err != nil {
+	var issue string
+	if a.Referrer, issue, err = p.cutQuoted("referrer", IssueTruncatedReferrer, IssueUnterminatedReferrer); err != nil {
 		return AccessLog{}, err
+	} else if issue != "" {
+		return a.cut(issue)
 	}
-	a.Referrer = dash(tok)
-	if tok, err = p.quoted("user_agent"); err != nil {
+	if a.UserAgent, issue, err = p.cutQuoted("user_agent", IssueTruncatedUserAgent, IssueUnterminatedUserAgent); err != nil {
 		return AccessLog{}, err
+	} else if issue != "" {
+		return a.cut(issue)
 	}
-	a.UserAgent = dash(tok)
 
-	a.RequestTimeMs = NoRequestTime
 	if p.more() {
 		tok, _ = p.token("request_time")
 		if tok != "-" {
@@ -223,6 +277,15 @@ func ParseAccessLog(b []byte) (AccessLog, error) {
 		return AccessLog{}, err
 	}
 	return a, nil
+}
+
+// cut returns a line cut after its status, with the issue recorded.
+func (a *AccessLog) cut(issue string) (AccessLog, error) {
+	a.ParseIssue = issue
+	if err := a.Validate(); err != nil {
+		return AccessLog{}, err
+	}
+	return *a, nil
 }
 
 // setRequest splits "METHOD path PROTO"; the protocol is the last word only
@@ -292,7 +355,7 @@ func (a *AccessLog) Validate() error {
 		return missingErr("time")
 	case a.Status < 100 || a.Status > 599:
 		return invalidErr("status", "out of range 100-599")
-	case a.Bytes < 0:
+	case a.Bytes < 0 && a.Bytes != NoBytes:
 		return invalidErr("bytes", "negative")
 	case !finite(a.RequestTimeMs) || (a.RequestTimeMs < 0 && a.RequestTimeMs != NoRequestTime) || a.RequestTimeMs > MaxDurationMs:
 		return invalidErr("request_time", "out of range 0-86400 s")
@@ -315,7 +378,8 @@ func hostChars(s string) bool {
 
 // AppendLine appends the record as one access-log line (no newline), with the
 // time in UTC. Absent request time and cache status write "-" when the other
-// is present and nothing when both are absent.
+// is present and nothing when both are absent; a record with a ParseIssue is
+// written cut where that issue says.
 func (a *AccessLog) AppendLine(dst []byte) []byte {
 	dst = append(dst, a.ClientIP...)
 	dst = append(dst, ' ')
@@ -338,11 +402,33 @@ func (a *AccessLog) AppendLine(dst []byte) []byte {
 	}
 	dst = append(dst, "\" "...)
 	dst = strconv.AppendInt(dst, int64(a.Status), 10)
+	// A truncated record is written cut where its line was, so that it
+	// parses back to the same value.
+	if a.ParseIssue == IssueTruncatedBytes {
+		return dst
+	}
 	dst = append(dst, ' ')
-	dst = strconv.AppendInt(dst, a.Bytes, 10)
+	if a.HasBytes() {
+		dst = strconv.AppendInt(dst, a.Bytes, 10)
+	} else {
+		dst = append(dst, '-')
+	}
+	switch a.ParseIssue {
+	case IssueTruncatedReferrer:
+		return append(dst, ' ') // whole bytes: a space after them
+	case IssueUnterminatedReferrer:
+		return append(dst, " \""...)
+	}
 	dst = append(dst, " \""...)
 	dst = appendCLFEscaped(dst, orDash(a.Referrer))
-	dst = append(dst, "\" \""...)
+	dst = append(dst, '"')
+	switch a.ParseIssue {
+	case IssueTruncatedUserAgent:
+		return dst
+	case IssueUnterminatedUserAgent:
+		return append(dst, " \""...)
+	}
+	dst = append(dst, " \""...)
 	dst = appendCLFEscaped(dst, orDash(a.UserAgent))
 	dst = append(dst, '"')
 	if !a.HasRequestTime() && a.CacheStatus == "" {

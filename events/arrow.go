@@ -28,7 +28,9 @@ func opt(name string, t arrow.DataType) arrow.Field {
 }
 
 // AccessLogFields are the typed columns of web.access, including the derived
-// status_class and is_static_file. request_time_ms is null when not logged.
+// status_class and is_static_file. request_time_ms is null when not logged;
+// bytes is null when logged as "-" or cut; parse_issue says what was cut from
+// a truncated line (null for a whole one).
 func AccessLogFields() []arrow.Field {
 	return []arrow.Field{
 		req("event_ts", tsType),
@@ -40,12 +42,13 @@ func AccessLogFields() []arrow.Field {
 		opt("protocol", strType),
 		req("status", i32Type),
 		req("status_class", strType),
-		req("bytes", i64Type),
+		opt("bytes", i64Type),
 		opt("referrer", strType),
 		opt("user_agent", strType),
 		opt("request_time_ms", f64Type),
 		opt("cache_status", strType),
 		req("is_static_file", arrow.FixedWidthTypes.Boolean),
+		opt("parse_issue", strType),
 	}
 }
 
@@ -154,7 +157,15 @@ func (w *rowWriter) optF64(f float64, valid bool) {
 	b.Append(f)
 }
 func (w *rowWriter) i64(v int64) { w.next().(*array.Int64Builder).Append(v) }
-func (w *rowWriter) i32(v int)   { w.next().(*array.Int32Builder).Append(int32(v)) }
+func (w *rowWriter) optI64(v int64, valid bool) {
+	b := w.next().(*array.Int64Builder)
+	if !valid {
+		b.AppendNull()
+		return
+	}
+	b.Append(v)
+}
+func (w *rowWriter) i32(v int) { w.next().(*array.Int32Builder).Append(int32(v)) }
 func (w *rowWriter) optI32(v int) {
 	b := w.next().(*array.Int32Builder)
 	if v == 0 {
@@ -176,12 +187,13 @@ func AppendAccessLogRow(b *array.RecordBuilder, a *AccessLog) {
 	w.optStr(a.Protocol)
 	w.i32(a.Status)
 	w.str(StatusClass(a.Status))
-	w.i64(a.Bytes)
+	w.optI64(a.Bytes, a.HasBytes())
 	w.optStr(a.Referrer)
 	w.optStr(a.UserAgent)
 	w.optF64(a.RequestTimeMs, a.HasRequestTime())
 	w.optStr(a.CacheStatus)
 	w.next().(*array.BooleanBuilder).Append(IsStaticFile(a.Path))
+	w.optStr(a.ParseIssue)
 }
 
 // AppendAppEventRow appends e to the leading AppEventFields of b.

@@ -202,8 +202,16 @@ func TestParseAccessLog(t *testing.T) {
 	withTiming := want
 	withTiming.RequestTimeMs, withTiming.CacheStatus = 42, "HIT"
 	dashRequest := want
-	dashRequest.Method, dashRequest.Path, dashRequest.Protocol, dashRequest.Status, dashRequest.Bytes, dashRequest.Referrer, dashRequest.UserAgent = "", "", "", 408, 0, "", ""
+	dashRequest.Method, dashRequest.Path, dashRequest.Protocol, dashRequest.Status, dashRequest.Bytes, dashRequest.Referrer, dashRequest.UserAgent = "", "", "", 408, NoBytes, "", ""
 	spacePath := want
+	// cut returns want as a line cut after its status parses: the fields from
+	// the first cut one on absent, issue recorded.
+	cut := func(issue string, bytes int64, referrer string) AccessLog {
+		a := want
+		a.Bytes, a.Referrer, a.UserAgent, a.ParseIssue = bytes, referrer, "", issue
+		return a
+	}
+	const head = `203.0.113.9 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200`
 	spacePath.Path, spacePath.UserAgent = "/a b", `say "hi" \ back`
 
 	tests := []struct {
@@ -229,7 +237,20 @@ func TestParseAccessLog(t *testing.T) {
 		{"bad ip", strings.Replace(clfLine, "203.0.113.9", "<script>", 1), AccessLog{}, ErrInvalid, "client_ip"},
 		{"bad request time", clfLine + " fast HIT", AccessLog{}, ErrSyntax, "request_time"},
 		{"trailing junk", clfLine + " 0.1 HIT more", AccessLog{}, ErrSyntax, ""},
-		{"unterminated agent", clfLine[:len(clfLine)-1], AccessLog{}, ErrSyntax, "user_agent"},
+		// Lines cut after the status are kept with what is intact.
+		{"cut after status", head, cut(IssueTruncatedBytes, NoBytes, ""), nil, ""},
+		{"cut after status and space", head + " ", cut(IssueTruncatedBytes, NoBytes, ""), nil, ""},
+		{"cut in bytes", head + " 23", cut(IssueTruncatedBytes, NoBytes, ""), nil, ""},
+		{"cut after bytes", head + " 2326 ", cut(IssueTruncatedReferrer, 2326, ""), nil, ""},
+		{"cut after dash bytes", head + " -", cut(IssueTruncatedReferrer, NoBytes, ""), nil, ""},
+		{"cut in referrer", head + ` 2326 "http://www.exa`, cut(IssueUnterminatedReferrer, 2326, ""), nil, ""},
+		{"cut after referrer", head + ` 2326 "http://www.example.com/start.html"`, cut(IssueTruncatedUserAgent, 2326, "http://www.example.com/start.html"), nil, ""},
+		{"cut in user agent", clfLine[:len(clfLine)-1], cut(IssueUnterminatedUserAgent, 2326, "http://www.example.com/start.html"), nil, ""},
+		{"cut in status", head[:len(head)-1], AccessLog{}, ErrSyntax, "status"},
+		{"cut before status", head[:len(head)-4], AccessLog{}, ErrSyntax, "status"},
+		{"cut in request", head[:len(head)-20], AccessLog{}, ErrSyntax, "request"},
+		{"bad bytes then cut", head + " 12x", AccessLog{}, ErrSyntax, "bytes"},
+		{"referrer not quoted", head + " 2326 http://x", AccessLog{}, ErrSyntax, "referrer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -294,16 +294,18 @@ func LoadOrCreate(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 	return nil, fmt.Errorf("create table %s: %w", name, err)
 }
 
-// evolveSchema adds the columns of want that tbl lacks, by name. Existing
-// data files keep their schema; the new columns read as null in them.
+// evolveSchema adds the columns of want that tbl lacks, by name, and makes
+// optional the columns want has optional that tbl requires (e.g. a field
+// that became nullable). Existing data files keep their schema; the new
+// columns read as null in them. A column tbl has optional stays optional.
 func evolveSchema(ctx context.Context, cat catalog.Catalog, ident table.Identifier, tbl *table.Table, want *iceberg.Schema) (*table.Table, error) {
-	if want == nil || !missingColumns(tbl.Schema(), want) {
+	if want == nil || !needsEvolution(tbl.Schema(), want) {
 		return tbl, nil
 	}
 	name := strings.Join(ident, ".")
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		if !missingColumns(tbl.Schema(), want) {
+		if !needsEvolution(tbl.Schema(), want) {
 			return tbl, nil
 		}
 		tx := tbl.NewTransaction()
@@ -322,9 +324,11 @@ func evolveSchema(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 	return nil, fmt.Errorf("evolve schema of %s: %w", name, lastErr)
 }
 
-func missingColumns(have, want *iceberg.Schema) bool {
+// needsEvolution reports whether want has a column have lacks, or one
+// have requires and want does not.
+func needsEvolution(have, want *iceberg.Schema) bool {
 	for _, f := range want.Fields() {
-		if _, ok := have.FindFieldByName(f.Name); !ok {
+		if h, ok := have.FindFieldByName(f.Name); !ok || (h.Required && !f.Required) {
 			return true
 		}
 	}

@@ -260,3 +260,40 @@ func TestLoadOrCreateAddsColumns(t *testing.T) {
 		t.Errorf("%d rows after evolution, want 1", got)
 	}
 }
+
+// TestLoadOrCreateRelaxesRequired: a column the spec makes optional becomes
+// optional in the existing table (and a new optional column is added), so
+// rows with nulls in it can be appended; nothing else changes.
+func TestLoadOrCreateRelaxesRequired(t *testing.T) {
+	l := openLake(t)
+	ident, spec := testTable(t, l)
+	if _, err := l.Commit(context.Background(), ident, appendRow(1, 1), lakehouse.CommitOptions{Create: spec}); err != nil {
+		t.Fatal(err)
+	}
+	relaxed := *spec
+	relaxed.Schema = iceberg.NewSchema(0,
+		iceberg.NestedField{ID: 1, Name: "writer", Type: iceberg.PrimitiveTypes.Int32, Required: true},
+		iceberg.NestedField{ID: 2, Name: "seq", Type: iceberg.PrimitiveTypes.Int32},
+		iceberg.NestedField{ID: 3, Name: "issue", Type: iceberg.PrimitiveTypes.String})
+	tbl, err := lakehouse.LoadOrCreate(context.Background(), l.Catalog, ident, &relaxed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, required := range map[string]bool{"writer": true, "seq": false, "issue": false} {
+		f, ok := tbl.Schema().FindFieldByName(name)
+		if !ok || f.Required != required {
+			t.Errorf("column %s: present %v, required %v; want required %v (%s)", name, ok, f.Required, required, tbl.Schema())
+		}
+	}
+	// A second load finds nothing to change.
+	again, err := lakehouse.LoadOrCreate(context.Background(), l.Catalog, ident, &relaxed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Metadata().CurrentSchema().ID != tbl.Metadata().CurrentSchema().ID {
+		t.Errorf("schema changed again: %d → %d", tbl.Metadata().CurrentSchema().ID, again.Metadata().CurrentSchema().ID)
+	}
+	if got := countRows(t, l, ident); got != 1 {
+		t.Errorf("%d rows after evolution, want 1", got)
+	}
+}

@@ -126,10 +126,10 @@ func checkAnswers(t *testing.T, work, printed string) {
 	want = nil
 	for _, cls := range []string{"1xx", "2xx", "3xx", "4xx", "5xx"} {
 		if b := x.ByStatusClass[cls]; b != nil {
-			want = append(want, fmt.Sprintf("%s %d %d %d %d", cls, b.Requests, b.Sum, b.Max, b.Min))
+			want = append(want, fmt.Sprintf("%s %d %d %d %d %d", cls, b.Requests, b.Logged, b.Sum, b.Max, b.Min))
 		}
 	}
-	compareRows(t, "response bytes by status class", Answer{Rows: firstColumns(section("Web traffic · response bytes by status class").Rows, 5)}, want)
+	compareRows(t, "response bytes by status class", Answer{Rows: firstColumns(section("Web traffic · response bytes by status class").Rows, 6)}, want)
 
 	// What was written to answers.json is what was printed.
 	if want := fmt.Sprint(x.DistinctClientIPs); !strings.Contains(printed, want) {

@@ -21,7 +21,7 @@ func (d *Demo) report(ctx context.Context, job, truthPath string) error {
 		{"Web traffic · top 10 client IPs", "SELECT client_ip, requests FROM gold.web_top_client_ips ORDER BY requests DESC, client_ip"},
 		{"Web traffic · 6 most requested endpoints (not files)", "SELECT endpoint, requests FROM gold.web_top_endpoints ORDER BY requests DESC, endpoint"},
 		{"Web traffic · distinct client IPs and days of data", "SELECT (SELECT distinct_client_ips FROM gold.web_distinct_client_ips) AS distinct_client_ips, days, first_day, last_day FROM gold.web_days_of_data"},
-		{"Web traffic · response bytes by status class", "SELECT status_class, requests, bytes_total, bytes_max, bytes_min, round(bytes_avg, 1) AS bytes_avg FROM gold.web_bytes_by_status_class ORDER BY status_class"},
+		{"Web traffic · response bytes by status class", "SELECT status_class, requests, bytes_logged, bytes_total, bytes_max, bytes_min, round(bytes_avg, 1) AS bytes_avg FROM gold.web_bytes_by_status_class ORDER BY status_class"},
 		{"Web traffic · weekday with the most 4xx errors", "SELECT weekday, errors_4xx FROM gold.web_4xx_by_weekday WHERE rank = 1"},
 		{"Business · per day", `SELECT CAST(t.bucket AS date) AS day, t.transactions, t.failed_buys, t.page_views, round(t.revenue, 2) AS revenue,
   u.viewing_users, u.buying_users, round(100.0 * u.buying_users / nullif(u.viewing_users, 0), 1) AS conversion_pct

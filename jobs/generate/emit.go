@@ -57,7 +57,7 @@ func (g *Generator) emit(ctx context.Context, sink Sink, p *pending) error {
 	}
 	if h := p.host; h != nil {
 		h.requests++
-		if p.ac != nil {
+		if p.ac != nil && p.ac.HasBytes() {
 			h.bytes += p.ac.Bytes
 		}
 	}

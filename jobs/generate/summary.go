@@ -74,12 +74,31 @@ type AccessExpected struct {
 	TopClientIPs      []IPCount              `json:"top_client_ips"`
 }
 
-// BytesStats are the response-byte figures of one status class.
+// BytesStats are the response-byte figures of one status class. Bytes
+// logged as "-" or cut from a truncated line are null in silver: they count
+// in Requests but not in Logged, Sum, Min or Max (gold averages over Logged).
 type BytesStats struct {
 	Requests int64 `json:"requests"`
+	Logged   int64 `json:"bytes_logged"`
 	Sum      int64 `json:"bytes_sum"`
 	Min      int64 `json:"bytes_min"`
 	Max      int64 `json:"bytes_max"`
+}
+
+// add counts one request of n bytes (events.NoBytes when none were logged).
+func (b *BytesStats) add(n int64) {
+	b.Requests++
+	if n < 0 {
+		return
+	}
+	if b.Logged == 0 || n < b.Min {
+		b.Min = n
+	}
+	if b.Logged == 0 || n > b.Max {
+		b.Max = n
+	}
+	b.Logged++
+	b.Sum += n
 }
 
 // IPCount is one client IP and its number of requests.
@@ -181,15 +200,10 @@ func (t *tally) record(topic string, key, value []byte, duplicate bool) {
 				x.StaticFiles++
 			}
 			cls := events.StatusClass(a.Status)
-			b := x.ByStatusClass[cls]
-			if b == nil {
-				b = &BytesStats{Min: a.Bytes, Max: a.Bytes}
-				x.ByStatusClass[cls] = b
+			if x.ByStatusClass[cls] == nil {
+				x.ByStatusClass[cls] = &BytesStats{}
 			}
-			b.Requests++
-			b.Sum += a.Bytes
-			b.Min = min(b.Min, a.Bytes)
-			b.Max = max(b.Max, a.Bytes)
+			x.ByStatusClass[cls].add(a.Bytes)
 		}
 	case events.TopicAppEvents:
 		var e events.AppEvent

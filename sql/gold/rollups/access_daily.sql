@@ -1,5 +1,9 @@
 -- Web requests per UTC day and status class with response-byte figures;
 -- under the web_* views (DESIGN §5.1). Clock-skewed (is_future) rows are left out.
+-- bytes is null where the line logged "-" or was cut before its bytes
+-- (parse_issue): such rows count in requests but not in bytes_sum, bytes_min
+-- or bytes_max; bytes_logged counts the rows that have bytes, so averages
+-- are over logged bytes (bytes_sum / bytes_logged), never over requests.
 -- Hot and archive tiers (a row mid-move counts once, as in access_logs_all):
 -- a rollup rebuilt in full after days were archived (a changed definition,
 -- a lost table) must still count them, and a replayed historical log is
@@ -10,6 +14,7 @@ SELECT
   CAST(event_ts AT TIME ZONE 'UTC' AS date) AS day,
   status_class,
   count(*) AS requests,
+  count(bytes) AS bytes_logged,
   sum(bytes) AS bytes_sum,
   min(bytes) AS bytes_min,
   max(bytes) AS bytes_max

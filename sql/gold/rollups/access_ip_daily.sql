@@ -11,6 +11,7 @@ SELECT
   CAST(event_ts AT TIME ZONE 'UTC' AS date) AS day,
   client_ip,
   count(*) AS requests,
+  -- bytes logged as "-" or cut from a truncated line are null: not summed
   sum(bytes) AS bytes
 FROM (
   SELECT event_ts, client_ip, bytes
