@@ -16,6 +16,8 @@
 //     the last one wins, as with encoding/json.
 package events
 
+import "time"
+
 // Source topics (DESIGN §2). Dimension topics are compacted and keyed by the
 // dimension id.
 const (
@@ -66,6 +68,14 @@ const (
 	KindWallet       = "wallet"
 	KindBankTransfer = "bank_transfer"
 )
+
+// DefaultMaxFuture is how far an event time may lie after the moment weir
+// received the record (silver: bronze ingested_at; the alert job: its wall
+// clock) before the record counts as from the future: a producer with a
+// wrong clock. Silver quarantines such records in silver.rejects (class
+// "future") and the alert job counts them as late instead of evaluating
+// them; both take this default for their max_future setting.
+const DefaultMaxFuture = 5 * time.Minute
 
 // Limits every parser enforces, so one hostile record cannot cost much.
 const (

@@ -32,10 +32,10 @@ const (
 	ColSourceTopic     = "source_topic"
 	ColSourcePartition = "source_partition"
 	ColSourceOffset    = "source_offset"
-	// ColIsFuture is true when event_ts is later than the record's Kafka
-	// timestamp (its ingestion time when Kafka gave none) plus the
-	// future tolerance: a producer with a wrong clock. Such rows are kept
-	// (they parse and validate) but flagged, so gold can exclude them.
+	// ColIsFuture is always false: records from the future (a producer with
+	// a wrong clock) go to silver.rejects with class RejectFuture. The
+	// column stays so existing tables, archives and views keep their
+	// schema.
 	ColIsFuture = "is_future"
 	// ColEndpoint is the access-log path without query string and fragment.
 	ColEndpoint = "endpoint"
@@ -184,6 +184,9 @@ const (
 	RejectInvalid = "invalid"
 	// RejectNull: bronze holds no value (a tombstone on an event topic).
 	RejectNull = "null"
+	// RejectFuture: the record parses but its event time lies more than
+	// max_future (events.DefaultMaxFuture) after its ingestion.
+	RejectFuture = "future"
 )
 
 // silverLayout is how one silver table is partitioned and sorted.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"weir/events"
 	"weir/jobs/archive"
 	"weir/jobs/maintain"
 	"weir/jobs/silver"
@@ -36,7 +37,7 @@ func printJSON(cmd *cobra.Command, v any) error {
 func newBatchSilverCmd(g *globals) *cobra.Command {
 	var (
 		source    string
-		tolerance time.Duration
+		maxFuture time.Duration
 		chunkRows int64
 	)
 	cmd := &cobra.Command{
@@ -52,7 +53,7 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lake.Close()
-			job := silver.New(lake, silver.Config{FutureTolerance: tolerance, ChunkRows: chunkRows, RunID: os.Getenv("WEIR_RUN_ID")})
+			job := silver.New(lake, silver.Config{MaxFuture: maxFuture, ChunkRows: chunkRows, RunID: os.Getenv("WEIR_RUN_ID")})
 			res, err := job.Run(cmd.Context(), source)
 			if perr := printJSON(cmd, res); perr != nil && err == nil {
 				err = perr
@@ -61,7 +62,7 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "bronze source to build: "+strings.Join(silver.Sources, ", ")+" or all")
-	cmd.Flags().DurationVar(&tolerance, "future-tolerance", time.Hour, "event time this far after the Kafka timestamp flags a row is_future")
+	cmd.Flags().DurationVar(&maxFuture, "max-future", events.DefaultMaxFuture, "records whose event time is more than this after their ingestion go to silver.rejects (class future); the alert job's max_future")
 	cmd.Flags().Int64Var(&chunkRows, "chunk-rows", 500_000, "bronze rows per silver commit (bounds memory)")
 	_ = cmd.MarkFlagRequired("source")
 	return cmd

@@ -293,7 +293,7 @@ func (d *Demo) Run(ctx context.Context) error {
 	}
 
 	d.printf("\n")
-	if err := d.report(ctx, jobName, truthPath); err != nil {
+	if err := d.report(ctx, jobName, truthPath, &sum); err != nil {
 		return err
 	}
 	d.reported = true

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"weir/jobs/generate"
+	"weir/lakehouse"
 	"weir/localstack"
 )
 
@@ -130,6 +131,22 @@ func checkAnswers(t *testing.T, work, printed string) {
 		}
 	}
 	compareRows(t, "response bytes by status class", Answer{Rows: firstColumns(section("Web traffic · response bytes by status class").Rows, 6)}, want)
+
+	// silver.rejects holds the invalid and the future records, by class.
+	var rejected, future int64
+	for _, row := range section(RejectsTitle).Rows {
+		n, err := strconv.ParseInt(row[2], 10, 64)
+		if err != nil {
+			t.Fatalf("rejects row %v: %v", row, err)
+		}
+		rejected += n
+		if row[1] == lakehouse.RejectFuture {
+			future += n
+		}
+	}
+	if rejected != sum.Rejected || future != sum.Future {
+		t.Errorf("silver rejected %d records, %d future; the generator expects %d, %d future", rejected, future, sum.Rejected, sum.Future)
+	}
 
 	// What was written to answers.json is what was printed.
 	if want := fmt.Sprint(x.DistinctClientIPs); !strings.Contains(printed, want) {

@@ -11,10 +11,16 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"weir/jobs/generate"
 )
 
-// report prints the answers of the gold views.
-func (d *Demo) report(ctx context.Context, job, truthPath string) error {
+// RejectsTitle is the title of the report section of silver's rejects.
+const RejectsTitle = "Pipeline · records silver rejected, by topic and error class (future: stamped after ingestion + max_future)"
+
+// report prints the answers of the gold views, and next to silver's
+// rejects what the generator expected of them.
+func (d *Demo) report(ctx context.Context, job, truthPath string, sum *generate.Summary) error {
 	sections := []struct {
 		title, sql string
 	}{
@@ -34,6 +40,7 @@ WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
 		{"Anomalies · buy followed by refund within 10 minutes (top 8)", "SELECT user_id, item, bought_at, seconds_between FROM gold.anomaly_buy_then_refund ORDER BY refunded_at DESC LIMIT 8"},
 		{"Alerts raised by this demo's alert job", "SELECT rule, severity, count(*) AS alerts, min(starts_at) AS first, max(starts_at) AS last FROM gold.alerts_raised WHERE job = " + quote(job) + " GROUP BY rule, severity ORDER BY alerts DESC"},
 		{"Hot and archive tiers", "SELECT table_name, tier, rows, first_day, last_day FROM gold.data_span WHERE rows > 0 ORDER BY table_name, tier"},
+		{RejectsTitle, "SELECT topic, error_class, sum(records) AS records FROM gold.pipeline_rejects GROUP BY topic, error_class ORDER BY topic, error_class"},
 	}
 	var answers []Answer
 	for _, s := range sections {
@@ -44,6 +51,9 @@ WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
 		}
 		a.Title = s.title
 		answers = append(answers, a)
+		if s.title == RejectsTitle {
+			d.printf("   the generator expected %d rejects, %d of them future (its summary.json)\n", sum.Rejected, sum.Future)
+		}
 		d.printf("\n")
 	}
 	if err := writeJSON(filepath.Join(d.opts.WorkDir, AnswersFile), answers); err != nil {

@@ -576,3 +576,45 @@ func TestFaultPayloadsAreRejected(t *testing.T) {
 		}
 	}
 }
+
+// The summary counts as Future the records silver quarantines: those
+// stamped more than events.DefaultMaxFuture after they were written. Written
+// at the run's end, the future faults are; written a year later, nothing is.
+func TestSummaryFuture(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		writtenAt  time.Duration // after the run's end
+		allFutures bool
+	}{{"written at the end", 0, true}, {"written a year later", 365 * 24 * time.Hour, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.End = cfg.Start.Add(30 * time.Minute)
+			cfg.Now = func() time.Time { return cfg.End.Add(tc.writtenAt) }
+			sum := generateTo(t, cfg).sum
+			var future int64
+			for topic, ts := range sum.Topics {
+				if ts.Rejected != ts.Invalid+ts.Future {
+					t.Errorf("%s: rejected %d, want invalid %d + future %d", topic, ts.Rejected, ts.Invalid, ts.Future)
+				}
+				dups := int64(0)
+				if topic == events.TopicAppEvents {
+					dups = ts.Duplicates
+				}
+				if topic != events.TopicDimItems && topic != events.TopicDimProviders && ts.SilverRows != ts.Valid-ts.Future-dups {
+					t.Errorf("%s: silver rows %d, want valid %d - future %d - duplicates %d", topic, ts.SilverRows, ts.Valid, ts.Future, dups)
+				}
+				future += ts.Future
+			}
+			want := int64(0)
+			if tc.allFutures {
+				want = sum.FaultCounts[FaultFuture]
+				if want == 0 {
+					t.Fatal("no future faults generated")
+				}
+			}
+			if future != want || sum.Future != want {
+				t.Errorf("future %d (summary %d), want %d", future, sum.Future, want)
+			}
+		})
+	}
+}

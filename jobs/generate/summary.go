@@ -31,6 +31,13 @@ type Summary struct {
 
 	// Records is the total number of records written, all topics.
 	Records int64 `json:"records"`
+	// Rejected is the number of records silver must put in silver.rejects,
+	// all topics: the invalid ones and the Future ones.
+	Rejected int64 `json:"rejected"`
+	// Future is the number of valid records whose event time was more than
+	// events.DefaultMaxFuture after the moment they were written: silver
+	// quarantines them in silver.rejects (class future).
+	Future int64 `json:"future"`
 	// Topics holds the counts of each topic that got records.
 	Topics map[string]*TopicSummary `json:"topics"`
 	// FaultCounts is the number of records affected per fault kind, all topics.
@@ -42,22 +49,28 @@ type Summary struct {
 }
 
 // TopicSummary counts one topic. Produced = Valid + Invalid. Invalid equals
-// the malformed plus non-UTF-8 faults. Duplicates are extra copies (both
-// copies are valid). SilverRows applies DESIGN §4's dedup: app.events on
-// event_id (Valid - Duplicates), the other event topics on
-// topic/partition/offset (Valid), dims on their key (DistinctKeys).
+// the malformed plus non-UTF-8 faults. Future counts the valid records
+// stamped more than events.DefaultMaxFuture after they were written (the
+// future faults, when the run's end is near the clock), Rejected = Invalid
+// + Future is what silver.rejects gets. Duplicates are extra copies (both
+// copies are valid). SilverRows applies DESIGN §4's dedup to the valid
+// records that are not Future: app.events on event_id (Valid - Future -
+// Duplicates), the other event topics on topic/partition/offset (Valid -
+// Future), dims on their key (DistinctKeys).
 type TopicSummary struct {
 	Produced     int64            `json:"produced"`
 	Valid        int64            `json:"valid"`
 	Invalid      int64            `json:"invalid"`
+	Future       int64            `json:"future"`
+	Rejected     int64            `json:"rejected"`
 	Duplicates   int64            `json:"duplicates"`
 	Faults       map[string]int64 `json:"faults"`
 	DistinctKeys int64            `json:"distinct_keys,omitempty"`
 	SilverRows   int64            `json:"silver_rows"`
 }
 
-// Expected holds answers computed from the parsed valid records, as silver
-// holds them (see TopicSummary.SilverRows).
+// Expected holds answers computed from the parsed valid records that are
+// not from the future, as silver holds them (see TopicSummary.SilverRows).
 type Expected struct {
 	Access AccessExpected `json:"web_access"`
 	Events EventsExpected `json:"app_events"`
@@ -125,6 +138,7 @@ type LogsExpected struct {
 // counts of their own that summary merges.
 type tally struct {
 	s       Summary
+	now     func() time.Time // when a record is written, to tell Future
 	ipCount map[string]int64
 	days    map[string]struct{}
 	dimKeys map[string]map[string]struct{}
@@ -134,7 +148,12 @@ type tally struct {
 }
 
 func newTally(cfg *Config, end time.Time) *tally {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	t := &tally{
+		now: now,
 		s: Summary{
 			Seed: cfg.Seed, Start: cfg.Start, End: end, Rate: cfg.Rate, Faults: cfg.Faults,
 			Topics: map[string]*TopicSummary{}, FaultCounts: map[string]int64{}, Anomalies: map[string]int{},
@@ -187,11 +206,19 @@ func (t *tally) record(topic string, key, value []byte, duplicate bool) {
 	if duplicate {
 		ts.Duplicates++
 	}
+	// future counts a valid record silver quarantines (Summary.Future).
+	future := func(at time.Time) bool {
+		if at.After(t.now().Add(events.DefaultMaxFuture)) {
+			ts.Future++
+			return true
+		}
+		return false
+	}
 	var err error
 	switch topic {
 	case events.TopicWebAccess:
 		var a events.AccessLog
-		if a, err = events.ParseAccessLog(value); err == nil {
+		if a, err = events.ParseAccessLog(value); err == nil && !future(a.Time) {
 			x := &t.s.Expected.Access
 			x.Rows++
 			t.ipCount[a.ClientIP]++
@@ -207,7 +234,7 @@ func (t *tally) record(topic string, key, value []byte, duplicate bool) {
 		}
 	case events.TopicAppEvents:
 		var e events.AppEvent
-		if e, err = events.ParseAppEvent(value); err == nil && !duplicate {
+		if e, err = events.ParseAppEvent(value); err == nil && !future(e.TS) && !duplicate {
 			x := &t.s.Expected.Events
 			x.Rows++
 			x.ByType[e.Type]++
@@ -217,12 +244,15 @@ func (t *tally) record(topic string, key, value []byte, duplicate bool) {
 		}
 	case events.TopicAppLogs:
 		var l events.AppLog
-		if l, err = events.ParseAppLog(value); err == nil {
+		if l, err = events.ParseAppLog(value); err == nil && !future(l.TS) {
 			t.s.Expected.Logs.Rows++
 			t.s.Expected.Logs.ByLevel[l.Level]++
 		}
 	case events.TopicMetrics:
-		_, err = events.ParseMetric(value)
+		var m events.Metric
+		if m, err = events.ParseMetric(value); err == nil {
+			future(m.TS)
+		}
 	case events.TopicDimItems:
 		_, err = events.ParseDimItem(value)
 	case events.TopicDimProviders:
@@ -257,15 +287,19 @@ func (t *tally) summary() *Summary {
 	}
 	clear(t.anomalies)
 	s := t.s
+	s.Rejected, s.Future = 0, 0
 	for name, ts := range s.Topics {
+		ts.Rejected = ts.Invalid + ts.Future
+		s.Rejected += ts.Rejected
+		s.Future += ts.Future
 		switch name {
 		case events.TopicAppEvents:
-			ts.SilverRows = ts.Valid - ts.Duplicates
+			ts.SilverRows = ts.Valid - ts.Future - ts.Duplicates
 		case events.TopicDimItems, events.TopicDimProviders:
 			ts.DistinctKeys = int64(len(t.dimKeys[name]))
 			ts.SilverRows = ts.DistinctKeys
 		default:
-			ts.SilverRows = ts.Valid
+			ts.SilverRows = ts.Valid - ts.Future
 		}
 	}
 	x := &s.Expected.Access

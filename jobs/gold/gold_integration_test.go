@@ -166,19 +166,24 @@ func newModel(loadedAt time.Time) *model {
 	return &model{loadedAt: loadedAt, events: map[string]events.AppEvent{}, rejects: map[string]int64{}}
 }
 
-// future mirrors silver's is_future rule (event time over an hour after
-// the Kafka timestamp, which the test loads as loadedAt).
-func (m *model) future(ts time.Time) bool { return ts.After(m.loadedAt.Add(time.Hour)) }
+// future mirrors silver's quarantine (event time more than max_future
+// after ingestion, which the test loads at loadedAt): such records are
+// rejects.
+func (m *model) future(ts time.Time) bool { return ts.After(m.loadedAt.Add(events.DefaultMaxFuture)) }
 
 func (m *model) add(recs []silvertest.Record) {
 	for _, r := range recs {
-		var err error
+		var (
+			ts  time.Time
+			err error
+		)
 		switch r.Topic {
 		case events.TopicWebAccess:
 			var a events.AccessLog
 			if a, err = events.ParseAccessLog(r.Value); err == nil && !m.future(a.Time) {
 				m.access = append(m.access, a)
 			}
+			ts = a.Time
 		case events.TopicAppEvents:
 			var e events.AppEvent
 			if e, err = events.ParseAppEvent(r.Value); err == nil && !m.future(e.TS) {
@@ -186,20 +191,23 @@ func (m *model) add(recs []silvertest.Record) {
 					m.events[e.EventID] = e
 				}
 			}
+			ts = e.TS
 		case events.TopicAppLogs:
 			var l events.AppLog
 			if l, err = events.ParseAppLog(r.Value); err == nil && !m.future(l.TS) {
 				m.logs = append(m.logs, l)
 			}
+			ts = l.TS
 		case events.TopicMetrics:
 			var x events.Metric
 			if x, err = events.ParseMetric(r.Value); err == nil && !m.future(x.TS) {
 				m.metrics = append(m.metrics, x)
 			}
+			ts = x.TS
 		default:
 			continue
 		}
-		if err != nil {
+		if err != nil || m.future(ts) {
 			m.rejects[r.Topic]++
 		}
 	}

@@ -817,17 +817,17 @@ func (s *soak) checkSilver(t testing.TB, sum *generate.Summary) map[string]any {
 				topicRejects += int64(len(offs))
 			}
 		}
-		if topicRejects != ts.Invalid {
-			t.Errorf("%s: %d rejects of %s, want %d invalid records", rejName, topicRejects, et.topic, ts.Invalid)
+		if topicRejects != ts.Rejected {
+			t.Errorf("%s: %d rejects of %s, want %d (invalid and future records)", rejName, topicRejects, et.topic, ts.Rejected)
 		}
-		invalid += ts.Invalid
+		invalid += ts.Rejected
 		for tp, offs := range coords {
 			seen[tp] = append(seen[tp], offs...)
 		}
-		out[name] = map[string]int64{"rows": n, "expected": ts.SilverRows, "rejects": topicRejects, "invalid": ts.Invalid}
+		out[name] = map[string]int64{"rows": n, "expected": ts.SilverRows, "rejects": topicRejects, "invalid": ts.Invalid, "future": ts.Future}
 	}
 	if rejects != invalid {
-		t.Errorf("%s: %d rows, want %d invalid records", rejName, rejects, invalid)
+		t.Errorf("%s: %d rows, want %d invalid and future records", rejName, rejects, invalid)
 	}
 	var twice int64
 	for tp, offs := range seen {

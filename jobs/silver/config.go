@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"weir/events"
 	"weir/lakehouse"
 )
 
@@ -58,9 +59,11 @@ func (n Namespaces) Table(canonical string) string {
 // Config tunes a silver job. The zero value plus Lake is usable.
 type Config struct {
 	Namespaces Namespaces
-	// FutureTolerance is how far an event time may lie after the record's
-	// Kafka timestamp before the row is flagged is_future (default 1h).
-	FutureTolerance time.Duration
+	// MaxFuture is how far an event time may lie after the record's bronze
+	// ingested_at before the record goes to silver.rejects with class
+	// "future" instead of a hot partition (default events.DefaultMaxFuture,
+	// the alert job's max_future default too).
+	MaxFuture time.Duration
 	// ChunkRows bounds the bronze rows one commit covers (default 500,000);
 	// a chunk never splits a bronze snapshot.
 	ChunkRows int64
@@ -83,8 +86,8 @@ func (c Config) withDefaults() Config {
 	if c.Namespaces == (Namespaces{}) {
 		c.Namespaces = DefaultNamespaces()
 	}
-	if c.FutureTolerance <= 0 {
-		c.FutureTolerance = time.Hour
+	if c.MaxFuture <= 0 {
+		c.MaxFuture = events.DefaultMaxFuture
 	}
 	if c.ChunkRows <= 0 {
 		c.ChunkRows = 500_000

@@ -24,9 +24,11 @@
 //     wins, an empty payload deletes the key).
 //   - Records that fail parsing or validation go to silver.rejects with
 //     their source coordinates, reason, error class and raw payload. A
-//     record whose event time lies more than FutureTolerance after its Kafka
-//     timestamp is kept and flagged is_future (the generator counts such
-//     records as valid); late records land in their own old day partition.
+//     record whose event time lies more than MaxFuture after its bronze
+//     ingested_at (a producer with a wrong clock) goes there too, class
+//     "future", so it never creates a hot partition days ahead; is_future
+//     stays in the schemas and is always false. Late records land in their
+//     own old day partition.
 //   - Enrichment: silver.events carries item name/category and provider
 //     name/kind looked up in silver.dim_* as of the run (an app_events run
 //     builds the dimensions first).

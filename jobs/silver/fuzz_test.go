@@ -41,7 +41,7 @@ func FuzzAccounting(f *testing.F) {
 		conv := newConverter(source)
 		rejects := &rejectRows{at: now.UnixMicro()}
 		r := &bronzeRow{topic: source, offset: 1, kafkaTS: now.UnixMicro(), ingestedAt: now.UnixMicro(), eventTS: noTime, value: value}
-		if err := conv.add(r, time.Hour); err != nil {
+		if err := conv.add(r, events.DefaultMaxFuture); err != nil {
 			rejects.add(r, err)
 		}
 		if got := conv.len() + len(rejects.rows); got != 1 {

@@ -17,6 +17,10 @@ import (
 // errNull classes a bronze record without a value on an event topic.
 var errNull = errors.New("null value")
 
+// errFuture classes a record whose event time is too far after its
+// ingestion (Config.MaxFuture).
+var errFuture = errors.New("event time in the future")
+
 // reject is one row of silver.rejects.
 type reject struct {
 	src        coords
@@ -55,6 +59,8 @@ func errorClass(err error) string {
 	switch {
 	case errors.Is(err, errNull):
 		return lakehouse.RejectNull
+	case errors.Is(err, errFuture):
+		return lakehouse.RejectFuture
 	case errors.Is(err, events.ErrEmpty):
 		return lakehouse.RejectEmpty
 	case errors.Is(err, events.ErrNotUTF8):
@@ -66,6 +72,17 @@ func errorClass(err error) string {
 	default:
 		return lakehouse.RejectSyntax
 	}
+}
+
+// future counts the rejects of class future.
+func (r *rejectRows) future() int64 {
+	var n int64
+	for i := range r.rows {
+		if r.rows[i].class == lakehouse.RejectFuture {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *rejectRows) batches(sc *arrow.Schema) iter.Seq2[arrow.RecordBatch, error] {

@@ -41,7 +41,6 @@ type coords struct {
 	offset     int64
 	kafkaTS    int64
 	ingestedAt int64
-	future     bool
 }
 
 func (c *coords) less(o *coords) int {
@@ -85,10 +84,10 @@ type converter interface {
 	grow(n int)
 	// merge moves the rows of o (the same source's converter) into this one.
 	merge(o converter)
-	// add parses one bronze record; an error means reject it.
-	add(r *bronzeRow, futureTol time.Duration) error
+	// add parses one bronze record; an error means reject it (errFuture
+	// for an event time more than maxFuture after ingestion).
+	add(r *bronzeRow, maxFuture time.Duration) error
 	len() int
-	futures() int
 	// dedupKeys returns the dedup keys and the days (unix days) they fall
 	// in; nil when the table dedups on coordinates.
 	dedupKeys() (keys map[string]struct{}, days []int64)
@@ -110,7 +109,7 @@ func (t *typedRows[T]) merge(o converter) {
 	other.rows = nil
 }
 
-func (t *typedRows[T]) add(r *bronzeRow, futureTol time.Duration) error {
+func (t *typedRows[T]) add(r *bronzeRow, maxFuture time.Duration) error {
 	if r.nullValue {
 		return &events.ParseError{Reason: "null value (tombstone) on an event topic", Offset: -1, Err: errNull}
 	}
@@ -119,12 +118,13 @@ func (t *typedRows[T]) add(r *bronzeRow, futureTol time.Duration) error {
 		return err
 	}
 	ts := t.c.eventTime(&v)
-	ref := r.kafkaTS
-	if ref == noTime {
-		ref = r.ingestedAt
+	// Against ingested_at, not the Kafka timestamp: a producer may set the
+	// latter from the same wrong clock.
+	if ts.UnixMicro() > r.ingestedAt+maxFuture.Microseconds() {
+		return &events.ParseError{Field: lakehouse.ColEventTS, Offset: -1, Err: errFuture,
+			Reason: fmt.Sprintf("%s is more than %s after ingestion at %s", ts.Format(time.RFC3339), maxFuture, microTime(r.ingestedAt).Format(time.RFC3339))}
 	}
-	src := coords{topic: r.topic, partition: r.partition, offset: r.offset, kafkaTS: r.kafkaTS, ingestedAt: r.ingestedAt,
-		future: ts.UnixMicro() > ref+futureTol.Microseconds()}
+	src := coords{topic: r.topic, partition: r.partition, offset: r.offset, kafkaTS: r.kafkaTS, ingestedAt: r.ingestedAt}
 	t.rows = append(t.rows, typedRow[T]{v: v, src: src, day: unixDay(ts)})
 	return nil
 }
@@ -142,16 +142,6 @@ func cmpFloorDiv(a, b int64) int64 {
 }
 
 func (t *typedRows[T]) len() int { return len(t.rows) }
-
-func (t *typedRows[T]) futures() int {
-	n := 0
-	for i := range t.rows {
-		if t.rows[i].src.future {
-			n++
-		}
-	}
-	return n
-}
 
 func (t *typedRows[T]) dedupKeys() (map[string]struct{}, []int64) {
 	if t.c.key == nil {
@@ -279,7 +269,7 @@ func checkLineage(sc *arrow.Schema, at int) error {
 }
 
 func appendLineage(b *array.RecordBuilder, i int, c *coords) {
-	b.Field(i).(*array.BooleanBuilder).Append(c.future)
+	b.Field(i).(*array.BooleanBuilder).Append(false) // is_future: future records are rejects
 	b.Field(i + 1).(*array.StringBuilder).Append(c.topic)
 	b.Field(i + 2).(*array.Int32Builder).Append(c.partition)
 	b.Field(i + 3).(*array.Int64Builder).Append(c.offset)

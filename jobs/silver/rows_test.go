@@ -63,20 +63,27 @@ func TestRejectClass(t *testing.T) {
 	}
 }
 
-func TestFutureFlagAndDedup(t *testing.T) {
+func TestFutureRejectedAndDedup(t *testing.T) {
 	rows := newTyped(appEventCodec())
-	kafka := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	ingested := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
 	mk := func(id string, ts time.Time, off int64) *bronzeRow {
 		e := events.AppEvent{EventID: id, ActionID: "a", TS: ts, Service: "s", Type: events.TypePageView, Status: events.StatusOK}
-		return &bronzeRow{topic: "app.events", offset: off, kafkaTS: kafka.UnixMicro(), ingestedAt: kafka.UnixMicro(), value: e.AppendJSON(nil)}
+		// The Kafka timestamp comes from the producer's clock: only
+		// ingested_at decides what is from the future.
+		return &bronzeRow{topic: "app.events", offset: off, kafkaTS: ts.UnixMicro(), ingestedAt: ingested.UnixMicro(), value: e.AppendJSON(nil)}
 	}
-	for _, r := range []*bronzeRow{mk("e1", kafka.Add(-time.Hour), 2), mk("e1", kafka.Add(-time.Hour), 1), mk("e2", kafka.Add(2*time.Hour), 3), mk("e3", kafka, 4)} {
-		if err := rows.add(r, time.Hour); err != nil {
-			t.Fatal(err)
+	rejects := &rejectRows{}
+	for _, r := range []*bronzeRow{
+		mk("e1", ingested.Add(-time.Hour), 2), mk("e1", ingested.Add(-time.Hour), 1),
+		mk("e2", ingested.Add(events.DefaultMaxFuture+time.Second), 3), // the future
+		mk("e3", ingested, 4), mk("e4", ingested.Add(events.DefaultMaxFuture), 5), // at the limit: kept
+	} {
+		if err := rows.add(r, events.DefaultMaxFuture); err != nil {
+			rejects.add(r, err)
 		}
 	}
-	if got := rows.futures(); got != 1 {
-		t.Errorf("futures = %d, want 1", got)
+	if len(rejects.rows) != 1 || rejects.future() != 1 || rejects.rows[0].src.offset != 3 || rejects.rows[0].field != lakehouse.ColEventTS {
+		t.Fatalf("rejects %+v, want offset 3 only, class %s on %s", rejects.rows, lakehouse.RejectFuture, lakehouse.ColEventTS)
 	}
 	if dropped := rows.dedup(map[string]struct{}{"e3": {}}); dropped != 2 {
 		t.Errorf("dropped %d, want 2 (a copy of e1 and the existing e3)", dropped)
@@ -99,8 +106,8 @@ func TestOrderMatchesStringOrder(t *testing.T) {
 			Type: pick(events.TypePageView, events.TypeBuy, events.TypeRefund), Status: events.StatusOK,
 			TS: base.Add(time.Duration(rng.IntN(3*86400)) * time.Second),
 		}
-		r := &bronzeRow{topic: "app.events", partition: int32(rng.IntN(3)), offset: int64(i), kafkaTS: base.UnixMicro(), ingestedAt: base.UnixMicro(), value: e.AppendJSON(nil)}
-		if err := rows.add(r, time.Hour); err != nil {
+		r := &bronzeRow{topic: "app.events", partition: int32(rng.IntN(3)), offset: int64(i), kafkaTS: base.UnixMicro(), ingestedAt: base.Add(4 * 24 * time.Hour).UnixMicro(), value: e.AppendJSON(nil)}
+		if err := rows.add(r, events.DefaultMaxFuture); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -49,8 +49,9 @@ type Result struct {
 	Rows       int64 `json:"rows"`
 	Rejects    int64 `json:"rejects"`
 	Duplicates int64 `json:"duplicates"`
-	Future     int64 `json:"future"`
-	Restarts   int   `json:"restarts"`
+	// Future counts the rejects of class future (part of Rejects).
+	Future   int64 `json:"future"`
+	Restarts int   `json:"restarts"`
 	// Elapsed is the run's wall time.
 	Elapsed time.Duration `json:"elapsed_ns"`
 }
@@ -313,7 +314,7 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 		p := &per[w]
 		var perr error
 		if p.conv != nil {
-			perr = p.conv.add(r, j.cfg.FutureTolerance)
+			perr = p.conv.add(r, j.cfg.MaxFuture)
 		} else {
 			perr = addDim(&p.changes, r)
 		}
@@ -372,7 +373,7 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 			o.err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema, _, _ int) iter.Seq2[arrow.RecordBatch, error] {
 				return rejects.batches(sc)
 			}, len(rejects.rows), 1)
-			o.rejects = int64(len(rejects.rows))
+			o.rejects, o.future = int64(len(rejects.rows)), rejects.future()
 		case lakehouse.SilverDimItems, lakehouse.SilverDimProviders:
 			var size int
 			size, o.err = j.commitDims(ctx, t, bronzeName, c, summary, slices.Clone(changes))
@@ -381,7 +382,7 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 			o.err = j.commitAppend(ctx, t, bronzeName, c, summary, func(sc *arrow.Schema, part, parts int) iter.Seq2[arrow.RecordBatch, error] {
 				return conv.batches(sc, dims, part, parts)
 			}, conv.len(), maxWriteParts)
-			o.rows, o.future = int64(conv.len()), int64(conv.futures())
+			o.rows = int64(conv.len())
 		}
 		return nil
 	})

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"weir/events"
 )
 
 // File is a whole rules file.
@@ -41,7 +43,9 @@ type Settings struct {
 	// time) no longer holds the watermark back.
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// MaxFuture: records stamped further than this ahead of the wall clock are
-	// counted as late records (reason "future") instead of moving the watermark.
+	// counted as late records (reason "future") instead of moving the
+	// watermark. Default events.DefaultMaxFuture, the same limit past which
+	// silver quarantines a record in silver.rejects.
 	MaxFuture Duration `yaml:"max_future"`
 	// MaxGroups bounds the groups (or sequence keys) one rule keeps; records
 	// of new groups beyond it are counted and dropped.
@@ -159,7 +163,7 @@ const (
 	DefaultOutOfOrderness  = 2 * time.Second
 	DefaultAllowedLateness = 2 * time.Minute
 	DefaultIdleTimeout     = 5 * time.Second
-	DefaultMaxFuture       = 5 * time.Minute
+	DefaultMaxFuture       = events.DefaultMaxFuture // the same future as silver's
 	DefaultMaxGroups       = 100_000
 )
 

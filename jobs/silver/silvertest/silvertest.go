@@ -277,6 +277,24 @@ func CountWhereTrue(ctx context.Context, tbl *table.Table, col string) (int64, e
 	return n, err
 }
 
+// CountWhereEqual counts the rows of tbl whose string col equals value.
+func CountWhereEqual(ctx context.Context, tbl *table.Table, col, value string) (int64, error) {
+	var n int64
+	err := scanColumn(ctx, tbl, col, func(c arrow.Array) error {
+		arr, ok := c.(*array.String)
+		if !ok {
+			return fmt.Errorf("column %s is %s", col, c.DataType())
+		}
+		for i := 0; i < arr.Len(); i++ {
+			if arr.IsValid(i) && arr.Value(i) == value {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
 // CountNotNull counts the rows of tbl whose col is not null.
 func CountNotNull(ctx context.Context, tbl *table.Table, col string) (int64, error) {
 	var n int64

@@ -1,5 +1,6 @@
 -- Web requests per UTC day and status class with response-byte figures;
--- under the web_* views (DESIGN §5.1). Clock-skewed (is_future) rows are left out.
+-- under the web_* views (DESIGN §5.1). Records stamped in the future are in
+-- silver.rejects (class future), not here: is_future is always false.
 -- bytes is null where the line logged "-" or was cut before its bytes
 -- (parse_issue): such rows count in requests but not in bytes_sum, bytes_min
 -- or bytes_max; bytes_logged counts the rows that have bytes, so averages
