@@ -84,7 +84,10 @@ type realLogAnswers struct {
 //
 // Isolation: topic "<p>.web.access" (bronze table bronze.<p>_web_access,
 // as the stream tests do), silver and archive in silvertest's namespaces
-// of their own, gold in gold_<silvertest prefix>.
+// of their own, gold in gold_<silvertest prefix>; all dropped at the end.
+//
+// Run: source .stack/env.sh && go test -tags integration -run TestGoldRealLog ./jobs/gold/
+// (about 35 s on a warm stack, 72 s as the first test on a fresh one).
 func TestGoldRealLog(t *testing.T) {
 	began := time.Now()
 	ctx := context.Background()
