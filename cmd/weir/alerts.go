@@ -21,6 +21,10 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "alerts",
 		Short: "micro-batch alert job: event-time rules over Kafka → Alertmanager, alerts topic, silver.alerts",
+		Example: `  # evaluate rules/alerts.yaml on every topic; alerts to Alertmanager, the alerts topic and silver.alerts
+  weir alerts --rules rules/alerts.yaml
+  # a second job of its own (consumer group weir-canary), from the newest records, without sinks
+  weir alerts --job canary --start-at latest --sinks ""`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {

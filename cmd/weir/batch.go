@@ -23,7 +23,13 @@ import (
 // WEIR_RUN_ID (recorded in silver commits); the jobs are incremental and
 // need no data interval.
 func newBatchCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "batch", Short: "batch jobs: silver build, table maintenance, hot/archive moves"}
+	cmd := &cobra.Command{
+		Use:   "batch",
+		Short: "batch jobs: silver build, table maintenance, hot/archive moves",
+		Example: `  weir batch silver
+  weir batch maintain --op compact --table silver.events
+  weir batch archive --hot-days 30`,
+	}
 	cmd.AddCommand(newBatchSilverCmd(g), newBatchMaintainCmd(g), newBatchArchiveCmd(g))
 	return cmd
 }
@@ -41,9 +47,12 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 		chunkRows int64
 	)
 	cmd := &cobra.Command{
-		Use:   "silver --source web_access|app_events|app_logs|infra_metrics|dims|all",
+		Use:   "silver [--source web_access|app_events|app_logs|infra_metrics|dims|all]",
 		Short: "build silver tables from the bronze snapshots added since the last run",
-		Args:  cobra.NoArgs,
+		Example: `  # every source, dimensions first
+  weir batch silver
+  weir batch silver --source web_access --max-future 10m`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := silver.ValidateSource(source); err != nil {
 				return fmt.Errorf("--source: %w", err)
@@ -61,10 +70,9 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&source, "source", "", "bronze source to build: "+strings.Join(silver.Sources, ", ")+" or all")
+	cmd.Flags().StringVar(&source, "source", silver.SourceAll, "bronze source to build: "+strings.Join(silver.Sources, ", ")+" or all (dims first)")
 	cmd.Flags().DurationVar(&maxFuture, "max-future", events.DefaultMaxFuture, "records whose event time is more than this after their ingestion go to silver.rejects (class future); the alert job's max_future")
 	cmd.Flags().Int64Var(&chunkRows, "chunk-rows", 500_000, "bronze rows per silver commit (bounds memory)")
-	_ = cmd.MarkFlagRequired("source")
 	return cmd
 }
 
@@ -78,7 +86,11 @@ func newBatchMaintainCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "maintain",
 		Short: "compact small files, rewrite manifests, expire snapshots, remove orphan files",
-		Args:  cobra.NoArgs,
+		Example: `  # everything, on every table
+  weir batch maintain
+  # a full compaction of one table
+  weir batch maintain --op compact --full --table silver.access_logs`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			mc.Tables, mc.Ops, mc.MinInputFiles = tables, ops, minInputs
 			if err := mc.Validate(); err != nil {
@@ -114,7 +126,9 @@ func newBatchArchiveCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "archive",
 		Short: "move silver partitions older than the hot window to archive.* tables",
-		Args:  cobra.NoArgs,
+		Example: `  weir batch archive
+  weir batch archive --hot-days 7 --table silver.logs`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			lake, err := g.openLake(cmd.Context())
 			if err != nil {

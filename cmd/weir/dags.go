@@ -23,6 +23,9 @@ func newDagsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dags",
 		Short: "Validate, list, trigger, backfill and inspect DAGs",
+		Example: `  weir dags validate
+  weir dags list
+  weir dags trigger silver_build --wait`,
 	}
 	cmd.PersistentFlags().StringVar(&dagDir, "dags", "", "DAG directory (default scheduler.dag_dir)")
 
@@ -80,6 +83,8 @@ func dagsValidateCmd(g *globals, dagDir *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate [dir or files...]",
 		Short: "Check DAG files strictly (unknown keys, jobs, SQL files, cycles, cron); exit 1 if any is bad",
+		Example: `  weir dags validate
+  weir dags validate dags/silver_build.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				if *dagDir == "" {
@@ -132,8 +137,9 @@ func dagsValidateCmd(g *globals, dagDir *string) *cobra.Command {
 
 func dagsListCmd(g *globals, dagDir *string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list",
-		Short: "List DAGs with schedule, next run and last run state",
+		Use:     "list",
+		Short:   "List DAGs with schedule, next run and last run state",
+		Example: `  weir dags list`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
@@ -192,7 +198,9 @@ func dagsTriggerCmd(env dagEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trigger DAG",
 		Short: "Queue a manual run (the scheduler runs it); --wait follows it to the end",
-		Args:  cobra.ExactArgs(1),
+		Example: `  weir dags trigger silver_build --wait
+  weir dags trigger gold_views --logical-date 2026-03-02`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			d, st, err := env(ctx, args[0])
@@ -283,7 +291,9 @@ func dagsBackfillCmd(env dagEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backfill DAG --from DATE --to DATE",
 		Short: "Queue runs for every interval with logical date in [from, to); --wait shows progress",
-		Args:  cobra.ExactArgs(1),
+		Example: `  weir dags backfill archive --from 2026-03-01 --to 2026-03-08 --wait
+  weir dags backfill silver_build --from 2026-03-01 --to 2026-03-02 --reprocess failed`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			fromT, err := parseCLITime(from)
@@ -343,7 +353,9 @@ func dagsClearCmd(env dagEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clear DAG RUN_ID",
 		Short: "Re-run tasks of a run (all, or --task with --downstream)",
-		Args:  cobra.ExactArgs(2),
+		Example: `  weir dags clear silver_build manual__2026-03-02T10:00:00Z
+  weir dags clear silver_build manual__2026-03-02T10:00:00Z --task silver_web_access --downstream`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			d, st, err := env(ctx, args[0])
@@ -367,9 +379,10 @@ func dagsClearCmd(env dagEnv) *cobra.Command {
 func dagsRunsCmd(env dagEnv) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "runs DAG",
-		Short: "Show the latest runs with their task states",
-		Args:  cobra.ExactArgs(1),
+		Use:     "runs DAG",
+		Short:   "Show the latest runs with their task states",
+		Example: `  weir dags runs silver_build --limit 5`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			d, st, err := env(ctx, args[0])
@@ -407,7 +420,9 @@ func dagsLogsCmd(env dagEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs DAG RUN_ID TASK",
 		Short: "Print the captured log of a task try (default: the latest)",
-		Args:  cobra.ExactArgs(3),
+		Example: `  weir dags logs silver_build manual__2026-03-02T10:00:00Z silver_web_access
+  weir dags logs silver_build manual__2026-03-02T10:00:00Z silver_web_access --try 1`,
+		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			_, st, err := env(ctx, "")
@@ -454,9 +469,10 @@ func dagsPauseCmd(env dagEnv, pause bool) *cobra.Command {
 		use, short = "pause DAG", "Stop creating scheduled runs of a DAG (manual runs and backfills still run)"
 	}
 	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.ExactArgs(1),
+		Use:     use,
+		Short:   short,
+		Example: "  weir dags " + strings.Replace(use, "DAG", "maintenance", 1),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, st, err := env(cmd.Context(), "")
 			if err != nil {

@@ -15,6 +15,9 @@ func newDemoCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "run weir end to end on the local stack and print what the gold views answer",
+		Example: `  weir demo
+  # a shorter history, and the scheduler kept running for its UI
+  weir demo --history 24h --keep-scheduler`,
 		Long: `demo generates --history of traffic with every anomaly kind into Kafka, lands
 it in bronze (weir stream) while the alert job (weir alerts) watches the same
 topics, starts the scheduler (weir scheduler --manual-only on scheduler.listen:

@@ -21,6 +21,9 @@ func newGoldCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gold",
 		Short: "create the gold views and refresh the gold rollups in Trino",
+		Example: `  weir gold apply
+  weir gold refresh
+  weir gold list --json`,
 	}
 	cmd.PersistentFlags().StringVar(&dir, "sql", "", "directory of the gold SQL (default: the copy built into weir, from sql/gold)")
 	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print the results as JSON")
@@ -59,6 +62,8 @@ func newGoldCmd(g *globals) *cobra.Command {
 		&cobra.Command{
 			Use:   "apply",
 			Short: "create or replace every gold view and rollup table (idempotent; reports what changed)",
+			Example: `  weir gold apply
+  weir gold apply --sql sql/gold --json`,
 			Long: `apply creates the silver and archive tables the views read if they do not exist
 yet, then every rollup table (built in full when new or changed) and every
 view (created when missing, replaced when its SQL changed or it no longer
@@ -71,8 +76,9 @@ unchanged.`,
 			},
 		},
 		&cobra.Command{
-			Use:   "refresh",
-			Short: "recompute the days of every gold rollup whose silver sources changed",
+			Use:     "refresh",
+			Short:   "recompute the days of every gold rollup whose silver sources changed",
+			Example: `  weir gold refresh`,
 			RunE: func(c *cobra.Command, _ []string) error {
 				return run(c, func(r *gold.Runner, defs []*gold.Definition) ([]gold.Result, error) {
 					return r.Refresh(c.Context(), defs)
@@ -80,8 +86,9 @@ unchanged.`,
 			},
 		},
 		&cobra.Command{
-			Use:   "list",
-			Short: "list the gold definitions in apply order",
+			Use:     "list",
+			Short:   "list the gold definitions in apply order",
+			Example: `  weir gold list`,
 			RunE: func(c *cobra.Command, _ []string) error {
 				defs, err := gold.Definitions(dir)
 				if err != nil {

@@ -39,12 +39,27 @@ func (g *globals) openLake(ctx context.Context) (*lakehouse.Lakehouse, error) {
 }
 
 func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "weir:", err)
+		os.Exit(1)
+	}
+}
+
+// newRootCmd builds the whole command tree; every subcommand lives in a
+// file of its own.
+func newRootCmd() *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:           "weir",
 		Short:         "weir: Kafka → bronze → silver → gold lakehouse on Iceberg, MinIO and Trino",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Example: `  weir stack up && source .stack/env.sh
+  weir demo
+  weir batch silver && weir gold refresh`,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
@@ -57,7 +72,6 @@ func main() {
 	root.PersistentFlags().StringVar(&g.configPath, "config", os.Getenv("WEIR_CONFIG"), "YAML config file (defaults: the native local stack; WEIR_* env overrides)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
 
-	// One line per subcommand; each lives in its own file.
 	root.AddCommand(
 		newStackCmd(g),
 		newStreamCmd(g),
@@ -73,12 +87,5 @@ func main() {
 		newLoadCmd(g),
 		newDemoCmd(g),
 	)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := root.ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "weir:", err)
-		os.Exit(1)
-	}
+	return root
 }

@@ -30,6 +30,9 @@ func newSchedulerCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scheduler",
 		Short: "Run the DAG scheduler and its web UI, JSON API and /metrics",
+		Example: `  weir scheduler
+  # run only what is triggered by hand (no cron)
+  weir scheduler --manual-only --listen 127.0.0.1:8080`,
 		Long: `Runs the DAGs in the DAG directory on their schedules, with run history and
 task logs in PostgreSQL (scheduler.database). Several schedulers may share one
 database. The web UI, the JSON API (/api/v1), /metrics and /healthz are served

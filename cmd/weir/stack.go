@@ -31,6 +31,10 @@ func newStackCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stack",
 		Short: "run the native local stack (Kafka, MinIO, PostgreSQL, Trino, Alertmanager)",
+		Example: `  weir stack up
+  source .stack/env.sh
+  weir stack status
+  weir stack down`,
 	}
 	cmd.PersistentFlags().StringVar(&f.dir, "dir", envOr("WEIR_STACK_DIR", ".stack"), "stack directory (data, logs, pid files, secrets)")
 	cmd.PersistentFlags().StringVar(&f.cache, "cache", os.Getenv("WEIR_CACHE_DIR"), "download and build cache (default <dir>/cache)")
@@ -72,8 +76,9 @@ query. It is idempotent.`,
 	}
 	up.Flags().BoolVar(&skipInit, "skip-init", false, "start the services only; do not run weir init")
 	cmd.AddCommand(up, &cobra.Command{
-		Use:   "down",
-		Short: "stop every process the stack started",
+		Use:     "down",
+		Short:   "stop every process the stack started",
+		Example: `  weir stack down`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := f.open("single")
 			if err != nil {
@@ -82,8 +87,9 @@ query. It is idempotent.`,
 			return s.Down(c.Context())
 		},
 	}, &cobra.Command{
-		Use:   "status",
-		Short: "show each service, its pid, endpoint, health and log file",
+		Use:     "status",
+		Short:   "show each service, its pid, endpoint, health and log file",
+		Example: `  weir stack status`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := f.open("single")
 			if err != nil {
@@ -92,8 +98,9 @@ query. It is idempotent.`,
 			return s.Status(c.Context(), os.Stdout)
 		},
 	}, &cobra.Command{
-		Use:   "logs",
-		Short: "list the services' log files",
+		Use:     "logs",
+		Short:   "list the services' log files",
+		Example: `  weir stack logs | xargs tail -n 20`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := f.open("single")
 			if err != nil {
@@ -106,8 +113,9 @@ query. It is idempotent.`,
 			return err
 		},
 	}, &cobra.Command{
-		Use:   "env",
-		Short: "print export lines pointing weir at the running stack",
+		Use:     "env",
+		Short:   "print export lines pointing weir at the running stack",
+		Example: `  eval "$(weir stack env)"`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			b, err := os.ReadFile(filepath.Join(f.dir, "env.sh"))
 			if err != nil {
@@ -117,9 +125,10 @@ query. It is idempotent.`,
 			return err
 		},
 	}, &cobra.Command{
-		Use:   "stop-service NAME",
-		Short: "stop one service (fault drills: kafka2, minio3, ...)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "stop-service NAME",
+		Short:   "stop one service (fault drills: kafka2, minio3, ...)",
+		Example: `  weir stack stop-service kafka2 --profile cluster`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			s, err := f.open(f.profile)
 			if err != nil {
@@ -128,9 +137,10 @@ query. It is idempotent.`,
 			return s.StopService(c.Context(), args[0])
 		},
 	}, &cobra.Command{
-		Use:   "start-service NAME",
-		Short: "start one service again and wait until it is healthy",
-		Args:  cobra.ExactArgs(1),
+		Use:     "start-service NAME",
+		Short:   "start one service again and wait until it is healthy",
+		Example: `  weir stack start-service kafka2 --profile cluster`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			s, err := f.open(f.profile)
 			if err != nil {

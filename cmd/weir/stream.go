@@ -18,6 +18,8 @@ func newStreamCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stream",
 		Short: "land Kafka topics in bronze Iceberg tables, exactly once",
+		Example: `  weir stream
+  weir stream --topics web.access,app.events --commit-interval 5s`,
 		Long: `stream consumes the source topics and commits every record, as-is, to its
 bronze table every --commit-interval (or --commit-bytes). Positions live in
 the tables' snapshot summaries; SIGTERM commits what was consumed.

@@ -261,32 +261,24 @@ func (e *Env) Files(t testing.TB, name string) int {
 
 // CountWhereTrue counts the rows of tbl whose boolean col is true.
 func CountWhereTrue(ctx context.Context, tbl *table.Table, col string) (int64, error) {
-	var n int64
-	err := scanColumn(ctx, tbl, col, func(c arrow.Array) error {
-		arr, ok := c.(*array.Boolean)
-		if !ok {
-			return fmt.Errorf("column %s is %s", col, c.DataType())
-		}
-		for i := 0; i < arr.Len(); i++ {
-			if arr.IsValid(i) && arr.Value(i) {
-				n++
-			}
-		}
-		return nil
-	})
-	return n, err
+	return countWhere(ctx, tbl, col, func(a *array.Boolean, i int) bool { return a.Value(i) })
 }
 
 // CountWhereEqual counts the rows of tbl whose string col equals value.
 func CountWhereEqual(ctx context.Context, tbl *table.Table, col, value string) (int64, error) {
+	return countWhere(ctx, tbl, col, func(a *array.String, i int) bool { return a.Value(i) == value })
+}
+
+// countWhere counts the rows of tbl whose col (an A) is not null and matches.
+func countWhere[A arrow.Array](ctx context.Context, tbl *table.Table, col string, match func(A, int) bool) (int64, error) {
 	var n int64
 	err := scanColumn(ctx, tbl, col, func(c arrow.Array) error {
-		arr, ok := c.(*array.String)
+		arr, ok := c.(A)
 		if !ok {
 			return fmt.Errorf("column %s is %s", col, c.DataType())
 		}
 		for i := 0; i < arr.Len(); i++ {
-			if arr.IsValid(i) && arr.Value(i) == value {
+			if arr.IsValid(i) && match(arr, i) {
 				n++
 			}
 		}
