@@ -40,16 +40,12 @@ func BenchmarkGoldDashboards(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := OpenTrino(cfg.Trino)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openTrino(b, cfg)
 	goldSchema := "gold_" + strings.TrimSuffix(env.NS.Silver, "_silver")
 	tgt := Target{Catalog: cfg.Trino.Catalog, Schemas: map[string]string{
 		"bronze": env.NS.Bronze, "silver": env.NS.Silver, "archive": env.NS.Archive, "gold": goldSchema,
 	}}
-	b.Cleanup(func() { dropSchema(db, cfg.Trino.Catalog, goldSchema) })
+	b.Cleanup(func() { dropSchema(b, db, cfg.Trino.Catalog, goldSchema) })
 	if err := EnsureSources(ctx, env.Lake, tgt); err != nil {
 		b.Fatal(err)
 	}

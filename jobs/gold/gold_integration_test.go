@@ -37,18 +37,14 @@ func TestGoldAgainstGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := OpenTrino(cfg.Trino)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTrino(t, cfg)
 	// Trino may write only under warehouse/gold* (its S3 policy): the
 	// test's gold schema is gold_<prefix>.
 	goldSchema := "gold_" + strings.TrimSuffix(env.NS.Silver, "_silver")
 	target := Target{Catalog: cfg.Trino.Catalog, Schemas: map[string]string{
 		"bronze": env.NS.Bronze, "silver": env.NS.Silver, "archive": env.NS.Archive, "gold": goldSchema,
 	}}
-	t.Cleanup(func() { dropSchema(db, cfg.Trino.Catalog, goldSchema) })
+	t.Cleanup(func() { dropSchema(t, db, cfg.Trino.Catalog, goldSchema) })
 	if err := EnsureSources(ctx, env.Lake, target); err != nil {
 		t.Fatal(err)
 	}
@@ -676,10 +672,40 @@ func mustExec(t *testing.T, db *sql.DB, stmt string) {
 	rows.Close()
 }
 
-// dropSchema drops every view and table of a schema, then the schema.
-func dropSchema(db *sql.DB, catalog, schema string) {
+// openTrino opens Trino for a test and closes it in a cleanup: registered
+// before the test's own cleanups, it runs after them (cleanups run last
+// registered first), so dropSchema still has a connection. A deferred
+// Close ran before every cleanup and left the test schemas behind.
+func openTrino(tb testing.TB, cfg config.Config) *sql.DB {
+	tb.Helper()
+	db, err := OpenTrino(cfg.Trino)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Logf("close trino: %v", err)
+		}
+	})
+	return db
+}
+
+// dropSchema drops every view and table of a schema, then the schema;
+// what it cannot drop is logged, not failed (a cleanup).
+func dropSchema(tb testing.TB, db *sql.DB, catalog, schema string) {
+	exec := func(stmt string) error {
+		r, err := db.Query(stmt)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		for r.Next() {
+		}
+		return r.Err()
+	}
 	rows, err := db.Query(fmt.Sprintf("SELECT table_name, table_type FROM %s.information_schema.tables WHERE table_schema = '%s'", catalog, schema))
 	if err != nil {
+		tb.Logf("drop schema %s: list objects: %v", schema, err)
 		return
 	}
 	var drops []string
@@ -695,15 +721,11 @@ func dropSchema(db *sql.DB, catalog, schema string) {
 	}
 	rows.Close()
 	for _, d := range drops {
-		if r, err := db.Query(d); err == nil {
-			for r.Next() {
-			}
-			r.Close()
+		if err := exec(d); err != nil {
+			tb.Logf("%s: %v", d, err)
 		}
 	}
-	if r, err := db.Query(fmt.Sprintf("DROP SCHEMA IF EXISTS %s.%s", catalog, schema)); err == nil {
-		for r.Next() {
-		}
-		r.Close()
+	if err := exec(fmt.Sprintf("DROP SCHEMA IF EXISTS %s.%s", catalog, schema)); err != nil {
+		tb.Logf("drop schema %s: %v", schema, err)
 	}
 }

@@ -30,18 +30,14 @@ func TestPipelineDAGViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := OpenTrino(cfg.Trino)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTrino(t, cfg)
 	runs := goldtest.DAGRuns(t, cfg)
 
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	// Trino may write only under warehouse/gold* (its S3 policy).
 	g := "gold_dags_" + hex.EncodeToString(b)
-	t.Cleanup(func() { dropSchema(db, cfg.Trino.Catalog, g) })
+	t.Cleanup(func() { dropSchema(t, db, cfg.Trino.Catalog, g) })
 	all, err := Load(goldsql.FS)
 	if err != nil {
 		t.Fatal(err)
