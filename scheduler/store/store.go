@@ -431,9 +431,11 @@ func (t *DAGTx) QueuedRuns(ctx context.Context, limit int) ([]Run, error) {
 }
 
 // StartRun marks a run running and creates its missing task instances (a
-// cleared run keeps the ones it has).
+// cleared run keeps the ones it has). A run never starts before it was
+// created: a manual trigger can insert it after the engine read its clock
+// for the tick that starts it.
 func (t *DAGTx) StartRun(ctx context.Context, pk int64, tasks []NewTask, now time.Time) error {
-	if _, err := t.tx.Exec(ctx, `UPDATE dag_runs SET state = 'running', started_at = coalesce(started_at, $2), ended_at = NULL
+	if _, err := t.tx.Exec(ctx, `UPDATE dag_runs SET state = 'running', started_at = coalesce(started_at, greatest($2, created_at)), ended_at = NULL
 		WHERE id = $1`, pk, now); err != nil {
 		return fmt.Errorf("start run %d: %w", pk, err)
 	}
