@@ -41,7 +41,7 @@ type Cycle struct {
 // no process of it is left, none of its ports listens and neither its
 // directory nor its PostgreSQL home remains. It does not run weir init.
 func FreshCycle(ctx context.Context, cache string, fromOffset int, out io.Writer) (Cycle, error) {
-	offset, err := FreePortOffset(Single, fromOffset, 45000, 500)
+	offset, err := FreePortOffset(Single, fromOffset, fromOffset+10000, 500)
 	if err != nil {
 		return Cycle{}, err
 	}

@@ -192,7 +192,7 @@ failures and up/down times to --out and fails if any cycle failed.`,
 		},
 	}
 	cmd.Flags().IntVar(&cycles, "cycles", 20, "up/down cycles")
-	cmd.Flags().IntVar(&fromOffset, "from-offset", 30000, "lowest port offset to use (ports stay below 65535 up to 45000)")
+	cmd.Flags().IntVar(&fromOffset, "from-offset", localstack.FreshOffsetFrom, "lowest port offset to use (offsets that put a port in the ephemeral range are skipped)")
 	cmd.Flags().StringVar(&out, "out", "bench/results/stack-soak.json", "results file")
 	return cmd
 }
