@@ -99,7 +99,7 @@ bench: up
 
 # Stack start-up soak (not part of make test: ~35 s a cycle): SOAK_CYCLES
 # up/down cycles, each a fresh private stack directory on free ports (offsets
-# from 30000), checked healthy and left without process or port; results in
+# from 7000: below the ephemeral port range), checked healthy and left without process or port; results in
 # bench/results/stack-soak.json.
 SOAK_CYCLES ?= 20
 soak-stack: build

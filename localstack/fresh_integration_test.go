@@ -20,7 +20,7 @@ import (
 func TestFreshStackUpDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	c, err := localstack.FreshCycle(ctx, localstack.SharedCache(".."), 30000, os.Stderr)
+	c, err := localstack.FreshCycle(ctx, localstack.SharedCache(".."), localstack.FreshOffsetFrom, os.Stderr)
 	if err != nil {
 		t.Fatalf("fresh stack in %s (port offset %d): %v", c.Dir, c.PortOffset, err)
 	}

@@ -118,27 +118,60 @@ func logTail(path string, lines int) string {
 	return "\n    | " + strings.Join(all, "\n    | ")
 }
 
+// FreshOffsetFrom is where fresh test and soak stacks look for a free port
+// offset: clear of the offsets people give their stacks (0, 12500, 15000,
+// each +1000 for its cluster and +2000…+6000 for its fresh demo test), and
+// low enough that every port stays below the ephemeral range.
+const FreshOffsetFrom = 7000
+
 // FreePortOffset returns the first port offset in [from, to], in steps of
 // step, at which none of the ports a stack of profile p listens on (its
-// scheduler's included) is in use: where a second stack can start.
+// scheduler's included) is in use, preferring offsets that keep every port
+// out of the kernel's ephemeral range: an outgoing connection may take an
+// ephemeral port between the moment it is found free and the moment the
+// service binds it (Kafka then exits with "Address already in use", as a
+// soak run showed).
 func FreePortOffset(p Profile, from, to, step int) (int, error) {
 	base := &Stack{Profile: p}
 	addrs := base.listenAddrs()
-	for off := from; off <= to; off += step {
-		var shifted []string
-		for _, a := range addrs {
-			host, port, err := net.SplitHostPort(a)
-			if err != nil {
-				return 0, err
+	lo, hi := ephemeralPorts()
+	for _, avoidEphemeral := range []bool{true, false} {
+	next:
+		for off := from; off <= to; off += step {
+			var shifted []string
+			for _, a := range addrs {
+				host, port, err := net.SplitHostPort(a)
+				if err != nil {
+					return 0, err
+				}
+				n, _ := strconv.Atoi(port)
+				if avoidEphemeral && n+off >= lo && n+off <= hi {
+					continue next
+				}
+				shifted = append(shifted, net.JoinHostPort(host, strconv.Itoa(n+off)))
 			}
-			n, _ := strconv.Atoi(port)
-			shifted = append(shifted, net.JoinHostPort(host, strconv.Itoa(n+off)))
-		}
-		if busyAddr(shifted) == "" {
-			return off, nil
+			if busyAddr(shifted) == "" {
+				return off, nil
+			}
 		}
 	}
 	return 0, fmt.Errorf("no free port offset between %d and %d", from, to)
+}
+
+// ephemeralPorts is the kernel's range of local ports for outgoing
+// connections (Linux's default when it cannot be read).
+func ephemeralPorts() (lo, hi int) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			lo, err1 := strconv.Atoi(f[0])
+			hi, err2 := strconv.Atoi(f[1])
+			if err1 == nil && err2 == nil {
+				return lo, hi
+			}
+		}
+	}
+	return 32768, 60999
 }
 
 // listenAddrs is every address the stack's services (and its scheduler)

@@ -64,3 +64,23 @@ func TestODirectProbe(t *testing.T) {
 		t.Errorf("probe left %d files", len(entries))
 	}
 }
+
+// TestFreePortOffsetAvoidsEphemeralPorts: an offset whose ports lie in the
+// ephemeral range is taken only when no other is free.
+func TestFreePortOffsetAvoidsEphemeralPorts(t *testing.T) {
+	lo, _ := ephemeralPorts()
+	// From 30000 every port of a stack (15432 and up) is ephemeral on
+	// Linux's default range; from FreshOffsetFrom none is.
+	if lo < 15432+30000 {
+		off, err := FreePortOffset(Single, FreshOffsetFrom, 30000, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if off+19903 >= lo {
+			t.Errorf("offset %d puts ports in the ephemeral range from %d", off, lo)
+		}
+	}
+	if _, err := FreePortOffset(Single, 40000, 40000, 500); err != nil {
+		t.Errorf("an ephemeral offset, the only one asked for: %v", err)
+	}
+}

@@ -58,7 +58,12 @@ type children struct {
 	byName map[string]*child
 }
 
+// get returns the child record of a service, nil if this weir did not
+// start it (or the Stack was not made by New).
 func (c *children) get(name string) *child {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.byName[name]

@@ -41,7 +41,7 @@ type Cycle struct {
 // no process of it is left, none of its ports listens and neither its
 // directory nor its PostgreSQL home remains. It does not run weir init.
 func FreshCycle(ctx context.Context, cache string, fromOffset int, out io.Writer) (Cycle, error) {
-	offset, err := FreePortOffset(Single, fromOffset, 45000, 500)
+	offset, err := FreePortOffset(Single, fromOffset, fromOffset+10000, 500)
 	if err != nil {
 		return Cycle{}, err
 	}
@@ -91,7 +91,8 @@ func FreshCycle(ctx context.Context, cache string, fromOffset int, out io.Writer
 
 // SoakResult is what Soak measured.
 type SoakResult struct {
-	Cycles   int     `json:"cycles"`
+	Cycles   int     `json:"cycles"` // asked for
+	Done     int     `json:"done"`   // run so far
 	Failures int     `json:"failures"`
 	UpP50    float64 `json:"up_p50_s"`
 	UpP95    float64 `json:"up_p95_s"`
@@ -100,9 +101,10 @@ type SoakResult struct {
 	Runs     []Cycle `json:"runs"`
 }
 
-// Soak runs cycles FreshCycles one after the other and summarises them;
-// up and down figures are over the cycles that succeeded.
-func Soak(ctx context.Context, cycles int, cache string, fromOffset int, out io.Writer) SoakResult {
+// Soak runs cycles FreshCycles one after the other; after each it passes
+// the summary so far to progress (so an interrupted soak still leaves its
+// figures). Up and down figures are over the cycles that succeeded.
+func Soak(ctx context.Context, cycles int, cache string, fromOffset int, out io.Writer, progress func(SoakResult) error) (SoakResult, error) {
 	r := SoakResult{Cycles: cycles}
 	var ups, downs []float64
 	for i := 1; i <= cycles && ctx.Err() == nil; i++ {
@@ -120,10 +122,14 @@ func Soak(ctx context.Context, cycles int, cache string, fromOffset int, out io.
 			r.UpFirst = c.UpSeconds
 		}
 		r.Runs = append(r.Runs, c)
+		r.Done = i
+		r.UpP50, r.UpP95 = percentile(ups, 50), percentile(ups, 95)
+		r.DownP50 = percentile(downs, 50)
+		if err := progress(r); err != nil {
+			return r, err
+		}
 	}
-	r.UpP50, r.UpP95 = percentile(ups, 50), percentile(ups, 95)
-	r.DownP50 = percentile(downs, 50)
-	return r
+	return r, ctx.Err()
 }
 
 // percentile is the nearest-rank percentile of xs, 0 for none.

@@ -185,14 +185,17 @@ failures and up/down times to --out and fails if any cycle failed.`,
 			if cache == "" {
 				cache = localstack.SharedCache(".")
 			}
-			res := localstack.Soak(c.Context(), cycles, cache, fromOffset, os.Stderr)
-			if err := writeJSONFile(out, struct {
-				localstack.SoakResult
-				MeasuredAt time.Time      `json:"measured_at"`
-				Machine    map[string]any `json:"machine"`
-				Note       string         `json:"note"`
-			}{res, time.Now().UTC(), machineInfo(),
-				"single profile, warm download cache, no weir init; up is weir's Up call (install check, starts, health waits, bootstrap), down is stop plus removal"}); err != nil {
+			write := func(r localstack.SoakResult) error {
+				return writeJSONFile(out, struct {
+					localstack.SoakResult
+					MeasuredAt time.Time      `json:"measured_at"`
+					Machine    map[string]any `json:"machine"`
+					Note       string         `json:"note"`
+				}{r, time.Now().UTC(), machineInfo(),
+					"single profile, warm download cache, no weir init; up is weir's Up call (install check, starts, health waits, bootstrap), down is stop plus removal"})
+			}
+			res, err := localstack.Soak(c.Context(), cycles, cache, fromOffset, os.Stderr, write)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "soak: %d cycles, %d failed; up p50 %.1f s, p95 %.1f s, first %.1f s; down p50 %.1f s; %s\n",
@@ -204,7 +207,7 @@ failures and up/down times to --out and fails if any cycle failed.`,
 		},
 	}
 	cmd.Flags().IntVar(&cycles, "cycles", 20, "up/down cycles")
-	cmd.Flags().IntVar(&fromOffset, "from-offset", 30000, "lowest port offset to use (ports stay below 65535 up to 45000)")
+	cmd.Flags().IntVar(&fromOffset, "from-offset", localstack.FreshOffsetFrom, "lowest port offset to use (offsets that put a port in the ephemeral range are skipped)")
 	cmd.Flags().StringVar(&out, "out", "bench/results/stack-soak.json", "results file")
 	return cmd
 }
