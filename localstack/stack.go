@@ -317,8 +317,15 @@ func (s *Stack) lock(ctx context.Context) (unlock func(), err error) {
 func (s *Stack) down() error {
 	var errs []error
 	sec, _ := s.loadSecrets()
-	// Reverse start order: consumers of storage go first.
-	for _, p := range []Profile{Cluster, Single} {
+	// Reverse start order: consumers of storage go first. The running
+	// profile first, so its storage is not stopped under its consumers by
+	// a profile that shares a service name (postgres); then the other one,
+	// for what an interrupted profile switch left.
+	profiles := []Profile{Cluster, Single}
+	if s.runningProfile() == Single {
+		profiles = []Profile{Single, Cluster}
+	}
+	for _, p := range profiles {
 		st := *s
 		st.Profile = p
 		svcs := st.services(sec)
