@@ -271,6 +271,45 @@ func EnsureTopics(ctx context.Context, cfg config.Kafka, specs []TopicSpec) erro
 	return nil
 }
 
+// DeleteTopics deletes topics and consumer groups (a test's or a replay's
+// own): what does not exist is not an error; every other failure is
+// returned, joined.
+func DeleteTopics(ctx context.Context, cfg config.Kafka, topics, groups []string) error {
+	cm, err := baseConfig(cfg, nil, nil)
+	if err != nil {
+		return err
+	}
+	admin, err := kafka.NewAdminClient(cm)
+	if err != nil {
+		return fmt.Errorf("create kafka admin client: %w", err)
+	}
+	defer admin.Close()
+	var errs []error
+	if len(topics) > 0 {
+		res, err := admin.DeleteTopics(ctx, topics)
+		if err != nil {
+			return fmt.Errorf("delete topics: %w", err)
+		}
+		for _, r := range res {
+			if c := r.Error.Code(); c != kafka.ErrNoError && c != kafka.ErrUnknownTopicOrPart {
+				errs = append(errs, fmt.Errorf("delete topic %s: %w", r.Topic, r.Error))
+			}
+		}
+	}
+	if len(groups) > 0 {
+		res, err := admin.DeleteConsumerGroups(ctx, groups)
+		if err != nil {
+			return fmt.Errorf("delete consumer groups: %w", err)
+		}
+		for _, g := range res.ConsumerGroupResults {
+			if c := g.Error.Code(); c != kafka.ErrNoError && c != kafka.ErrGroupIDNotFound {
+				errs = append(errs, fmt.Errorf("delete consumer group %s: %w", g.Group, g.Error))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Retention of the event topics: long enough to re-read a week of outages;
 // records carry produce time, so replayed history is not expired at once.
 const eventRetentionMs = "604800000"

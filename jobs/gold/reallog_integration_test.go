@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/apache/iceberg-go/catalog"
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"weir/config"
 	"weir/events"
@@ -346,19 +345,10 @@ func newRealLogTopic(t *testing.T, lake *lakehouse.Lakehouse, kcfg config.Kafka,
 				t.Logf("purge %s: %v", name, err)
 			}
 		}
-		admin, err := kafka.NewAdminClient(&kafka.ConfigMap{"bootstrap.servers": strings.Join(kcfg.Brokers, ",")})
-		if err != nil {
-			t.Logf("kafka admin: %v", err)
-			return
-		}
-		defer admin.Close()
 		actx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		if _, err := admin.DeleteTopics(actx, []string{topic}); err != nil {
-			t.Logf("delete topic %s: %v", topic, err)
-		}
-		if _, err := admin.DeleteConsumerGroups(actx, []string{prefix + "-stream"}); err != nil {
-			t.Logf("delete consumer group: %v", err)
+		if err := kafkaio.DeleteTopics(actx, kcfg, []string{topic}, []string{prefix + "-stream"}); err != nil {
+			t.Logf("%v", err)
 		}
 	})
 }

@@ -53,7 +53,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"weir/config"
 	"weir/events"
@@ -437,25 +436,10 @@ func (s *soak) cleanup(t *testing.T) {
 			t.Logf("drop namespace %s: %v", ns, err)
 		}
 	}
-	admin, err := kafka.NewAdminClient(&kafka.ConfigMap{"bootstrap.servers": strings.Join(s.cfg.Kafka.Brokers, ",")})
-	if err != nil {
-		t.Logf("kafka admin: %v", err)
-		return
-	}
-	defer admin.Close()
 	actx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if res, err := admin.DeleteTopics(actx, s.topics); err != nil {
-		t.Logf("delete topics: %v", err)
-	} else {
-		for _, r := range res {
-			if r.Error.Code() != kafka.ErrNoError {
-				t.Logf("delete topic %s: %v", r.Topic, r.Error)
-			}
-		}
-	}
-	if _, err := admin.DeleteConsumerGroups(actx, []string{s.group}); err != nil {
-		t.Logf("delete consumer group %s: %v", s.group, err)
+	if err := kafkaio.DeleteTopics(actx, s.cfg.Kafka, s.topics, []string{s.group}); err != nil {
+		t.Logf("%v", err)
 	}
 	t.Logf("purged %d tables, deleted %d topics", len(names), len(s.topics))
 }
