@@ -17,8 +17,8 @@ import (
 // The test binary doubles as the scheduler's test jobs (goldtest.DAGRuns).
 func TestMain(m *testing.M) { goldtest.Main(m) }
 
-// openGold connects to the stack's Trino and skips unless the gold views
-// hold data (make demo, or weir demo, fills them).
+// openGold connects to the stack's Trino; when the gold views hold no data
+// yet (a new stack), weir demo fills them first.
 func openGold(t *testing.T) *sql.DB {
 	t.Helper()
 	cfg, err := config.Load("")
@@ -31,9 +31,10 @@ func openGold(t *testing.T) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	var days int64
-	if err := db.QueryRow("SELECT days FROM gold.web_days_of_data").Scan(&days); err != nil || days == 0 {
-		t.Skipf("no gold data (run make demo first): %v", err)
+	if err := db.QueryRow("SELECT days FROM gold.web_days_of_data").Scan(&days); err != nil {
+		t.Fatalf("gold.web_days_of_data (weir init creates it): %v", err)
 	}
+	goldtest.DemoData(t, days == 0)
 	return db
 }
 
