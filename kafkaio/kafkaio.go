@@ -222,13 +222,9 @@ type TopicSpec struct {
 // count of those that have fewer than specified. Existing configs are left
 // as they are. It is safe to call from several processes at once.
 func EnsureTopics(ctx context.Context, cfg config.Kafka, specs []TopicSpec) error {
-	cm, err := baseConfig(cfg, nil, nil)
+	admin, err := newAdmin(cfg)
 	if err != nil {
 		return err
-	}
-	admin, err := kafka.NewAdminClient(cm)
-	if err != nil {
-		return fmt.Errorf("create kafka admin client: %w", err)
 	}
 	defer admin.Close()
 
@@ -271,17 +267,25 @@ func EnsureTopics(ctx context.Context, cfg config.Kafka, specs []TopicSpec) erro
 	return nil
 }
 
+func newAdmin(cfg config.Kafka) (*kafka.AdminClient, error) {
+	cm, err := baseConfig(cfg, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := kafka.NewAdminClient(cm)
+	if err != nil {
+		return nil, fmt.Errorf("create kafka admin client: %w", err)
+	}
+	return admin, nil
+}
+
 // DeleteTopics deletes topics and consumer groups (a test's or a replay's
 // own): what does not exist is not an error; every other failure is
 // returned, joined.
 func DeleteTopics(ctx context.Context, cfg config.Kafka, topics, groups []string) error {
-	cm, err := baseConfig(cfg, nil, nil)
+	admin, err := newAdmin(cfg)
 	if err != nil {
 		return err
-	}
-	admin, err := kafka.NewAdminClient(cm)
-	if err != nil {
-		return fmt.Errorf("create kafka admin client: %w", err)
 	}
 	defer admin.Close()
 	var errs []error

@@ -14,7 +14,7 @@ import (
 // files go to a stand-in for the postgres user's home, owned by postgres.
 func TestInitPostgresAtomic(t *testing.T) {
 	if _, err := exec.LookPath(pgBin("initdb")); err != nil {
-		t.Skip("no PostgreSQL binaries on this machine")
+		t.Fatalf("no PostgreSQL binaries (%s): the stack needs them; .ci/run installs them", pgBin("initdb"))
 	}
 	s := testStack(t)
 	pgUserHome := ""
