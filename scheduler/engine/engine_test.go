@@ -69,6 +69,31 @@ func TestRunJobTimeoutKillsProcessGroup(t *testing.T) {
 	}
 }
 
+// TestRunJobCleanExitOnSIGTERM: a job that traps SIGTERM and exits 0
+// within its grace ends the try; runJob once waited for a second exit
+// that never came, and the scheduler could not stop.
+func TestRunJobCleanExitOnSIGTERM(t *testing.T) {
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 300*time.Millisecond, errTimeout)
+	defer cancel()
+	type result struct {
+		code int
+		err  error
+	}
+	res := make(chan result, 1)
+	go func() {
+		code, err := runJob(ctx, "/bin/sh", []string{"-c", "trap 'exit 0' TERM; sleep 30 & wait"}, os.Environ(), newCapture(1024), 5*time.Second)
+		res <- result{code, err}
+	}()
+	select {
+	case r := <-res:
+		if r.err != nil || r.code != 0 {
+			t.Errorf("exit %d (err %v), want 0", r.code, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("runJob did not return after the job exited cleanly on SIGTERM")
+	}
+}
+
 func TestRunJobExitCodes(t *testing.T) {
 	exe, _ := os.Executable()
 	env := append(os.Environ(), "WEIR_TEST_ROLE=weir", "WEIR_TRY_NUMBER=1")

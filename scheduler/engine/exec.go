@@ -42,14 +42,16 @@ func runJob(ctx context.Context, bin string, argv, env []string, out io.Writer, 
 		if errors.Is(context.Cause(ctx), errLeaseLost) {
 			grace = 0
 		}
+		exited := false
 		if grace > 0 {
 			killGroup(cmd.Process.Pid, syscall.SIGTERM)
 			select {
-			case err = <-done:
+			case err = <-done: // a clean exit leaves err nil: exited says it
+				exited = true
 			case <-time.After(grace):
 			}
 		}
-		if err == nil {
+		if !exited {
 			killGroup(cmd.Process.Pid, syscall.SIGKILL)
 			err = <-done
 		}
