@@ -54,8 +54,12 @@ if [ ! -s "$tarball" ]; then
 	# Smaller and reproducible enough: no package lists, caches or docs.
 	rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
 		"$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/var/log/*
+	# mktemp made the directory 0700; it becomes the image's /.
+	chmod 0755 "$root"
 	tar -C "$root" --numeric-owner -cf "$tarball.tmp" .
 	mv "$tarball.tmp" "$tarball"
+	# Older recipes' file systems are not needed any more.
+	find "$cache/images" -maxdepth 1 -name 'base-*.tar' ! -name "$(basename "$tarball")" -delete
 fi
 "$docker" import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
 	--change 'CMD ["/bin/bash"]' "$tarball" "$tag" >/dev/null

@@ -84,7 +84,12 @@ func newComposeRun(t *testing.T) *composeRun {
 	if images == "" {
 		images = "local"
 	}
-	c := &composeRun{project: fmt.Sprintf("weirtest%d", os.Getpid()), host: os.Getenv("WEIR_COMPOSE_NETWORK") == "host", ports: map[string]int{}}
+	// One fixed project name: a run killed before its cleanup (a test
+	// timeout) leaves containers and volumes that the next run removes.
+	c := &composeRun{project: "weir-compose-test", host: os.Getenv("WEIR_COMPOSE_NETWORK") == "host", ports: map[string]int{}}
+	if out, err := exec.Command("docker", "compose", "-p", c.project, "down", "--volumes", "--remove-orphans", "--timeout", "5").CombinedOutput(); err != nil {
+		t.Fatalf("remove what an earlier run left: %v\n%s", err, out)
+	}
 	envFile := filepath.Join(t.TempDir(), ".env")
 	if _, err := EnsureEnvFile(envFile); err != nil {
 		t.Fatal(err)

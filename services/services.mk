@@ -6,12 +6,13 @@
 # IMAGES=local (default): every image built here from the native stack's
 # artifacts (docker/build.sh), nothing pulled. IMAGES=official: the
 # projects' own images (a host that can pull), Grafana included.
-# SERVICES_NETWORK=host: every container on the host's network
-# (compose.host.yaml), for engines without bridge networking.
+# SERVICES_NETWORK=host (the default where the engine has no bridge
+# network): every container on the host's network (compose.host.yaml).
 
 IMAGES           ?= local
 SERVICES_ENV     ?= services/.env
-SERVICES_NETWORK ?= bridge
+# host when the engine has no bridge network (dockerd --bridge=none).
+SERVICES_NETWORK ?= $(shell docker network inspect bridge >/dev/null 2>&1 && echo bridge || echo host)
 SERVICES_PROFILES ?= prometheus$(if $(filter official,$(IMAGES)),$(comma)grafana,)
 comma := ,
 SERVICES_FILES   := -f services/compose.yaml $(if $(filter host,$(SERVICES_NETWORK)),-f services/compose.host.yaml,) $(SERVICES_EXTRA_FILES)
