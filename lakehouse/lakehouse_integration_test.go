@@ -18,10 +18,10 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/minio/minio-go/v7"
-	_ "github.com/trinodb/trino-go-client/trino"
 
 	"weir/config"
 	"weir/lakehouse"
+	"weir/trino"
 )
 
 func open(t *testing.T) (*lakehouse.Lakehouse, *sql.DB) {
@@ -39,7 +39,7 @@ func open(t *testing.T) (*lakehouse.Lakehouse, *sql.DB) {
 	if err := lh.EnsureNamespaces(ctx); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("trino", cfg.Trino.URL+"?catalog="+cfg.Trino.Catalog)
+	db, err := trino.Open(cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/trinodb/trino-go-client/trino" // registers the "trino" driver
-
 	"weir/config"
 	"weir/lakehouse"
+	"weir/trino"
 )
 
 // Config returns the weir configuration pointing at this stack, with admin
@@ -82,7 +81,7 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 // bootstrapServices checks that Trino sees the catalog and, in the cluster
 // profile, that every worker has joined.
 func (s *Stack) bootstrapServices(ctx context.Context, sec Secrets) error {
-	db, err := sql.Open("trino", fmt.Sprintf("http://weir@127.0.0.1:%d?catalog=iceberg", s.port(trinoPort)))
+	db, err := trino.Open(config.Trino{URL: fmt.Sprintf("http://weir@127.0.0.1:%d", s.port(trinoPort)), Catalog: "iceberg"})
 	if err != nil {
 		return err
 	}

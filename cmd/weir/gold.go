@@ -12,6 +12,7 @@ import (
 
 	"weir/jobs/gold"
 	"weir/lakehouse"
+	"weir/trino"
 )
 
 // newGoldCmd wires `weir gold apply|refresh|list`.
@@ -48,7 +49,7 @@ func newGoldCmd(g *globals) *cobra.Command {
 				return err
 			}
 		}
-		db, err := gold.OpenTrino(cfg.Trino)
+		db, err := trino.Open(cfg.Trino)
 		if err != nil {
 			return err
 		}

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"weir/jobs/generate"
+	"weir/trino"
 )
 
 // Options tune a demo run.
@@ -315,7 +316,7 @@ func (d *Demo) settleAlerts(ctx context.Context, job string, alerts *background)
 			return err
 		}
 		var n int64
-		err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM silver.alerts WHERE job = "+quote(job)).Scan(&n)
+		err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM silver.alerts WHERE job = "+trino.String(job)).Scan(&n)
 		if err != nil {
 			return fmt.Errorf("count alerts: %w", err)
 		}
@@ -518,4 +519,3 @@ func topicCounts(s *generate.Summary) string {
 	return b.String()
 }
 
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
