@@ -518,4 +518,3 @@ func topicCounts(s *generate.Summary) string {
 	}
 	return b.String()
 }
-
