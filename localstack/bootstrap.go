@@ -10,6 +10,7 @@ import (
 	"weir/config"
 	"weir/lakehouse"
 	"weir/trino"
+	"weir/wait"
 )
 
 // Config returns the weir configuration pointing at this stack, with admin
@@ -87,16 +88,12 @@ func (s *Stack) bootstrapServices(ctx context.Context, sec Secrets) error {
 	}
 	defer db.Close()
 	want := len(s.trinoNodes())
-	deadline := time.Now().Add(90 * time.Second)
-	var last error
-	for time.Now().Before(deadline) {
-		last = trinoReady(ctx, db, want)
-		if last == nil {
-			return nil
-		}
-		time.Sleep(time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := wait.Until(wctx, time.Second, func(ctx context.Context) error { return trinoReady(ctx, db, want) }); err != nil {
+		return fmt.Errorf("trino not ready: %w", err)
 	}
-	return fmt.Errorf("trino not ready: %w", last)
+	return nil
 }
 
 func trinoReady(ctx context.Context, db *sql.DB, nodes int) error {
@@ -119,14 +116,11 @@ func trinoReady(ctx context.Context, db *sql.DB, nodes int) error {
 
 // retry runs fn with a per-try timeout until it succeeds or total elapses.
 func retry(ctx context.Context, total, each time.Duration, fn func(context.Context) error) error {
-	deadline := time.Now().Add(total)
-	for {
+	ctx, cancel := context.WithTimeout(ctx, total)
+	defer cancel()
+	return wait.Until(ctx, time.Second, func(ctx context.Context) error {
 		tctx, cancel := context.WithTimeout(ctx, each)
-		err := fn(tctx)
-		cancel()
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(time.Second)
-	}
+		defer cancel()
+		return fn(tctx)
+	})
 }

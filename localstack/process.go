@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"weir/wait"
 )
 
 // service is one long-running process of the stack.
@@ -254,13 +257,10 @@ func (sv *service) stop(s *Stack) error {
 		sig = syscall.SIGTERM
 	}
 	killGroup(pid, sig)
-	deadline := time.Now().Add(30 * time.Second)
-	for sv.running(s) && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if sv.running(s) {
+	stopped := func() bool { return !sv.running(s) }
+	if !gone(30*time.Second, 100*time.Millisecond, stopped) {
 		killGroup(pid, syscall.SIGKILL)
-		time.Sleep(200 * time.Millisecond)
+		gone(time.Second, 100*time.Millisecond, stopped)
 	}
 	if sv.running(s) {
 		return fmt.Errorf("stop %s: pid %d still running", sv.name, pid)
@@ -365,4 +365,17 @@ func writeFileAtomic(path, content string, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// gone polls done every interval for up to timeout and reports whether it
+// became true: processes being stopped, which no context bounds.
+func gone(timeout, interval time.Duration, done func() bool) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return wait.Until(ctx, interval, func(context.Context) error {
+		if done() {
+			return nil
+		}
+		return errors.New("still running")
+	}) == nil
 }
