@@ -9,6 +9,7 @@ import (
 
 	"weir/config"
 	"weir/lakehouse"
+	"weir/objectstore"
 	"weir/trino"
 	"weir/wait"
 )
@@ -60,14 +61,14 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 	if err := s.createDatabases(ctx, sec); err != nil {
 		return err
 	}
-	users := lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
+	users := objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
 	// A distributed MinIO that just reported write quorum can still stall
 	// its first requests while peers finish connecting: bound each try.
 	if err := retry(ctx, 4*time.Minute, 60*time.Second, func(ctx context.Context) error {
-		if err := lakehouse.EnsureBuckets(ctx, cfg.S3); err != nil {
+		if err := objectstore.EnsureBuckets(ctx, cfg.S3); err != nil {
 			return err
 		}
-		return lakehouse.EnsureServiceUsers(ctx, cfg.S3, users)
+		return objectstore.EnsureServiceUsers(ctx, cfg.S3, users)
 	}); err != nil {
 		return err
 	}
