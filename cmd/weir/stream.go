@@ -76,5 +76,6 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 	f.StringVar(&sc.Listen, "listen", sc.Listen, "address of /metrics, /readyz, /healthz (empty: off)")
 	f.DurationVar(&sc.SessionTimeout, "session-timeout", sc.SessionTimeout, "consumer-group session timeout")
 	f.DurationVar(&sc.CommitTimeout, "commit-timeout", sc.CommitTimeout, "bound of one table commit, retries included")
+	f.StringVar(&sc.OnRetentionGap, "on-retention-gap", sc.OnRetentionGap, "when Kafka deleted records before they were read: fail (stop, naming the hole) or record (one dead letter per hole, then go on)")
 	return cmd
 }
