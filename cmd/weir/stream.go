@@ -24,9 +24,10 @@ func newStreamCmd(g *globals) *cobra.Command {
 bronze table every --commit-interval (or --commit-bytes). Positions live in
 the tables' snapshot summaries; SIGTERM commits what was consumed.
 
-Fault tests: WEIR_STREAM_CRASH_POINT=before-commit|after-commit makes the
-process SIGKILL itself the WEIR_STREAM_CRASH_AFTER-th time (default 1) it
-reaches that point of a table commit; WEIR_STREAM_STALL_POINT, _AFTER and
+Fault tests: WEIR_STREAM_CRASH_POINT=before-commit|commit-built|
+metadata-written|committed|after-commit|dead-committed makes the process
+SIGKILL itself the WEIR_STREAM_CRASH_AFTER-th time (default 1) it reaches
+that point of a table commit; WEIR_STREAM_STALL_POINT, _AFTER and
 _FOR (a duration) stall the committing goroutine there once instead.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -54,6 +55,7 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 				return err
 			}
 			defer lake.Close()
+			lake.Hook = sc.Hook // the points inside each catalog commit
 			job, err := stream.New(sc, cfg.Kafka, lake, slog.Default())
 			if err != nil {
 				return err
