@@ -24,9 +24,10 @@ func newStreamCmd(g *globals) *cobra.Command {
 bronze table every --commit-interval (or --commit-bytes). Positions live in
 the tables' snapshot summaries; SIGTERM commits what was consumed.
 
-Fault tests: WEIR_STREAM_CRASH_POINT=before-commit|after-commit makes the
-process SIGKILL itself the WEIR_STREAM_CRASH_AFTER-th time (default 1) it
-reaches that point of a table commit; WEIR_STREAM_STALL_POINT, _AFTER and
+Fault tests: WEIR_STREAM_CRASH_POINT=before-commit|commit-built|
+metadata-written|committed|after-commit|dead-committed makes the process
+SIGKILL itself the WEIR_STREAM_CRASH_AFTER-th time (default 1) it reaches
+that point of a table commit; WEIR_STREAM_STALL_POINT, _AFTER and
 _FOR (a duration) stall the committing goroutine there once instead.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -54,6 +55,7 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 				return err
 			}
 			defer lake.Close()
+			lake.Hook = sc.Hook // the points inside each catalog commit
 			job, err := stream.New(sc, cfg.Kafka, lake, slog.Default())
 			if err != nil {
 				return err
@@ -76,5 +78,6 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 	f.StringVar(&sc.Listen, "listen", sc.Listen, "address of /metrics, /readyz, /healthz (empty: off)")
 	f.DurationVar(&sc.SessionTimeout, "session-timeout", sc.SessionTimeout, "consumer-group session timeout")
 	f.DurationVar(&sc.CommitTimeout, "commit-timeout", sc.CommitTimeout, "bound of one table commit, retries included")
+	f.StringVar(&sc.OnRetentionGap, "on-retention-gap", sc.OnRetentionGap, "when Kafka deleted records before they were read: fail (stop, naming the hole) or record (one dead letter per hole, then go on)")
 	return cmd
 }
