@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"weir/proc"
 	"weir/wait"
 )
 
@@ -193,7 +194,7 @@ func (sv *service) start(s *Stack) error {
 	cmd.Env = append(os.Environ(), sv.env...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = proc.Session()
 	if sv.runAs != "" && os.Geteuid() == 0 {
 		u, err := user.Lookup(sv.runAs)
 		if err != nil {
@@ -252,28 +253,15 @@ func (sv *service) stop(s *Stack) error {
 		os.Remove(sv.pidFile(s))
 		return nil
 	}
-	sig := sv.stopSignal
-	if sig == 0 {
-		sig = syscall.SIGTERM
-	}
-	killGroup(pid, sig)
 	stopped := func() bool { return !sv.running(s) }
-	if !gone(30*time.Second, 100*time.Millisecond, stopped) {
-		killGroup(pid, syscall.SIGKILL)
-		gone(time.Second, 100*time.Millisecond, stopped)
-	}
-	if sv.running(s) {
+	if !proc.Terminate(pid, sv.stopSignal, 30*time.Second, time.Second, func(d time.Duration) bool {
+		return gone(d, 100*time.Millisecond, stopped)
+	}) {
 		return fmt.Errorf("stop %s: pid %d still running", sv.name, pid)
 	}
 	os.Remove(sv.pidFile(s))
 	s.logf("  %-14s stopped", sv.name)
 	return nil
-}
-
-func killGroup(pid int, sig syscall.Signal) {
-	if err := syscall.Kill(-pid, sig); err != nil {
-		syscall.Kill(pid, sig)
-	}
 }
 
 // Processes lists every running process whose command line names the stack

@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"weir/proc"
 	"weir/wait"
 )
 
@@ -341,7 +342,7 @@ func (s *Stack) down() error {
 	}
 	// Anything left that names the stack directory is ours: stop it too.
 	for _, pid := range s.Processes() {
-		killGroup(pid, 9)
+		_ = proc.Signal(pid, syscall.SIGKILL)
 	}
 	gone(10*time.Second, 200*time.Millisecond, func() bool { return len(s.Processes()) == 0 })
 	if left := s.Processes(); len(left) > 0 {

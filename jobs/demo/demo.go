@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"weir/jobs/generate"
+	"weir/proc"
 	"weir/trino"
 	"weir/wait"
 )
@@ -420,7 +421,7 @@ func (d *Demo) spawn(ctx context.Context, name string, detach bool, args ...stri
 	cmd.Env = append(os.Environ(), "WEIR_SCHEDULER_OPERATOR_PASSWORD="+d.opts.SchedulerOperatorPassword,
 		"WEIR_SCHEDULER_VIEWER_PASSWORD="+d.opts.SchedulerViewerPassword)
 	if detach {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.SysProcAttr = proc.Detached()
 	}
 	if err := cmd.Start(); err != nil {
 		f.Close()
@@ -460,18 +461,24 @@ func (b *background) stop() error {
 		return nil
 	}
 	b.stopped = true
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-b.done:
-		if err != nil {
-			return fmt.Errorf("weir %s: %w\n%s", b.name, err, b.tail())
+	var err error
+	waits := 0
+	proc.Terminate(b.cmd.Process.Pid, syscall.SIGTERM, time.Minute, time.Minute, func(d time.Duration) bool {
+		waits++
+		select {
+		case err = <-b.done:
+			return true
+		case <-time.After(d):
+			return false
 		}
-		return nil
-	case <-time.After(time.Minute):
-		_ = b.cmd.Process.Kill()
-		<-b.done
+	})
+	switch {
+	case waits > 1:
 		return fmt.Errorf("weir %s: did not stop within a minute of SIGTERM", b.name)
+	case err != nil:
+		return fmt.Errorf("weir %s: %w\n%s", b.name, err, b.tail())
 	}
+	return nil
 }
 
 func (b *background) tail() string { return tailFile(b.log, 15) }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"weir/proc"
 	"weir/trino"
 )
 
@@ -23,7 +24,7 @@ func runJob(ctx context.Context, bin string, argv, env []string, out io.Writer, 
 	cmd := exec.Command(bin, argv...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = jobProcAttr()
+	cmd.SysProcAttr = proc.Tied()
 	cmd.WaitDelay = time.Second // do not hang on pipes held by grandchildren
 
 	// The parent-death signal fires when the forking *thread* exits; keep
@@ -46,7 +47,7 @@ func runJob(ctx context.Context, bin string, argv, env []string, out io.Writer, 
 		}
 		exited := false
 		if grace > 0 {
-			killGroup(cmd.Process.Pid, syscall.SIGTERM)
+			_ = proc.Signal(cmd.Process.Pid, syscall.SIGTERM)
 			select {
 			case err = <-done: // a clean exit leaves err nil: exited says it
 				exited = true
@@ -54,7 +55,7 @@ func runJob(ctx context.Context, bin string, argv, env []string, out io.Writer, 
 			}
 		}
 		if !exited {
-			killGroup(cmd.Process.Pid, syscall.SIGKILL)
+			_ = proc.Signal(cmd.Process.Pid, syscall.SIGKILL)
 			err = <-done
 		}
 	}
