@@ -29,22 +29,6 @@ import (
 // whose durations include its own). Such an alert, of the same kind and
 // time, counts as explained, and is reported apart from the matched ones.
 
-// labelAliases maps a ground-truth label to the alert label holding it.
-var labelAliases = map[string]string{"operation": "type"}
-
-// labelsAgree: every label both sides carry has the same value.
-func labelsAgree(truthLabels, alertLabels map[string]string) bool {
-	for k, v := range truthLabels {
-		if a, ok := labelAliases[k]; ok {
-			k = a
-		}
-		if got, ok := alertLabels[k]; ok && got != v {
-			return false
-		}
-	}
-	return true
-}
-
 // overlaps: the alert's firing window meets the anomaly's span widened by tol.
 func (t truth) overlaps(n Notification, tol time.Duration) bool {
 	return n.WindowEnd.After(t.Start.Add(-tol)) && n.WindowStart.Before(t.End.Add(tol))
@@ -284,32 +268,14 @@ func TestShippedRulesOnGenerator(t *testing.T) {
 // records in generation order) and scores its notifications.
 func scoreDay(t *testing.T, f *rules.File, gen *generated, now time.Time) scoreResult {
 	t.Helper()
-	clk := &clock{t: now}
-	e := NewEngine(f, clk.now)
-	sources := e.SourceTopics()
-	var all []Notification
-	for i, m := range gen.msgs {
-		switch {
-		case isDimension(e, m.topic):
-			if fl, _, err := Decode(m.topic, m.value); err == nil {
-				e.Dimension(m.topic, fl)
-			}
-			continue
-		case !slices.Contains(sources, m.topic):
-			continue
-		}
-		fl, ts, err := Decode(m.topic, m.value)
-		if err != nil {
-			continue // a malformed record of the fault mix
-		}
-		e.Process(Record{Topic: m.topic, Partition: 0, Offset: int64(i), TS: ts.UnixMilli(), Fields: fl})
-		if i%5000 == 0 {
-			e.Advance()
-			ns, _ := e.Drain()
-			all = append(all, ns...)
-		}
+	return score(gen.truth, engineNotifications(f, gen.msgs, now), 2*time.Minute)
+}
+
+// engineNotifications runs records through Backtest (wall clock at now).
+func engineNotifications(f *rules.File, msgs []scenarioMsg, now time.Time) []Notification {
+	recs := make([]Source, len(msgs))
+	for i, m := range msgs {
+		recs[i] = Source{Topic: m.topic, Value: m.value}
 	}
-	e.Advance()
-	ns, _ := e.Drain()
-	return score(gen.truth, append(all, ns...), 2*time.Minute)
+	return Backtest(f, recs, now)
 }

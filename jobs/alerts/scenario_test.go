@@ -29,16 +29,7 @@ type scenarioMsg struct {
 
 // truth is one injected anomaly: the shape of the generator's ground-truth
 // lines (jobs/generate Anomaly).
-type truth struct {
-	Kind   string             `json:"kind"`
-	Labels map[string]string  `json:"labels"`
-	Start  time.Time          `json:"start"`
-	End    time.Time          `json:"end"`
-	Stats  map[string]float64 `json:"stats,omitempty"`
-	// Effects: labels of other operations the anomaly shows in (see
-	// generate.Anomaly).
-	Effects []map[string]string `json:"effects,omitempty"`
-}
+type truth = Incident
 
 var (
 	scenarioServices  = []string{"web", "search", "catalog"}

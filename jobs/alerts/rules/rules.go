@@ -180,13 +180,18 @@ const (
 )
 
 // Sequence fires when a record matching First is followed, for the same
-// group-by key, by a record matching Then within Within (event time). The
-// alert stays active for Hold after the second record.
+// group-by key (and the same values of the Same fields), by a record
+// matching Then within Within (event time). The alert stays active for Hold
+// after the second record; another match of the same group while it is
+// active extends it (one episode, not one per match).
 type Sequence struct {
 	First  []Match  `yaml:"first,omitempty"`
 	Then   []Match  `yaml:"then,omitempty"`
 	Within Duration `yaml:"within,omitempty"`
 	Hold   Duration `yaml:"hold,omitempty"`
+	// Same are fields both records must share besides group_by, without
+	// becoming labels: e.g. the order a refund returns.
+	Same []string `yaml:"same,omitempty"`
 }
 
 // MaxBaselineLag is the longest baseline lag (a week: the same time last
@@ -461,6 +466,11 @@ func (s *Sequence) validate() error {
 	if s.Hold < 0 {
 		return errors.New("hold: must not be negative")
 	}
+	for j, f := range s.Same {
+		if !fieldRE.MatchString(f) {
+			return fmt.Errorf("same[%d]: %q is not a field name", j, f)
+		}
+	}
 	return nil
 }
 
@@ -593,6 +603,9 @@ func sampleData(r *Rule) TemplateData {
 		d.Values[c.Name] = 1
 		if c.Baseline != nil {
 			d.Values[c.Name+"_baseline"] = 1
+		}
+		if c.Significance > 0 {
+			d.Values[c.Name+"_pvalue"] = 1
 		}
 	}
 	return d
