@@ -233,44 +233,6 @@ func generateInMemory(t *testing.T, cfg generate.Config) *generated {
 	return &generated{cfg: cfg, msgs: sink.msgs, truth: truths}
 }
 
-// TestShippedRulesOnGenerator runs the shipped rules over half a day of
-// the generator's traffic through the engine alone (no Kafka): every
-// anomaly is found and (nearly) nothing else fires. The integration test
-// TestGeneratorGroundTruth does the same through Kafka and the whole job.
-func TestShippedRulesOnGenerator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: generates half a day of traffic")
-	}
-	f, err := rules.Load("../../rules/alerts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
-	cfg := generatorConfig(7, start, 12*time.Hour)
-	cfg.AnomalyEvery = time.Hour
-	gen := generateInMemory(t, cfg)
-	kinds := map[string]int{}
-	for _, a := range gen.truth {
-		kinds[a.Kind]++
-	}
-	if len(kinds) != len(generate.AnomalyKinds) {
-		t.Fatalf("ground truth has kinds %v, want all of %v", kinds, generate.AnomalyKinds)
-	}
-
-	s := scoreDay(t, f, gen, cfg.End.Add(time.Hour))
-	s.report(t, start)
-	if s.Recall < 1 || s.Precision < 0.95 {
-		t.Errorf("recall %.3f (want 1), precision %.3f (want ≥ 0.95)", s.Recall, s.Precision)
-	}
-}
-
-// scoreDay runs one generated day through a fresh engine (wall clock at now,
-// records in generation order) and scores its notifications.
-func scoreDay(t *testing.T, f *rules.File, gen *generated, now time.Time) scoreResult {
-	t.Helper()
-	return score(gen.truth, engineNotifications(f, gen.msgs, now), 2*time.Minute)
-}
-
 // engineNotifications runs records through Backtest (wall clock at now).
 func engineNotifications(f *rules.File, msgs []scenarioMsg, now time.Time) []Notification {
 	recs := make([]Source, len(msgs))

@@ -46,6 +46,12 @@ type cond struct {
 	where rules.Matcher
 }
 
+// zeroWhenEmpty: a window without records has the value 0 (a count, a sum),
+// rather than none (a percentile, a ratio).
+func (c *cond) zeroWhenEmpty() bool {
+	return c.c.Aggregate != rules.Percentile && c.c.Aggregate != rules.Ratio
+}
+
 type group struct {
 	Vals      []string
 	Panes     map[int64]*pane
@@ -472,15 +478,17 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, bool, map[string]floa
 
 // baseline is the mean (or median) of condition i over the previous
 // non-overlapping windows ending at least the lag before this one, a window
-// without data counting as 0. Windows that were part of an alert are
+// without data counting as 0 for a count or sum and not at all for a
+// percentile or ratio. Windows that were part of an alert are
 // skipped (older ones taken instead, up to the look-back); with none left
 // the last baseline stays (frozen). It is not warm until the rule has seen
-// data that far back. The result is at least b.Min.
+// data back to the lag and half the windows before it. The result is at
+// least b.Min.
 func (wr *windowRule) baseline(g *group, end int64, i int, b *rules.Baseline) (float64, bool) {
 	size := wr.spec.Size
 	newest := end - b.Lag.D().Milliseconds() - size
-	if newest-int64(b.Windows)*size < wr.St.FirstTS {
-		return 0, false
+	if newest-int64((b.Windows+1)/2)*size < wr.St.FirstTS {
+		return 0, false // warm once half its windows have history
 	}
 	vals := make([]float64, 0, b.Windows)
 	for k := 0; len(vals) < b.Windows && k < b.Windows+wr.lookback; k++ {
@@ -494,6 +502,8 @@ func (wr *windowRule) baseline(g *group, end int64, i int, b *rules.Baseline) (f
 		v := 0.0
 		if h, ok := g.Hist[at]; ok {
 			v = h[i]
+		} else if !wr.conds[i].zeroWhenEmpty() {
+			continue // no records: a percentile or ratio has no value
 		}
 		vals = append(vals, v)
 	}

@@ -75,7 +75,7 @@ const (
 	regressionOpsPerMin = 4  // extra operations so percentiles are well defined
 	tailFactor          = 10 // a tail regression's slow calls
 	tailShare           = 0.2
-	refundWithinMinute  = 9 // injected refunds follow their buy within this many minutes
+	refundWithinMinute  = 5 // injected refunds follow their buy within this many minutes
 )
 
 // Anomaly is one ground-truth line.
@@ -194,7 +194,8 @@ func (g *Generator) schedule(horizon time.Time) {
 			case svcPayments:
 				// Payments failing half its calls fails them at every
 				// provider, and the checkouts that wait for them.
-				a.Effects = []map[string]string{{"kind": KindProviderOutage}, {"service": svcOrders}}
+				a.Effects = []map[string]string{{"kind": KindProviderOutage}, {"service": svcOrders},
+					{"kind": KindLatencyRegression, "service": svcOrders, "operation": events.TypeBuy}}
 			case svcInventory:
 				// The cart's reservations wait for the inventory's.
 				a.Effects = []map[string]string{{"service": svcCart}}
@@ -204,6 +205,11 @@ func (g *Generator) schedule(horizon time.Time) {
 			a.Labels["service"], a.Labels["operation"] = t[0], t[1]
 			for _, c := range callers[t] {
 				a.Effects = append(a.Effects, map[string]string{"service": c[0], "operation": c[1]})
+			}
+			if t[1] == events.TypeBuy || t[1] == events.TypePaymentAttempt {
+				// The operations injected so the slowdown shows at any
+				// volume are checkouts: they add orders in every category.
+				a.Effects = append(a.Effects, map[string]string{"kind": KindCategoryThreshold})
 			}
 		case KindBuyThenRefund:
 			a.Labels["user_id"] = g.w.users[r.IntN(len(g.w.users))].id
@@ -401,10 +407,13 @@ func (g *Generator) inject(a *Anomaly) {
 	case KindBuyThenRefund:
 		u := g.w.userByID(a.Labels["user_id"])
 		act := g.actor(u)
+		// The first pair at the start, the others spread over the span;
+		// each refund within minutes of its buy, all inside the span.
 		pairs := int(a.Magnitude)
+		usable := span - refundWithinMinute*time.Minute - time.Minute
 		for i := 0; i < pairs; i++ {
 			it := &g.w.items[r.IntN(len(g.w.items))]
-			t := at(i, pairs+1)
+			t := a.Start.Add(usable*time.Duration(i)/time.Duration(pairs) + time.Duration(r.Float64()*float64(20*time.Second)))
 			end, ok, action := g.buy(act, t, it, 1, buyOpts{mustSucceed: true})
 			if ok {
 				g.refund(act, end.Add(time.Minute+time.Duration(r.Int64N(int64(refundWithinMinute-1)*int64(time.Minute)))), it, action)
