@@ -25,6 +25,8 @@ var secretKeys = []string{
 	"S3_MAINTAIN_SECRET",
 	"S3_TRINO_SECRET",
 	"S3_ALERTS_SECRET",
+	"SCHEDULER_OPERATOR_PASSWORD",
+	"SCHEDULER_VIEWER_PASSWORD",
 }
 
 func randomHex(n int) string {
@@ -117,6 +119,8 @@ func (s *Stack) Env(sec Secrets) []string {
 		// The scheduler's UI follows the stack's ports, so two stacks'
 		// schedulers (and demos) never collide.
 		fmt.Sprintf("WEIR_SCHEDULER_LISTEN=127.0.0.1:%d", s.port(schedulerPort)),
+		"WEIR_SCHEDULER_OPERATOR_PASSWORD=" + sec["SCHEDULER_OPERATOR_PASSWORD"],
+		"WEIR_SCHEDULER_VIEWER_PASSWORD=" + sec["SCHEDULER_VIEWER_PASSWORD"],
 	}
 }
 

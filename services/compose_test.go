@@ -499,6 +499,8 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"TRINO_GRAFANA_PASSWORD":      {"grafana"},
 		"TRINO_GRAFANA_PASSWORD_HASH": {"trino-secrets"},
 		"GRAFANA_ADMIN_PASSWORD":      {"grafana"},
+		"SCHEDULER_OPERATOR_PASSWORD": {"weir-scheduler"},
+		"SCHEDULER_VIEWER_PASSWORD":   {"weir-scheduler"},
 		"GRAFANA_SECRET_KEY":          {"grafana"},
 	}
 	for name := range env {

@@ -37,6 +37,7 @@ Run it through 'make demo', which starts the local stack first.`,
 			}
 			opts.TrinoURL = redactURL(cfg.Trino.URL)
 			opts.SchedulerListen = cfg.Scheduler.Listen
+			opts.SchedulerOperatorPassword, opts.SchedulerViewerPassword = cfg.Scheduler.OperatorPassword, cfg.Scheduler.ViewerPassword
 			db, err := gold.OpenTrino(cfg.Trino)
 			if err != nil {
 				return err

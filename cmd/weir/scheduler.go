@@ -71,8 +71,15 @@ on scheduler.listen.`,
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Addr: listen, Handler: web.New(e, reg, slog.Default()).Handler(),
-				ReadHeaderTimeout: 10 * time.Second}
+			ui, err := web.New(e, reg, slog.Default(), web.Access{
+				OperatorPassword: cfg.Scheduler.OperatorPassword,
+				ViewerPassword:   cfg.Scheduler.ViewerPassword,
+				Hosts:            web.LoopbackHosts(listen),
+			})
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Addr: listen, Handler: ui.Handler(), ReadHeaderTimeout: 10 * time.Second}
 			grp, gctx := errgroup.WithContext(ctx)
 			grp.Go(func() error { return e.Run(gctx) })
 			grp.Go(func() error {

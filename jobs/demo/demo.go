@@ -24,6 +24,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -62,6 +63,10 @@ type Options struct {
 	// SchedulerListen is the host:port the demo's scheduler serves its UI
 	// and API on (default 127.0.0.1:18700, config's scheduler.listen).
 	SchedulerListen string
+	// SchedulerOperatorPassword and SchedulerViewerPassword are the UI's
+	// sign-ins (config's scheduler.*_password); when either is empty the
+	// demo makes up both for its scheduler and prints them.
+	SchedulerOperatorPassword, SchedulerViewerPassword string
 	// KeepScheduler leaves the scheduler running when the demo ends (or
 	// fails), for its UI; otherwise the demo stops it.
 	KeepScheduler bool
@@ -69,6 +74,8 @@ type Options struct {
 	CatchUpTimeout time.Duration
 	Out            io.Writer
 	Now            func() time.Time
+
+	madeUpPasswords bool
 }
 
 func (o *Options) defaults() error {
@@ -96,6 +103,10 @@ func (o *Options) defaults() error {
 	}
 	if o.SchedulerListen == "" {
 		o.SchedulerListen = "127.0.0.1:18700"
+	}
+	if o.SchedulerOperatorPassword == "" || o.SchedulerViewerPassword == "" {
+		o.SchedulerOperatorPassword, o.SchedulerViewerPassword = rand.Text(), rand.Text()
+		o.madeUpPasswords = true
 	}
 	if o.CatchUpTimeout <= 0 {
 		o.CatchUpTimeout = 4 * time.Minute
@@ -386,6 +397,8 @@ func (d *Demo) spawn(ctx context.Context, name string, detach bool, args ...stri
 	}
 	cmd := exec.Command(d.opts.Binary, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = d.opts.Dir, f, f
+	cmd.Env = append(os.Environ(), "WEIR_SCHEDULER_OPERATOR_PASSWORD="+d.opts.SchedulerOperatorPassword,
+		"WEIR_SCHEDULER_VIEWER_PASSWORD="+d.opts.SchedulerViewerPassword)
 	if detach {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	}

@@ -88,6 +88,11 @@ func (d *Demo) printSchedulerHints() {
 	} else {
 		d.printf("   Scheduler UI          %s  (start it with: bin/weir scheduler)\n", d.schedulerURL())
 	}
+	if d.opts.madeUpPasswords {
+		d.printf("                         sign in as operator, password %s (made up for this demo: no scheduler.operator_password configured)\n", d.opts.SchedulerOperatorPassword)
+	} else {
+		d.printf("                         sign in as operator or viewer: passwords WEIR_SCHEDULER_OPERATOR_PASSWORD and _VIEWER_PASSWORD (the stack's env.sh)\n")
+	}
 	for _, r := range d.runs {
 		d.printf("     %-20s %s  %s  (weir dags runs %s; weir dags logs %s %s %s)\n", r.DAGID, r.Run.RunID, r.Run.State,
 			r.DAGID, r.DAGID, r.Run.RunID, r.Tasks[len(r.Tasks)-1].ID)

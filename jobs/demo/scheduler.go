@@ -238,6 +238,7 @@ func (d *Demo) api(ctx context.Context, method, path string, out any) error {
 	if err != nil {
 		return err
 	}
+	req.SetBasicAuth(web.UserOperator, d.opts.SchedulerOperatorPassword)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -690,9 +690,12 @@ func (e *Engine) renewLoop(ctx context.Context) {
 			tries = append(tries, t)
 		}
 		e.mu.Unlock()
+		// A pass is bounded: a renewal stuck on a hung connection must not
+		// keep a try running past the lease another scheduler will reap.
+		pass, cancel := context.WithTimeout(ctx, every)
 		for _, t := range tries {
 			now := e.opts.Now()
-			ok, err := e.store.RenewLease(ctx, e.opts.ID, t.claim.Key(), now.Add(e.opts.LeaseTTL), t.out.String())
+			ok, err := e.store.RenewLease(pass, e.opts.ID, t.claim.Key(), e.opts.LeaseTTL, t.out.String())
 			switch {
 			case err == nil && ok:
 				t.renewed = now
@@ -706,6 +709,7 @@ func (e *Engine) renewLoop(ctx context.Context) {
 				e.log.Warn("renew lease", "task", t.claim.Task.TaskID, "err", err)
 			}
 		}
+		cancel()
 	}
 }
 
