@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster fuzz demo bench vet soak-stack test-alone
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench vet soak-stack test-alone
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -71,6 +71,17 @@ test-cluster: build
 	source $(CLUSTER_DIR)/env.sh && $(GOTEST) -tags 'integration cluster' -timeout 20m -p 1 -run 'Cluster|Kafka' ./localstack/ ./jobs/stream/ \
 		|| { $(CLUSTER_ENV) $(WEIR) stack down; exit 1; }
 	$(CLUSTER_ENV) $(GOTEST) -tags stackdown -run TestDownLeavesNothing -v ./localstack/
+
+# The fault tests (kills inside commits, retention gaps), each recording
+# its fault and the row accounting after recovery; the README's
+# reliability table is made from the report. The same tests run in
+# test-integration, without the report.
+FAULT_REPORT := $(CURDIR)/bench/results/faults.jsonl
+test-faults: build
+	rm -f $(FAULT_REPORT)
+	$(STACK_ENV) && WEIR_FAULT_REPORT=$(FAULT_REPORT) $(GOTEST) -tags integration -timeout 30m -p 1 \
+		-run 'KillPoints|KilledHalfway|RetentionGap' ./jobs/stream/ ./jobs/silver/ ./jobs/archive/
+	go run ./internal/faultreport/cmd/faulttable -in $(FAULT_REPORT) -readme README.md
 
 # Every fuzz target runs for a budget of executions, not of time: Go's fuzz
 # coordinator can fail at a time limit with "context deadline exceeded" and

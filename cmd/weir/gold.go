@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir/jobs/gold"
-	"weir/lakehouse"
 	"weir/trino"
 )
 
@@ -39,7 +38,7 @@ func newGoldCmd(g *globals) *cobra.Command {
 			return err
 		}
 		if ensure {
-			lake, err := lakehouse.Open(c.Context(), cfg)
+			lake, err := openLake(c.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -48,7 +48,7 @@ type Config struct {
 	OnRetentionGap string
 	// Hook, when set, is called at the fault points (CrashBeforeCommit,
 	// CrashAfterCommit); fault tests use it to SIGKILL or stall the
-	// process there (KillAt, StallAt).
+	// process there (killpoint.At, StallAt).
 	Hook func(point string)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time

@@ -63,7 +63,7 @@ func TestStreamKillPoints(t *testing.T) {
 	rand.Shuffle(len(rounds), func(i, j int) { rounds[i], rounds[j] = rounds[j], rounds[i] })
 	hits := map[string]int{}
 	for i, point := range rounds {
-		env := []string{"WEIR_STREAM_CRASH_POINT=" + point, fmt.Sprintf("WEIR_STREAM_CRASH_AFTER=%d", 1+rand.IntN(3))}
+		env := []string{"WEIR_KILL_POINT=" + point, fmt.Sprintf("WEIR_KILL_AFTER=%d", 1+rand.IntN(3))}
 		p := startStream(t, fmt.Sprintf("kill%02d-%s", i, point), topics, group, env,
 			"--instance-id", "kill-test", "--max-record-bytes", "2048")
 		select {
@@ -95,7 +95,7 @@ func TestStreamKillPoints(t *testing.T) {
 	}
 	for _, point := range stream.CrashPoints {
 		if err := faultreport.Record(faultreport.Entry{Test: t.Name(), Fault: "weir stream killed at " + point,
-			Injected: "SIGKILL by the process itself (WEIR_STREAM_CRASH_POINT), while producing", Times: hits[point],
+			Injected: "SIGKILL by the process itself (WEIR_KILL_POINT), while producing", Times: hits[point],
 			Expected: expected, Stored: int64(rows + dead)}); err != nil {
 			t.Error(err)
 		}
