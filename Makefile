@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster fuzz demo bench vet soak-stack test-alone
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench vet soak-stack test-alone
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -29,8 +29,22 @@ logs: build
 ## tests: unit tests, then integration tests against the running (or started) stack
 test: build vet test-unit up test-integration test-fresh test-cluster fuzz
 
+# vet: go.mod is tidy, go vet and staticcheck (pinned; go run fetches and
+# caches it) pass over every file, the build-tagged ones included; a build
+# tag in the tree that VET_TAGS lacks fails the target, and so does a
+# package that docs/architecture.md does not describe.
+VET_TAGS := integration fresh cluster stackdown bench compose
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
-	go vet ./...
+	@for t in $$(git ls-files -co --exclude-standard '*.go' | xargs grep -hE '^//go:build ' | sed 's#^//go:build##' | grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort -u); do \
+		case " $(VET_TAGS) unix linux " in *" $$t "*) ;; *) echo "vet: build tag $$t is missing from VET_TAGS"; exit 1;; esac; \
+	done
+	@for p in $$(go list ./... | sed 's|^weir/||'); do \
+		grep -qE "^\| .*\`$$p\`" docs/architecture.md || { echo "vet: package $$p is missing from docs/architecture.md"; exit 1; }; \
+	done
+	go mod tidy -diff
+	go vet -tags '$(VET_TAGS)' ./...
+	go run $(STATICCHECK) -tags '$(VET_TAGS)' ./...
 
 test-unit:
 	$(GOTEST) ./...
@@ -57,6 +71,17 @@ test-cluster: build
 	source $(CLUSTER_DIR)/env.sh && $(GOTEST) -tags 'integration cluster' -timeout 20m -p 1 -run 'Cluster|Kafka' ./localstack/ ./jobs/stream/ \
 		|| { $(CLUSTER_ENV) $(WEIR) stack down; exit 1; }
 	$(CLUSTER_ENV) $(GOTEST) -tags stackdown -run TestDownLeavesNothing -v ./localstack/
+
+# The fault tests (kills inside commits, retention gaps), each recording
+# its fault and the row accounting after recovery; the README's
+# reliability table is made from the report. The same tests run in
+# test-integration, without the report.
+FAULT_REPORT := $(CURDIR)/bench/results/faults.jsonl
+test-faults: build
+	rm -f $(FAULT_REPORT)
+	$(STACK_ENV) && WEIR_FAULT_REPORT=$(FAULT_REPORT) $(GOTEST) -tags integration -timeout 30m -p 1 \
+		-run 'KillPoints|KilledHalfway|RetentionGap' ./jobs/stream/ ./jobs/silver/ ./jobs/archive/
+	go run ./internal/faultreport/cmd/faulttable -in $(FAULT_REPORT) -readme README.md
 
 # Every fuzz target runs for a budget of executions, not of time: Go's fuzz
 # coordinator can fail at a time limit with "context deadline exceeded" and

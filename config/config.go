@@ -65,6 +65,10 @@ type Scheduler struct {
 	Database string `yaml:"database"` // postgres://...
 	Listen   string `yaml:"listen"`
 	DAGDir   string `yaml:"dag_dir"`
+	// The UI's two sign-ins (HTTP basic auth): "operator" acts, "viewer"
+	// reads. The scheduler does not start without both.
+	OperatorPassword string `yaml:"operator_password"`
+	ViewerPassword   string `yaml:"viewer_password"`
 }
 
 // Default returns the configuration of the native local stack (single profile).
@@ -127,21 +131,23 @@ func Parse(raw []byte, cfg *Config) error {
 // envVars maps each WEIR_* variable to the field it overrides.
 func (c *Config) envVars() map[string]*string {
 	return map[string]*string{
-		"WEIR_S3_ENDPOINT":        &c.S3.Endpoint,
-		"WEIR_S3_REGION":          &c.S3.Region,
-		"WEIR_S3_ACCESS_KEY":      &c.S3.AccessKey,
-		"WEIR_S3_SECRET_KEY":      &c.S3.SecretKey,
-		"WEIR_S3_BUCKET":          &c.S3.Bucket,
-		"WEIR_S3_ARCHIVE_BUCKET":  &c.S3.ArchiveBucket,
-		"WEIR_CATALOG_NAME":       &c.Catalog.Name,
-		"WEIR_CATALOG_URI":        &c.Catalog.URI,
-		"WEIR_CATALOG_WAREHOUSE":  &c.Catalog.Warehouse,
-		"WEIR_TRINO_URL":          &c.Trino.URL,
-		"WEIR_TRINO_CATALOG":      &c.Trino.Catalog,
-		"WEIR_ALERTMANAGER_URL":   &c.Alertmanager.URL,
-		"WEIR_SCHEDULER_DATABASE": &c.Scheduler.Database,
-		"WEIR_SCHEDULER_LISTEN":   &c.Scheduler.Listen,
-		"WEIR_SCHEDULER_DAG_DIR":  &c.Scheduler.DAGDir,
+		"WEIR_S3_ENDPOINT":                 &c.S3.Endpoint,
+		"WEIR_S3_REGION":                   &c.S3.Region,
+		"WEIR_S3_ACCESS_KEY":               &c.S3.AccessKey,
+		"WEIR_S3_SECRET_KEY":               &c.S3.SecretKey,
+		"WEIR_S3_BUCKET":                   &c.S3.Bucket,
+		"WEIR_S3_ARCHIVE_BUCKET":           &c.S3.ArchiveBucket,
+		"WEIR_CATALOG_NAME":                &c.Catalog.Name,
+		"WEIR_CATALOG_URI":                 &c.Catalog.URI,
+		"WEIR_CATALOG_WAREHOUSE":           &c.Catalog.Warehouse,
+		"WEIR_TRINO_URL":                   &c.Trino.URL,
+		"WEIR_TRINO_CATALOG":               &c.Trino.Catalog,
+		"WEIR_ALERTMANAGER_URL":            &c.Alertmanager.URL,
+		"WEIR_SCHEDULER_DATABASE":          &c.Scheduler.Database,
+		"WEIR_SCHEDULER_LISTEN":            &c.Scheduler.Listen,
+		"WEIR_SCHEDULER_DAG_DIR":           &c.Scheduler.DAGDir,
+		"WEIR_SCHEDULER_OPERATOR_PASSWORD": &c.Scheduler.OperatorPassword,
+		"WEIR_SCHEDULER_VIEWER_PASSWORD":   &c.Scheduler.ViewerPassword,
 	}
 }
 

@@ -77,7 +77,24 @@ type CommitOptions struct {
 	// tells a clean optimistic-concurrency conflict from an outcome that
 	// had to be resolved by looking for the commit id.
 	OnRetry func(attempt int, conflict bool, err error)
+	// Hook, when set, is called at PointCommitBuilt and PointCommitted
+	// (Lakehouse.Commit passes the lakehouse's).
+	Hook func(point string)
 }
+
+// Fault points of a commit, for Hook: a SIGKILL at any of them must
+// neither lose nor repeat a row.
+const (
+	// PointCommitBuilt: the attempt's data files are written and its
+	// changes staged; the catalog has not been asked.
+	PointCommitBuilt = "commit-built"
+	// PointMetadataWritten: the new table metadata file is in object
+	// storage; the catalog's compare-and-swap to it has not been sent.
+	PointMetadataWritten = "metadata-written"
+	// PointCommitted: the catalog switched to the new metadata; the
+	// caller has not heard of it.
+	PointCommitted = "committed"
+)
 
 // CommitResult reports what Commit did.
 type CommitResult struct {
@@ -165,7 +182,13 @@ func Commit(ctx context.Context, cat catalog.Catalog, ident table.Identifier, bu
 			return res, fmt.Errorf("build commit %s for %s: %w", opts.CommitID, name, err)
 		}
 
+		if opts.Hook != nil {
+			opts.Hook(PointCommitBuilt)
+		}
 		committed, err := a.Tx.Commit(ctx)
+		if err == nil && opts.Hook != nil {
+			opts.Hook(PointCommitted)
+		}
 		if err == nil {
 			res.Table = committed
 			res.Snapshot = FindCommit(committed, opts.CommitID, base)
@@ -202,6 +225,9 @@ func Commit(ctx context.Context, cat catalog.Catalog, ident table.Identifier, bu
 // Commit is Commit on the lakehouse catalog; a Create spec without a location
 // gets TableLocation's.
 func (l *Lakehouse) Commit(ctx context.Context, ident table.Identifier, build BuildFunc, opts CommitOptions) (CommitResult, error) {
+	if opts.Hook == nil {
+		opts.Hook = l.Hook
+	}
 	if opts.Create != nil && opts.Create.Location == "" && len(ident) == 2 {
 		spec := *opts.Create
 		spec.Location = l.TableLocation(ident[0], ident[1])

@@ -48,9 +48,13 @@ var Namespaces = []string{Bronze, Silver, Gold, Archive}
 // Lakehouse is an open catalog plus the configuration it was opened with.
 type Lakehouse struct {
 	Catalog *sqlcat.Catalog
-	cfg     config.Config
-	db      *sql.DB
-	s3      s3Client
+	// Hook, when set, is called at the fault points of every commit
+	// (PointCommitBuilt, PointMetadataWritten, PointCommitted); fault
+	// tests SIGKILL the process there. Set it before the first commit.
+	Hook func(point string)
+	cfg  config.Config
+	db   *sql.DB
+	s3   s3Client
 }
 
 // Properties returns the FileIO properties for MinIO (path-style S3).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/apache/iceberg-go/io/gocloud/s3"
@@ -43,10 +44,31 @@ func (l *Lakehouse) WithS3Client(ctx context.Context) (context.Context, error) {
 				t.MaxIdleConns, t.MaxIdleConnsPerHost = 128, 128
 			})
 		}
+		if l.Hook != nil {
+			awsCfg.HTTPClient = &hookedClient{next: awsCfg.HTTPClient, hook: l.Hook}
+		}
 		c.ctx = func(ctx context.Context) context.Context { return utils.WithAwsConfig(ctx, awsCfg) }
 	})
 	if c.err != nil {
 		return ctx, c.err
 	}
 	return c.ctx(ctx), nil
+}
+
+// hookedClient calls hook at PointMetadataWritten once a table metadata
+// file is stored: inside a catalog commit, before its compare-and-swap.
+type hookedClient struct {
+	next interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+	hook func(point string)
+}
+
+func (c *hookedClient) Do(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.Do(r)
+	if err == nil && r.Method == http.MethodPut && resp.StatusCode == http.StatusOK &&
+		strings.HasSuffix(r.URL.Path, ".metadata.json") {
+		c.hook(PointMetadataWritten)
+	}
+	return resp, err
 }

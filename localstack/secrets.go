@@ -15,7 +15,7 @@ import (
 // in <dir>/secrets.env (mode 0600, git-ignored with the directory).
 type Secrets map[string]string
 
-// Keys every stack has. Service S3 users are created by lakehouse.EnsureServiceUsers.
+// Keys every stack has. Service S3 users are created by objectstore.EnsureServiceUsers.
 var secretKeys = []string{
 	"MINIO_ROOT_PASSWORD",
 	"PG_PASSWORD",
@@ -25,6 +25,8 @@ var secretKeys = []string{
 	"S3_MAINTAIN_SECRET",
 	"S3_TRINO_SECRET",
 	"S3_ALERTS_SECRET",
+	"SCHEDULER_OPERATOR_PASSWORD",
+	"SCHEDULER_VIEWER_PASSWORD",
 }
 
 func randomHex(n int) string {
@@ -117,6 +119,8 @@ func (s *Stack) Env(sec Secrets) []string {
 		// The scheduler's UI follows the stack's ports, so two stacks'
 		// schedulers (and demos) never collide.
 		fmt.Sprintf("WEIR_SCHEDULER_LISTEN=127.0.0.1:%d", s.port(schedulerPort)),
+		"WEIR_SCHEDULER_OPERATOR_PASSWORD=" + sec["SCHEDULER_OPERATOR_PASSWORD"],
+		"WEIR_SCHEDULER_VIEWER_PASSWORD=" + sec["SCHEDULER_VIEWER_PASSWORD"],
 	}
 }
 

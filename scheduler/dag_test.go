@@ -152,3 +152,26 @@ func TestShippedDAGsValidate(t *testing.T) {
 		t.Errorf("%d shipped DAGs, want at least 4 (silver, gold, maintenance, archive)", len(dags))
 	}
 }
+
+// TestSQLTemplateQuotesStrings: a parameter cannot change a SQL task's
+// statement: strings render as quoted literals, quotes doubled.
+func TestSQLTemplateQuotesStrings(t *testing.T) {
+	tmpl, err := newTemplate("q.sql", `SELECT 1 WHERE s = {{ .Params.source }} AND d = {{ .DAGID }} AND t >= {{ sqlts .DataIntervalStart }}{{ if eq .Params.source "logs" }} AND logs{{ end }}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := &Task{ID: "q", sql: tmpl}
+	for source, want := range map[string]string{
+		"x' OR 1=1 --": `SELECT 1 WHERE s = 'x'' OR 1=1 --' AND d = 'd' AND t >= TIMESTAMP '2026-02-03 10:30:00.000000 UTC'`,
+		"logs":         `SELECT 1 WHERE s = 'logs' AND d = 'd' AND t >= TIMESTAMP '2026-02-03 10:30:00.000000 UTC' AND logs`,
+	} {
+		r, err := task.Render(TemplateData{DAGID: "d", Params: map[string]string{"source": source},
+			DataIntervalStart: time.Date(2026, 2, 3, 10, 30, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.SQL != want {
+			t.Errorf("source %q rendered\n%s\nwant\n%s", source, r.SQL, want)
+		}
+	}
+}

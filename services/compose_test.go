@@ -22,7 +22,7 @@ import (
 
 	"weir/config"
 	"weir/jobs/setup"
-	"weir/lakehouse"
+	"weir/objectstore"
 )
 
 // stack is one compose file loaded with a throwaway env, as `docker compose
@@ -523,6 +523,8 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"TRINO_GRAFANA_PASSWORD":      {"grafana"},
 		"TRINO_GRAFANA_PASSWORD_HASH": {"trino-secrets"},
 		"GRAFANA_ADMIN_PASSWORD":      {"grafana"},
+		"SCHEDULER_OPERATOR_PASSWORD": {"weir-scheduler"},
+		"SCHEDULER_VIEWER_PASSWORD":   {"weir-scheduler"},
 		"GRAFANA_SECRET_KEY":          {"grafana"},
 	}
 	for name := range env {
@@ -568,15 +570,15 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite minio/policies/*.json from lakehouse.ServiceUsers")
+var update = flag.Bool("update", false, "rewrite minio/policies/*.json from objectstore.ServiceUsers")
 
-// servicePolicies renders lakehouse.ServiceUsers for the compose stack's
+// servicePolicies renders objectstore.ServiceUsers for the compose stack's
 // buckets, resources sorted so the files are stable.
 func servicePolicies(t *testing.T) map[string][]byte {
 	t.Helper()
 	cfg := config.Default()
 	out := map[string][]byte{}
-	for _, u := range lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, nil) {
+	for _, u := range objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, nil) {
 		var doc map[string]any
 		if err := json.Unmarshal(u.Policy(), &doc); err != nil {
 			t.Fatal(err)
@@ -596,7 +598,7 @@ func servicePolicies(t *testing.T) map[string][]byte {
 
 // TestMinIOPoliciesMatchLakehouse keeps minio/policies/*.json, the readable
 // form of what minio-init (weir init --storage) applies, identical to
-// lakehouse.ServiceUsers (one definition, in Go, the native stack's too).
+// objectstore.ServiceUsers (one definition, in Go, the native stack's too).
 func TestMinIOPoliciesMatchLakehouse(t *testing.T) {
 	want := servicePolicies(t)
 	files, err := filepath.Glob("minio/policies/*.json")
@@ -621,7 +623,7 @@ func TestMinIOPoliciesMatchLakehouse(t *testing.T) {
 			continue
 		}
 		if !bytes.Equal(got, doc) {
-			t.Errorf("%s differs from lakehouse.ServiceUsers (go test ./services -update)", path)
+			t.Errorf("%s differs from objectstore.ServiceUsers (go test ./services -update)", path)
 		}
 		// minio-init (weir init --storage) creates every user from the
 		// secret in its environment.

@@ -53,6 +53,9 @@ var Secrets = []string{
 	"TRINO_WEIR_PASSWORD",     // Trino user weir (gold apply, SQL tasks)
 	"TRINO_GRAFANA_PASSWORD",  // Trino user grafana (read-only, gold only)
 
+	"SCHEDULER_OPERATOR_PASSWORD", // the scheduler UI's operator sign-in (acts)
+	"SCHEDULER_VIEWER_PASSWORD",   // the scheduler UI's viewer sign-in (reads)
+
 	"GRAFANA_ADMIN_PASSWORD", // the Grafana admin login
 	"GRAFANA_SECRET_KEY",     // encrypts data source secrets in Grafana's database
 }

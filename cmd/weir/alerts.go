@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"weir/config"
 	"weir/jobs/alerts"
 	"weir/jobs/alerts/rules"
 )
@@ -24,7 +25,9 @@ func newAlertsCmd(g *globals) *cobra.Command {
 		Example: `  # evaluate rules/alerts.yaml on every topic; alerts to Alertmanager, the alerts topic and silver.alerts
   weir alerts --rules rules/alerts.yaml
   # a second job of its own (consumer group weir-canary), from the newest records, without sinks
-  weir alerts --job canary --start-at latest --sinks ""`,
+  weir alerts --job canary --start-at latest --sinks ""
+  # the alerts raised (see also: weir alerts list, weir alerts backtest)
+  weir alerts list`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
@@ -70,12 +73,22 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	fl.StringVar(&startAt, "start-at", "earliest", "where a job without a checkpoint starts: earliest or latest")
 	fl.StringVar(&sinks, "sinks", "alertmanager,kafka,iceberg", "comma-separated sinks (empty: none)")
 	fl.StringVar(&topic, "alerts-topic", "alerts", "Kafka topic of alert notifications")
-	fl.StringVar(&listen, "listen", "127.0.0.1:18711", "address of /metrics and /ready (empty: off)")
+	fl.StringVar(&listen, "listen", defaultAlertsListen(), "address of /metrics and /ready (empty: off; the default follows WEIR_STACK_PORT_OFFSET)")
 	fl.DurationVar(&batch, "batch", time.Second, "micro-batch interval")
 	fl.DurationVar(&resend, "resend", 30*time.Second, "re-send interval of firing alerts to Alertmanager")
 	fl.DurationVar(&icebergEvery, "iceberg-interval", 10*time.Second, "append interval of silver.alerts")
 	fl.IntVar(&maxBatch, "max-batch", 100_000, "most records in one micro-batch")
 	fl.StringVar(&prefix, "topic-prefix", "", "prefix of the source topics (a staging or test copy)")
 	fl.BoolVar(&reset, "reset", false, "delete this job's checkpoint, outbox and cursors first (re-evaluate from scratch)")
+	cmd.AddCommand(newAlertsBacktestCmd(g), newAlertsListCmd(g))
 	return cmd
+}
+
+// defaultAlertsListen is 127.0.0.1:18711 shifted by the stack's port offset.
+func defaultAlertsListen() string {
+	addr, err := config.StackPort("127.0.0.1:18711")
+	if err != nil {
+		return "127.0.0.1:18711"
+	}
+	return addr
 }

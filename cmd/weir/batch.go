@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,11 +40,21 @@ func printJSON(cmd *cobra.Command, v any) error {
 	return enc.Encode(v)
 }
 
+// namespaceFlags lets a batch job work on other namespaces than the
+// medallion ones (a staging copy, a fault test's own).
+func namespaceFlags(cmd *cobra.Command, ns *silver.Namespaces) {
+	*ns = silver.DefaultNamespaces()
+	cmd.Flags().StringVar(&ns.Bronze, "bronze-namespace", ns.Bronze, "namespace of the bronze tables")
+	cmd.Flags().StringVar(&ns.Silver, "silver-namespace", ns.Silver, "namespace of the silver tables")
+	cmd.Flags().StringVar(&ns.Archive, "archive-namespace", ns.Archive, "namespace of the archive tier")
+}
+
 func newBatchSilverCmd(g *globals) *cobra.Command {
 	var (
 		source    string
 		maxFuture time.Duration
 		chunkRows int64
+		ns        silver.Namespaces
 	)
 	cmd := &cobra.Command{
 		Use:   "silver [--source web_access|app_events|app_logs|infra_metrics|dims|all]",
@@ -63,7 +72,7 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lake.Close()
-			job := silver.New(lake, silver.Config{MaxFuture: maxFuture, ChunkRows: chunkRows, RunID: os.Getenv("WEIR_RUN_ID")})
+			job := silver.New(lake, silver.Config{Namespaces: ns, MaxFuture: maxFuture, ChunkRows: chunkRows, RunID: os.Getenv("WEIR_RUN_ID")})
 			res, err := job.Run(cmd.Context(), source)
 			if perr := printJSON(cmd, res); perr != nil && err == nil {
 				err = perr
@@ -74,6 +83,7 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&source, "source", silver.SourceAll, "bronze source to build: "+strings.Join(silver.Sources, ", ")+" or all (dims first)")
 	cmd.Flags().DurationVar(&maxFuture, "max-future", events.DefaultMaxFuture, "records whose event time is more than this after their ingestion go to silver.rejects (class future); the alert job's max_future")
 	cmd.Flags().Int64Var(&chunkRows, "chunk-rows", 500_000, "bronze rows per silver commit (bounds memory)")
+	namespaceFlags(cmd, &ns)
 	return cmd
 }
 
@@ -136,14 +146,7 @@ func newBatchArchiveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lake.Close()
-			if p := os.Getenv("WEIR_ARCHIVE_CRASH"); p != "" {
-				// Fault tests: die like a killed process at the named point.
-				ac.Crash = func(point string) {
-					if point == p {
-						_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-					}
-				}
-			}
+			ac.Crash = lake.Hook // fault tests: WEIR_KILL_POINT=after-copy
 			reps, err := archive.New(lake, ac).Run(cmd.Context())
 			if perr := printJSON(cmd, reps); perr != nil && err == nil {
 				err = perr
@@ -154,6 +157,7 @@ func newBatchArchiveCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.IntVar(&ac.HotDays, "hot-days", 30, "days (today included, by event date) that stay in the hot tables")
 	f.StringSliceVar(&ac.Tables, "table", nil, "silver tables to archive (default "+strings.Join(lakehouse.ArchivedTables, ", ")+")")
+	namespaceFlags(cmd, &ac.Namespaces)
 	return cmd
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir/jobs/gold"
-	"weir/lakehouse"
+	"weir/trino"
 )
 
 // newGoldCmd wires `weir gold apply|refresh|list`.
@@ -38,7 +38,7 @@ func newGoldCmd(g *globals) *cobra.Command {
 			return err
 		}
 		if ensure {
-			lake, err := lakehouse.Open(c.Context(), cfg)
+			lake, err := openLake(c.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -48,7 +48,7 @@ func newGoldCmd(g *globals) *cobra.Command {
 				return err
 			}
 		}
-		db, err := gold.OpenTrino(cfg.Trino)
+		db, err := trino.Open(cfg.Trino)
 		if err != nil {
 			return err
 		}

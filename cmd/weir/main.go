@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir/config"
+	"weir/internal/killpoint"
 	"weir/lakehouse"
 )
 
@@ -35,7 +36,18 @@ func (g *globals) openLake(ctx context.Context) (*lakehouse.Lakehouse, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lakehouse.Open(ctx, cfg)
+	return openLake(ctx, cfg)
+}
+
+// openLake opens the lakehouse with the fault tests' kill hook
+// (WEIR_KILL_POINT; nil in production) on its commits.
+func openLake(ctx context.Context, cfg config.Config) (*lakehouse.Lakehouse, error) {
+	lake, err := lakehouse.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	lake.Hook = killpoint.FromEnv()
+	return lake, nil
 }
 
 func main() {

@@ -18,7 +18,7 @@ import (
 )
 
 func newProduceCmd(g *globals) *cobra.Command {
-	var topic, file, format string
+	var topic, file, format, prefix string
 	var records bool
 	cmd := &cobra.Command{
 		Use:   "produce",
@@ -31,7 +31,9 @@ everything) and counted in the report.
 With --records, --file is a weir generate --output file and every record goes
 to its own topic (--topic is ignored).`,
 		Example: `  weir produce --topic web.access --file /var/log/apache2/access.log
-  weir produce --records --file gen.jsonl`,
+  weir produce --records --file gen.jsonl
+  # into a staging copy of the topics (staging.web.access, ...)
+  weir produce --records --file gen.jsonl --topic-prefix staging.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
 			if file == "" || (topic == "" && !records) {
@@ -57,11 +59,12 @@ to its own topic (--topic is ignored).`,
 				st     generate.ReplayStats
 				runErr error
 			)
+			sink := generate.PrefixSink{Sink: p, Prefix: prefix}
 			if records {
-				st.Produced, runErr = generate.ReplayRecords(ctx, in, p)
+				st.Produced, runErr = generate.ReplayRecords(ctx, in, sink)
 				st.Lines = st.Produced
 			} else {
-				st, runErr = generate.Replay(ctx, in, topic, format, p)
+				st, runErr = generate.Replay(ctx, in, topic, format, sink)
 			}
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 			defer cancel()
@@ -81,6 +84,7 @@ to its own topic (--topic is ignored).`,
 	f.StringVar(&format, "format", "", "source topic whose parser counts bad lines and whose key rule applies (default: --topic)")
 	f.StringVar(&file, "file", "", "file to replay, one record per line (.gz is decompressed; - is stdin)")
 	f.BoolVar(&records, "records", false, "the file is weir generate --output JSON lines; produce each to its topic")
+	f.StringVar(&prefix, "topic-prefix", "", "prefix of the topics produced to (a staging or test copy), as generate and alerts take it")
 	return cmd
 }
 

@@ -18,6 +18,7 @@ import (
 	"weir/scheduler/engine"
 	"weir/scheduler/store"
 	"weir/scheduler/web"
+	"weir/trino"
 )
 
 // newSchedulerCmd wires `weir scheduler`: the DAG engine and its web UI.
@@ -66,13 +67,22 @@ on scheduler.listen.`,
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			opts.DAGDir, opts.Registerer = dagDir, reg
-			opts.TrinoDSN = engine.TrinoDSN(cfg.Trino.URL, cfg.Trino.Catalog)
+			if opts.TrinoDSN, err = trino.DSN(cfg.Trino); err != nil {
+				return err
+			}
 			e, err := engine.New(ctx, st, opts)
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Addr: listen, Handler: web.New(e, reg, slog.Default()).Handler(),
-				ReadHeaderTimeout: 10 * time.Second}
+			ui, err := web.New(e, reg, slog.Default(), web.Access{
+				OperatorPassword: cfg.Scheduler.OperatorPassword,
+				ViewerPassword:   cfg.Scheduler.ViewerPassword,
+				Hosts:            web.LoopbackHosts(listen),
+			})
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Addr: listen, Handler: ui.Handler(), ReadHeaderTimeout: 10 * time.Second}
 			grp, gctx := errgroup.WithContext(ctx)
 			grp.Go(func() error { return e.Run(gctx) })
 			grp.Go(func() error {

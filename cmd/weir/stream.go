@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir/jobs/stream"
-	"weir/lakehouse"
 )
 
 func newStreamCmd(g *globals) *cobra.Command {
@@ -24,20 +23,16 @@ func newStreamCmd(g *globals) *cobra.Command {
 bronze table every --commit-interval (or --commit-bytes). Positions live in
 the tables' snapshot summaries; SIGTERM commits what was consumed.
 
-Fault tests: WEIR_STREAM_CRASH_POINT=before-commit|after-commit makes the
-process SIGKILL itself the WEIR_STREAM_CRASH_AFTER-th time (default 1) it
-reaches that point of a table commit; WEIR_STREAM_STALL_POINT, _AFTER and
+Fault tests: WEIR_KILL_POINT=before-commit|commit-built|metadata-written|
+committed|after-commit|dead-committed makes the process SIGKILL itself the
+WEIR_KILL_AFTER-th time (default 1) it reaches that point of a flush; WEIR_STREAM_STALL_POINT, _AFTER and
 _FOR (a duration) stall the committing goroutine there once instead.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
 				return err
 			}
-			var kill, stall func(string)
-			if point := os.Getenv("WEIR_STREAM_CRASH_POINT"); point != "" {
-				n, _ := strconv.Atoi(os.Getenv("WEIR_STREAM_CRASH_AFTER"))
-				kill = stream.KillAt(point, n)
-			}
+			var stall func(string)
 			if point := os.Getenv("WEIR_STREAM_STALL_POINT"); point != "" {
 				n, _ := strconv.Atoi(os.Getenv("WEIR_STREAM_STALL_AFTER"))
 				d, err := time.ParseDuration(os.Getenv("WEIR_STREAM_STALL_FOR"))
@@ -46,14 +41,14 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 				}
 				stall = stream.StallAt(point, n, d)
 			}
-			if kill != nil || stall != nil {
-				sc.Hook = stream.Hooks(stall, kill)
-			}
-			lake, err := lakehouse.Open(c.Context(), cfg)
+			lake, err := openLake(c.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer lake.Close()
+			if lake.Hook != nil || stall != nil {
+				sc.Hook = stream.Hooks(stall, lake.Hook)
+			}
 			job, err := stream.New(sc, cfg.Kafka, lake, slog.Default())
 			if err != nil {
 				return err
@@ -76,5 +71,6 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 	f.StringVar(&sc.Listen, "listen", sc.Listen, "address of /metrics, /readyz, /healthz (empty: off)")
 	f.DurationVar(&sc.SessionTimeout, "session-timeout", sc.SessionTimeout, "consumer-group session timeout")
 	f.DurationVar(&sc.CommitTimeout, "commit-timeout", sc.CommitTimeout, "bound of one table commit, retries included")
+	f.StringVar(&sc.OnRetentionGap, "on-retention-gap", sc.OnRetentionGap, "when Kafka deleted records before they were read: fail (stop, naming the hole) or record (one dead letter per hole, then go on)")
 	return cmd
 }

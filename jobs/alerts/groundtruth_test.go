@@ -29,22 +29,6 @@ import (
 // whose durations include its own). Such an alert, of the same kind and
 // time, counts as explained, and is reported apart from the matched ones.
 
-// labelAliases maps a ground-truth label to the alert label holding it.
-var labelAliases = map[string]string{"operation": "type"}
-
-// labelsAgree: every label both sides carry has the same value.
-func labelsAgree(truthLabels, alertLabels map[string]string) bool {
-	for k, v := range truthLabels {
-		if a, ok := labelAliases[k]; ok {
-			k = a
-		}
-		if got, ok := alertLabels[k]; ok && got != v {
-			return false
-		}
-	}
-	return true
-}
-
 // overlaps: the alert's firing window meets the anomaly's span widened by tol.
 func (t truth) overlaps(n Notification, tol time.Duration) bool {
 	return n.WindowEnd.After(t.Start.Add(-tol)) && n.WindowStart.Before(t.End.Add(tol))
@@ -249,67 +233,11 @@ func generateInMemory(t *testing.T, cfg generate.Config) *generated {
 	return &generated{cfg: cfg, msgs: sink.msgs, truth: truths}
 }
 
-// TestShippedRulesOnGenerator runs the shipped rules over half a day of
-// the generator's traffic through the engine alone (no Kafka): every
-// anomaly is found and (nearly) nothing else fires. The integration test
-// TestGeneratorGroundTruth does the same through Kafka and the whole job.
-func TestShippedRulesOnGenerator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: generates half a day of traffic")
+// engineNotifications runs records through Backtest (wall clock at now).
+func engineNotifications(f *rules.File, msgs []scenarioMsg, now time.Time) []Notification {
+	recs := make([]Source, len(msgs))
+	for i, m := range msgs {
+		recs[i] = Source{Topic: m.topic, Value: m.value}
 	}
-	f, err := rules.Load("../../rules/alerts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
-	cfg := generatorConfig(7, start, 12*time.Hour)
-	cfg.AnomalyEvery = time.Hour
-	gen := generateInMemory(t, cfg)
-	kinds := map[string]int{}
-	for _, a := range gen.truth {
-		kinds[a.Kind]++
-	}
-	if len(kinds) != len(generate.AnomalyKinds) {
-		t.Fatalf("ground truth has kinds %v, want all of %v", kinds, generate.AnomalyKinds)
-	}
-
-	s := scoreDay(t, f, gen, cfg.End.Add(time.Hour))
-	s.report(t, start)
-	if s.Recall < 1 || s.Precision < 0.95 {
-		t.Errorf("recall %.3f (want 1), precision %.3f (want ≥ 0.95)", s.Recall, s.Precision)
-	}
-}
-
-// scoreDay runs one generated day through a fresh engine (wall clock at now,
-// records in generation order) and scores its notifications.
-func scoreDay(t *testing.T, f *rules.File, gen *generated, now time.Time) scoreResult {
-	t.Helper()
-	clk := &clock{t: now}
-	e := NewEngine(f, clk.now)
-	sources := e.SourceTopics()
-	var all []Notification
-	for i, m := range gen.msgs {
-		switch {
-		case isDimension(e, m.topic):
-			if fl, _, err := Decode(m.topic, m.value); err == nil {
-				e.Dimension(m.topic, fl)
-			}
-			continue
-		case !slices.Contains(sources, m.topic):
-			continue
-		}
-		fl, ts, err := Decode(m.topic, m.value)
-		if err != nil {
-			continue // a malformed record of the fault mix
-		}
-		e.Process(Record{Topic: m.topic, Partition: 0, Offset: int64(i), TS: ts.UnixMilli(), Fields: fl})
-		if i%5000 == 0 {
-			e.Advance()
-			ns, _ := e.Drain()
-			all = append(all, ns...)
-		}
-	}
-	e.Advance()
-	ns, _ := e.Drain()
-	return score(gen.truth, append(all, ns...), 2*time.Minute)
+	return Backtest(f, recs, now)
 }

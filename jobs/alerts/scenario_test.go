@@ -29,16 +29,7 @@ type scenarioMsg struct {
 
 // truth is one injected anomaly: the shape of the generator's ground-truth
 // lines (jobs/generate Anomaly).
-type truth struct {
-	Kind   string             `json:"kind"`
-	Labels map[string]string  `json:"labels"`
-	Start  time.Time          `json:"start"`
-	End    time.Time          `json:"end"`
-	Stats  map[string]float64 `json:"stats,omitempty"`
-	// Effects: labels of other operations the anomaly shows in (see
-	// generate.Anomaly).
-	Effects []map[string]string `json:"effects,omitempty"`
-}
+type truth = Incident
 
 var (
 	scenarioServices  = []string{"web", "search", "catalog"}
@@ -97,6 +88,45 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 	}
 	at := func(d time.Duration) time.Time { return start.Add(d) }
 
+	// An hour of history first, so baselines are warm when the anomalies
+	// begin: the same buys, payments, errors and 5xx share, fewer page
+	// views and no info lines (no rule counts them).
+	for sec := -int(scenarioWarmUp / time.Second); sec < 0; sec++ {
+		base := start.Add(time.Duration(sec) * time.Second)
+		jit := func() time.Time { return base.Add(time.Duration(r.IntN(1000)) * time.Millisecond) }
+		for i := 0; i < max(pv/4, 1); i++ {
+			ev(jit(), events.AppEvent{Service: scenarioServices[r.IntN(len(scenarioServices))], UserID: fmt.Sprintf("u%d", r.IntN(500)), Type: events.TypePageView, Page: "/p", DurationMs: 20 + r.Float64()*280})
+		}
+		for i := 0; i < 2; i++ {
+			buy(jit(), fmt.Sprintf("u%d", r.IntN(500)), r.IntN(50))
+		}
+		for i := 0; i < 2; i++ {
+			st := events.StatusOK
+			if r.IntN(100) < 3 {
+				st = events.StatusFailed
+			}
+			ev(jit(), events.AppEvent{Service: "payments", UserID: fmt.Sprintf("u%d", r.IntN(500)), Type: events.TypePaymentAttempt,
+				Provider: scenarioProviders[r.IntN(len(scenarioProviders))], Attempt: 1, Status: st, DurationMs: 150})
+		}
+		if sec%7 == 0 {
+			it, _ := scenarioItem(r.IntN(50))
+			ev(jit(), events.AppEvent{Service: "orders", UserID: fmt.Sprintf("u%d", r.IntN(500)), Type: events.TypeReserve, Item: it, DurationMs: 40})
+		}
+		if sec%20 == 0 {
+			it, _ := scenarioItem(r.IntN(50))
+			ev(jit(), events.AppEvent{Service: "orders", UserID: fmt.Sprintf("r%d", r.IntN(100)), Type: events.TypeRefund, Item: it, Amount: 10, Currency: "EUR", DurationMs: 60, OrderID: fmt.Sprintf("old-%d", sec)})
+		}
+		for _, svc := range scenarioLogSvcs {
+			if r.IntN(100) < 10 {
+				logLine(jit(), svc, events.LevelError)
+			}
+		}
+		st := 200
+		if r.IntN(100) < 1 {
+			st = 503
+		}
+		access(jit(), scenarioPaths[r.IntN(len(scenarioPaths))], st)
+	}
 	for sec := 0; sec < int(span/time.Second); sec++ {
 		base := start.Add(time.Duration(sec) * time.Second)
 		jit := func() time.Time { return base.Add(time.Duration(r.IntN(1000)) * time.Millisecond) }
@@ -187,6 +217,10 @@ func buildScenario(seed uint64, start time.Time, span time.Duration, pv int) *sc
 	sort.SliceStable(s.msgs, func(i, j int) bool { return s.msgs[i].ts.Before(s.msgs[j].ts) })
 	return s
 }
+
+// scenarioWarmUp is the history before a scenario's start (see
+// buildScenario).
+const scenarioWarmUp = 90 * time.Minute
 
 // dimItems are the catalogue records (item → category).
 func dimItems() []scenarioMsg {

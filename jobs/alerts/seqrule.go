@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"strings"
+
 	"weir/jobs/alerts/rules"
 )
 
@@ -17,13 +19,22 @@ type seqRule struct {
 	within   int64
 	hold     int64
 	lateness int64
+	keyBy    []string // group_by, then sequence.same
 
 	St seqRuleState
 }
 
 type seqRuleState struct {
-	Keys   map[string]*seqKey
+	Keys map[string]*seqKey
+	// Open are the episodes announced per label set (group_by values) that
+	// a later match may still extend.
+	Open   map[string]*seqEpisode
 	keyBuf []string
+}
+
+type seqEpisode struct {
+	Start, End int64
+	Revised    int
 }
 
 type seqKey struct {
@@ -45,7 +56,8 @@ func newSeqRule(r *rules.Rule, lateness int64) *seqRule {
 		within:   r.Sequence.Within.D().Milliseconds(),
 		hold:     r.Sequence.Hold.D().Milliseconds(),
 		lateness: lateness,
-		St:       seqRuleState{Keys: map[string]*seqKey{}},
+		keyBy:    append(append([]string(nil), r.GroupBy...), r.Sequence.Same...),
+		St:       seqRuleState{Keys: map[string]*seqKey{}, Open: map[string]*seqEpisode{}},
 	}
 }
 
@@ -60,14 +72,14 @@ func (sr *seqRule) add(e *Engine, r *Record) {
 	}
 	st := &sr.St
 	var key string
-	key, st.keyBuf = groupKey(r.Fields, sr.r.GroupBy, st.keyBuf)
+	key, st.keyBuf = groupKey(r.Fields, sr.keyBy, st.keyBuf)
 	k, ok := st.Keys[key]
 	if !ok {
 		if len(st.Keys) >= e.settings.MaxGroups {
 			e.stats.GroupsDropped++
 			return
 		}
-		k = &seqKey{Vals: append([]string(nil), st.keyBuf...)}
+		k = &seqKey{Vals: append([]string(nil), st.keyBuf[:len(sr.r.GroupBy)]...)}
 		st.Keys[key] = k
 	}
 	t := r.TS
@@ -113,7 +125,21 @@ func appendBounded(s []int64, v int64) []int64 {
 
 func (sr *seqRule) fire(e *Engine, k *seqKey, a, b int64) {
 	values := map[string]float64{"gap_seconds": float64(b-a) / 1000}
-	// An episode from A to B, active for hold after B.
+	// An episode from B, active for hold after it; a match of the same
+	// labels while one is active extends it.
+	label := strings.Join(k.Vals, "\x00")
+	if sr.St.Open == nil {
+		sr.St.Open = map[string]*seqEpisode{}
+	}
+	if ep, ok := sr.St.Open[label]; ok && b >= ep.Start && b <= ep.End {
+		if b+sr.hold > ep.End {
+			ep.End = b + sr.hold
+			ep.Revised++
+			e.emitRevision(sr.r, k.Vals, Firing, ep.Start, ep.End, a, b, values, revision(ep.Revised))
+		}
+		return
+	}
+	sr.St.Open[label] = &seqEpisode{Start: b, End: b + sr.hold}
 	e.emit(sr.r, k.Vals, Firing, b, b+sr.hold, a, b, values)
 }
 
@@ -125,6 +151,11 @@ func (sr *seqRule) expire(wm int64) {
 		k.Thens = dropBefore(k.Thens, cut)
 		if len(k.Firsts) == 0 && len(k.Thens) == 0 {
 			delete(sr.St.Keys, key)
+		}
+	}
+	for label, ep := range sr.St.Open {
+		if ep.End < cut {
+			delete(sr.St.Open, label)
 		}
 	}
 }

@@ -38,7 +38,7 @@ type outMessage struct {
 
 func (s *kafkaSink) deliver(ctx context.Context, rows []Stored) error {
 	for _, r := range rows {
-		raw, err := json.Marshal(outMessage{r.Seq, r.Notification})
+		raw, err := json.Marshal(outMessage(r))
 		if err != nil {
 			return fmt.Errorf("encode notification %s: %w", r.ID, err)
 		}

@@ -106,6 +106,9 @@ func (e *Engine) Restore(raw []byte) error {
 			if st.Keys == nil {
 				st.Keys = map[string]*seqKey{}
 			}
+			if st.Open == nil {
+				st.Open = map[string]*seqEpisode{}
+			}
 			sr.St = *st
 		}
 	}

@@ -282,3 +282,26 @@ func (s *Store) Prune(ctx context.Context, sinks []string, keep time.Duration) e
 	}
 	return nil
 }
+
+// Notifications returns the job's stored notifications created since
+// (oldest first): what `weir alerts list` shows.
+func (s *Store) Notifications(ctx context.Context, since time.Time) ([]Notification, error) {
+	rows, err := s.pool.Query(ctx, `SELECT notification FROM alerts_outbox WHERE job = $1 AND created_at >= $2 ORDER BY seq`, s.job, since)
+	if err != nil {
+		return nil, fmt.Errorf("read alert notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("read alert notifications: %w", err)
+		}
+		var n Notification
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return nil, fmt.Errorf("decode alert notification: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

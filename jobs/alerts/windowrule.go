@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"weir/jobs/alerts/rules"
 	"weir/jobs/alerts/window"
@@ -23,8 +24,10 @@ type windowRule struct {
 	filter   rules.Matcher
 	conds    []cond
 	forMs    int64
+	keepMs   int64 // keep_firing_for
 	lateness int64
 	horizon  int64 // how far back baseline history reaches
+	lookback int   // windows a baseline may skip back over (excluded ones)
 
 	St windowRuleState
 }
@@ -43,6 +46,12 @@ type cond struct {
 	where rules.Matcher
 }
 
+// zeroWhenEmpty: a window without records has the value 0 (a count, a sum),
+// rather than none (a percentile, a ratio).
+func (c *cond) zeroWhenEmpty() bool {
+	return c.c.Aggregate != rules.Percentile && c.c.Aggregate != rules.Ratio
+}
+
 type group struct {
 	Vals      []string
 	Panes     map[int64]*pane
@@ -50,7 +59,13 @@ type group struct {
 	Base      epState   // state after every finalized window
 	Announced []episode // episodes already emitted, by start
 	Hist      map[int64][]float64
-	Dirty     bool
+	// Excl marks the windows (by end) that were part of an alert: true, or
+	// inside a firing episode. Baselines skip them.
+	Excl map[int64]bool
+	// Frozen is each baseline condition's last baseline, used while every
+	// window in the look-back is excluded (a long incident).
+	Frozen map[int]float64
+	Dirty  bool
 }
 
 type pane struct {
@@ -63,7 +78,8 @@ type pane struct {
 
 type result struct {
 	End    int64
-	OK     bool
+	OK     bool // every condition holds at its firing threshold
+	Hold   bool // every condition holds at its resolve threshold
 	Values map[string]float64
 }
 
@@ -72,6 +88,7 @@ type epState struct {
 	LastEnd  int64
 	Firing   bool
 	StartsAt int64
+	LastHold int64 // end of the last window that kept the firing alert firing
 }
 
 type episode struct {
@@ -90,6 +107,7 @@ func newWindowRule(r *rules.Rule, lateness int64) *windowRule {
 		spec:     window.NewSpec(r.Window.Size.D(), r.Window.Slide.D()),
 		filter:   rules.Compile(r.Filter),
 		forMs:    r.For.D().Milliseconds(),
+		keepMs:   r.KeepFiringFor.D().Milliseconds(),
 		lateness: lateness,
 		St:       windowRuleState{Groups: map[string]*group{}},
 	}
@@ -97,7 +115,9 @@ func newWindowRule(r *rules.Rule, lateness int64) *windowRule {
 		c := &r.Conditions[i]
 		wr.conds = append(wr.conds, cond{c: c, where: rules.Compile(c.Where)})
 		if c.Baseline != nil {
-			if h := int64(c.Baseline.Windows+1) * wr.spec.Size; h > wr.horizon {
+			look := max(3*c.Baseline.Windows, int(baselineLookback.Milliseconds()/wr.spec.Size))
+			wr.lookback = max(wr.lookback, look)
+			if h := c.Baseline.Lag.D().Milliseconds() + int64(c.Baseline.Windows+look+1)*wr.spec.Size; h > wr.horizon {
 				wr.horizon = h
 			}
 		}
@@ -164,6 +184,10 @@ func (wr *windowRule) add(e *Engine, r *Record) {
 	}
 }
 
+// baselineLookback is how far (beyond its windows) a baseline looks back
+// for windows that were not part of an alert.
+const baselineLookback = 2 * time.Hour
+
 // maxDistinct caps a pane's distinct set; past it, count_distinct saturates.
 const maxDistinct = 100_000
 
@@ -211,12 +235,12 @@ func (wr *windowRule) advance(e *Engine, wm int64) {
 		changed := false
 		for i := range g.Results {
 			res := &g.Results[i]
-			ok, vals := wr.evaluate(g, res.End)
-			if ok != res.OK {
+			ok, hold, vals := wr.evaluate(g, res.End)
+			if ok != res.OK || hold != res.Hold {
 				changed = true
 				e.stats.Refires++
 			}
-			res.OK, res.Values = ok, vals
+			res.OK, res.Hold, res.Values = ok, hold, vals
 		}
 		// A late record may also open a group's first closed window.
 		if wr.backfill(g, st.NextEnd) {
@@ -239,8 +263,8 @@ func (wr *windowRule) advance(e *Engine, wm int64) {
 			if !g.hasPaneIn(start, end) && !wr.active(g) {
 				continue
 			}
-			ok, vals := wr.evaluate(g, end)
-			g.Results = append(g.Results, result{End: end, OK: ok, Values: vals})
+			ok, hold, vals := wr.evaluate(g, end)
+			g.Results = append(g.Results, result{End: end, OK: ok, Hold: hold, Values: vals})
 			wr.reconcile(e, g)
 		}
 		st.NextEnd += wr.spec.Slide
@@ -268,8 +292,8 @@ func (wr *windowRule) catchUp(e *Engine, g *group) {
 		if last == 0 || end >= wr.St.NextEnd {
 			return
 		}
-		ok, vals := wr.evaluate(g, end)
-		g.Results = append(g.Results, result{End: end, OK: ok, Values: vals})
+		ok, hold, vals := wr.evaluate(g, end)
+		g.Results = append(g.Results, result{End: end, OK: ok, Hold: hold, Values: vals})
 		wr.reconcile(e, g)
 	}
 }
@@ -283,8 +307,8 @@ func (wr *windowRule) backfill(g *group, nextEnd int64) bool {
 			if g.hasResult(end) || end <= g.Base.LastEnd {
 				continue
 			}
-			ok, vals := wr.evaluate(g, end)
-			g.Results = append(g.Results, result{End: end, OK: ok, Values: vals})
+			ok, hold, vals := wr.evaluate(g, end)
+			g.Results = append(g.Results, result{End: end, OK: ok, Hold: hold, Values: vals})
 			added = true
 		}
 	}
@@ -315,7 +339,7 @@ func (g *group) hasPaneIn(start, end int64) bool {
 // active: the group is in a true run or firing, so an empty window must be
 // evaluated to end it.
 func (wr *windowRule) active(g *group) bool {
-	st, _ := wr.simulate(g.Base, g.Results)
+	st, _ := wr.simulate(g.Base, g.Results, nil)
 	return st.Firing || st.RunStart != 0
 }
 
@@ -346,8 +370,8 @@ func (wr *windowRule) earliestPaneEnd() int64 {
 }
 
 // evaluate merges the panes of the window ending at end and checks every
-// condition.
-func (wr *windowRule) evaluate(g *group, end int64) (bool, map[string]float64) {
+// condition at its firing threshold (ok) and at its resolve threshold (hold).
+func (wr *windowRule) evaluate(g *group, end int64) (bool, bool, map[string]float64) {
 	start := wr.spec.Start(end)
 	var count int64
 	num := make([]int64, len(wr.conds))
@@ -388,7 +412,7 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, map[string]float64) {
 	}
 	vals := make(map[string]float64, len(wr.conds))
 	raw := make([]float64, len(wr.conds))
-	ok := true
+	ok, hold := true, true
 	for i, c := range wr.conds {
 		var v float64
 		switch c.c.Aggregate {
@@ -411,20 +435,36 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, map[string]float64) {
 		}
 		raw[i] = v
 		vals[c.c.Name] = v
-		threshold := 0.0
-		if c.c.Baseline != nil {
-			b, warm := wr.baseline(g, end, i, c.c.Baseline)
-			vals[c.c.Name+"_baseline"] = b
+		var fire, resolve float64
+		if b := c.c.Baseline; b != nil {
+			base, warm := wr.baseline(g, end, i, b)
+			vals[c.c.Name+"_baseline"] = base
 			if !warm {
-				ok = false
+				ok, hold = false, false
 				continue
 			}
-			threshold = c.c.Baseline.Factor * b
+			fire, resolve = b.Factor*base, b.Factor*base
+			if b.ResolveFactor > 0 {
+				resolve = b.ResolveFactor * base
+			}
+			if c.c.Significance > 0 {
+				p := excessPValue(c.c.Aggregate, v, base, count)
+				vals[c.c.Name+"_pvalue"] = p
+				if !(p < c.c.Significance) {
+					ok = false
+				}
+			}
 		} else {
-			threshold = *c.c.Value
+			fire, resolve = *c.c.Value, *c.c.Value
+			if c.c.Resolve != nil {
+				resolve = *c.c.Resolve
+			}
 		}
-		if !rules.Compare(c.c.Op, v, threshold) {
+		if !rules.Compare(c.c.Op, v, fire) {
 			ok = false
+		}
+		if !rules.Compare(c.c.Op, v, resolve) {
+			hold = false
 		}
 	}
 	if wr.horizon > 0 {
@@ -433,70 +473,111 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, map[string]float64) {
 		}
 		g.Hist[end] = raw
 	}
-	return ok, vals
+	return ok, hold, vals
 }
 
 // baseline is the mean (or median) of condition i over the previous
-// non-overlapping windows, a window without data counting as 0; it is not
-// warm until the rule has seen data that far back.
+// non-overlapping windows ending at least the lag before this one, a window
+// without data counting as 0 for a count or sum and not at all for a
+// percentile or ratio. Windows that were part of an alert are
+// skipped (older ones taken instead, up to the look-back); with none left
+// the last baseline stays (frozen). It is not warm until the rule has seen
+// data back to the lag and half the windows before it. The result is at
+// least b.Min.
 func (wr *windowRule) baseline(g *group, end int64, i int, b *rules.Baseline) (float64, bool) {
 	size := wr.spec.Size
-	if end-int64(b.Windows+1)*size < wr.St.FirstTS {
-		return 0, false
+	newest := end - b.Lag.D().Milliseconds() - size
+	if newest-int64((b.Windows+1)/2)*size < wr.St.FirstTS {
+		return 0, false // warm once half its windows have history
 	}
-	vals := make([]float64, b.Windows)
-	for k := 1; k <= b.Windows; k++ {
-		if h, ok := g.Hist[end-int64(k)*size]; ok {
-			vals[k-1] = h[i]
+	vals := make([]float64, 0, b.Windows)
+	for k := 0; len(vals) < b.Windows && k < b.Windows+wr.lookback; k++ {
+		at := newest - int64(k)*size
+		if at-size < wr.St.FirstTS {
+			break
 		}
+		if g.Excl[at] {
+			continue
+		}
+		v := 0.0
+		if h, ok := g.Hist[at]; ok {
+			v = h[i]
+		} else if !wr.conds[i].zeroWhenEmpty() {
+			continue // no records: a percentile or ratio has no value
+		}
+		vals = append(vals, v)
 	}
+	if len(vals) == 0 {
+		f, ok := g.Frozen[i]
+		return max(f, b.Min), ok
+	}
+	var base float64
 	if b.Stat == rules.Median {
 		slices.Sort(vals)
 		n := len(vals)
 		if n%2 == 1 {
-			return vals[n/2], true
+			base = vals[n/2]
+		} else {
+			base = (vals[n/2-1] + vals[n/2]) / 2
 		}
-		return (vals[n/2-1] + vals[n/2]) / 2, true
+	} else {
+		for _, v := range vals {
+			base += v
+		}
+		base /= float64(len(vals))
 	}
-	var total float64
-	for _, v := range vals {
-		total += v
+	if g.Frozen == nil {
+		g.Frozen = map[int]float64{}
 	}
-	return total / float64(b.Windows), true
+	g.Frozen[i] = base
+	return max(base, b.Min), true
 }
 
-// simulate runs the episode state machine from base over results.
-func (wr *windowRule) simulate(base epState, results []result) (epState, []episode) {
+// simulate runs the episode state machine from base over results. An alert
+// fires after its conditions held (at their firing thresholds) for the
+// rule's for; it resolves once they have not held at their resolve
+// thresholds for keep_firing_for. When excl is not nil, every result's
+// window is marked in it: part of an alert (true or firing) or not.
+func (wr *windowRule) simulate(base epState, results []result, excl map[int64]bool) (epState, []episode) {
 	st := base
 	var eps []episode
 	if st.Firing {
 		eps = append(eps, episode{Start: st.StartsAt})
 	}
+	resolve := func(at int64, vals map[string]float64) {
+		st.Firing, st.RunStart = false, 0
+		eps[len(eps)-1].End = at
+		if vals != nil {
+			eps[len(eps)-1].Values = vals
+		}
+	}
 	for _, res := range results {
-		gap := st.LastEnd != 0 && res.End-st.LastEnd > wr.spec.Slide
-		if gap {
-			// An unevaluated window in between had no data: false.
+		if st.LastEnd != 0 && res.End-st.LastEnd > wr.spec.Slide {
+			// Unevaluated windows in between had no data: false.
 			st.RunStart = 0
-			if st.Firing {
-				st.Firing = false
-				eps[len(eps)-1].End = st.LastEnd + wr.spec.Slide
+			if at := max(st.LastEnd+wr.spec.Slide, st.LastHold+wr.keepMs); st.Firing && at < res.End {
+				resolve(at, nil)
 			}
 		}
-		if res.OK {
+		switch {
+		case st.Firing && (res.OK || res.Hold):
+			st.LastHold = res.End
+		case st.Firing && res.End-st.LastHold >= wr.keepMs:
+			resolve(res.End, res.Values)
+		case st.Firing:
+		case res.OK:
 			if st.RunStart == 0 {
 				st.RunStart = res.End
 			}
-			if !st.Firing && res.End-st.RunStart >= wr.forMs {
-				st.Firing, st.StartsAt = true, st.RunStart
+			if res.End-st.RunStart >= wr.forMs {
+				st.Firing, st.StartsAt, st.LastHold = true, st.RunStart, res.End
 				eps = append(eps, episode{Start: st.RunStart, FiredAt: res.End, Values: res.Values})
 			}
-		} else {
+		default:
 			st.RunStart = 0
-			if st.Firing {
-				st.Firing = false
-				eps[len(eps)-1].End = res.End
-				eps[len(eps)-1].Values = res.Values
-			}
+		}
+		if excl != nil {
+			excl[res.End] = res.OK || st.Firing || st.RunStart != 0
 		}
 		st.LastEnd = res.End
 	}
@@ -515,7 +596,10 @@ func revision(n int) string {
 // reconcile emits the difference between the episodes the results imply and
 // those already announced.
 func (wr *windowRule) reconcile(e *Engine, g *group) {
-	_, eps := wr.simulate(g.Base, g.Results)
+	if wr.horizon > 0 && g.Excl == nil {
+		g.Excl = map[int64]bool{}
+	}
+	_, eps := wr.simulate(g.Base, g.Results, g.Excl)
 	size := wr.spec.Size
 	for _, ep := range eps {
 		idx := -1
@@ -593,7 +677,7 @@ func (wr *windowRule) finalize(e *Engine, wm int64) {
 			n++
 		}
 		if n > 0 {
-			g.Base, _ = wr.simulate(g.Base, g.Results[:n])
+			g.Base, _ = wr.simulate(g.Base, g.Results[:n], nil)
 			g.Results = append(g.Results[:0], g.Results[n:]...)
 		}
 		for ps := range g.Panes {
@@ -611,6 +695,11 @@ func (wr *windowRule) finalize(e *Engine, wm int64) {
 		for end := range g.Hist {
 			if end <= cut-wr.horizon {
 				delete(g.Hist, end)
+			}
+		}
+		for end := range g.Excl {
+			if end <= cut-wr.horizon {
+				delete(g.Excl, end)
 			}
 		}
 		if len(g.Panes) == 0 && len(g.Results) == 0 && len(g.Announced) == 0 && len(g.Hist) == 0 &&

@@ -259,7 +259,7 @@ func (j *Job) Table(ctx context.Context, canon string) (Report, error) {
 	}
 	rep.AlreadyThere = rep.Rows - rep.Copied
 	if len(newFiles) > 0 {
-		_, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(archName), func(ctx context.Context, a *lakehouse.Attempt) error {
+		_, err := j.lake.Commit(ctx, lakehouse.Ident(archName), func(ctx context.Context, a *lakehouse.Attempt) error {
 			props := maps.Clone(a.Summary)
 			maps.Copy(props, summary)
 			return a.Tx.AddDataFiles(ctx, newFiles, props, table.WithoutDuplicateCheck())
@@ -273,7 +273,7 @@ func (j *Job) Table(ctx context.Context, canon string) (Report, error) {
 	}
 
 	// Delete exactly the files whose rows are now in archive.
-	_, err = lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(hotName), func(ctx context.Context, a *lakehouse.Attempt) error {
+	_, err = j.lake.Commit(ctx, lakehouse.Ident(hotName), func(ctx context.Context, a *lakehouse.Attempt) error {
 		live := map[string]bool{}
 		cur, err := a.Table.Scan(table.WithRowFilter(old)).PlanFiles(ctx)
 		if err != nil {

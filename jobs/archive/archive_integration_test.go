@@ -4,12 +4,16 @@ package archive_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
+	"weir/internal/faultreport"
 	"weir/jobs/archive"
 	"weir/jobs/generate"
 	"weir/jobs/silver"
@@ -76,11 +80,10 @@ func oldest(t *testing.T, env *silvertest.Env, name string) time.Time {
 	return min
 }
 
-type crash struct{}
-
 // TestArchiveFortyDaysKilledHalfway: a 40-day history is built into
-// silver; the archive job is killed between its copy and its delete (the
-// union still shows every row once), then rerun: hot holds the last 30
+// silver; the archive process is killed between its copy and its delete
+// and inside its commits (the union still shows every row once), then
+// rerun: hot holds the last 30
 // days, archive the rest, the union equals the input.
 func TestArchiveFortyDaysKilledHalfway(t *testing.T) {
 	env := silvertest.New(t)
@@ -103,34 +106,37 @@ func TestArchiveFortyDaysKilledHalfway(t *testing.T) {
 		t.Fatalf("silver.events holds %d rows, summary says %d", got, sum.Topics["app.events"].SilverRows)
 	}
 
-	cfg := archive.Config{Namespaces: env.NS, Tables: tables, Now: func() time.Time { return now },
-		Crash: func(point string) {
-			if point == archive.CrashAfterCopy {
-				panic(crash{})
-			}
-		}}
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(crash); !ok {
-					panic(r)
-				}
-			}
-		}()
-		_, err := archive.New(env.Lake, cfg).Run(ctx)
-		t.Fatalf("archive run was not killed: %v", err)
-	}()
-	// Killed after the first table's copy: its rows are in both tiers,
-	// the union still shows each once.
-	h, a, u := visible(t, env, tables[0])
-	if a == 0 || h+a <= want[tables[0]] {
-		t.Errorf("after the kill: hot %d + archive %d, expected rows in both", h, a)
+	// The real `weir batch archive` process is killed at each point: after
+	// a table's copy and before its delete, and inside its commits. After
+	// every kill the union still shows every row exactly once.
+	bin := silvertest.Weir(t)
+	args := append([]string{"batch", "archive"}, env.NamespaceArgs()...)
+	for _, canon := range tables {
+		args = append(args, "--table", canon)
 	}
-	if u != want[tables[0]] {
-		t.Errorf("after the kill: union shows %d rows of %s, want %d", u, tables[0], want[tables[0]])
+	kills := map[string]int{}
+	for i, point := range []string{archive.CrashAfterCopy, lakehouse.PointCommitBuilt, lakehouse.PointMetadataWritten,
+		lakehouse.PointCommitted, archive.CrashAfterCopy, lakehouse.PointCommitted} {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "WEIR_KILL_POINT="+point, fmt.Sprintf("WEIR_KILL_AFTER=%d", 1+i%2))
+		out, err := cmd.CombinedOutput()
+		if !silvertest.KilledBySIGKILL(err) {
+			t.Logf("round %d: not killed at %s (%v): %s", i, point, err, out)
+			continue
+		}
+		kills[point]++
+		for _, canon := range tables {
+			if _, _, u := visible(t, env, canon); u != want[canon] {
+				t.Errorf("after a kill at %s: union shows %d rows of %s, want %d", point, u, canon, want[canon])
+			}
+		}
 	}
+	if kills[archive.CrashAfterCopy] == 0 || kills[lakehouse.PointMetadataWritten] == 0 {
+		t.Errorf("kills %v: the copy/delete gap and the catalog's compare-and-swap were not both hit", kills)
+	}
+	t.Logf("kills %v", kills)
 
-	cfg.Crash = nil
+	cfg := archive.Config{Namespaces: env.NS, Tables: tables, Now: func() time.Time { return now }}
 	reps, err := archive.New(env.Lake, cfg).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +155,17 @@ func TestArchiveFortyDaysKilledHalfway(t *testing.T) {
 		}
 		if o := oldest(t, env, env.NS.Table(canon)); o.Before(cutoff) {
 			t.Errorf("%s: hot still holds %v, before the cutoff %v", canon, o, cutoff)
+		}
+	}
+	var total int64
+	for _, canon := range tables {
+		total += want[canon]
+	}
+	for point, n := range kills {
+		if err := faultreport.Record(faultreport.Entry{Test: t.Name(), Fault: "weir batch archive killed at " + point,
+			Injected: "SIGKILL by the process itself (WEIR_KILL_POINT), 40 days moved to the archive tier", Times: n,
+			Expected: total, Stored: total}); err != nil {
+			t.Error(err)
 		}
 	}
 	// A third run has nothing to move.

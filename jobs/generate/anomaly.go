@@ -25,7 +25,42 @@ var AnomalyKinds = []string{KindProviderOutage, KindErrorSpike, KindLatencyRegre
 
 func knownKind(k string) bool { return slices.Contains(AnomalyKinds, k) }
 
-// kindDuration is each kind's window length (capped at half a slot).
+// Incident shapes (ground truth "shape"): how an anomaly's intensity
+// evolves over its span.
+const (
+	ShapeStep    = "step"    // full intensity from start to end
+	ShapeRamp    = "ramp"    // rises from a tenth to full over the first two thirds, then holds
+	ShapeTail    = "tail"    // latency: a fifth of the calls 10× slower, the rest as usual
+	ShapePartial = "partial" // part of the group: 90% of a provider's attempts fail; half the service's capacity errs
+)
+
+// kindShapes are the shapes each kind is injected with.
+var kindShapes = map[string][]string{
+	KindProviderOutage:    {ShapeStep, ShapePartial},
+	KindErrorSpike:        {ShapeStep, ShapeRamp, ShapePartial},
+	KindLatencyRegression: {ShapeStep, ShapeRamp, ShapeTail},
+	KindBuyThenRefund:     {ShapeStep},
+	KindBotRepeat:         {ShapeStep},
+	KindCategoryThreshold: {ShapeStep, ShapeRamp},
+}
+
+// kindMagnitudes are the peak intensities each kind is injected with
+// (ground truth "magnitude"): outage users failing, error lines per
+// minute, latency factor, buy+refund pairs, repetitions per minute, extra
+// orders per minute.
+var kindMagnitudes = map[string][]float64{
+	KindProviderOutage:    {6, 12, 30},
+	KindErrorSpike:        {15, 40, 100},
+	KindLatencyRegression: {2.5, 4, 8},
+	KindBuyThenRefund:     {1, 2, 3},
+	KindBotRepeat:         {15, 25, 40},
+	KindCategoryThreshold: {3, 8, 16},
+}
+
+// durationFactors scale a kind's duration (capped at half a slot).
+var durationFactors = []float64{0.7, 1, 2, 3}
+
+// kindDuration is each kind's base window length.
 var kindDuration = map[string]time.Duration{
 	KindProviderOutage:    15 * time.Minute,
 	KindErrorSpike:        10 * time.Minute,
@@ -37,23 +72,21 @@ var kindDuration = map[string]time.Duration{
 
 // Sizes of the injected traffic; the ground truth reports the actual counts.
 const (
-	outageUsers        = 30  // distinct users failing all retries on the provider
-	spikeErrorsPerMin  = 40  // extra error log lines per minute
-	regressionFactor   = 8   // duration multiplier
-	regressionOps      = 60  // extra operations so p95 is well defined
-	refundPairs        = 3   // buy+refund pairs of the user
-	botRepeats         = 150 // repetitions of the same operation
-	categoryOrders     = 120 // extra orders in the category
-	refundWithinMinute = 4   // injected refunds follow their buy within this many minutes
+	regressionOpsPerMin = 4  // extra operations so percentiles are well defined
+	tailFactor          = 10 // a tail regression's slow calls
+	tailShare           = 0.2
+	refundWithinMinute  = 5 // injected refunds follow their buy within this many minutes
 )
 
 // Anomaly is one ground-truth line.
 type Anomaly struct {
-	Kind   string             `json:"kind"`
-	Labels map[string]string  `json:"labels"`
-	Start  time.Time          `json:"start"`
-	End    time.Time          `json:"end"`
-	Stats  map[string]float64 `json:"stats"`
+	Kind      string             `json:"kind"`
+	Shape     string             `json:"shape"`
+	Magnitude float64            `json:"magnitude"`
+	Labels    map[string]string  `json:"labels"`
+	Start     time.Time          `json:"start"`
+	End       time.Time          `json:"end"`
+	Stats     map[string]float64 `json:"stats"`
 	// Effects are the labels of what else the anomaly shows in: a latency
 	// regression of a callee slows its callers, whose durations include
 	// its own (the cart's reservation waits for the inventory's, a buy for
@@ -71,6 +104,34 @@ type Anomaly struct {
 }
 
 func (a *Anomaly) in(t time.Time) bool { return !t.Before(a.Start) && t.Before(a.End) }
+
+// level is the anomaly's intensity at t in (0, 1]: 1 for every shape but a
+// ramp, which rises from 0.1 to 1 over the first two thirds of the span.
+func (a *Anomaly) level(t time.Time) float64 {
+	if a.Shape != ShapeRamp {
+		return 1
+	}
+	frac := float64(t.Sub(a.Start)) / float64(a.End.Sub(a.Start))
+	return math.Min(1, 0.1+0.9*frac/0.67)
+}
+
+// perMinute spreads rate×level events per minute over the span: the times
+// of n(minute) events, in order.
+func (a *Anomaly) perMinute(r interface{ Float64() float64 }, rate float64) []time.Time {
+	var out []time.Time
+	for m := a.Start; m.Before(a.End); m = m.Add(time.Minute) {
+		end := minTime(m.Add(time.Minute), a.End)
+		want := rate * a.level(m.Add(end.Sub(m)/2)) * end.Sub(m).Minutes()
+		n := int(want)
+		if r.Float64() < want-float64(n) {
+			n++
+		}
+		for i := 0; i < n; i++ {
+			out = append(out, m.Add(time.Duration((float64(i)+r.Float64())/float64(n)*float64(end.Sub(m)))))
+		}
+	}
+	return out
+}
 
 // latencyTargets are the (service, operation) pairs a regression may hit.
 var latencyTargets = [][2]string{
@@ -112,22 +173,43 @@ func (g *Generator) schedule(horizon time.Time) {
 		}
 		kind := kinds[g.nextSlot%len(kinds)]
 		g.nextSlot++
-		dur := min(kindDuration[kind], slot/2)
-		start := slotStart.Add((slot - dur) / 2).Truncate(time.Second)
-		a := &Anomaly{Kind: kind, Start: start, End: start.Add(dur), Labels: map[string]string{}, Stats: map[string]float64{},
-			users: map[string]struct{}{}, buyAt: map[string]time.Time{}}
 		r := g.ar
+		shapes, mags := kindShapes[kind], kindMagnitudes[kind]
+		shape, mag := shapes[r.IntN(len(shapes))], mags[r.IntN(len(mags))]
+		dur := min(time.Duration(float64(kindDuration[kind])*durationFactors[r.IntN(len(durationFactors))]), slot/2).Truncate(time.Minute)
+		// Anywhere in its slot: quiet hours and peaks alike.
+		start := slotStart.Add(time.Duration(r.Float64() * float64(slot-dur))).Truncate(time.Second)
+		a := &Anomaly{Kind: kind, Shape: shape, Magnitude: mag, Start: start, End: start.Add(dur), Labels: map[string]string{}, Stats: map[string]float64{},
+			users: map[string]struct{}{}, buyAt: map[string]time.Time{}}
 		switch kind {
 		case KindProviderOutage:
 			a.Labels["provider"] = providers[r.IntN(len(providers))].Provider
-			a.Effects = []map[string]string{{"kind": KindErrorSpike, "service": svcPayments}}
+			// Failed payments log errors, fail checkouts (5xx), and users
+			// whose retries switch provider check out seconds later.
+			a.Effects = []map[string]string{{"kind": KindErrorSpike, "service": svcPayments}, {"kind": KindErrorSpike, "route": "checkout"},
+				{"kind": KindLatencyRegression, "service": svcOrders, "operation": events.TypeBuy}}
 		case KindErrorSpike:
 			a.Labels["service"] = spikeServices[r.IntN(len(spikeServices))]
+			switch a.Labels["service"] {
+			case svcPayments:
+				// Payments failing half its calls fails them at every
+				// provider, and the checkouts that wait for them.
+				a.Effects = []map[string]string{{"kind": KindProviderOutage}, {"service": svcOrders},
+					{"kind": KindLatencyRegression, "service": svcOrders, "operation": events.TypeBuy}}
+			case svcInventory:
+				// The cart's reservations wait for the inventory's.
+				a.Effects = []map[string]string{{"service": svcCart}}
+			}
 		case KindLatencyRegression:
 			t := latencyTargets[r.IntN(len(latencyTargets))]
 			a.Labels["service"], a.Labels["operation"] = t[0], t[1]
 			for _, c := range callers[t] {
 				a.Effects = append(a.Effects, map[string]string{"service": c[0], "operation": c[1]})
+			}
+			if t[1] == events.TypeBuy || t[1] == events.TypePaymentAttempt {
+				// The operations injected so the slowdown shows at any
+				// volume are checkouts: they add orders in every category.
+				a.Effects = append(a.Effects, map[string]string{"kind": KindCategoryThreshold})
 			}
 		case KindBuyThenRefund:
 			a.Labels["user_id"] = g.w.users[r.IntN(len(g.w.users))].id
@@ -249,7 +331,10 @@ func (a *Anomaly) finish() {
 	case KindProviderOutage:
 		a.Stats["users"] = float64(len(a.users))
 	case KindLatencyRegression:
-		a.Stats["factor"] = regressionFactor
+		a.Stats["factor"] = a.Magnitude
+		if a.Shape == ShapeTail {
+			a.Stats["factor"] = tailFactor
+		}
 		if len(a.durations) > 0 {
 			d := slices.Clone(a.durations)
 			slices.Sort(d)
@@ -278,19 +363,24 @@ func (g *Generator) inject(a *Anomaly) {
 	switch a.Kind {
 	case KindProviderOutage:
 		p := providerIndex(a.Labels["provider"])
-		for i := 0; i < outageUsers; i++ {
+		n := int(a.Magnitude)
+		for i := 0; i < n; i++ {
 			u := g.w.users[r.IntN(len(g.w.users))]
 			u.provider = p
 			act := g.actor(&u)
 			it := &g.w.items[r.IntN(len(g.w.items))]
-			g.buy(act, at(i, outageUsers), it, 1, buyOpts{stickToProvider: true})
+			g.buy(act, at(i, n), it, 1, buyOpts{stickToProvider: true})
 		}
 	case KindErrorSpike:
 		svc := a.Labels["service"]
-		n := int(span.Minutes() * spikeErrorsPerMin)
-		for i := 0; i < n; i++ {
-			h := g.pickHost(svc)
-			t := at(i, n).Truncate(time.Millisecond)
+		hosts := g.w.byService[svc]
+		rate := a.Magnitude
+		if a.Shape == ShapePartial {
+			hosts, rate = hosts[:1], rate/2 // one host of the service
+		}
+		for _, t := range a.perMinute(r, rate) {
+			h := hosts[r.IntN(len(hosts))]
+			t := t.Truncate(time.Millisecond)
 			f := failureFor(svc)
 			g.push(&pending{ts: t, topic: events.TopicAppLogs, key: h.name, lg: &events.AppLog{
 				TS: t, Level: events.LevelError, Service: svc, Host: h.name, Node: h.node, Module: f.module,
@@ -299,11 +389,12 @@ func (g *Generator) inject(a *Anomaly) {
 		}
 	case KindLatencyRegression:
 		op := a.Labels["operation"]
-		for i := 0; i < regressionOps; i++ {
+		n := int(span.Minutes() * regressionOpsPerMin)
+		for i := 0; i < n; i++ {
 			u := &g.w.users[r.IntN(len(g.w.users))]
 			act := g.actor(u)
 			it := &g.w.items[r.IntN(len(g.w.items))]
-			t := at(i, regressionOps)
+			t := at(i, n)
 			switch {
 			case op == events.TypePageView:
 				g.pageView(act, t, "/product/"+it.Item, it)
@@ -316,9 +407,13 @@ func (g *Generator) inject(a *Anomaly) {
 	case KindBuyThenRefund:
 		u := g.w.userByID(a.Labels["user_id"])
 		act := g.actor(u)
-		for i := 0; i < refundPairs; i++ {
+		// The first pair at the start, the others spread over the span;
+		// each refund within minutes of its buy, all inside the span.
+		pairs := int(a.Magnitude)
+		usable := span - refundWithinMinute*time.Minute - time.Minute
+		for i := 0; i < pairs; i++ {
 			it := &g.w.items[r.IntN(len(g.w.items))]
-			t := at(i, refundPairs+1)
+			t := a.Start.Add(usable*time.Duration(i)/time.Duration(pairs) + time.Duration(r.Float64()*float64(20*time.Second)))
 			end, ok, action := g.buy(act, t, it, 1, buyOpts{mustSucceed: true})
 			if ok {
 				g.refund(act, end.Add(time.Minute+time.Duration(r.Int64N(int64(refundWithinMinute-1)*int64(time.Minute)))), it, action)
@@ -328,15 +423,17 @@ func (g *Generator) inject(a *Anomaly) {
 		bot := user{id: a.Labels["user_id"], ip: a.Labels["client_ip"], agent: scannerAgents[1], provider: 0, currency: "EUR", bot: true}
 		act := g.actor(&bot)
 		it := g.w.item(a.Labels["item"])
-		for i := 0; i < botRepeats; i++ {
-			g.reserve(act, at(i, botRepeats), it, 1)
+		n := int(a.Magnitude * span.Minutes())
+		a.Stats["injected_repeats"] = float64(n)
+		for i := 0; i < n; i++ {
+			g.reserve(act, at(i, n), it, 1)
 		}
 	case KindCategoryThreshold:
 		idx := g.w.byCat[a.Labels["category"]]
-		for i := 0; i < categoryOrders; i++ {
+		for _, t := range a.perMinute(r, a.Magnitude) {
 			u := &g.w.users[r.IntN(len(g.w.users))]
 			it := &g.w.items[idx[r.IntN(len(idx))]]
-			g.buy(g.actor(u), at(i, categoryOrders), it, 1+r.IntN(2), buyOpts{mustSucceed: true})
+			g.buy(g.actor(u), t, it, 1+r.IntN(2), buyOpts{mustSucceed: true})
 		}
 	}
 }

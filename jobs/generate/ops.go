@@ -71,22 +71,40 @@ func (g *Generator) pickHost(svc string) *host {
 	return hs[g.tr.IntN(len(hs))]
 }
 
-// slow is the latency-regression factor for svc/op at t.
+// slow is the latency-regression factor for svc/op at t: the anomaly's
+// magnitude (a ramp's share of it), or for a tail regression 10× for a
+// fifth of the calls.
 func (g *Generator) slow(svc, op string, t time.Time) float64 {
-	if a := g.active(KindLatencyRegression, t); a != nil && a.Labels["service"] == svc && a.Labels["operation"] == op {
-		return regressionFactor
+	a := g.active(KindLatencyRegression, t)
+	if a == nil || a.Labels["service"] != svc || a.Labels["operation"] != op {
+		return 1
 	}
-	return 1
+	switch a.Shape {
+	case ShapeTail:
+		if g.tr.Float64() < tailShare {
+			return tailFactor
+		}
+		return 1
+	case ShapeRamp:
+		return 1 + (a.Magnitude-1)*a.level(t)
+	}
+	return a.Magnitude
 }
 
 func (g *Generator) duration(svc, op string, t time.Time, median float64) float64 {
 	return round1(median * math.Exp(0.45*g.tr.NormFloat64()) * g.slow(svc, op, t))
 }
 
-// fails decides an organic failure of svc at t; an error spike makes half fail.
+// fails decides an organic failure of svc at t; an error spike makes half
+// fail (a ramp's share of half; a partial one, on one of two hosts, a
+// quarter).
 func (g *Generator) fails(svc string, t time.Time, organic float64) bool {
 	if a := g.active(KindErrorSpike, t); a != nil && a.Labels["service"] == svc {
-		return g.tr.Float64() < 0.5
+		share := 0.5 * a.level(t)
+		if a.Shape == ShapePartial {
+			share = 0.25
+		}
+		return g.tr.Float64() < max(share, organic)
 	}
 	return g.tr.Float64() < organic
 }
@@ -334,7 +352,7 @@ func (g *Generator) buy(a *actor, t time.Time, it *item, qty int, o buyOpts) (ti
 		fail, timeout := false, false
 		outage := g.active(KindProviderOutage, tt)
 		switch {
-		case outage != nil && outage.Labels["provider"] == p.Provider:
+		case outage != nil && outage.Labels["provider"] == p.Provider && (outage.Shape != ShapePartial || g.tr.Float64() < 0.9):
 			fail, timeout = true, true
 		case o.mustSucceed:
 		default:

@@ -41,7 +41,11 @@ func Replay(ctx context.Context, r io.Reader, topic, format string, sink Sink) (
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, line...) // keep reading the rest of the line
+			// Keep reading the rest of the line, holding no more of it than
+			// is produced: a file with no line ends cannot exhaust memory.
+			if room := MaxReplayLine + 1 - len(long); room > 0 {
+				long = append(long, line[:min(room, len(line))]...)
+			}
 			continue
 		}
 		if long != nil {

@@ -3,6 +3,8 @@ package generate
 import (
 	"bytes"
 	"context"
+	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +198,36 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("error %v, want one naming %s", err, tt.field)
 			}
 		})
+	}
+}
+
+// xs reads as an endless line of 'x'.
+type xs struct{}
+
+func (xs) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+// TestReplayLongLineBoundedMemory: a 64 MiB line without a line end (a
+// binary file by mistake, a broken export) is cut, and reading it holds no
+// more than the cut.
+func TestReplayLongLineBoundedMemory(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var out bytes.Buffer
+	st, err := Replay(context.Background(), io.LimitReader(xs{}, 64<<20), "app.logs", "", NewFileSink(&out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if st.Lines != 1 || st.Cut != 1 {
+		t.Errorf("stats %+v, want one cut line", st)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("replaying one 64 MiB line allocated %d MiB", alloc>>20)
 	}
 }

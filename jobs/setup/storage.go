@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"weir/config"
-	"weir/lakehouse"
+	"weir/objectstore"
 )
 
 // StorageUserEnv names, for each lakehouse service user, the environment
@@ -21,18 +21,18 @@ var StorageUserEnv = map[string]string{
 }
 
 // Storage creates the buckets and the services' least-privilege users and
-// policies (lakehouse.ServiceUsers), idempotently, with the admin credential
+// policies (objectstore.ServiceUsers), idempotently, with the admin credential
 // in cfg.S3. secrets maps each user's access key to its secret key. A MinIO
 // pool that has just started can refuse or stall its first requests, so each
 // try is bounded and retried for up to wait.
 func Storage(ctx context.Context, cfg config.Config, secrets map[string]string, wait time.Duration) error {
-	users := lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, secrets)
+	users := objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, secrets)
 	deadline := time.Now().Add(wait)
 	for {
 		tctx, cancel := context.WithTimeout(ctx, time.Minute)
-		err := lakehouse.EnsureBuckets(tctx, cfg.S3)
+		err := objectstore.EnsureBuckets(tctx, cfg.S3)
 		if err == nil {
-			err = lakehouse.EnsureServiceUsers(tctx, cfg.S3, users)
+			err = objectstore.EnsureServiceUsers(tctx, cfg.S3, users)
 		}
 		cancel()
 		if err == nil {

@@ -516,7 +516,7 @@ func (j *Job) commitAppend(ctx context.Context, t *target, bronzeName string, c 
 		}
 	}
 	tWrite := time.Since(t0)
-	res, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(t.name), func(ctx context.Context, a *lakehouse.Attempt) error {
+	res, err := j.lake.Commit(ctx, lakehouse.Ident(t.name), func(ctx context.Context, a *lakehouse.Attempt) error {
 		if err := checkPos(a.Table, bronzeName, c.from); err != nil {
 			return err
 		}
@@ -550,7 +550,7 @@ func (j *Job) commitDims(ctx context.Context, t *target, bronzeName string, c ch
 		topic = "dims.items"
 	}
 	size := 0
-	res, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(t.name), func(ctx context.Context, a *lakehouse.Attempt) error {
+	res, err := j.lake.Commit(ctx, lakehouse.Ident(t.name), func(ctx context.Context, a *lakehouse.Attempt) error {
 		if err := checkPos(a.Table, bronzeName, c.from); err != nil {
 			return err
 		}

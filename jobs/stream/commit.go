@@ -24,7 +24,15 @@ const (
 	// CrashAfterCommit: the catalog commit succeeded, nothing else (group
 	// offsets, metrics) has happened.
 	CrashAfterCommit = "after-commit"
+	// CrashDeadCommitted: a batch's dead letters are committed, its topic
+	// tables not yet.
+	CrashDeadCommitted = "dead-committed"
 )
+
+// CrashPoints are every point a fault test can kill the job at: the
+// stream's own and those inside each catalog commit (lakehouse.Point*).
+var CrashPoints = []string{CrashBeforeCommit, lakehouse.PointCommitBuilt, lakehouse.PointMetadataWritten,
+	lakehouse.PointCommitted, CrashAfterCommit, CrashDeadCommitted}
 
 // committer commits flushed batches to the bronze tables.
 type committer struct {
@@ -64,6 +72,9 @@ func (c *committer) flush(ctx context.Context, b *batch) (flushResult, error) {
 			return res, err
 		}
 		res.dead = out.rows
+		if c.hook != nil {
+			c.hook(CrashDeadCommitted)
+		}
 	}
 
 	var (

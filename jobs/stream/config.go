@@ -41,9 +41,14 @@ type Config struct {
 	// SessionTimeout is the consumer-group session timeout: how long a
 	// silent instance keeps its partitions.
 	SessionTimeout time.Duration
+	// OnRetentionGap says what to do when Kafka no longer has the next
+	// offset a partition's table expects (retention deleted records before
+	// the job read them): GapFail (stop with an error naming the hole) or
+	// GapRecord (record the hole as a dead letter, count it, go on).
+	OnRetentionGap string
 	// Hook, when set, is called at the fault points (CrashBeforeCommit,
 	// CrashAfterCommit); fault tests use it to SIGKILL or stall the
-	// process there (KillAt, StallAt).
+	// process there (killpoint.At, StallAt).
 	Hook func(point string)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -62,6 +67,7 @@ func DefaultConfig() Config {
 		Listen:         "127.0.0.1:9464",
 		CommitTimeout:  2 * time.Minute,
 		SessionTimeout: 15 * time.Second,
+		OnRetentionGap: GapFail,
 	}
 }
 
@@ -95,6 +101,9 @@ func (c Config) WithDefaults() Config {
 	if c.SessionTimeout == 0 {
 		c.SessionTimeout = d.SessionTimeout
 	}
+	if c.OnRetentionGap == "" {
+		c.OnRetentionGap = d.OnRetentionGap
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -122,6 +131,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("commit_timeout: %s is below 1s", c.CommitTimeout)
 	case c.SessionTimeout < time.Second:
 		return fmt.Errorf("session_timeout: %s is below 1s", c.SessionTimeout)
+	case c.OnRetentionGap != GapFail && c.OnRetentionGap != GapRecord:
+		return fmt.Errorf("on_retention_gap: %q is neither %q nor %q", c.OnRetentionGap, GapFail, GapRecord)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ type metrics struct {
 	paused         prometheus.Gauge
 	assigned       prometheus.Gauge
 	rebalances     *prometheus.CounterVec
+	gapRecords     *prometheus.CounterVec
 	ready          atomic.Bool
 	lastCommitUnix atomic.Int64
 }
@@ -80,9 +81,12 @@ func newMetrics() *metrics {
 		rebalances: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "weir_stream_rebalances_total", Help: "Partition assignment changes, by kind.",
 		}, []string{"kind"}),
+		gapRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weir_stream_retention_gap_records_total", Help: "Records Kafka deleted before the job read them (retention gaps found).",
+		}, []string{"topic"}),
 	}
 	m.reg.MustRegister(m.consumed, m.rowsCommitted, m.deadLetters, m.commitSeconds, m.commitRetries, m.fenced,
-		m.flushSeconds, m.freshness, m.lag, m.bufferedBytes, m.paused, m.assigned, m.rebalances,
+		m.flushSeconds, m.freshness, m.lag, m.bufferedBytes, m.paused, m.assigned, m.rebalances, m.gapRecords,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

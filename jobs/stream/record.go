@@ -15,7 +15,45 @@ import (
 const (
 	ReasonOversized      = "oversized"
 	ReasonHeadersNotUTF8 = "headers_not_utf8"
+	// ReasonRetentionGap marks the one dead letter that records a hole:
+	// offsets Kafka deleted before the job read them. Its offset is the
+	// hole's last; its value names the range.
+	ReasonRetentionGap = "retention_gap"
 )
+
+// What the job does on a retention gap (Config.OnRetentionGap).
+const (
+	GapFail   = "fail"
+	GapRecord = "record"
+)
+
+// RetentionGap is a hole in a partition: offsets [From, To) were deleted
+// by Kafka (retention, or records deleted by an operator) before the job
+// read them. As an error it stops the job without committing past From.
+type RetentionGap struct {
+	Topic     string
+	Partition int32
+	From, To  int64
+}
+
+func (g *RetentionGap) Error() string {
+	return fmt.Sprintf("retention gap in %s partition %d: Kafka no longer has offsets [%d, %d) (%d records deleted before the stream job read them); "+
+		"the table stays at offset %d. Restart with --on-retention-gap=%s to record the hole in the dead letters and go on",
+		g.Topic, g.Partition, g.From, g.To, g.To-g.From, g.From, GapRecord)
+}
+
+// deadLetter is the row that records the hole: at its last offset, so the
+// partition's tables move past it exactly once.
+func (g *RetentionGap) deadLetter(now time.Time) row {
+	return row{
+		offset:     g.To - 1,
+		kafkaTS:    noTime,
+		value:      fmt.Appendf(nil, `{"from_offset":%d,"to_offset":%d,"records":%d}`, g.From, g.To, g.To-g.From),
+		ingestedAt: now.UnixMicro(),
+		eventTS:    noTime,
+		reason:     fmt.Sprintf("%s: offsets [%d, %d) deleted by Kafka before they were read", ReasonRetentionGap, g.From, g.To),
+	}
+}
 
 // deadLetterKeep is how much of an oversized key or value a dead letter keeps.
 const deadLetterKeep = 64 << 10

@@ -116,15 +116,90 @@ func (j *Job) loop(ctx context.Context) error {
 		}
 		switch e := ev.(type) {
 		case *kafka.Message:
+			if err := e.TopicPartition.Error; err != nil {
+				if err := j.consumeError(err); err != nil {
+					return err
+				}
+				break
+			}
 			j.add(e)
 		case kafka.Error:
-			if e.IsFatal() {
-				return fmt.Errorf("kafka consumer: %w", e)
+			if err := j.consumeError(e); err != nil {
+				return err
 			}
-			j.log.Warn("kafka consumer error", "err", e, "code", e.Code().String())
 		}
 		if err := j.step(ctx, false); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// consumeError handles an error the consumer reports, as an event or on a
+// partition's fetch. A position below the log start (auto.offset.reset is
+// "error") is a retention gap; other errors are logged and librdkafka
+// retries them, unless they are fatal.
+func (j *Job) consumeError(err error) error {
+	var ke kafka.Error
+	if !errors.As(err, &ke) {
+		j.log.Warn("kafka consumer error", "err", err)
+		return nil
+	}
+	switch {
+	case ke.IsFatal():
+		return fmt.Errorf("kafka consumer: %w", ke)
+	case ke.Code() == kafka.ErrAutoOffsetReset || ke.Code() == kafka.ErrOffsetOutOfRange:
+		return j.retentionGaps()
+	}
+	j.log.Warn("kafka consumer error", "err", ke, "code", ke.Code().String())
+	return nil
+}
+
+// retentionGaps finds the owned partitions whose next offset lies below
+// their log start: Kafka deleted records the job had not read (or above
+// its end: the log lost records the table holds, an error). Never a
+// silent jump: the job stops with a RetentionGap naming the hole, or, with
+// OnRetentionGap=record, records the hole as one dead letter (so the
+// tables move past it exactly once), counts it and reads on from the log
+// start.
+func (j *Job) retentionGaps() error {
+	for _, tp := range lakehouse.SortedPartitions(j.assigned) {
+		pos := j.assigned[tp]
+		if pos == fromBeginning {
+			continue
+		}
+		low, high, err := j.consumer.QueryWatermarkOffsets(tp.Topic, tp.Partition, 10_000)
+		if err != nil {
+			return fmt.Errorf("read the log start of %s partition %d: %w", tp.Topic, tp.Partition, err)
+		}
+		if pos > high {
+			// Also out of range, and no gap to record: the log lost its end.
+			return fmt.Errorf("%s partition %d ends at offset %d, but its table already holds offsets up to %d: "+
+				"the topic was deleted and created again, or its log was truncated (unclean leader election); "+
+				"new records at those offsets would be dropped as already stored", tp.Topic, tp.Partition, high, pos)
+		}
+		if low <= pos {
+			continue
+		}
+		gap := &RetentionGap{Topic: tp.Topic, Partition: tp.Partition, From: pos, To: low}
+		j.metrics.gapRecords.WithLabelValues(tp.Topic).Add(float64(gap.To - gap.From))
+		if j.cfg.OnRetentionGap != GapRecord {
+			return gap
+		}
+		j.log.Error("retention gap recorded in the dead letters", "topic", tp.Topic, "partition", tp.Partition, "from", gap.From, "to", gap.To)
+		now := j.cfg.Now()
+		j.open.add(tp, pos, gap.deadLetter(now), true, now)
+		j.metrics.deadLetters.WithLabelValues(tp.Topic, ReasonRetentionGap).Inc()
+		j.assigned[tp] = low
+		// A partition stopped by an offset reset takes no seek: it is
+		// assigned again at its log start.
+		one := []kafka.TopicPartition{kafkaTP(tp, kafka.OffsetInvalid)}
+		if err := j.consumer.IncrementalUnassign(one); err != nil {
+			return fmt.Errorf("unassign %s partition %d: %w", tp.Topic, tp.Partition, err)
+		}
+		one[0].Offset = kafka.Offset(low)
+		if err := j.consumer.IncrementalAssign(one); err != nil {
+			return fmt.Errorf("assign %s partition %d at its log start %d: %w", tp.Topic, tp.Partition, low, err)
 		}
 	}
 	return nil
@@ -463,6 +538,9 @@ func newConsumer(k config.Kafka, group, instance string, session time.Duration) 
 		"queued.max.messages.kbytes":    32768,
 		"fetch.max.bytes":               16 << 20,
 		"client.id":                     "weir-stream",
+		// A position Kafka no longer has is a retention gap the job must
+		// see (retentionGaps), never a silent jump to the log start.
+		"auto.offset.reset": "error",
 	}
 	if instance != "" {
 		overrides["group.instance.id"] = instance

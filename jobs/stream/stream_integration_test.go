@@ -13,7 +13,6 @@ package stream_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,13 +31,14 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	_ "github.com/trinodb/trino-go-client/trino"
 
 	"weir/config"
+	"weir/internal/faultreport"
 	"weir/jobs/stream"
 	"weir/kafkaio"
 	"weir/lakehouse"
 	"weir/localstack"
+	"weir/trino"
 )
 
 type stack struct {
@@ -319,7 +319,7 @@ func (s *stack) checkExact(t testing.TB, topics []string, high map[lakehouse.Top
 
 func (s *stack) trinoCount(t testing.TB, name string) (count, distinct int64) {
 	t.Helper()
-	db, err := sql.Open("trino", s.cfg.Trino.URL+"?catalog="+s.cfg.Trino.Catalog)
+	db, err := trino.Open(s.cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -642,9 +642,9 @@ func TestStreamCrash(t *testing.T) {
 		var env []string
 		switch round % 3 {
 		case 0:
-			env = []string{"WEIR_STREAM_CRASH_POINT=" + stream.CrashBeforeCommit, fmt.Sprintf("WEIR_STREAM_CRASH_AFTER=%d", 1+rand.IntN(4))}
+			env = []string{"WEIR_KILL_POINT=" + stream.CrashBeforeCommit, fmt.Sprintf("WEIR_KILL_AFTER=%d", 1+rand.IntN(4))}
 		case 1:
-			env = []string{"WEIR_STREAM_CRASH_POINT=" + stream.CrashAfterCommit, fmt.Sprintf("WEIR_STREAM_CRASH_AFTER=%d", 1+rand.IntN(4))}
+			env = []string{"WEIR_KILL_POINT=" + stream.CrashAfterCommit, fmt.Sprintf("WEIR_KILL_AFTER=%d", 1+rand.IntN(4))}
 		}
 		// Static membership: a restart gets the partitions back at once,
 		// so the kill lands while the job works, not while it joins.
@@ -757,4 +757,156 @@ func streamOffsetsSum(s *stack, topics []string) (int64, error) {
 		n += o
 	}
 	return n, nil
+}
+
+// TestStreamRetentionGap: Kafka deletes records of a stopped job's
+// partition before it read them. A restart must not jump silently: by
+// default it stops with a RetentionGap naming the hole and commits
+// nothing; with OnRetentionGap=record it stores one dead letter for the
+// hole, and every other offset exactly once.
+func TestStreamRetentionGap(t *testing.T) {
+	s := openStack(t)
+	topics := s.newTopics(t, 2, "app.events")
+	topic := topics[0]
+	s.produce(t, topics, 400, 0)
+	cfg := stream.Config{Topics: topics, Group: "it-" + topic, CommitInterval: time.Second}
+	stop := runInProcess(t, s, cfg)
+	s.waitCaughtUp(t, topics, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := stream.Offsets(context.Background(), s.lake, topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0 := lakehouse.TopicPartition{Topic: topic, Partition: 0}
+
+	// More records, then Kafka deletes partition 0's up to the middle of
+	// the unread ones.
+	s.produce(t, topics, 400, 0)
+	high := s.highWatermarks(t, topics)
+	from := recorded[p0]
+	to := from + (high[p0]-from)/2
+	if to <= from {
+		t.Fatalf("partition 0 got no new records: recorded %d, high %d", from, high[p0])
+	}
+	admin, err := kafka.NewAdminClient(&kafka.ConfigMap{"bootstrap.servers": strings.Join(s.cfg.Kafka.Brokers, ",")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := admin.DeleteRecords(ctx, []kafka.TopicPartition{{Topic: &topic, Partition: 0, Offset: kafka.Offset(to)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.DeleteRecordsResults {
+		if r.TopicPartition.Error != nil {
+			t.Fatal(r.TopicPartition.Error)
+		}
+	}
+
+	// Default: the job stops with the hole named and commits nothing past it.
+	cfg.DeadLetters = deadLetters(topics)
+	cfg.Listen = "127.0.0.1:0"
+	job, err := stream.New(cfg, s.cfg.Kafka, s.lake, slog.Default().With("job", "stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, runCancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer runCancel()
+	err = job.Run(runCtx)
+	var gap *stream.RetentionGap
+	if !errors.As(err, &gap) {
+		t.Fatalf("run over a retention gap returned %v, want a RetentionGap", err)
+	}
+	if gap.Topic != topic || gap.Partition != 0 || gap.From != from || gap.To != to {
+		t.Errorf("gap %+v, want %s/0 [%d, %d)", gap, topic, from, to)
+	}
+	t.Logf("stopped with: %v", err)
+	if now, err := stream.Offsets(context.Background(), s.lake, topics); err != nil || now[p0] != from {
+		t.Errorf("partition 0's table moved to %d (err %v) after a failed run, want %d", now[p0], err, from)
+	}
+
+	// Record: one dead letter for the hole, every other offset once.
+	cfg.OnRetentionGap = stream.GapRecord
+	stop = runInProcess(t, s, cfg)
+	s.waitCaughtUp(t, topics, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[coord]int{}
+	cs, _ := s.scan(t, lakehouse.BronzeTable(topic), nil)
+	for _, c := range cs {
+		seen[c]++
+	}
+	ds, reasons := s.scan(t, deadLetters(topics), nil)
+	if len(ds) != 1 || ds[0] != (coord{topic, 0, to - 1}) || !strings.HasPrefix(reasons[0], stream.ReasonRetentionGap) {
+		t.Fatalf("dead letters %v %q, want one retention gap at %s/0 offset %d", ds, reasons, topic, to-1)
+	}
+	seen[ds[0]]++
+	for tp, h := range high {
+		for off := int64(0); off < h; off++ {
+			n := seen[coord{tp.Topic, tp.Partition, off}]
+			inHole := tp == p0 && off >= from && off < to-1
+			if (inHole && n != 0) || (!inHole && n != 1) {
+				t.Errorf("%s offset %d stored %d times", tp, off, n)
+			}
+		}
+	}
+	var expected int64
+	for _, h := range high {
+		expected += h
+	}
+	if err := faultreport.Record(faultreport.Entry{Test: t.Name(), Fault: "Kafka deleted records before weir stream read them",
+		Injected: "DeleteRecords on a stopped job's partition; restart fails naming the hole, then runs with --on-retention-gap=record",
+		Times: 1, Expected: expected, Stored: int64(len(cs)+len(ds)) + (to - 1 - from)}); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestStreamLogLostItsEnd: the topic is deleted and created again with
+// fewer records than its table holds. Reading on would drop the new
+// records as already stored; the job stops and says why.
+func TestStreamLogLostItsEnd(t *testing.T) {
+	s := openStack(t)
+	topics := s.newTopics(t, 1, "app.events")
+	s.produce(t, topics, 200, 0)
+	cfg := stream.Config{Topics: topics, Group: "it-" + topics[0], CommitInterval: time.Second}
+	stop := runInProcess(t, s, cfg)
+	s.waitCaughtUp(t, topics, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := kafkaio.DeleteTopics(ctx, s.cfg.Kafka, topics, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The broker removes a deleted topic in the background: create it
+	// again once it is gone.
+	for {
+		err := kafkaio.EnsureTopics(ctx, s.cfg.Kafka, []kafkaio.TopicSpec{{Name: topics[0], Partitions: 1}})
+		if err == nil && s.highWatermarks(t, topics)[lakehouse.TopicPartition{Topic: topics[0]}] == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("topic not created again: %v", err)
+		}
+		time.Sleep(time.Second)
+	}
+	s.produce(t, topics, 50, 0)
+
+	cfg.DeadLetters = deadLetters(topics)
+	cfg.Listen = "127.0.0.1:0"
+	job, err := stream.New(cfg, s.cfg.Kafka, s.lake, slog.Default().With("job", "stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = job.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "ends at offset 50, but its table already holds offsets up to 200") {
+		t.Fatalf("run over a recreated topic returned %v", err)
+	}
+	t.Logf("stopped with: %v", err)
 }

@@ -178,22 +178,25 @@ func TestLeaseExpiryHandsTheTryBack(t *testing.T) {
 	pk := seedRun(t, st, "lease", 1, now)
 	all := func(c []Claim, _ []Busy) []Claim { return c }
 
-	claims, err := st.Claim(ctx, "dead", now, 30*time.Second, all)
+	// Leases run on the database's clock, whatever now the callers pass.
+	claims, err := st.Claim(ctx, "dead", now, time.Second, all)
 	if err != nil || len(claims) != 1 {
 		t.Fatalf("claim: %v %v", claims, err)
 	}
 	old := claims[0].Key()
-	if ok, err := st.RenewLease(ctx, "dead", old, now.Add(40*time.Second), "partial log"); !ok || err != nil {
+	if ok, err := st.RenewLease(ctx, "dead", old, 3*time.Second, "partial log"); !ok || err != nil {
 		t.Fatalf("renew by the owner: %v %v", ok, err)
 	}
-	if reaped, _ := st.Reap(ctx, now.Add(35*time.Second)); len(reaped) != 0 {
+	time.Sleep(1500 * time.Millisecond) // past the claim's lease, not the renewal's
+	if reaped, _ := st.Reap(ctx, now.Add(time.Hour)); len(reaped) != 0 {
 		t.Fatalf("reaped a renewed lease: %+v", reaped)
 	}
+	time.Sleep(2 * time.Second)
 	reaped, err := st.Reap(ctx, now.Add(41*time.Second))
 	if err != nil || len(reaped) != 1 || reaped[0].State != scheduler.StateQueued {
 		t.Fatalf("reap: %+v %v", reaped, err)
 	}
-	if ok, _ := st.RenewLease(ctx, "dead", old, now.Add(time.Hour), "x"); ok {
+	if ok, _ := st.RenewLease(ctx, "dead", old, time.Hour, "x"); ok {
 		t.Error("old owner renewed a reaped lease")
 	}
 	claims, err = st.Claim(ctx, "alive", now.Add(42*time.Second), 30*time.Second, all)

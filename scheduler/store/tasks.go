@@ -43,7 +43,8 @@ const maxCandidates = 500
 // retry time has come, of running runs. pick chooses among the candidates
 // (in priority order) given what runs already, to apply parallelism,
 // max_active_tasks and pool limits; the chosen ones become running with a
-// lease until now+ttl, and a try row is written. Claims are serialized by a
+// lease of ttl on the database's clock (schedulers' host clocks may
+// disagree; leases compare on one clock), and a try row is written. Claims are serialized by a
 // global advisory lock, so limits hold across schedulers; the UPDATE is
 // guarded by the state as well, so a task is never started twice.
 func (s *Store) Claim(ctx context.Context, owner string, now time.Time, ttl time.Duration,
@@ -90,10 +91,11 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, ttl time
 		for _, c := range pick(cands, busy) {
 			var try int
 			err := tx.QueryRow(ctx, `UPDATE task_instances
-				SET state = 'running', try_number = try_number + 1, lease_owner = $3, lease_expires_at = $4,
+				SET state = 'running', try_number = try_number + 1, lease_owner = $3,
+				    lease_expires_at = clock_timestamp() + make_interval(secs => $4),
 				    started_at = $5, ended_at = NULL, next_attempt_at = NULL
 				WHERE run_pk = $1 AND task_id = $2 AND state IN ('queued', 'up_for_retry')
-				RETURNING try_number`, c.Run.PK, c.Task.TaskID, owner, now.Add(ttl), now).Scan(&try)
+				RETURNING try_number`, c.Run.PK, c.Task.TaskID, owner, ttl.Seconds(), now).Scan(&try)
 			if errors.Is(err, pgx.ErrNoRows) {
 				continue // changed since the SELECT (cleared); not ours to start
 			}
@@ -143,14 +145,14 @@ func scanClaim(row pgx.Row) (Claim, error) {
 	return c, nil
 }
 
-// RenewLease extends the lease of a running try owned by owner and saves its
-// log so far. ok is false when the try is no longer this owner's: the
-// caller must stop it.
-func (s *Store) RenewLease(ctx context.Context, owner string, k TryKey, expires time.Time, log string) (ok bool, err error) {
+// RenewLease extends the lease of a running try owned by owner to ttl from
+// now on the database's clock, and saves its log so far. ok is false when
+// the try is no longer this owner's: the caller must stop it.
+func (s *Store) RenewLease(ctx context.Context, owner string, k TryKey, ttl time.Duration, log string) (ok bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE task_instances SET lease_expires_at = $5
+		tag, err := tx.Exec(ctx, `UPDATE task_instances SET lease_expires_at = clock_timestamp() + make_interval(secs => $5)
 			WHERE run_pk = $1 AND task_id = $2 AND try_number = $3 AND lease_owner = $4 AND state = 'running'`,
-			k.RunPK, k.TaskID, k.TryNumber, owner, expires)
+			k.RunPK, k.TaskID, k.TryNumber, owner, ttl.Seconds())
 		if err != nil {
 			return fmt.Errorf("renew lease of %s: %w", k.TaskID, err)
 		}
@@ -213,8 +215,8 @@ func (s *Store) Finish(ctx context.Context, owner string, k TryKey, res Result, 
 // it fails: a task that kills its scheduler must not loop forever.
 const MaxLostTries = 3
 
-// Reap finds running tries whose lease expired before now — their scheduler
-// stopped heartbeating — marks them failed and puts the task back in the
+// Reap finds running tries whose lease expired on the database's clock —
+// their scheduler stopped renewing — marks them failed and puts the task back in the
 // queue without using up a retry (after MaxLostTries lost tries it fails).
 // The dead scheduler's subprocesses die with it (parent-death signal), and a
 // live scheduler that cannot renew kills its own before the lease expires,
@@ -224,7 +226,7 @@ func (s *Store) Reap(ctx context.Context, now time.Time) ([]TaskInstance, error)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		reaped = nil
 		rows, err := tx.Query(ctx, `SELECT `+tiCols+` FROM task_instances
-			WHERE state = 'running' AND lease_expires_at < $1 FOR UPDATE SKIP LOCKED`, now)
+			WHERE state = 'running' AND lease_expires_at < clock_timestamp() FOR UPDATE SKIP LOCKED`)
 		if err != nil {
 			return fmt.Errorf("find expired leases: %w", err)
 		}

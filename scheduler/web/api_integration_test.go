@@ -41,7 +41,7 @@ func getJSON(t *testing.T, u string, v any) int {
 
 func TestAPIAndPages(t *testing.T) {
 	f := newFixture(t, map[string]string{"hello.yaml": helloDAG, "broken.yaml": "id: broken\nschedule: nope\n"})
-	base := f.srv.URL
+	base := f.url
 
 	var list DAGList
 	if code := getJSON(t, base+"/api/v1/dags", &list); code != 200 || len(list.DAGs) != 1 || len(list.Errors) != 1 {

@@ -69,7 +69,7 @@ func TestBrowserTriggerAndWatchRun(t *testing.T) {
 
 	var banner string
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(f.srv.URL+"/"),
+		chromedp.Navigate(f.url+"/"),
 		chromedp.WaitVisible("#trigger-hello", chromedp.ByID),
 		chromedp.Click("#trigger-hello", chromedp.ByID),
 		chromedp.WaitVisible("#banner", chromedp.ByID),
@@ -89,7 +89,7 @@ func TestBrowserTriggerAndWatchRun(t *testing.T) {
 		var state string
 		var ok bool
 		if err := chromedp.Run(ctx,
-			chromedp.Navigate(f.srv.URL+"/dags/hello"),
+			chromedp.Navigate(f.url+"/dags/hello"),
 			chromedp.WaitVisible("#grid", chromedp.ByID),
 			chromedp.AttributeValue(sel, "data-state", &state, &ok, chromedp.ByQuery),
 		); err != nil {

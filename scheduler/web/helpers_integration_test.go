@@ -29,7 +29,12 @@ type uiFixture struct {
 	st  *store.Store
 	e   *engine.Engine
 	srv *httptest.Server
+	// url is the server's, signed in as operator.
+	url string
 }
+
+// testAccess is the fixtures' sign-ins.
+var testAccess = Access{OperatorPassword: "op-secret", ViewerPassword: "view-secret"}
 
 func newFixture(t *testing.T, files map[string]string) *uiFixture {
 	t.Helper()
@@ -80,7 +85,13 @@ func newFixture(t *testing.T, files map[string]string) *uiFixture {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = e.Run(rctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	srv := httptest.NewServer(New(e, reg, log).Handler())
+	ui, err := New(e, reg, log, testAccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
-	return &uiFixture{st: st, e: e, srv: srv}
+	u, _ = url.Parse(srv.URL)
+	u.User = url.UserPassword(UserOperator, testAccess.OperatorPassword)
+	return &uiFixture{st: st, e: e, srv: srv, url: u.String()}
 }

@@ -38,16 +38,20 @@ var templateFS embed.FS
 
 // Server is the HTTP interface of one engine.
 type Server struct {
-	e    *engine.Engine
-	st   *store.Store
-	gath prometheus.Gatherer
-	log  *slog.Logger
-	tmpl *template.Template
+	e      *engine.Engine
+	st     *store.Store
+	gath   prometheus.Gatherer
+	log    *slog.Logger
+	tmpl   *template.Template
+	access Access
 }
 
 // New returns a server for e; gath is the registry the engine's metrics are
-// registered with.
-func New(e *engine.Engine, gath prometheus.Gatherer, log *slog.Logger) *Server {
+// registered with; access says who may use it (Access.Validate).
+func New(e *engine.Engine, gath prometheus.Gatherer, log *slog.Logger, access Access) (*Server, error) {
+	if err := access.Validate(); err != nil {
+		return nil, err
+	}
 	funcs := template.FuncMap{
 		"ts":   fmtTime,
 		"path": url.PathEscape,
@@ -71,8 +75,8 @@ func New(e *engine.Engine, gath prometheus.Gatherer, log *slog.Logger) *Server {
 		},
 		"add": func(a, b int) int { return a + b },
 	}
-	return &Server{e: e, st: e.Store(), gath: gath, log: log,
-		tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))}
+	return &Server{e: e, st: e.Store(), gath: gath, log: log, access: access,
+		tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))}, nil
 }
 
 func fmtTime(t time.Time) string {
@@ -82,7 +86,8 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-// Handler routes the UI, the API, /metrics and /healthz.
+// Handler routes the UI, the API, /metrics and /healthz, behind the
+// server's Access.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.page(s.dagList, "index.html"))
@@ -104,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gath, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	return mux
+	return s.access.protect(mux)
 }
 
 // httpError carries a status code to the error writers.
@@ -612,7 +617,7 @@ func (s *Server) clearForm(r *http.Request) (string, string, error) {
 		tasks = []string{t}
 	}
 	back := dagPage(d.ID)
-	if to := r.PostFormValue("back"); strings.HasPrefix(to, "/dags/") {
+	if to := r.PostFormValue("back"); isDAGPage(to) {
 		back = to
 	}
 	cleared, err := engine.Clear(r.Context(), s.st, d, runID, tasks, r.PostFormValue("downstream") != "")
@@ -655,4 +660,12 @@ func (s *Server) backfillForm(r *http.Request) (string, string, error) {
 		return dagPage(d.ID), "", err
 	}
 	return dagPage(d.ID), fmt.Sprintf("backfill %d queued %d runs", b.ID, b.Total), nil
+}
+
+// isDAGPage reports whether a form's "back" target is a page of this UI
+// under /dags/: a path only, so a redirect cannot leave the site.
+func isDAGPage(to string) bool {
+	u, err := url.Parse(to)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil &&
+		strings.HasPrefix(u.Path, "/dags/") && !strings.Contains(to, "//") && !strings.Contains(to, `\`)
 }

@@ -71,17 +71,22 @@ type Enrich struct {
 // Rule is one alerting rule: exactly one of Conditions (a window rule) or
 // Sequence (a sequence rule) is set.
 type Rule struct {
-	Name        string            `yaml:"name,omitempty"`
-	Source      string            `yaml:"source,omitempty"`
-	Filter      []Match           `yaml:"filter,omitempty"`
-	GroupBy     []string          `yaml:"group_by,omitempty"`
-	Window      *Window           `yaml:"window,omitempty"`
-	Conditions  []Condition       `yaml:"conditions,omitempty"`
-	Sequence    *Sequence         `yaml:"sequence,omitempty"`
-	For         Duration          `yaml:"for,omitempty"`
-	Severity    string            `yaml:"severity,omitempty"`
-	Labels      map[string]string `yaml:"labels,omitempty"`
-	Annotations map[string]string `yaml:"annotations,omitempty"`
+	Name       string      `yaml:"name,omitempty"`
+	Source     string      `yaml:"source,omitempty"`
+	Filter     []Match     `yaml:"filter,omitempty"`
+	GroupBy    []string    `yaml:"group_by,omitempty"`
+	Window     *Window     `yaml:"window,omitempty"`
+	Conditions []Condition `yaml:"conditions,omitempty"`
+	Sequence   *Sequence   `yaml:"sequence,omitempty"`
+	For        Duration    `yaml:"for,omitempty"`
+	// KeepFiringFor keeps a firing alert firing until its resolve
+	// conditions have been false for this long (Prometheus's
+	// keep_firing_for): a dip of a few windows inside one incident does not
+	// end its episode.
+	KeepFiringFor Duration          `yaml:"keep_firing_for,omitempty"`
+	Severity      string            `yaml:"severity,omitempty"`
+	Labels        map[string]string `yaml:"labels,omitempty"`
+	Annotations   map[string]string `yaml:"annotations,omitempty"`
 }
 
 // Window is an event-time window: tumbling when Slide is zero or equal to
@@ -127,16 +132,45 @@ type Condition struct {
 	Op        string    `yaml:"op,omitempty"`    // > >= < <=
 	Value     *float64  `yaml:"value,omitempty"`
 	Baseline  *Baseline `yaml:"baseline,omitempty"`
+	// Resolve is the threshold a firing alert is compared with instead of
+	// Value (hysteresis): e.g. fire at ratio > 0.2, stay firing while
+	// ratio > 0.1. Default: Value.
+	Resolve *float64 `yaml:"resolve,omitempty"`
+	// Significance (a p-value, e.g. 1e-4) also asks that the window's
+	// value be improbable under the baseline: for a count, P(Poisson(b) ≥
+	// v); for a ratio, P(Binomial(n, b) ≥ v·n) with n the window's records.
+	// A quiet group's complete outage is significant with a handful of
+	// records, a busy group's bad minute is not: the floor scales with the
+	// group. Only on baseline conditions of count or ratio with op > or >=;
+	// not applied to resolving.
+	Significance float64 `yaml:"significance,omitempty"`
 }
 
 // Baseline compares with Factor × the average of the same aggregate over the
-// Windows previous non-overlapping windows of the same group (absent = 0).
-// Stat "median" takes their median instead: one outlier window (a quiet
-// hour's p95 is its slowest request) then does not lift the baseline.
+// Windows previous non-overlapping windows of the same group (absent = 0)
+// that end at least Lag before the window. Windows that were part of an
+// alert of the rule (a true window, or one inside a firing episode) are
+// skipped, and older ones taken instead, so the baseline never learns the
+// incident; when none is left within the look-back it stays at the last
+// value it had (frozen). Stat "median" takes their median instead: one
+// outlier window (a quiet hour's p95 is its slowest request) then does not
+// lift the baseline.
+//
+// Lag 0 is a trailing baseline (catches steps within minutes); a lag of
+// half an hour or more catches ramps that a trailing baseline follows up;
+// Lag 24h (168h) is a seasonal baseline, the same time yesterday (last
+// week), for groups whose level follows the time of day.
 type Baseline struct {
-	Factor  float64 `yaml:"factor,omitempty"`
-	Windows int     `yaml:"windows,omitempty"`
-	Stat    string  `yaml:"stat,omitempty"` // mean (default) or median
+	Factor  float64  `yaml:"factor,omitempty"`
+	Windows int      `yaml:"windows,omitempty"`
+	Stat    string   `yaml:"stat,omitempty"` // mean (default) or median
+	Lag     Duration `yaml:"lag,omitempty"`
+	// Min is the smallest baseline used (a new or silent group's baseline
+	// is 0, and every record would be above it).
+	Min float64 `yaml:"min,omitempty"`
+	// ResolveFactor replaces Factor while the alert fires (hysteresis).
+	// Default: Factor.
+	ResolveFactor float64 `yaml:"resolve_factor,omitempty"`
 }
 
 // Baseline statistics.
@@ -146,14 +180,23 @@ const (
 )
 
 // Sequence fires when a record matching First is followed, for the same
-// group-by key, by a record matching Then within Within (event time). The
-// alert stays active for Hold after the second record.
+// group-by key (and the same values of the Same fields), by a record
+// matching Then within Within (event time). The alert stays active for Hold
+// after the second record; another match of the same group while it is
+// active extends it (one episode, not one per match).
 type Sequence struct {
 	First  []Match  `yaml:"first,omitempty"`
 	Then   []Match  `yaml:"then,omitempty"`
 	Within Duration `yaml:"within,omitempty"`
 	Hold   Duration `yaml:"hold,omitempty"`
+	// Same are fields both records must share besides group_by, without
+	// becoming labels: e.g. the order a refund returns.
+	Same []string `yaml:"same,omitempty"`
 }
+
+// MaxBaselineLag is the longest baseline lag (a week: the same time last
+// week).
+const MaxBaselineLag = 7 * 24 * time.Hour
 
 // Severities a rule may have.
 var Severities = []string{"info", "warning", "critical"}
@@ -326,6 +369,9 @@ func (r *Rule) validate() error {
 	if r.For < 0 {
 		return errors.New("for: must not be negative")
 	}
+	if r.KeepFiringFor < 0 {
+		return errors.New("keep_firing_for: must not be negative")
+	}
 	for k := range r.Labels {
 		if !nameRE.MatchString(k) || reservedLabels[k] || dup[k] {
 			return fmt.Errorf("labels: %q is not a usable label name (reserved or a group_by field)", k)
@@ -340,6 +386,9 @@ func (r *Rule) validate() error {
 		}
 		if r.For != 0 {
 			return errors.New("for: not supported on sequence rules")
+		}
+		if r.KeepFiringFor != 0 {
+			return errors.New("keep_firing_for: not supported on sequence rules (use sequence.hold)")
 		}
 	default:
 		if r.Window == nil {
@@ -364,6 +413,9 @@ func (r *Rule) validate() error {
 		}
 		if r.For > 0 && time.Duration(r.For)%time.Duration(r.Window.Slide) != 0 {
 			return fmt.Errorf("for: %s is not a multiple of the window slide %s", r.For, r.Window.Slide)
+		}
+		if r.KeepFiringFor > 0 && time.Duration(r.KeepFiringFor)%time.Duration(r.Window.Slide) != 0 {
+			return fmt.Errorf("keep_firing_for: %s is not a multiple of the window slide %s", r.KeepFiringFor, r.Window.Slide)
 		}
 	}
 	for k, v := range r.Annotations {
@@ -413,6 +465,11 @@ func (s *Sequence) validate() error {
 	}
 	if s.Hold < 0 {
 		return errors.New("hold: must not be negative")
+	}
+	for j, f := range s.Same {
+		if !fieldRE.MatchString(f) {
+			return fmt.Errorf("same[%d]: %q is not a field name", j, f)
+		}
 	}
 	return nil
 }
@@ -468,6 +525,26 @@ func (c *Condition) validate() error {
 		return errors.New("baseline.windows: want 1 to 1000")
 	case c.Baseline != nil && c.Baseline.Stat != "" && c.Baseline.Stat != Mean && c.Baseline.Stat != Median:
 		return fmt.Errorf("baseline.stat: want mean or median, got %q", c.Baseline.Stat)
+	case c.Baseline != nil && c.Baseline.Lag < 0:
+		return errors.New("baseline.lag: must not be negative")
+	case c.Baseline != nil && c.Baseline.Lag > Duration(MaxBaselineLag):
+		return fmt.Errorf("baseline.lag: at most %s", MaxBaselineLag)
+	case c.Baseline != nil && (c.Baseline.Min < 0 || math.IsNaN(c.Baseline.Min) || math.IsInf(c.Baseline.Min, 0)):
+		return errors.New("baseline.min: must be a finite number ≥ 0")
+	case c.Baseline != nil && (c.Baseline.ResolveFactor < 0 || math.IsNaN(c.Baseline.ResolveFactor)):
+		return errors.New("baseline.resolve_factor: must be positive")
+	case c.Resolve != nil && c.Value == nil:
+		return errors.New("resolve: only with a threshold value (a baseline takes baseline.resolve_factor)")
+	case c.Resolve != nil && (math.IsNaN(*c.Resolve) || math.IsInf(*c.Resolve, 0)):
+		return errors.New("resolve: must be a finite number")
+	case c.Significance < 0 || c.Significance >= 1 || math.IsNaN(c.Significance):
+		return fmt.Errorf("significance: want a p-value in (0, 1), got %v", c.Significance)
+	case c.Significance > 0 && c.Baseline == nil:
+		return errors.New("significance: needs a baseline (the usual level it tests against)")
+	case c.Significance > 0 && c.Aggregate != Count && c.Aggregate != Ratio:
+		return fmt.Errorf("significance: only on count or ratio, not %s", c.Aggregate)
+	case c.Significance > 0 && c.Op != ">" && c.Op != ">=":
+		return errors.New("significance: only with op > or >= (an excess is tested)")
 	}
 	return nil
 }
@@ -526,6 +603,9 @@ func sampleData(r *Rule) TemplateData {
 		d.Values[c.Name] = 1
 		if c.Baseline != nil {
 			d.Values[c.Name+"_baseline"] = 1
+		}
+		if c.Significance > 0 {
+			d.Values[c.Name+"_pvalue"] = 1
 		}
 	}
 	return d

@@ -45,6 +45,8 @@ func TestBadFiles(t *testing.T) {
 		"max-groups.bad.yaml":     "settings.max_groups: must be positive",
 		"baseline.bad.yaml":       "rules[0] (X).conditions[0].baseline.factor: must be positive",
 		"baseline-stat.bad.yaml":  `rules[0] (X).conditions[0].baseline.stat: want mean or median, got "mode"`,
+		"significance.bad.yaml":   "rules[0] (X).conditions[0].significance: needs a baseline",
+		"keep-firing.bad.yaml":    "rules[0] (X).keep_firing_for: 1m30s is not a multiple of the window slide 1m0s",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {

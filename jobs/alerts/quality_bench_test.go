@@ -1,0 +1,104 @@
+//go:build bench
+
+package alerts
+
+import (
+	"encoding/json"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchAlertQuality scores the shipped rules over several seeds and
+// rates of the generator (12 h each, an incident every hour, every kind and
+// shape) through the engine alone, and writes per-kind and overall figures
+// to bench/results/alerts-quality.json (WEIR_BENCH_RESULTS=1, as make bench
+// sets). WEIR_BENCH_QUALITY_SEEDS and _RATES override the sweep.
+//
+//	go test -tags bench -run '^TestBenchAlertQuality$' -v ./jobs/alerts
+func TestBenchAlertQuality(t *testing.T) {
+	seeds := []uint64{3, 7, 11, 19}
+	rates := []float64{5, 10, 20}
+	if v := os.Getenv("WEIR_BENCH_QUALITY_SEEDS"); v != "" {
+		seeds = nil
+		for _, s := range strings.Split(v, ",") {
+			n, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seeds = append(seeds, n)
+		}
+	}
+	if v := os.Getenv("WEIR_BENCH_QUALITY_RATES"); v != "" {
+		rates = nil
+		for _, s := range strings.Split(v, ",") {
+			n, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rates = append(rates, n)
+		}
+	}
+	f := shipped(t)
+	began := time.Now()
+	var incidents []Incident
+	var eps []Episode
+	var runs []map[string]any
+	day := 0
+	for _, seed := range seeds {
+		for _, rate := range rates {
+			// Each run on its own day, starting at another hour.
+			start := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, day).Add(time.Duration(day*7%24) * time.Hour).Add(time.Duration(day*13%60) * time.Minute)
+			day++
+			c := qualityCase{seed: seed, rate: rate, start: start, span: 12 * time.Hour}
+			s, ceps, gen := c.run(t, f, time.Hour)
+			in, _ := afterWarmUp(gen.truth, nil, start.Add(warmUp), start.Add(c.span))
+			runEnd := start.Add(c.span)
+			for _, e := range ceps {
+				if e.End.IsZero() {
+					e.End = runEnd
+				}
+				eps = append(eps, e)
+			}
+			incidents = append(incidents, in...)
+			t.Logf("%s: %s", c, s.Overall)
+			for _, m := range s.Missed {
+				t.Logf("  missed %s/%s ×%v %v at %s (%s)", m.Kind, m.Shape, m.Magnitude, m.Labels, m.Start.Format("15:04"), m.End.Sub(m.Start))
+			}
+			for _, e := range s.False {
+				t.Logf("  false %s %v at %s values %v", e.Rule, e.Labels, e.Start.Format("15:04"), e.Values)
+			}
+			runs = append(runs, map[string]any{"seed": seed, "rate": rate, "start": start, "hours": c.span.Hours(), "overall": s.Overall})
+		}
+	}
+	s := ScoreEpisodes(incidents, eps, 2*time.Minute, time.Time{})
+	s.log(t, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
+	res := map[string]any{
+		"what":        "shipped rules/alerts.yaml over weir generate traffic (12 h per run, one incident an hour: every kind, shape, several magnitudes, durations and times of day; default producer faults) through the engine alone; incidents in the first hour (baseline warm-up) left out",
+		"seeds":       seeds,
+		"rates":       rates,
+		"runs":        runs,
+		"overall":     s.Overall,
+		"by_kind":     s.ByKind,
+		"by_shape":    s.ByShape,
+		"missed":      s.Missed,
+		"false":       s.False,
+		"seconds":     time.Since(began).Seconds(),
+		"measured_at": time.Now().UTC(),
+		"machine":     map[string]any{"cpus": runtime.NumCPU(), "goos": runtime.GOOS, "goarch": runtime.GOARCH, "go": runtime.Version()},
+		"bar":         "issue 21, per kind and overall: recall ≥ 0.95, precision ≥ 0.95, one episode per incident, median coverage ≥ 0.9",
+		"below_bar":   issueBar.below(s),
+	}
+	if os.Getenv("WEIR_BENCH_RESULTS") == "1" {
+		raw, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile("../../bench/results/alerts-quality.json", append(raw, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range issueBar.below(s) {
+		t.Logf("below the bar: %s", b)
+	}
+}
