@@ -90,7 +90,7 @@ for image in "${images[@]}"; do
 		build weir "$WEIR_IMAGE" "$key"
 		;;
 	kafka)
-		key=$(recipe kafka "$KAFKA_LIBS" "$java_key")
+		key=$(recipe kafka "$KAFKA_LIBS" "$(ls "$KAFKA_LIBS")" "$java_key")
 		current "$KAFKA_IMAGE" "$key" && continue
 		newctx kafka
 		# The JDK without what a server never loads (sources, jmods).
@@ -101,7 +101,7 @@ for image in "${images[@]}"; do
 		build kafka "$KAFKA_IMAGE" "$key"
 		;;
 	trino)
-		key=$(recipe trino "$TRINO_HOME" "$java_key")
+		key=$(recipe trino "$TRINO_HOME" "$(ls "$TRINO_HOME/lib" "$TRINO_HOME/plugin")" "$java_key")
 		current "$TRINO_IMAGE" "$key" && continue
 		newctx trino
 		mkdir "$ctx/java" && for d in "$JAVA_HOME"/*; do

@@ -513,7 +513,7 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"PG_WEIR_STREAM_PASSWORD":     {"postgres", "weir-stream"},
 		"PG_WEIR_BATCH_PASSWORD":      {"postgres", "weir-scheduler", "weir-gold-init"},
 		"PG_WEIR_ALERTS_PASSWORD":     {"postgres", "weir-alerts"},
-		"PG_WEIR_SCHEDULER_PASSWORD":  {"postgres", "weir-scheduler"},
+		"PG_WEIR_SCHEDULER_PASSWORD":  {"postgres", "weir-scheduler", "weir-init", "weir-gold-init"},
 		"PG_TRINO_PASSWORD":           append([]string{"postgres"}, trinoNodes...),
 		"PG_WEIR_READER_PASSWORD":     append([]string{"postgres"}, trinoNodes...),
 		"TRINO_SHARED_SECRET":         trinoNodes,
