@@ -31,12 +31,16 @@ test: build vet test-unit up test-integration test-fresh test-cluster fuzz
 
 # vet: go.mod is tidy, go vet and staticcheck (pinned; go run fetches and
 # caches it) pass over every file, the build-tagged ones included; a build
-# tag in the tree that VET_TAGS lacks fails the target.
+# tag in the tree that VET_TAGS lacks fails the target, and so does a
+# package that docs/architecture.md does not describe.
 VET_TAGS := integration fresh cluster stackdown bench compose
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
-	@for t in $$(grep -rhE '^//go:build ' --include='*.go' . | sed 's#^//go:build##' | grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort -u); do \
+	@for t in $$(git ls-files -co --exclude-standard '*.go' | xargs grep -hE '^//go:build ' | sed 's#^//go:build##' | grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort -u); do \
 		case " $(VET_TAGS) unix linux " in *" $$t "*) ;; *) echo "vet: build tag $$t is missing from VET_TAGS"; exit 1;; esac; \
+	done
+	@for p in $$(go list ./... | sed 's|^weir/||'); do \
+		grep -qE "^\| .*\`$$p\`" docs/architecture.md || { echo "vet: package $$p is missing from docs/architecture.md"; exit 1; }; \
 	done
 	go mod tidy -diff
 	go vet -tags '$(VET_TAGS)' ./...

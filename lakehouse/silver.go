@@ -53,12 +53,83 @@ const (
 	ColUpdatedAt = "updated_at"
 )
 
+// silverDecl declares one silver table once: its columns, row key,
+// partitioning, sort order, whether it has an archive twin, and the columns
+// of its gold union view over hot and archive. Everything else about the
+// table (SilverTables, ArchivedTables, SilverKey, SilverArrowSchema, the
+// table specs, UnionViews) is derived from silverDecls.
+type silverDecl struct {
+	name      string
+	fields    func() []arrow.Field
+	key       []string       // nil: the bronze coordinates
+	partition []partitionCol // day(first) plus identity columns
+	sort      []string
+	archived  bool
+	union     []string // columns of gold.<table>_all; nil: no union view
+}
+
+// silverDecls are the silver tables in build order (dims before the events
+// they enrich).
+var silverDecls = []silverDecl{
+	{name: SilverDimItems, fields: func() []arrow.Field { return append(events.DimItemFields(), dimLineage()...) },
+		key: []string{"item"}, sort: []string{"item"}},
+	{name: SilverDimProviders, fields: func() []arrow.Field { return append(events.DimProviderFields(), dimLineage()...) },
+		key: []string{"provider"}, sort: []string{"provider"}},
+	// Access queries aggregate across all clients over days; sorting by
+	// time keeps interval scans narrow.
+	{name: SilverAccessLogs, fields: func() []arrow.Field {
+		return append(append(events.AccessLogFields(), optField(ColEndpoint, str)), lineageFields()...)
+	},
+		partition: []partitionCol{{ColEventTS, true}}, sort: []string{ColEventTS, "client_ip"}, archived: true,
+		union: []string{ColEventTS, "client_ip", "method", "path", ColEndpoint, "status", "status_class", "bytes", "is_static_file"}},
+	// Most event queries filter by service and type over an interval.
+	{name: SilverEvents, fields: func() []arrow.Field {
+		f := append(events.AppEventFields(),
+			optField(ColItemName, str), optField(ColItemCategory, str),
+			optField(ColProviderName, str), optField(ColProviderKind, str))
+		return append(f, lineageFields()...)
+	},
+		key:       []string{"event_id"},
+		partition: []partitionCol{{ColEventTS, true}, {"service", false}}, sort: []string{"type", ColEventTS, "action_id"}, archived: true,
+		union: []string{ColEventTS, "event_id", "action_id", "service", "host", "user_id", "session_id", "type", "status",
+			"page", "item", ColItemCategory, "provider", "amount", "currency", "attempt", "duration_ms"}},
+	{name: SilverLogs, fields: func() []arrow.Field { return append(events.AppLogFields(), lineageFields()...) },
+		partition: []partitionCol{{ColEventTS, true}, {"service", false}}, sort: []string{"level", ColEventTS}, archived: true,
+		union: []string{ColEventTS, "level", "service", "host", "module", "file", "line", "message", "action_id"}},
+	{name: SilverMetrics, fields: func() []arrow.Field { return append(events.MetricFields(), lineageFields()...) },
+		partition: []partitionCol{{ColEventTS, true}}, sort: []string{"host", ColEventTS}, archived: true,
+		union: []string{ColEventTS, "host", "service", "cpu_pct", "mem_bytes", "mem_pct", "load1", "requests"}},
+	{name: SilverRejects, fields: rejectFields,
+		partition: []partitionCol{{ColIngestedAt, true}, {ColSourceTopic, false}}, sort: []string{ColSourcePartition, ColSourceOffset}, archived: true},
+}
+
+// silverDeclOf finds the declaration of a silver table or its archive twin.
+func silverDeclOf(name string) (silverDecl, bool) {
+	short := strings.TrimPrefix(strings.TrimPrefix(name, Silver+"."), Archive+".")
+	for _, d := range silverDecls {
+		if d.name == Silver+"."+short {
+			return d, true
+		}
+	}
+	return silverDecl{}, false
+}
+
+func silverNames(archivedOnly bool) []string {
+	var out []string
+	for _, d := range silverDecls {
+		if d.archived || !archivedOnly {
+			out = append(out, d.name)
+		}
+	}
+	return out
+}
+
 // SilverTables lists the silver tables in build order (dims before the
 // events they enrich).
-var SilverTables = []string{SilverDimItems, SilverDimProviders, SilverAccessLogs, SilverEvents, SilverLogs, SilverMetrics, SilverRejects}
+var SilverTables = silverNames(false)
 
 // ArchivedTables lists the silver tables the hot/archive split applies to.
-var ArchivedTables = []string{SilverAccessLogs, SilverEvents, SilverLogs, SilverMetrics, SilverRejects}
+var ArchivedTables = silverNames(true)
 
 // ArchiveTable names the archive twin of a silver table: silver.events →
 // archive.events.
@@ -71,30 +142,26 @@ func ArchiveTable(silver string) string {
 // runs, hot and archive: event_id for app events, the dimension key for
 // dimensions, the bronze coordinates for everything else.
 func SilverKey(name string) []string {
-	switch strings.TrimPrefix(strings.TrimPrefix(name, Silver+"."), Archive+".") {
-	case "events":
-		return []string{"event_id"}
-	case "dim_items":
-		return []string{"item"}
-	case "dim_providers":
-		return []string{"provider"}
-	default:
-		return []string{ColSourceTopic, ColSourcePartition, ColSourceOffset}
+	if d, ok := silverDeclOf(name); ok && d.key != nil {
+		return d.key
 	}
+	return []string{ColSourceTopic, ColSourcePartition, ColSourceOffset}
 }
 
 // PartitionTimeColumn is the timestamp column whose day partitions a
 // silver table: event_ts, or ingested_at for rejects (which may have no
 // event time). Empty for the unpartitioned dimension tables.
 func PartitionTimeColumn(name string) string {
-	switch strings.TrimPrefix(strings.TrimPrefix(name, Silver+"."), Archive+".") {
-	case "rejects":
-		return ColIngestedAt
-	case "dim_items", "dim_providers":
-		return ""
-	default:
+	d, ok := silverDeclOf(name)
+	if !ok {
 		return ColEventTS
 	}
+	for _, p := range d.partition {
+		if p.day {
+			return p.column
+		}
+	}
+	return ""
 }
 
 var (
@@ -127,43 +194,28 @@ func lineageFields() []arrow.Field {
 // archive) table: the typed columns of package events first (so the
 // events.Append*Row functions fill them), then the table's own columns.
 func SilverArrowSchema(name string) (*arrow.Schema, error) {
-	var fields []arrow.Field
-	switch strings.TrimPrefix(strings.TrimPrefix(name, Silver+"."), Archive+".") {
-	case "access_logs":
-		fields = append(events.AccessLogFields(), optField(ColEndpoint, str))
-		fields = append(fields, lineageFields()...)
-	case "events":
-		fields = append(events.AppEventFields(),
-			optField(ColItemName, str), optField(ColItemCategory, str),
-			optField(ColProviderName, str), optField(ColProviderKind, str))
-		fields = append(fields, lineageFields()...)
-	case "logs":
-		fields = append(events.AppLogFields(), lineageFields()...)
-	case "metrics":
-		fields = append(events.MetricFields(), lineageFields()...)
-	case "dim_items":
-		fields = append(events.DimItemFields(), dimLineage()...)
-	case "dim_providers":
-		fields = append(events.DimProviderFields(), dimLineage()...)
-	case "rejects":
-		fields = []arrow.Field{
-			reqField(ColSourceTopic, str),
-			reqField(ColSourcePartition, i32),
-			reqField(ColSourceOffset, i64),
-			optField(ColKafkaTS, tsUTC),
-			reqField(ColIngestedAt, tsUTC),
-			optField(ColEventTS, tsUTC), // bronze's best-effort event time
-			reqField(ColReason, str),
-			reqField(ColErrorClass, str),
-			optField(ColField, str),
-			optField(ColKey, binTy),
-			optField(ColValue, binTy),
-			reqField(ColRejectedAt, tsUTC),
-		}
-	default:
+	d, ok := silverDeclOf(name)
+	if !ok {
 		return nil, fmt.Errorf("silver schema: unknown table %q", name)
 	}
-	return arrow.NewSchema(fields, nil), nil
+	return arrow.NewSchema(d.fields(), nil), nil
+}
+
+func rejectFields() []arrow.Field {
+	return []arrow.Field{
+		reqField(ColSourceTopic, str),
+		reqField(ColSourcePartition, i32),
+		reqField(ColSourceOffset, i64),
+		optField(ColKafkaTS, tsUTC),
+		reqField(ColIngestedAt, tsUTC),
+		optField(ColEventTS, tsUTC), // bronze's best-effort event time
+		reqField(ColReason, str),
+		reqField(ColErrorClass, str),
+		optField(ColField, str),
+		optField(ColKey, binTy),
+		optField(ColValue, binTy),
+		reqField(ColRejectedAt, tsUTC),
+	}
 }
 
 func dimLineage() []arrow.Field {
@@ -189,44 +241,19 @@ const (
 	RejectFuture = "future"
 )
 
-// silverLayout is how one silver table is partitioned and sorted.
-type silverLayout struct {
-	partition []partitionCol // day(first) plus identity columns
-	sort      []string
-}
-
 type partitionCol struct {
 	column string
 	day    bool
 }
 
-func layout(name string) silverLayout {
-	switch strings.TrimPrefix(strings.TrimPrefix(name, Silver+"."), Archive+".") {
-	case "access_logs":
-		// Access queries aggregate across all clients over days; sorting by
-		// time keeps interval scans narrow.
-		return silverLayout{partition: []partitionCol{{ColEventTS, true}}, sort: []string{ColEventTS, "client_ip"}}
-	case "events":
-		// Most event queries filter by service and type over an interval.
-		return silverLayout{
-			partition: []partitionCol{{ColEventTS, true}, {"service", false}},
-			sort:      []string{"type", ColEventTS, "action_id"},
-		}
-	case "logs":
-		return silverLayout{
-			partition: []partitionCol{{ColEventTS, true}, {"service", false}},
-			sort:      []string{"level", ColEventTS},
-		}
-	case "metrics":
-		return silverLayout{partition: []partitionCol{{ColEventTS, true}}, sort: []string{"host", ColEventTS}}
-	case "rejects":
-		return silverLayout{
-			partition: []partitionCol{{ColIngestedAt, true}, {ColSourceTopic, false}},
-			sort:      []string{ColSourcePartition, ColSourceOffset},
-		}
-	default: // dimensions: small, unpartitioned
-		return silverLayout{sort: SilverKey(name)}
+// layout is how one silver table is partitioned and sorted; an unknown
+// name (never declared) has neither.
+func layout(name string) silverDecl {
+	d, ok := silverDeclOf(name)
+	if !ok {
+		d.sort = SilverKey(name)
 	}
+	return d
 }
 
 // SilverSortColumns is the sort order of a silver table's data files
@@ -355,4 +382,53 @@ func SourceSnapshots(tbl *table.Table) map[string]int64 {
 		}
 	}
 	return out
+}
+
+// UnionView is a gold view (sql/gold/<name>.sql) over the hot and archive
+// tiers of a silver table.
+type UnionView struct {
+	Name  string // "gold.events_all"
+	Table string // "silver.events"
+}
+
+// UnionViews lists the union views of the silver tables that declare one.
+func UnionViews() []UnionView {
+	var out []UnionView
+	for _, d := range silverDecls {
+		if d.union != nil {
+			_, short, _ := strings.Cut(d.name, ".")
+			out = append(out, UnionView{Name: Gold + "." + short + "_all", Table: d.name})
+		}
+	}
+	return out
+}
+
+// HotArchiveSQL is the query over a silver table's hot (table hot) and
+// archive (table arch) tiers that shows each row exactly once during and
+// after a move: every hot row, plus the archive rows whose key (SilverKey)
+// hot lacks. A table with a union view selects its declared columns after
+// a tier column; rows from the future are left out where the table has
+// the column.
+func HotArchiveSQL(name, hot, arch string) string {
+	d, _ := silverDeclOf(name)
+	hotCols, archCols := "*", "a.*"
+	if len(d.union) > 0 {
+		a := make([]string, len(d.union))
+		for i, c := range d.union {
+			a[i] = "a." + c
+		}
+		hotCols = "'hot' AS tier, " + strings.Join(d.union, ", ")
+		archCols = "'archive', " + strings.Join(a, ", ")
+	}
+	hotWhere, archWhere := "", ""
+	if sc, err := SilverArrowSchema(name); err == nil && sc.HasField(ColIsFuture) {
+		hotWhere = "\nWHERE NOT " + ColIsFuture
+		archWhere = "NOT a." + ColIsFuture + "\n  AND "
+	}
+	var on []string
+	for _, k := range SilverKey(name) {
+		on = append(on, fmt.Sprintf("h.%s = a.%s", k, k))
+	}
+	return fmt.Sprintf("SELECT %s\nFROM %s%s\nUNION ALL\nSELECT %s\nFROM %s a\nWHERE %sNOT EXISTS (SELECT 1 FROM %s h WHERE %s)",
+		hotCols, hot, hotWhere, archCols, arch, archWhere, hot, strings.Join(on, " AND "))
 }

@@ -25,7 +25,13 @@ const (
 type TableDef struct {
 	Name string // canonical "namespace.table", e.g. "silver.events"
 	Tier Tier
-	spec func() (*TableSpec, error)
+	// Key identifies a row across runs and tiers (SilverKey); nil for
+	// bronze, whose rows are identified by their Kafka coordinates.
+	Key []string
+	// UnionView is the gold view over the hot and archive tiers of a
+	// silver table ("gold.events_all", HotArchiveSQL), or "".
+	UnionView string
+	spec      func() (*TableSpec, error)
 }
 
 // Spec is how the table is created: schema, partitioning, sort order and
@@ -42,12 +48,19 @@ func Tables() []TableDef {
 		dead := name == BronzeDeadLetters
 		out = append(out, TableDef{Name: name, Tier: TierBronze, spec: func() (*TableSpec, error) { return BronzeTableSpec(dead), nil }})
 	}
-	for _, name := range SilverTables {
-		out = append(out, TableDef{Name: name, Tier: TierSilver, spec: func() (*TableSpec, error) { return SilverTableSpec(name) }})
+	views := map[string]string{}
+	for _, v := range UnionViews() {
+		views[v.Table] = v.Name
 	}
-	out = append(out, TableDef{Name: SilverAlerts, Tier: TierSilver, spec: func() (*TableSpec, error) { return AlertsTableSpec(), nil }})
+	for _, name := range SilverTables {
+		out = append(out, TableDef{Name: name, Tier: TierSilver, Key: SilverKey(name), UnionView: views[name],
+			spec: func() (*TableSpec, error) { return SilverTableSpec(name) }})
+	}
+	out = append(out, TableDef{Name: SilverAlerts, Tier: TierSilver, Key: []string{"job", "seq"},
+		spec: func() (*TableSpec, error) { return AlertsTableSpec(), nil }})
 	for _, name := range ArchivedTables {
-		out = append(out, TableDef{Name: ArchiveTable(name), Tier: TierArchive, spec: func() (*TableSpec, error) { return ArchiveTableSpec(name) }})
+		out = append(out, TableDef{Name: ArchiveTable(name), Tier: TierArchive, Key: SilverKey(name),
+			spec: func() (*TableSpec, error) { return ArchiveTableSpec(name) }})
 	}
 	return out
 }

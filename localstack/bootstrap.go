@@ -7,10 +7,11 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/trinodb/trino-go-client/trino" // registers the "trino" driver
-
 	"weir/config"
 	"weir/lakehouse"
+	"weir/objectstore"
+	"weir/trino"
+	"weir/wait"
 )
 
 // Config returns the weir configuration pointing at this stack, with admin
@@ -60,14 +61,14 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 	if err := s.createDatabases(ctx, sec); err != nil {
 		return err
 	}
-	users := lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
+	users := objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
 	// A distributed MinIO that just reported write quorum can still stall
 	// its first requests while peers finish connecting: bound each try.
 	if err := retry(ctx, 4*time.Minute, 60*time.Second, func(ctx context.Context) error {
-		if err := lakehouse.EnsureBuckets(ctx, cfg.S3); err != nil {
+		if err := objectstore.EnsureBuckets(ctx, cfg.S3); err != nil {
 			return err
 		}
-		return lakehouse.EnsureServiceUsers(ctx, cfg.S3, users)
+		return objectstore.EnsureServiceUsers(ctx, cfg.S3, users)
 	}); err != nil {
 		return err
 	}
@@ -82,22 +83,18 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 // bootstrapServices checks that Trino sees the catalog and, in the cluster
 // profile, that every worker has joined.
 func (s *Stack) bootstrapServices(ctx context.Context, sec Secrets) error {
-	db, err := sql.Open("trino", fmt.Sprintf("http://weir@127.0.0.1:%d?catalog=iceberg", s.port(trinoPort)))
+	db, err := trino.Open(config.Trino{URL: fmt.Sprintf("http://weir@127.0.0.1:%d", s.port(trinoPort)), Catalog: "iceberg"})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	want := len(s.trinoNodes())
-	deadline := time.Now().Add(90 * time.Second)
-	var last error
-	for time.Now().Before(deadline) {
-		last = trinoReady(ctx, db, want)
-		if last == nil {
-			return nil
-		}
-		time.Sleep(time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := wait.Until(wctx, time.Second, func(ctx context.Context) error { return trinoReady(ctx, db, want) }); err != nil {
+		return fmt.Errorf("trino not ready: %w", err)
 	}
-	return fmt.Errorf("trino not ready: %w", last)
+	return nil
 }
 
 func trinoReady(ctx context.Context, db *sql.DB, nodes int) error {
@@ -120,14 +117,11 @@ func trinoReady(ctx context.Context, db *sql.DB, nodes int) error {
 
 // retry runs fn with a per-try timeout until it succeeds or total elapses.
 func retry(ctx context.Context, total, each time.Duration, fn func(context.Context) error) error {
-	deadline := time.Now().Add(total)
-	for {
+	ctx, cancel := context.WithTimeout(ctx, total)
+	defer cancel()
+	return wait.Until(ctx, time.Second, func(ctx context.Context) error {
 		tctx, cancel := context.WithTimeout(ctx, each)
-		err := fn(tctx)
-		cancel()
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(time.Second)
-	}
+		defer cancel()
+		return fn(tctx)
+	})
 }

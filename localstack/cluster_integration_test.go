@@ -15,8 +15,8 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"weir/config"
-	"weir/lakehouse"
 	"weir/localstack"
+	"weir/objectstore"
 )
 
 func clusterStack(t *testing.T) (*localstack.Stack, config.Config) {
@@ -58,7 +58,7 @@ func TestClusterKafkaBrokerDown(t *testing.T) {
 func TestClusterMinIONodeDown(t *testing.T) {
 	s, cfg := clusterStack(t)
 	ctx := context.Background()
-	c, err := lakehouse.NewS3(cfg.S3)
+	c, err := objectstore.NewS3(cfg.S3)
 	if err != nil {
 		t.Fatal(err)
 	}

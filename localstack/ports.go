@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"weir/wait"
 )
 
 // portWait is how long a start waits for a busy port to be released (a
@@ -20,22 +23,20 @@ const portWait = 30 * time.Second
 // holder, so the service is never started only to exit, and a health check
 // never answers for a stranger listening on our port.
 func awaitPorts(ctx context.Context, name string, addrs []string) error {
-	deadline := time.Now().Add(portWait)
-	for {
-		busy := busyAddr(addrs)
-		if busy == "" {
-			return nil
+	wctx, cancel := context.WithTimeout(ctx, portWait)
+	defer cancel()
+	var busy string
+	err := wait.Until(wctx, 500*time.Millisecond, func(context.Context) error {
+		if busy = busyAddr(addrs); busy != "" {
+			return errors.New("port in use")
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: %s is in use by %s; stop it, or run the stack on other ports with WEIR_STACK_PORT_OFFSET",
-				name, busy, portHolder(busy))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+		return nil
+	})
+	if err == nil || ctx.Err() != nil {
+		return ctx.Err()
 	}
+	return fmt.Errorf("%s: %s is in use by %s; stop it, or run the stack on other ports with WEIR_STACK_PORT_OFFSET",
+		name, busy, portHolder(busy))
 }
 
 // busyAddr returns the first address that cannot be listened on, or "".

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"weir/trino"
 )
 
 const pgPort = 15432
@@ -290,7 +292,7 @@ func (s *Stack) createDatabases(ctx context.Context, sec Secrets) error {
 	END $$`, PGReader, PGReader)); err != nil {
 		return fmt.Errorf("create role %s: %w", PGReader, err)
 	}
-	if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s PASSWORD %s", PGReader, quoteLiteral(sec["PG_READER_PASSWORD"]))); err != nil {
+	if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s PASSWORD %s", PGReader, trino.String(sec["PG_READER_PASSWORD"]))); err != nil {
 		return fmt.Errorf("set %s password: %w", PGReader, err)
 	}
 	for _, db := range pgDatabases {
@@ -329,5 +331,3 @@ func (s *Stack) grantReader(ctx context.Context, sec Secrets) error {
 	}
 	return nil
 }
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"weir/proc"
+	"weir/wait"
 )
 
 // service is one long-running process of the stack.
@@ -190,7 +194,7 @@ func (sv *service) start(s *Stack) error {
 	cmd.Env = append(os.Environ(), sv.env...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = proc.Session()
 	if sv.runAs != "" && os.Geteuid() == 0 {
 		u, err := user.Lookup(sv.runAs)
 		if err != nil {
@@ -249,31 +253,15 @@ func (sv *service) stop(s *Stack) error {
 		os.Remove(sv.pidFile(s))
 		return nil
 	}
-	sig := sv.stopSignal
-	if sig == 0 {
-		sig = syscall.SIGTERM
-	}
-	killGroup(pid, sig)
-	deadline := time.Now().Add(30 * time.Second)
-	for sv.running(s) && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if sv.running(s) {
-		killGroup(pid, syscall.SIGKILL)
-		time.Sleep(200 * time.Millisecond)
-	}
-	if sv.running(s) {
+	stopped := func() bool { return !sv.running(s) }
+	if !proc.Terminate(pid, sv.stopSignal, 30*time.Second, time.Second, func(d time.Duration) bool {
+		return gone(d, 100*time.Millisecond, stopped)
+	}) {
 		return fmt.Errorf("stop %s: pid %d still running", sv.name, pid)
 	}
 	os.Remove(sv.pidFile(s))
 	s.logf("  %-14s stopped", sv.name)
 	return nil
-}
-
-func killGroup(pid int, sig syscall.Signal) {
-	if err := syscall.Kill(-pid, sig); err != nil {
-		syscall.Kill(pid, sig)
-	}
 }
 
 // Processes lists every running process whose command line names the stack
@@ -365,4 +353,17 @@ func writeFileAtomic(path, content string, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// gone polls done every interval for up to timeout and reports whether it
+// became true: processes being stopped, which no context bounds.
+func gone(timeout, interval time.Duration, done func() bool) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return wait.Until(ctx, interval, func(context.Context) error {
+		if done() {
+			return nil
+		}
+		return errors.New("still running")
+	}) == nil
 }

@@ -15,7 +15,7 @@ import (
 // in <dir>/secrets.env (mode 0600, git-ignored with the directory).
 type Secrets map[string]string
 
-// Keys every stack has. Service S3 users are created by lakehouse.EnsureServiceUsers.
+// Keys every stack has. Service S3 users are created by objectstore.EnsureServiceUsers.
 var secretKeys = []string{
 	"MINIO_ROOT_PASSWORD",
 	"PG_PASSWORD",

@@ -25,6 +25,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"weir/proc"
+	"weir/wait"
 )
 
 // Profile selects the topology.
@@ -223,24 +226,26 @@ func (s *Stack) startAll(ctx context.Context, svcs []*service) error {
 }
 
 func (s *Stack) waitHealthy(ctx context.Context, sv *service) error {
-	deadline := time.Now().Add(sv.startTimeout)
+	wctx, cancel := context.WithTimeout(ctx, sv.startTimeout)
+	defer cancel()
 	var last error
-	for time.Now().Before(deadline) {
+	err := wait.Until(wctx, 500*time.Millisecond, func(wctx context.Context) error {
 		if err := sv.exitedDuringStart(s); err != nil {
-			return err
+			return wait.Stop(err)
 		}
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		cctx, cancel := context.WithTimeout(wctx, 5*time.Second)
 		last = sv.healthy(cctx)
 		cancel()
-		if last == nil {
-			s.logf("  %-14s ready  %s", sv.name, sv.endpoint)
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+		return last
+	})
+	switch {
+	case err == nil:
+		s.logf("  %-14s ready  %s", sv.name, sv.endpoint)
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case wctx.Err() == nil: // the service exited
+		return err
 	}
 	return fmt.Errorf("%s not healthy after %s: %v; see %s%s", sv.name, sv.startTimeout, last, sv.logFile(s), logTail(sv.logFile(s), 15))
 }
@@ -292,26 +297,26 @@ func (s *Stack) lock(ctx context.Context) (unlock func(), err error) {
 		return nil, fmt.Errorf("open stack lock: %w", err)
 	}
 	waiting := false
-	for {
+	err = wait.Until(ctx, 200*time.Millisecond, func(context.Context) error {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil // closing releases the lock
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		if err == nil || !errors.Is(err, syscall.EWOULDBLOCK) {
+			return wait.Stop(err)
 		}
 		if !waiting {
 			s.logf("waiting for another weir that holds %s", f.Name())
 			waiting = true
 		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+		return err
+	})
+	switch {
+	case err == nil:
+		return func() { f.Close() }, nil // closing releases the lock
+	case ctx.Err() != nil:
+		f.Close()
+		return nil, ctx.Err()
 	}
+	f.Close()
+	return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 }
 
 func (s *Stack) down() error {
@@ -337,12 +342,9 @@ func (s *Stack) down() error {
 	}
 	// Anything left that names the stack directory is ours: stop it too.
 	for _, pid := range s.Processes() {
-		killGroup(pid, 9)
+		_ = proc.Signal(pid, syscall.SIGKILL)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(s.Processes()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
+	gone(10*time.Second, 200*time.Millisecond, func() bool { return len(s.Processes()) == 0 })
 	if left := s.Processes(); len(left) > 0 {
 		errs = append(errs, fmt.Errorf("processes still running after down: %v", left))
 	}

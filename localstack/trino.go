@@ -117,7 +117,7 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 	}
 	// Catalog files hold passwords: 0600, for Trino (which runs as weir's
 	// user) alone. Trino reads everything and writes only gold (the views and rollups
-	// it owns): its own MinIO user, see lakehouse.ServiceUsers.
+	// it owns): its own MinIO user, see objectstore.ServiceUsers.
 	return writeFile(filepath.Join(etc, "catalog", "iceberg.properties"), joinLines(
 		"connector.name=iceberg",
 		"iceberg.catalog.type=jdbc",

@@ -4,12 +4,10 @@ package localstack_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
-	_ "github.com/trinodb/trino-go-client/trino"
-
 	"weir/config"
+	"weir/trino"
 )
 
 // Trino's "scheduler" catalog reads the scheduler's run history for the
@@ -19,7 +17,7 @@ func TestTrinoSchedulerCatalogReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("trino", cfg.Trino.URL+"?catalog=scheduler&schema=public")
+	db, err := trino.Open(config.Trino{URL: cfg.Trino.URL, Catalog: "scheduler"})
 	if err != nil {
 		t.Fatal(err)
 	}

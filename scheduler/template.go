@@ -5,6 +5,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"weir/trino"
 )
 
 // TemplateData is what task args and SQL files may reference, e.g.
@@ -50,7 +52,7 @@ type sqlData struct {
 // sqlLiteral prints as a Trino string literal.
 type sqlLiteral string
 
-func (s sqlLiteral) String() string { return "'" + strings.ReplaceAll(string(s), "'", "''") + "'" }
+func (s sqlLiteral) String() string { return trino.String(string(s)) }
 
 func (d TemplateData) sql() sqlData {
 	params := make(map[string]sqlLiteral, len(d.Params))

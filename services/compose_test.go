@@ -21,7 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"weir/config"
-	"weir/lakehouse"
+	"weir/objectstore"
 )
 
 // stack is one compose file loaded with a throwaway env, as `docker compose
@@ -546,15 +546,15 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite minio/policies/*.json from lakehouse.ServiceUsers")
+var update = flag.Bool("update", false, "rewrite minio/policies/*.json from objectstore.ServiceUsers")
 
-// servicePolicies renders lakehouse.ServiceUsers for the compose stack's
+// servicePolicies renders objectstore.ServiceUsers for the compose stack's
 // buckets, resources sorted so the files are stable.
 func servicePolicies(t *testing.T) map[string][]byte {
 	t.Helper()
 	cfg := config.Default()
 	out := map[string][]byte{}
-	for _, u := range lakehouse.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, nil) {
+	for _, u := range objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, nil) {
 		var doc map[string]any
 		if err := json.Unmarshal(u.Policy(), &doc); err != nil {
 			t.Fatal(err)
@@ -598,7 +598,7 @@ func TestMinIOPoliciesMatchLakehouse(t *testing.T) {
 			continue
 		}
 		if !bytes.Equal(got, doc) {
-			t.Errorf("%s differs from lakehouse.ServiceUsers (go test ./services -update)", path)
+			t.Errorf("%s differs from objectstore.ServiceUsers (go test ./services -update)", path)
 		}
 		script, err := os.ReadFile("minio/init.sh")
 		if err != nil {

@@ -234,11 +234,7 @@ func dagsTriggerCmd(env dagEnv) *cobra.Command {
 
 func waitRun(ctx context.Context, cmd *cobra.Command, st *store.Store, d *scheduler.DAG, runID string) error {
 	last := ""
-	for {
-		run, err := st.Run(ctx, d.ID, runID)
-		if err != nil {
-			return err
-		}
+	run, err := engine.WaitRun(ctx, st, d.ID, runID, time.Second, func(run store.Run) error {
 		tis, err := st.TaskInstances(ctx, []int64{run.PK})
 		if err != nil {
 			return err
@@ -248,18 +244,17 @@ func waitRun(ctx context.Context, cmd *cobra.Command, st *store.Store, d *schedu
 			fmt.Fprintln(cmd.OutOrStdout(), line)
 			last = line
 		}
-		switch run.State {
-		case scheduler.RunSuccess:
-			return nil
-		case scheduler.RunFailed:
-			return fmt.Errorf("run %s failed", runID)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
+		return nil
+	})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return err
+	case run.State == scheduler.RunFailed:
+		return fmt.Errorf("run %s failed", runID)
 	}
+	return nil
 }
 
 func taskSummary(d *scheduler.DAG, tis map[string]store.TaskInstance) string {

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir/jobs/demo"
-	"weir/jobs/gold"
+	"weir/trino"
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -38,7 +38,7 @@ Run it through 'make demo', which starts the local stack first.`,
 			opts.TrinoURL = redactURL(cfg.Trino.URL)
 			opts.SchedulerListen = cfg.Scheduler.Listen
 			opts.SchedulerOperatorPassword, opts.SchedulerViewerPassword = cfg.Scheduler.OperatorPassword, cfg.Scheduler.ViewerPassword
-			db, err := gold.OpenTrino(cfg.Trino)
+			db, err := trino.Open(cfg.Trino)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir/jobs/gold"
+	"weir/trino"
 )
 
 // newGoldCmd wires `weir gold apply|refresh|list`.
@@ -47,7 +48,7 @@ func newGoldCmd(g *globals) *cobra.Command {
 				return err
 			}
 		}
-		db, err := gold.OpenTrino(cfg.Trino)
+		db, err := trino.Open(cfg.Trino)
 		if err != nil {
 			return err
 		}

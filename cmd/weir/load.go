@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"weir/jobs/gold"
 	"weir/jobs/gold/dashboard"
 	"weir/jobs/load"
+	"weir/trino"
 )
 
 func newLoadCmd(g *globals) *cobra.Command {
@@ -39,7 +39,7 @@ writes (--out) p50/p95/p99 latency and error counts per query.`,
 			if err != nil {
 				return err
 			}
-			db, err := gold.OpenTrino(conf.Trino)
+			db, err := trino.Open(conf.Trino)
 			if err != nil {
 				return err
 			}

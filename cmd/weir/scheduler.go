@@ -18,6 +18,7 @@ import (
 	"weir/scheduler/engine"
 	"weir/scheduler/store"
 	"weir/scheduler/web"
+	"weir/trino"
 )
 
 // newSchedulerCmd wires `weir scheduler`: the DAG engine and its web UI.
@@ -66,7 +67,9 @@ on scheduler.listen.`,
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			opts.DAGDir, opts.Registerer = dagDir, reg
-			opts.TrinoDSN = engine.TrinoDSN(cfg.Trino.URL, cfg.Trino.Catalog)
+			if opts.TrinoDSN, err = trino.DSN(cfg.Trino); err != nil {
+				return err
+			}
 			e, err := engine.New(ctx, st, opts)
 			if err != nil {
 				return err

@@ -27,6 +27,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -39,6 +40,9 @@ import (
 	"time"
 
 	"weir/jobs/generate"
+	"weir/proc"
+	"weir/trino"
+	"weir/wait"
 )
 
 // Options tune a demo run.
@@ -258,25 +262,31 @@ func (d *Demo) Run(ctx context.Context) error {
 
 	if err := d.stage("land every record in bronze (weir stream), then stop it", func() error {
 		want := before + sum.Records
-		deadline := d.opts.Now().Add(d.opts.CatchUpTimeout)
-		for {
-			n, err := d.bronzeRows(ctx)
-			if err != nil {
-				return err
+		wctx, cancel := context.WithTimeout(ctx, d.opts.CatchUpTimeout)
+		defer cancel()
+		var n int64
+		err := wait.Until(wctx, 2*time.Second, func(wctx context.Context) error {
+			var err error
+			if n, err = d.bronzeRows(wctx); err != nil {
+				return wait.Stop(err)
 			}
 			if n >= want {
-				d.printf("  bronze holds %d new records\n", n-before)
-				break
+				return nil
 			}
 			if stream.exited() {
-				return fmt.Errorf("stream job exited: %s", stream.tail())
+				return wait.Stop(fmt.Errorf("stream job exited: %s", stream.tail()))
 			}
-			if d.opts.Now().After(deadline) {
-				return fmt.Errorf("bronze has %d of %d new records after %s", n-before, sum.Records, d.opts.CatchUpTimeout)
-			}
-			if err := sleep(ctx, 2*time.Second); err != nil {
-				return err
-			}
+			return errors.New("bronze not caught up")
+		})
+		switch {
+		case err == nil:
+			d.printf("  bronze holds %d new records\n", n-before)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case wctx.Err() == nil:
+			return err
+		default:
+			return fmt.Errorf("bronze has %d of %d new records after %s", n-before, sum.Records, d.opts.CatchUpTimeout)
 		}
 		return stream.stop()
 	}); err != nil {
@@ -320,15 +330,16 @@ func (d *Demo) Run(ctx context.Context) error {
 // (and at least one alerts append interval has passed), then stops it.
 func (d *Demo) settleAlerts(ctx context.Context, job string, alerts *background) error {
 	last, stable := int64(-1), 0
-	deadline := d.opts.Now().Add(90 * time.Second)
-	for stable < 3 && d.opts.Now().Before(deadline) {
-		if err := sleep(ctx, 4*time.Second); err != nil {
-			return err
-		}
+	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := sleep(ctx, 4*time.Second); err != nil {
+		return err
+	}
+	err := wait.Until(wctx, 4*time.Second, func(wctx context.Context) error {
 		var n int64
-		err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM silver.alerts WHERE job = "+quote(job)).Scan(&n)
+		err := d.db.QueryRowContext(wctx, "SELECT count(*) FROM silver.alerts WHERE job = "+trino.String(job)).Scan(&n)
 		if err != nil {
-			return fmt.Errorf("count alerts: %w", err)
+			return wait.Stop(fmt.Errorf("count alerts: %w", err))
 		}
 		if n == last && n > 0 {
 			stable++
@@ -336,6 +347,16 @@ func (d *Demo) settleAlerts(ctx context.Context, job string, alerts *background)
 			stable = 0
 		}
 		last = n
+		if stable < 3 {
+			return errors.New("alerts still changing")
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil && wctx.Err() == nil {
+		return err
 	}
 	return alerts.stop()
 }
@@ -400,7 +421,7 @@ func (d *Demo) spawn(ctx context.Context, name string, detach bool, args ...stri
 	cmd.Env = append(os.Environ(), "WEIR_SCHEDULER_OPERATOR_PASSWORD="+d.opts.SchedulerOperatorPassword,
 		"WEIR_SCHEDULER_VIEWER_PASSWORD="+d.opts.SchedulerViewerPassword)
 	if detach {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.SysProcAttr = proc.Detached()
 	}
 	if err := cmd.Start(); err != nil {
 		f.Close()
@@ -440,18 +461,24 @@ func (b *background) stop() error {
 		return nil
 	}
 	b.stopped = true
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-b.done:
-		if err != nil {
-			return fmt.Errorf("weir %s: %w\n%s", b.name, err, b.tail())
+	var err error
+	waits := 0
+	proc.Terminate(b.cmd.Process.Pid, syscall.SIGTERM, time.Minute, time.Minute, func(d time.Duration) bool {
+		waits++
+		select {
+		case err = <-b.done:
+			return true
+		case <-time.After(d):
+			return false
 		}
-		return nil
-	case <-time.After(time.Minute):
-		_ = b.cmd.Process.Kill()
-		<-b.done
+	})
+	switch {
+	case waits > 1:
 		return fmt.Errorf("weir %s: did not stop within a minute of SIGTERM", b.name)
+	case err != nil:
+		return fmt.Errorf("weir %s: %w\n%s", b.name, err, b.tail())
 	}
+	return nil
 }
 
 func (b *background) tail() string { return tailFile(b.log, 15) }
@@ -469,9 +496,10 @@ func tailFile(path string, n int) string {
 }
 
 func waitHTTP(ctx context.Context, url string, timeout time.Duration, b *background) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := wait.Until(wctx, 500*time.Millisecond, func(wctx context.Context) error {
+		req, _ := http.NewRequestWithContext(wctx, http.MethodGet, url, nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
@@ -480,11 +508,17 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration, b *backgro
 			}
 		}
 		if b.exited() {
-			return fmt.Errorf("exited: %s", b.tail())
+			return wait.Stop(fmt.Errorf("exited: %s", b.tail()))
 		}
-		if err := sleep(ctx, 500*time.Millisecond); err != nil {
-			return err
-		}
+		return errors.New("not ready")
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case wctx.Err() == nil:
+		return err
 	}
 	return fmt.Errorf("%s not ready after %s", url, timeout)
 }
@@ -530,5 +564,3 @@ func topicCounts(s *generate.Summary) string {
 	}
 	return b.String()
 }
-
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

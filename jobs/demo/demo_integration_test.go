@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"weir/config"
-	"weir/jobs/gold"
 	"weir/scheduler"
 	"weir/scheduler/store"
+	"weir/trino"
 )
 
 // TestDemoEndToEnd builds the weir binary and runs the demo path on the
@@ -33,7 +33,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := weirBinary(t)
-	db, err := gold.OpenTrino(cfg.Trino)
+	db, err := trino.Open(cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func checkDAGRuns(ctx context.Context, t *testing.T, cfg config.Config, db *sql.
 		var state string
 		var tasks, succeeded int64
 		err = db.QueryRowContext(ctx, "SELECT state, tasks, tasks_succeeded FROM gold.pipeline_dag_runs WHERE dag_id = "+
-			quote(want.DAGID)+" AND run_id = "+quote(want.Run.RunID)).Scan(&state, &tasks, &succeeded)
+			trino.String(want.DAGID)+" AND run_id = "+trino.String(want.Run.RunID)).Scan(&state, &tasks, &succeeded)
 		if err != nil {
 			t.Errorf("gold.pipeline_dag_runs: run %s/%s: %v", want.DAGID, want.Run.RunID, err)
 			continue

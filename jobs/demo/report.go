@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"weir/jobs/generate"
+	"weir/trino"
 )
 
 // RejectsTitle is the title of the report section of silver's rejects.
@@ -38,7 +39,7 @@ WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
 		{"Performance · slowest operations (p95)", "SELECT service, operation, operations, round(avg_ms, 1) AS avg_ms, round(p50_ms, 1) AS p50_ms, round(p95_ms, 1) AS p95_ms, round(p99_ms, 1) AS p99_ms, max_ms FROM gold.operation_duration ORDER BY p95_ms DESC LIMIT 8"},
 		{"Anomalies · bursts of one operation by one user (top 8)", "SELECT user_id, operation, count(*) AS burst_minutes, max(operations) AS max_per_minute, min(minute) AS first_seen FROM gold.anomaly_operation_bursts GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 8"},
 		{"Anomalies · buy followed by refund within 10 minutes (top 8)", "SELECT user_id, item, bought_at, seconds_between FROM gold.anomaly_buy_then_refund ORDER BY refunded_at DESC LIMIT 8"},
-		{"Alerts raised by this demo's alert job", "SELECT rule, severity, count(*) AS alerts, min(starts_at) AS first, max(starts_at) AS last FROM gold.alerts_raised WHERE job = " + quote(job) + " GROUP BY rule, severity ORDER BY alerts DESC"},
+		{"Alerts raised by this demo's alert job", "SELECT rule, severity, count(*) AS alerts, min(starts_at) AS first, max(starts_at) AS last FROM gold.alerts_raised WHERE job = " + trino.String(job) + " GROUP BY rule, severity ORDER BY alerts DESC"},
 		{"Hot and archive tiers", "SELECT table_name, tier, rows, first_day, last_day FROM gold.data_span WHERE rows > 0 ORDER BY table_name, tier"},
 		{RejectsTitle, "SELECT topic, error_class, sum(records) AS records FROM gold.pipeline_rejects GROUP BY topic, error_class ORDER BY topic, error_class"},
 	}
@@ -128,36 +129,28 @@ func (d *Demo) printQuery(ctx context.Context, query string, limit int) (Answer,
 	if err != nil {
 		return a, err
 	}
-	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
+		rows.Close()
 		return a, err
 	}
 	a.Columns = cols
 	w := tabwriter.NewWriter(d.opts.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "   "+strings.Join(cols, "\t"))
 	n := 0
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return a, err
-		}
+	err = trino.Values(rows, func(vals []any) error {
 		cells := make([]string, len(vals))
 		for i, v := range vals {
 			cells[i] = cell(v)
 		}
 		a.Rows = append(a.Rows, cells)
 		n++
-		if n > limit {
-			continue
+		if n <= limit {
+			fmt.Fprintln(w, "   "+strings.Join(cells, "\t"))
 		}
-		fmt.Fprintln(w, "   "+strings.Join(cells, "\t"))
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return a, err
 	}
 	if n == 0 {

@@ -15,6 +15,7 @@ import (
 
 	"weir/scheduler"
 	"weir/scheduler/web"
+	"weir/wait"
 )
 
 // DAGRun is a run the demo triggered through the scheduler, as the
@@ -106,12 +107,14 @@ func (d *Demo) runDAG(ctx context.Context, id string, sched *background) (DAGRun
 	runPath := "/api/v1/dags/" + url.PathEscape(id) + "/runs/" + url.PathEscape(queued.RunID)
 	printed := map[string]bool{}
 	shownTries := map[string]int{} // task → tries up to this one checked for failures
-	for {
+	var out DAGRun
+	err = wait.Until(ctx, time.Second, func(ctx context.Context) error {
 		var r apiRun
 		if err := d.api(ctx, http.MethodGet, runPath, &r); err != nil {
-			return DAGRun{}, fmt.Errorf("follow run %s: %w", queued.RunID, err)
+			out = DAGRun{}
+			return wait.Stop(fmt.Errorf("follow run %s: %w", queued.RunID, err))
 		}
-		out := DAGRun{DAGID: id, Run: r.Run}
+		out = DAGRun{DAGID: id, Run: r.Run}
 		for _, tid := range order {
 			t := r.Tasks[tid]
 			tr := TaskRun{ID: tid, State: t.State, Try: t.TryNumber, StartedAt: t.StartedAt, EndedAt: t.EndedAt}
@@ -136,7 +139,7 @@ func (d *Demo) runDAG(ctx context.Context, id string, sched *background) (DAGRun
 		case scheduler.RunSuccess:
 			d.printf("  run %s: success in %s (scheduler's records)\n", r.Run.RunID, r.Run.EndedAt.Sub(r.Run.StartedAt).Round(time.Millisecond))
 			d.runs = append(d.runs, out)
-			return out, nil
+			return nil
 		case scheduler.RunFailed:
 			d.runs = append(d.runs, out)
 			var logs []string
@@ -145,15 +148,17 @@ func (d *Demo) runDAG(ctx context.Context, id string, sched *background) (DAGRun
 					logs = append(logs, fmt.Sprintf("task %s, try %d:\n%s", t.ID, t.Try, indent(d.tryLog(ctx, runPath, t.ID, t.Try), "  ")))
 				}
 			}
-			return out, fmt.Errorf("run %s failed (weir dags logs %s %s TASK)\n%s", r.Run.RunID, id, r.Run.RunID, strings.Join(logs, ""))
+			return wait.Stop(fmt.Errorf("run %s failed (weir dags logs %s %s TASK)\n%s", r.Run.RunID, id, r.Run.RunID, strings.Join(logs, "")))
 		}
 		if sched.exited() {
-			return out, fmt.Errorf("scheduler exited during run %s: %s", queued.RunID, sched.tail())
+			return wait.Stop(fmt.Errorf("scheduler exited during run %s: %s", queued.RunID, sched.tail()))
 		}
-		if err := sleep(ctx, time.Second); err != nil {
-			return out, err
-		}
+		return fmt.Errorf("run %s is %s", queued.RunID, r.Run.State)
+	})
+	if err != nil && ctx.Err() != nil {
+		return out, ctx.Err()
 	}
+	return out, err
 }
 
 // printRetriedTries prints the failed tries after and up to until of a task

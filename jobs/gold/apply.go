@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"weir/trino"
 )
 
 // Change is what Apply or Refresh did to one gold object.
@@ -104,22 +106,18 @@ type existing struct {
 func (r *Runner) inspect(ctx context.Context) (*existing, error) {
 	gold := r.Target.schema("gold")
 	ex := &existing{views: map[string]string{}, tables: map[string]string{}, comments: map[string]string{}}
-	rows, err := r.DB.QueryContext(ctx, fmt.Sprintf(
-		`SELECT table_name, table_type FROM %s.information_schema.tables WHERE table_schema = %s`,
-		quoteIdent(r.Target.Catalog), quoteString(gold)))
-	if err != nil {
-		return nil, fmt.Errorf("list gold objects: %w", err)
-	}
 	kinds := map[string]string{}
-	for rows.Next() {
+	err := trino.Each(ctx, r.DB, fmt.Sprintf(
+		`SELECT table_name, table_type FROM %s.information_schema.tables WHERE table_schema = %s`,
+		trino.Ident(r.Target.Catalog), trino.String(gold)), func(row trino.Scanner) error {
 		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list gold objects: %w", err)
+		if err := row.Scan(&name, &typ); err != nil {
+			return err
 		}
 		kinds[name] = typ
-	}
-	if err := closeRows(rows); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list gold objects: %w", err)
 	}
 	if err := r.readComments(ctx, gold, ex.comments); err != nil {
@@ -144,22 +142,17 @@ func (r *Runner) inspect(ctx context.Context) (*existing, error) {
 }
 
 func (r *Runner) readComments(ctx context.Context, schema string, into map[string]string) error {
-	rows, err := r.DB.QueryContext(ctx, fmt.Sprintf(
+	return trino.Each(ctx, r.DB, fmt.Sprintf(
 		`SELECT table_name, comment FROM system.metadata.table_comments WHERE catalog_name = %s AND schema_name = %s`,
-		quoteString(r.Target.Catalog), quoteString(schema)))
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
+		trino.String(r.Target.Catalog), trino.String(schema)), func(row trino.Scanner) error {
 		var name string
 		var c sql.NullString
-		if err := rows.Scan(&name, &c); err != nil {
-			rows.Close()
+		if err := row.Scan(&name, &c); err != nil {
 			return err
 		}
 		into[name] = c.String
-	}
-	return closeRows(rows)
+		return nil
+	})
 }
 
 // showComment reads an object's comment from SHOW CREATE VIEW|TABLE.
@@ -177,18 +170,13 @@ func (r *Runner) showComment(ctx context.Context, name string, view bool) (strin
 
 // createComment extracts the COMMENT '...' of a CREATE statement.
 func createComment(stmt string) string {
-	var words []token
-	for _, t := range lex(stmt) {
-		if t.kind != tokSpace && t.kind != tokComment {
-			words = append(words, t)
-		}
-	}
+	words := trino.Code(trino.Lex(stmt))
 	for i := 0; i+1 < len(words); i++ {
-		if words[i].kind == tokWord && strings.EqualFold(words[i].text, "COMMENT") && words[i+1].kind == tokString {
-			s := words[i+1].text
+		if words[i].Kind == trino.Word && strings.EqualFold(words[i].Text, "COMMENT") && words[i+1].Kind == trino.Literal {
+			s := words[i+1].Text
 			return strings.ReplaceAll(s[1:len(s)-1], "''", "'")
 		}
-		if words[i].kind == tokWord && strings.EqualFold(words[i].text, "AS") {
+		if words[i].Kind == trino.Word && strings.EqualFold(words[i].Text, "AS") {
 			break // the query: a comment there is not the object's
 		}
 	}
@@ -270,7 +258,7 @@ func (r *Runner) applyView(ctx context.Context, d *Definition, ex *existing) (Re
 			return res, nil
 		}
 	}
-	stmt := fmt.Sprintf("CREATE OR REPLACE VIEW %s COMMENT %s SECURITY DEFINER AS\n%s", name, quoteString(comment(d, fp)), body)
+	stmt := fmt.Sprintf("CREATE OR REPLACE VIEW %s COMMENT %s SECURITY DEFINER AS\n%s", name, trino.String(comment(d, fp)), body)
 	if err := r.exec(ctx, stmt); err != nil {
 		return res, err
 	}
@@ -301,30 +289,16 @@ func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (
 // qualified returns catalog.schema.name (catalog.schema when name is empty)
 // for a logical schema.
 func (r *Runner) qualified(logical, name string) string {
-	q := quoteIdent(r.Target.Catalog) + "." + quoteIdent(r.Target.schema(logical))
+	q := trino.Ident(r.Target.Catalog) + "." + trino.Ident(r.Target.schema(logical))
 	if name != "" {
-		q += "." + quoteIdent(name)
+		q += "." + trino.Ident(name)
 	}
 	return q
 }
 
 // exec runs one statement and drains its result.
 func (r *Runner) exec(ctx context.Context, stmt string) error {
-	rows, err := r.DB.QueryContext(ctx, stmt)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-	}
-	return closeRows(rows)
-}
-
-func closeRows(rows *sql.Rows) error {
-	err := rows.Err()
-	if cerr := rows.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return trino.Exec(ctx, r.DB, stmt)
 }
 
 func firstLine(s string) string {
@@ -334,12 +308,6 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-// quoteString is a Trino string literal.
-func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// quoteIdent is a Trino delimited identifier.
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // Summary counts results by change.
 func Summary(results []Result) map[Change]int {

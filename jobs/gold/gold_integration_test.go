@@ -23,6 +23,7 @@ import (
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
 	goldsql "weir/sql/gold"
+	"weir/trino"
 )
 
 // TestGoldAgainstGenerator builds bronze → silver → gold on namespaces of
@@ -290,18 +291,8 @@ func queryLines(t *testing.T, db *sql.DB, query string) []string {
 	if err != nil {
 		t.Fatalf("query %s: %v", query, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
 	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	err = trino.Values(rows, func(vals []any) error {
 		cells := make([]string, len(vals))
 		for i, v := range vals {
 			switch x := v.(type) {
@@ -316,8 +307,9 @@ func queryLines(t *testing.T, db *sql.DB, query string) []string {
 			}
 		}
 		out = append(out, strings.Join(cells, "|"))
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Fatalf("query %s: %v", query, err)
 	}
 	return out
@@ -660,16 +652,9 @@ func goldenAnswers(t *testing.T, db *sql.DB, g string) {
 
 func mustExec(t *testing.T, db *sql.DB, stmt string) {
 	t.Helper()
-	rows, err := db.Query(stmt)
-	if err != nil {
+	if err := trino.Exec(context.Background(), db, stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
 	}
-	for rows.Next() {
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", stmt, err)
-	}
-	rows.Close()
 }
 
 // openTrino opens Trino for a test and closes it in a cleanup: registered
@@ -678,7 +663,7 @@ func mustExec(t *testing.T, db *sql.DB, stmt string) {
 // Close ran before every cleanup and left the test schemas behind.
 func openTrino(tb testing.TB, cfg config.Config) *sql.DB {
 	tb.Helper()
-	db, err := OpenTrino(cfg.Trino)
+	db, err := trino.Open(cfg.Trino)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -693,33 +678,24 @@ func openTrino(tb testing.TB, cfg config.Config) *sql.DB {
 // dropSchema drops every view and table of a schema, then the schema;
 // what it cannot drop is logged, not failed (a cleanup).
 func dropSchema(tb testing.TB, db *sql.DB, catalog, schema string) {
-	exec := func(stmt string) error {
-		r, err := db.Query(stmt)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		for r.Next() {
-		}
-		return r.Err()
-	}
-	rows, err := db.Query(fmt.Sprintf("SELECT table_name, table_type FROM %s.information_schema.tables WHERE table_schema = '%s'", catalog, schema))
-	if err != nil {
-		tb.Logf("drop schema %s: list objects: %v", schema, err)
-		return
-	}
+	ctx := context.Background()
+	exec := func(stmt string) error { return trino.Exec(ctx, db, stmt) }
 	var drops []string
-	for rows.Next() {
+	err := trino.Each(ctx, db, fmt.Sprintf("SELECT table_name, table_type FROM %s.information_schema.tables WHERE table_schema = '%s'", catalog, schema), func(row trino.Scanner) error {
 		var name, typ string
-		if rows.Scan(&name, &typ) == nil {
+		if row.Scan(&name, &typ) == nil {
 			kind := "TABLE"
 			if typ == "VIEW" {
 				kind = "VIEW"
 			}
 			drops = append(drops, fmt.Sprintf("DROP %s IF EXISTS %s.%s.%s", kind, catalog, schema, name))
 		}
+		return nil
+	})
+	if err != nil {
+		tb.Logf("drop schema %s: list objects: %v", schema, err)
+		return
 	}
-	rows.Close()
 	for _, d := range drops {
 		if err := exec(d); err != nil {
 			tb.Logf("%s: %v", d, err)

@@ -14,6 +14,7 @@ import (
 	"weir/jobs/gold/goldtest"
 	"weir/scheduler/store"
 	goldsql "weir/sql/gold"
+	"weir/trino"
 )
 
 // The test binary doubles as the scheduler's test jobs (goldtest.DAGRuns).
@@ -78,7 +79,7 @@ func TestPipelineDAGViews(t *testing.T) {
 	}
 	defer st.Close()
 	q := func(s string) string {
-		return strings.ReplaceAll(strings.ReplaceAll(s, "gold.", g+"."), "$dag", quoteString(runs.DAGID))
+		return strings.ReplaceAll(strings.ReplaceAll(s, "gold.", g+"."), "$dag", trino.String(runs.DAGID))
 	}
 	line := func(r store.Run, tasks, succeeded, failed, tries int, latest bool) string {
 		return fmt.Sprintf("%s|%s|%s|%d|%d|%d|%d|%v", r.RunID, r.RunType, r.State, tasks, succeeded, failed, tries, latest)
@@ -91,7 +92,7 @@ func TestPipelineDAGViews(t *testing.T) {
 	for _, r := range []store.Run{runs.OK, runs.Failed} {
 		want := r.EndedAt.Sub(r.StartedAt).Seconds()
 		check(t, db, "pipeline_dag_runs duration", q(fmt.Sprintf(`SELECT abs(duration_s - %f) < 0.01, queued_s >= 0
-			FROM gold.pipeline_dag_runs WHERE dag_id = $dag AND run_id = %s`, want, quoteString(r.RunID))), []string{"true|true"}, true)
+			FROM gold.pipeline_dag_runs WHERE dag_id = $dag AND run_id = %s`, want, trino.String(r.RunID))), []string{"true|true"}, true)
 	}
 	check(t, db, "pipeline_dag_runs_hourly", q(`SELECT state, sum(runs), max(duration_max_s) > 0
 		FROM gold.pipeline_dag_runs_hourly WHERE dag_id = $dag GROUP BY state`), []string{"failed|1|true", "success|1|true"}, false)

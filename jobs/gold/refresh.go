@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"weir/trino"
 )
 
 // StateTable is the gold table where Refresh records, per rollup, source
@@ -101,12 +103,12 @@ func (r *Runner) build(ctx context.Context, d *Definition, fp string) (int, erro
 	if len(d.Partitioning) > 0 {
 		parts := make([]string, len(d.Partitioning))
 		for i, p := range d.Partitioning {
-			parts[i] = quoteString(p)
+			parts[i] = trino.String(p)
 		}
 		with = fmt.Sprintf(" WITH (partitioning = ARRAY[%s])", strings.Join(parts, ", "))
 	}
 	stmt := fmt.Sprintf("CREATE OR REPLACE TABLE %s COMMENT %s%s AS\n%s",
-		r.qualified("gold", d.Name), quoteString(comment(d, fp)), with, r.Target.physical(d.SQL))
+		r.qualified("gold", d.Name), trino.String(comment(d, fp)), with, r.Target.physical(d.SQL))
 	if err := r.exec(ctx, stmt); err != nil {
 		return 0, fmt.Errorf("build rollup: %w", err)
 	}
@@ -147,23 +149,23 @@ func (r *Runner) merge(ctx context.Context, d *Definition, days []string) error 
 	if err != nil {
 		return err
 	}
-	filter := dayFilter(quoteIdent(d.TimeColumn), days)
+	filter := dayFilter(trino.Ident(d.TimeColumn), days)
 	subs := map[string]string{}
 	for _, src := range d.Sources {
 		schema, name, _ := strings.Cut(src, ".")
 		phys := r.Target.schema(schema) + "." + name
-		subs[strings.ToLower(phys)] = fmt.Sprintf("SELECT * FROM %s.%s WHERE %s", quoteIdent(r.Target.schema(schema)), quoteIdent(name), filter)
+		subs[strings.ToLower(phys)] = fmt.Sprintf("SELECT * FROM %s.%s WHERE %s", trino.Ident(r.Target.schema(schema)), trino.Ident(name), filter)
 	}
 	query := replaceTables(r.Target.physical(d.SQL), subs)
 	isKey := map[string]bool{}
 	var on []string
 	for _, k := range d.Key {
 		isKey[strings.ToLower(k)] = true
-		on = append(on, fmt.Sprintf("t.%s = s.%s", quoteIdent(k), quoteIdent(k)))
+		on = append(on, fmt.Sprintf("t.%s = s.%s", trino.Ident(k), trino.Ident(k)))
 	}
 	var set, names, vals []string
 	for _, c := range cols {
-		q := quoteIdent(c)
+		q := trino.Ident(c)
 		names = append(names, q)
 		vals = append(vals, "s."+q)
 		if !isKey[c] {
@@ -204,22 +206,10 @@ func dayFilter(col string, days []string) string {
 }
 
 func (r *Runner) columns(ctx context.Context, table string) ([]string, error) {
-	rows, err := r.DB.QueryContext(ctx, fmt.Sprintf(
+	cols, err := trino.Strings(ctx, r.DB, fmt.Sprintf(
 		"SELECT column_name FROM %s.information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-		quoteIdent(r.Target.Catalog), quoteString(r.Target.schema("gold")), quoteString(table)))
+		trino.Ident(r.Target.Catalog), trino.String(r.Target.schema("gold")), trino.String(table)))
 	if err != nil {
-		return nil, fmt.Errorf("read columns of gold.%s: %w", table, err)
-	}
-	var cols []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("read columns of gold.%s: %w", table, err)
 	}
 	if len(cols) == 0 {
@@ -247,28 +237,23 @@ func (r *Runner) dayCounts(ctx context.Context, d *Definition) (dayCounts, error
 }
 
 func (r *Runner) partitionDays(ctx context.Context, schema, name string) (map[string]int64, error) {
-	rows, err := r.DB.QueryContext(ctx, fmt.Sprintf(
-		`SELECT json_format(CAST(partition AS JSON)), record_count FROM %s.%s.%s`,
-		quoteIdent(r.Target.Catalog), quoteIdent(r.Target.schema(schema)), quoteIdent(name+"$partitions")))
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]int64{}
-	for rows.Next() {
+	err := trino.Each(ctx, r.DB, fmt.Sprintf(
+		`SELECT json_format(CAST(partition AS JSON)), record_count FROM %s`,
+		trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name+"$partitions")), func(row trino.Scanner) error {
 		var part string
 		var n int64
-		if err := rows.Scan(&part, &n); err != nil {
-			rows.Close()
-			return nil, err
+		if err := row.Scan(&part, &n); err != nil {
+			return err
 		}
 		day, ok := partitionDay(part)
 		if !ok {
-			rows.Close()
-			return nil, fmt.Errorf("partition %s has no day", part)
+			return fmt.Errorf("partition %s has no day", part)
 		}
 		out[day] += n
-	}
-	return out, closeRows(rows)
+		return nil
+	})
+	return out, err
 }
 
 // partitionDay finds the day in a partition tuple rendered as JSON: the
@@ -292,24 +277,20 @@ func partitionDay(part string) (string, bool) {
 }
 
 func (r *Runner) countDays(ctx context.Context, schema, name, timeCol string) (map[string]int64, error) {
-	col := quoteIdent(timeCol)
-	rows, err := r.DB.QueryContext(ctx, fmt.Sprintf(
-		`SELECT CAST(date(%s AT TIME ZONE 'UTC') AS varchar), count(*) FROM %s.%s.%s WHERE %s IS NOT NULL GROUP BY 1`,
-		col, quoteIdent(r.Target.Catalog), quoteIdent(r.Target.schema(schema)), quoteIdent(name), col))
-	if err != nil {
-		return nil, err
-	}
+	col := trino.Ident(timeCol)
 	out := map[string]int64{}
-	for rows.Next() {
+	err := trino.Each(ctx, r.DB, fmt.Sprintf(
+		`SELECT CAST(date(%s AT TIME ZONE 'UTC') AS varchar), count(*) FROM %s WHERE %s IS NOT NULL GROUP BY 1`,
+		col, trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name), col), func(row trino.Scanner) error {
 		var day string
 		var n int64
-		if err := rows.Scan(&day, &n); err != nil {
-			rows.Close()
-			return nil, err
+		if err := row.Scan(&day, &n); err != nil {
+			return err
 		}
 		out[day] = n
-	}
-	return out, closeRows(rows)
+		return nil
+	})
+	return out, err
 }
 
 func (r *Runner) ensureState(ctx context.Context) error {
@@ -325,26 +306,25 @@ COMMENT 'per rollup, source and day: the record count the rollup was last built 
 }
 
 func (r *Runner) loadState(ctx context.Context, rollup, fp string) (dayCounts, error) {
-	rows, err := r.DB.QueryContext(ctx, fmt.Sprintf(
-		"SELECT source, CAST(day AS varchar), record_count FROM %s WHERE rollup_name = %s AND fingerprint = %s AND day IS NOT NULL",
-		r.qualified("gold", StateTable), quoteString(rollup), quoteString(fp)))
-	if err != nil {
-		return nil, fmt.Errorf("load rollup state: %w", err)
-	}
 	out := dayCounts{}
-	for rows.Next() {
+	err := trino.Each(ctx, r.DB, fmt.Sprintf(
+		"SELECT source, CAST(day AS varchar), record_count FROM %s WHERE rollup_name = %s AND fingerprint = %s AND day IS NOT NULL",
+		r.qualified("gold", StateTable), trino.String(rollup), trino.String(fp)), func(row trino.Scanner) error {
 		var src, day string
 		var n int64
-		if err := rows.Scan(&src, &day, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("load rollup state: %w", err)
+		if err := row.Scan(&src, &day, &n); err != nil {
+			return err
 		}
 		if out[src] == nil {
 			out[src] = map[string]int64{}
 		}
 		out[src][day] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load rollup state: %w", err)
 	}
-	return out, closeRows(rows)
+	return out, nil
 }
 
 // saveState replaces the rollup's state rows; a crash between the two
@@ -352,7 +332,7 @@ func (r *Runner) loadState(ctx context.Context, rollup, fp string) (dayCounts, e
 // days it finds, never skip them.
 func (r *Runner) saveState(ctx context.Context, rollup, fp string, counts dayCounts) error {
 	table := r.qualified("gold", StateTable)
-	if err := r.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE rollup_name = %s", table, quoteString(rollup))); err != nil {
+	if err := r.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE rollup_name = %s", table, trino.String(rollup))); err != nil {
 		return fmt.Errorf("save rollup state: %w", err)
 	}
 	now := r.now().UTC().Format("2006-01-02 15:04:05.000000")
@@ -361,15 +341,15 @@ func (r *Runner) saveState(ctx context.Context, rollup, fp string, counts dayCou
 		for _, day := range slices.Sorted(maps.Keys(counts[src])) {
 			d := "NULL"
 			if day != "" {
-				d = "DATE " + quoteString(day)
+				d = "DATE " + trino.String(day)
 			}
 			vals = append(vals, fmt.Sprintf("(%s, %s, %s, %s, %d, TIMESTAMP '%s UTC')",
-				quoteString(rollup), quoteString(fp), quoteString(src), d, counts[src][day], now))
+				trino.String(rollup), trino.String(fp), trino.String(src), d, counts[src][day], now))
 		}
 	}
 	if len(vals) == 0 {
 		// Remember the refresh even with empty sources.
-		vals = append(vals, fmt.Sprintf("(%s, %s, NULL, NULL, 0, TIMESTAMP '%s UTC')", quoteString(rollup), quoteString(fp), now))
+		vals = append(vals, fmt.Sprintf("(%s, %s, NULL, NULL, 0, TIMESTAMP '%s UTC')", trino.String(rollup), trino.String(fp), now))
 	}
 	for len(vals) > 0 {
 		n := min(len(vals), 500)

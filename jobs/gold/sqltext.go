@@ -4,100 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+
+	"weir/trino"
 )
-
-// tokKind classifies a lexical token of Trino SQL.
-type tokKind int
-
-const (
-	tokSpace tokKind = iota
-	tokComment
-	tokWord   // unquoted identifier or keyword
-	tokQuoted // "quoted identifier"
-	tokString // 'string literal' (also X'..', U&'..' prefixes lexed as words)
-	tokNumber
-	tokPunct
-)
-
-type token struct {
-	kind tokKind
-	text string
-}
-
-// lex splits Trino SQL into tokens. It never fails: an unterminated string,
-// quoted identifier or block comment runs to the end of the input, which
-// Trino then rejects with its own error.
-func lex(s string) []token {
-	var out []token
-	for i := 0; i < len(s); {
-		c := s[i]
-		start := i
-		var k tokKind
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-			for i < len(s) && strings.IndexByte(" \t\n\r\f", s[i]) >= 0 {
-				i++
-			}
-			k = tokSpace
-		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-			k = tokComment
-		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			end := strings.Index(s[i+2:], "*/")
-			if end < 0 {
-				i = len(s)
-			} else {
-				i += 2 + end + 2
-			}
-			k = tokComment
-		case c == '\'' || c == '"':
-			i = quotedEnd(s, i)
-			k = tokString
-			if c == '"' {
-				k = tokQuoted
-			}
-		case isWordStart(c):
-			for i < len(s) && isWordPart(s[i]) {
-				i++
-			}
-			k = tokWord
-		case c >= '0' && c <= '9':
-			for i < len(s) && (isWordPart(s[i]) || s[i] == '.') {
-				i++
-			}
-			k = tokNumber
-		default:
-			i++
-			k = tokPunct
-		}
-		out = append(out, token{kind: k, text: s[start:i]})
-	}
-	return out
-}
-
-// quotedEnd returns the index after the quote closing the one at i; a
-// doubled quote is an escaped quote.
-func quotedEnd(s string, i int) int {
-	q := s[i]
-	for j := i + 1; j < len(s); j++ {
-		if s[j] == q {
-			if j+1 < len(s) && s[j+1] == q {
-				j++
-				continue
-			}
-			return j + 1
-		}
-	}
-	return len(s)
-}
-
-func isWordStart(c byte) bool {
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80
-}
-
-func isWordPart(c byte) bool { return isWordStart(c) || (c >= '0' && c <= '9') || c == '$' }
 
 // Normalize returns sql without comments, with runs of white space as one
 // space (none next to punctuation), unquoted words lower-cased and no
@@ -106,21 +15,21 @@ func isWordPart(c byte) bool { return isWordStart(c) || (c >= '0' && c <= '9') |
 func Normalize(sql string) string {
 	var b strings.Builder
 	prevPunct, pendingSpace := true, false
-	for _, t := range lex(sql) {
-		switch t.kind {
-		case tokSpace, tokComment:
+	for _, t := range trino.Lex(sql) {
+		switch t.Kind {
+		case trino.Space, trino.Comment:
 			pendingSpace = true
 			continue
 		}
-		punct := t.kind == tokPunct
+		punct := t.Kind == trino.Punct
 		if pendingSpace && !prevPunct && !punct && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		pendingSpace = false
-		if t.kind == tokWord {
-			b.WriteString(strings.ToLower(t.text))
+		if t.Kind == trino.Word {
+			b.WriteString(strings.ToLower(t.Text))
 		} else {
-			b.WriteString(t.text)
+			b.WriteString(t.Text)
 		}
 		prevPunct = punct
 	}
@@ -136,15 +45,15 @@ func Fingerprint(sql string) string {
 // qualified calls fn for every schema-qualified name schema.name in sql
 // (unquoted words, not preceded by a dot, so catalog.schema.name and
 // alias.column are left alone) with the token index of the schema word.
-func qualified(toks []token, fn func(i int, schema, name string)) {
+func qualified(toks []trino.Token, fn func(i int, schema, name string)) {
 	for i := 0; i+2 < len(toks); i++ {
-		if toks[i].kind != tokWord || toks[i+1].text != "." || (toks[i+2].kind != tokWord && toks[i+2].kind != tokQuoted) {
+		if toks[i].Kind != trino.Word || toks[i+1].Text != "." || (toks[i+2].Kind != trino.Word && toks[i+2].Kind != trino.Delimited) {
 			continue
 		}
-		if i > 0 && toks[i-1].text == "." {
+		if i > 0 && toks[i-1].Text == "." {
 			continue
 		}
-		fn(i, strings.ToLower(toks[i].text), strings.ToLower(strings.Trim(toks[i+2].text, `"`)))
+		fn(i, strings.ToLower(toks[i].Text), strings.ToLower(strings.Trim(toks[i+2].Text, `"`)))
 	}
 }
 
@@ -157,7 +66,7 @@ func references(sql string, schemas ...string) []string {
 	}
 	seen := map[string]bool{}
 	var out []string
-	qualified(lex(sql), func(_ int, schema, name string) {
+	qualified(trino.Lex(sql), func(_ int, schema, name string) {
 		ref := schema + "." + name
 		if want[schema] && !seen[ref] {
 			seen[ref] = true
@@ -171,22 +80,17 @@ func references(sql string, schemas ...string) []string {
 // reads from another catalog (three-part names after FROM or JOIN), in
 // order of first appearance.
 func catalogTables(sql string) []string {
-	var w []token
-	for _, t := range lex(sql) {
-		if t.kind != tokSpace && t.kind != tokComment {
-			w = append(w, t)
-		}
-	}
-	name := func(t token) bool { return t.kind == tokWord || t.kind == tokQuoted }
-	part := func(t token) string { return strings.ToLower(strings.Trim(t.text, `"`)) }
+	w := trino.Code(trino.Lex(sql))
+	name := func(t trino.Token) bool { return t.Kind == trino.Word || t.Kind == trino.Delimited }
+	part := func(t trino.Token) string { return strings.ToLower(strings.Trim(t.Text, `"`)) }
 	seen := map[string]bool{}
 	var out []string
 	for i := 1; i+4 < len(w); i++ {
-		kw := strings.ToLower(w[i-1].text)
-		if w[i-1].kind != tokWord || (kw != "from" && kw != "join") {
+		kw := strings.ToLower(w[i-1].Text)
+		if w[i-1].Kind != trino.Word || (kw != "from" && kw != "join") {
 			continue
 		}
-		if !name(w[i]) || w[i+1].text != "." || !name(w[i+2]) || w[i+3].text != "." || !name(w[i+4]) {
+		if !name(w[i]) || w[i+1].Text != "." || !name(w[i+2]) || w[i+3].Text != "." || !name(w[i+4]) {
 			continue
 		}
 		ref := part(w[i]) + "." + part(w[i+2]) + "." + part(w[i+4])
@@ -205,15 +109,15 @@ func renameSchemas(sql string, m map[string]string) string {
 	if len(m) == 0 {
 		return sql
 	}
-	toks := lex(sql)
+	toks := trino.Lex(sql)
 	qualified(toks, func(i int, schema, _ string) {
 		if to, ok := m[schema]; ok {
-			toks[i].text = to
+			toks[i].Text = to
 		}
 	})
 	var b strings.Builder
 	for _, t := range toks {
-		b.WriteString(t.text)
+		b.WriteString(t.Text)
 	}
 	return b.String()
 }
@@ -223,13 +127,13 @@ func renameSchemas(sql string, m map[string]string) string {
 // silver.events e" becomes "FROM (SELECT ...) e" and an unaliased
 // reference gets its table name as alias so qualified columns still work.
 func replaceTables(sql string, with map[string]string) string {
-	toks := lex(sql)
+	toks := trino.Lex(sql)
 	var b strings.Builder
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		if t.kind == tokWord && i+2 < len(toks) && toks[i+1].text == "." && (i == 0 || toks[i-1].text != ".") {
-			name := strings.ToLower(strings.Trim(toks[i+2].text, `"`))
-			ref := strings.ToLower(t.text) + "." + name
+		if t.Kind == trino.Word && i+2 < len(toks) && toks[i+1].Text == "." && (i == 0 || toks[i-1].Text != ".") {
+			name := strings.ToLower(strings.Trim(toks[i+2].Text, `"`))
+			ref := strings.ToLower(t.Text) + "." + name
 			if sub, ok := with[ref]; ok {
 				b.WriteString("(" + sub + ")")
 				if !aliased(toks[i+3:]) {
@@ -239,22 +143,22 @@ func replaceTables(sql string, with map[string]string) string {
 				continue
 			}
 		}
-		b.WriteString(t.text)
+		b.WriteString(t.Text)
 	}
 	return b.String()
 }
 
 // aliased reports whether the tokens after a table reference start with an
 // alias (AS x, or a word that is not a clause keyword).
-func aliased(rest []token) bool {
+func aliased(rest []trino.Token) bool {
 	for _, t := range rest {
-		switch t.kind {
-		case tokSpace, tokComment:
+		switch t.Kind {
+		case trino.Space, trino.Comment:
 			continue
-		case tokQuoted:
+		case trino.Delimited:
 			return true
-		case tokWord:
-			switch strings.ToLower(t.text) {
+		case trino.Word:
+			switch strings.ToLower(t.Text) {
 			case "where", "group", "order", "limit", "join", "left", "right", "full", "inner", "cross",
 				"on", "union", "except", "intersect", "having", "window", "offset", "fetch", "natural", "using", "for", "tablesample":
 				return false

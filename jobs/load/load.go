@@ -22,6 +22,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"weir/trino"
 )
 
 // Query is one named query of the mix.
@@ -141,27 +143,8 @@ func runQuery(ctx context.Context, db *sql.DB, query string, timeout time.Durati
 	if err != nil {
 		return 0, err
 	}
-	cols, err := rows.Columns()
-	if err != nil {
-		rows.Close()
-		return 0, err
-	}
-	dst := make([]any, len(cols))
-	for i := range dst {
-		dst[i] = new(any)
-	}
 	var n int64
-	for rows.Next() {
-		if err := rows.Scan(dst...); err != nil {
-			rows.Close()
-			return n, err
-		}
-		n++
-	}
-	err = rows.Err()
-	if cerr := rows.Close(); err == nil {
-		err = cerr
-	}
+	err = trino.Values(rows, func([]any) error { n++; return nil })
 	return n, err
 }
 

@@ -20,6 +20,7 @@ import (
 	"weir/jobs/gold"
 	"weir/kafkaio"
 	"weir/lakehouse"
+	"weir/trino"
 )
 
 // Options choose the parts to prepare.
@@ -64,7 +65,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) ([]gold.Result, e
 	if err != nil {
 		return nil, err
 	}
-	db, err := gold.OpenTrino(cfg.Trino)
+	db, err := trino.Open(cfg.Trino)
 	if err != nil {
 		return nil, err
 	}

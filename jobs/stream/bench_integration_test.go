@@ -11,7 +11,6 @@ package stream_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,6 +29,7 @@ import (
 
 	"weir/kafkaio"
 	"weir/lakehouse"
+	"weir/trino"
 )
 
 func freePort(t testing.TB) string {
@@ -244,7 +244,7 @@ func (s *stack) freshness(t testing.TB, p *proc, topics []string, probe string, 
 		}
 	}()
 
-	db, err := sql.Open("trino", s.cfg.Trino.URL+"?catalog="+s.cfg.Trino.Catalog)
+	db, err := trino.Open(s.cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ package stream_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,7 +31,6 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	_ "github.com/trinodb/trino-go-client/trino"
 
 	"weir/config"
 	"weir/internal/faultreport"
@@ -40,6 +38,7 @@ import (
 	"weir/kafkaio"
 	"weir/lakehouse"
 	"weir/localstack"
+	"weir/trino"
 )
 
 type stack struct {
@@ -320,7 +319,7 @@ func (s *stack) checkExact(t testing.TB, topics []string, high map[lakehouse.Top
 
 func (s *stack) trinoCount(t testing.TB, name string) (count, distinct int64) {
 	t.Helper()
-	db, err := sql.Open("trino", s.cfg.Trino.URL+"?catalog="+s.cfg.Trino.Catalog)
+	db, err := trino.Open(s.cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"weir/scheduler"
 	"weir/scheduler/store"
+	"weir/wait"
 )
 
 // Trigger queues a manual run of d. params override the DAG's declared
@@ -134,4 +135,27 @@ func WaitBackfill(ctx context.Context, st *store.Store, id int64, every time.Dur
 		case <-time.After(every):
 		}
 	}
+}
+
+// WaitRun polls the run every interval until it has finished (success or
+// failed) and returns it; each, when not nil, sees every state read and
+// may end the wait with an error. A failed run is returned, not an error.
+func WaitRun(ctx context.Context, st *store.Store, dagID, runID string, interval time.Duration, each func(store.Run) error) (store.Run, error) {
+	var run store.Run
+	err := wait.Until(ctx, interval, func(ctx context.Context) error {
+		var err error
+		if run, err = st.Run(ctx, dagID, runID); err != nil {
+			return wait.Stop(err)
+		}
+		if each != nil {
+			if err := each(run); err != nil {
+				return wait.Stop(err)
+			}
+		}
+		if run.State == scheduler.RunSuccess || run.State == scheduler.RunFailed {
+			return nil
+		}
+		return fmt.Errorf("run %s/%s is %s", dagID, runID, run.State)
+	})
+	return run, err
 }

@@ -28,10 +28,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	_ "github.com/trinodb/trino-go-client/trino" // database/sql driver "trino"
 
 	"weir/scheduler"
 	"weir/scheduler/store"
+	"weir/trino"
 )
 
 // Options configure an Engine. Zero values take the documented defaults.
@@ -42,7 +42,7 @@ type Options struct {
 	Binary string
 	// Env is added to the environment of every job.
 	Env []string
-	// TrinoDSN is the trino-go-client DSN SQL tasks run on; empty: SQL tasks fail.
+	// TrinoDSN is the DSN (trino.DSN) SQL tasks run on; empty: SQL tasks fail.
 	TrinoDSN string
 	Now      func() time.Time // default time.Now
 	ID       string           // scheduler id; default host-pid-random
@@ -158,9 +158,9 @@ func New(ctx context.Context, st *store.Store, opts Options) (*Engine, error) {
 		running: map[store.TryKey]*try{},
 	}
 	if opts.TrinoDSN != "" {
-		db, err := sql.Open("trino", opts.TrinoDSN)
+		db, err := trino.OpenDSN(opts.TrinoDSN)
 		if err != nil {
-			return nil, fmt.Errorf("open trino: %w", err)
+			return nil, err
 		}
 		e.trino = db
 	}
@@ -726,14 +726,4 @@ func shellQuote(argv []string) string {
 		}
 	}
 	return out
-}
-
-// TrinoDSN builds the trino-go-client DSN for SQL tasks from weir's Trino
-// settings (config.Trino: URL with user, catalog).
-func TrinoDSN(trinoURL, catalog string) string {
-	sep := "?"
-	if strings.Contains(trinoURL, "?") {
-		sep = "&"
-	}
-	return trinoURL + sep + "catalog=" + catalog
 }

@@ -13,6 +13,7 @@ import (
 	"weir/config"
 	"weir/scheduler"
 	"weir/scheduler/store"
+	"weir/trino"
 )
 
 // TestRunThroughRealJobs triggers a DAG whose tasks are real subprocesses:
@@ -294,7 +295,11 @@ tasks:
   - {id: check, sql: check.sql}
   - {id: bad, sql: bad.sql}
 `})
-	e := newEngine(t, st, dir, Options{TrinoDSN: TrinoDSN(cfg.Trino.URL, cfg.Trino.Catalog)})
+	dsn, err := trino.DSN(cfg.Trino)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, st, dir, Options{TrinoDSN: dsn})
 	ctx := context.Background()
 	if err := st.SetPaused(ctx, "sql", true); err != nil {
 		t.Fatal(err)

@@ -12,29 +12,6 @@ import (
 	"weir/scheduler/store"
 )
 
-func TestSplitStatements(t *testing.T) {
-	cases := []struct {
-		name, script string
-		want         []string
-	}{
-		{"one", "SELECT 1", []string{"SELECT 1"}},
-		{"two with trailing semicolon", "SELECT 1;\nSELECT 2;\n", []string{"SELECT 1", "SELECT 2"}},
-		{"semicolon in a string", "SELECT ';' AS x; SELECT 'it''s;'", []string{"SELECT ';' AS x", "SELECT 'it''s;'"}},
-		{"semicolon in an identifier", `SELECT 1 AS "a;b"`, []string{`SELECT 1 AS "a;b"`}},
-		{"line comment", "-- setup; not a statement\nSELECT 1; -- trailing;\n", []string{"-- setup; not a statement\nSELECT 1"}},
-		{"block comment", "/* a; b */ SELECT 1", []string{"/* a; b */ SELECT 1"}},
-		{"only comments", "-- nothing here;\n", nil},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got := splitStatements(c.script)
-			if strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
-				t.Errorf("got %q, want %q", got, c.want)
-			}
-		})
-	}
-}
-
 func TestCaptureKeepsTheTail(t *testing.T) {
 	c := newCapture(10)
 	for i := 0; i < 5; i++ {

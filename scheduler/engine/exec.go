@@ -11,6 +11,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"weir/proc"
+	"weir/trino"
 )
 
 // runJob runs `bin argv...` with env, copying its output to out, until it
@@ -21,7 +24,7 @@ func runJob(ctx context.Context, bin string, argv, env []string, out io.Writer, 
 	cmd := exec.Command(bin, argv...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = jobProcAttr()
+	cmd.SysProcAttr = proc.Tied()
 	cmd.WaitDelay = time.Second // do not hang on pipes held by grandchildren
 
 	// The parent-death signal fires when the forking *thread* exits; keep
@@ -44,7 +47,7 @@ func runJob(ctx context.Context, bin string, argv, env []string, out io.Writer, 
 		}
 		exited := false
 		if grace > 0 {
-			killGroup(cmd.Process.Pid, syscall.SIGTERM)
+			_ = proc.Signal(cmd.Process.Pid, syscall.SIGTERM)
 			select {
 			case err = <-done: // a clean exit leaves err nil: exited says it
 				exited = true
@@ -52,7 +55,7 @@ func runJob(ctx context.Context, bin string, argv, env []string, out io.Writer, 
 			}
 		}
 		if !exited {
-			killGroup(cmd.Process.Pid, syscall.SIGKILL)
+			_ = proc.Signal(cmd.Process.Pid, syscall.SIGKILL)
 			err = <-done
 		}
 	}
@@ -71,7 +74,7 @@ func runSQL(ctx context.Context, db *sql.DB, script string, out io.Writer) error
 	if db == nil {
 		return errors.New("run sql: no Trino connection configured")
 	}
-	stmts := splitStatements(script)
+	stmts := trino.SplitStatements(script)
 	if len(stmts) == 0 {
 		return errors.New("run sql: no statement in script")
 	}
@@ -92,24 +95,16 @@ func runSQL(ctx context.Context, db *sql.DB, script string, out io.Writer) error
 }
 
 func printRows(rows *sql.Rows, out io.Writer, show int) (int, error) {
-	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
+		rows.Close()
 		return 0, err
 	}
 	if len(cols) > 0 {
 		fmt.Fprintln(out, strings.Join(cols, "\t"))
 	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
 	n := 0
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, err
-		}
+	err = trino.Values(rows, func(vals []any) error {
 		if n < show {
 			cells := make([]string, len(vals))
 			for i, v := range vals {
@@ -118,70 +113,7 @@ func printRows(rows *sql.Rows, out io.Writer, show int) (int, error) {
 			fmt.Fprintln(out, strings.Join(cells, "\t"))
 		}
 		n++
-	}
-	return n, rows.Err()
-}
-
-// splitStatements splits a SQL script on semicolons outside string literals,
-// quoted identifiers and comments, dropping empty statements.
-func splitStatements(script string) []string {
-	var (
-		out   []string
-		cur   strings.Builder
-		quote rune // ' or " while inside one
-	)
-	flush := func() {
-		if s := strings.TrimSpace(cur.String()); s != "" && !onlyComments(s) {
-			out = append(out, s)
-		}
-		cur.Reset()
-	}
-	rs := []rune(script)
-	for i := 0; i < len(rs); i++ {
-		c := rs[i]
-		switch {
-		case quote != 0:
-			cur.WriteRune(c)
-			if c == quote {
-				quote = 0 // a doubled quote reopens on the next rune
-			}
-		case c == '\'' || c == '"':
-			quote = c
-			cur.WriteRune(c)
-		case c == '-' && i+1 < len(rs) && rs[i+1] == '-':
-			for i < len(rs) && rs[i] != '\n' {
-				cur.WriteRune(rs[i])
-				i++
-			}
-			if i < len(rs) {
-				cur.WriteRune('\n')
-			}
-		case c == '/' && i+1 < len(rs) && rs[i+1] == '*':
-			end := strings.Index(string(rs[i+2:]), "*/")
-			if end < 0 {
-				cur.WriteString(string(rs[i:]))
-				i = len(rs)
-				break
-			}
-			seg := string(rs[i+2:])[:end]
-			cur.WriteString("/*" + seg + "*/")
-			i += 2 + len([]rune(seg)) + 1
-		case c == ';':
-			flush()
-		default:
-			cur.WriteRune(c)
-		}
-	}
-	flush()
-	return out
-}
-
-func onlyComments(s string) bool {
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if line != "" && !strings.HasPrefix(line, "--") {
-			return false
-		}
-	}
-	return true
+		return nil
+	})
+	return n, err
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"weir/config"
-	"weir/jobs/gold"
 	"weir/jobs/gold/goldtest"
+	"weir/trino"
 )
 
 // The test binary doubles as the scheduler's test jobs (goldtest.DAGRuns).
@@ -25,7 +25,7 @@ func openGold(t *testing.T) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := gold.OpenTrino(cfg.Trino)
+	db, err := trino.Open(cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"weir/trino"
 )
 
 // Values are the selected values of a dashboard's variables (one element
@@ -88,7 +90,7 @@ func (d *Dashboard) Interpolate(sql string, vals Values, from, to time.Time, int
 		multi := v.Multi || v.IncludeAll
 		switch format {
 		case "sqlstring", "singlequote":
-			return quoteJoin(values)
+			return trino.List(values)
 		case "csv":
 			return strings.Join(values, ",")
 		case "pipe":
@@ -97,24 +99,13 @@ func (d *Dashboard) Interpolate(sql string, vals Values, from, to time.Time, int
 			return strings.Join(values, ",")
 		case "":
 			if !multi && len(values) == 1 {
-				return strings.ReplaceAll(values[0], "'", "''")
+				return trino.Escape(values[0])
 			}
-			return quoteJoin(values)
+			return trino.List(values)
 		default:
 			return strings.Join(values, ",")
 		}
 	})
-}
-
-func quoteJoin(values []string) string {
-	if len(values) == 0 {
-		return "NULL" // an empty IN list still parses and matches nothing
-	}
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-	}
-	return strings.Join(q, ",")
 }
 
 // formatInterval renders an interval as Grafana does (1m, 15m, 1h, 1d, 30s).

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"weir/trino"
 )
 
 // ResolveOptions fills the options of every query variable by running its
@@ -20,27 +22,13 @@ func (d *Dashboard) ResolveOptions(ctx context.Context, db *sql.DB, from, to tim
 		if err != nil {
 			return fmt.Errorf("variable %s: %w", v.Name, err)
 		}
-		rows, err := db.QueryContext(ctx, query)
+		values, err := trino.Strings(ctx, db, query)
 		if err != nil {
 			return fmt.Errorf("variable %s: %w", v.Name, err)
 		}
 		v.Options = nil
-		for rows.Next() {
-			var val sql.NullString
-			if err := rows.Scan(&val); err != nil {
-				rows.Close()
-				return fmt.Errorf("variable %s: %w", v.Name, err)
-			}
-			if val.Valid {
-				v.Options = append(v.Options, Option{Text: val.String, Value: val.String})
-			}
-		}
-		err = rows.Err()
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("variable %s: %w", v.Name, err)
+		for _, val := range values {
+			v.Options = append(v.Options, Option{Text: val, Value: val})
 		}
 	}
 	return nil

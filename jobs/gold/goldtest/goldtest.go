@@ -138,20 +138,13 @@ func DAGRuns(t testing.TB, cfg config.Config) Runs {
 // waitRun polls the store until the run has finished.
 func waitRun(t testing.TB, st *store.Store, dag, runID string, timeout time.Duration) store.Run {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		r, err := st.Run(context.Background(), dag, runID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.State == scheduler.RunSuccess || r.State == scheduler.RunFailed {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("run %s/%s still %s after %s", dag, runID, r.State, timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	r, err := engine.WaitRun(ctx, st, dag, runID, 50*time.Millisecond, nil)
+	if err != nil {
+		t.Fatalf("run %s/%s: %v after %s", dag, runID, err, timeout)
 	}
+	return r
 }
 
 // deleteDAG removes the DAG's runs (their tasks and tries cascade) and its

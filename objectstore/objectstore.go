@@ -1,4 +1,8 @@
-package lakehouse
+// Package objectstore administers weir's MinIO (S3) storage: the client
+// from config.S3, the warehouse and archive buckets, and the
+// least-privilege service users with their policies. Table data and
+// metadata on that storage are package lakehouse's business, not this one's.
+package objectstore
 
 import (
 	"context"
@@ -11,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"weir/config"
+	"weir/lakehouse"
 )
 
 // NewS3 returns a minio-go client for the configured endpoint.
@@ -74,12 +79,12 @@ func ServiceUsers(s3 config.S3, wh string, secrets map[string]string) []ServiceU
 	lake = strings.TrimSuffix(lake, "/")
 	ns := func(n string) string { return lake + "/" + n }
 	return []ServiceUser{
-		{AccessKey: "weir-stream", SecretKey: secrets["weir-stream"], Write: []string{ns(Bronze)}},
-		{AccessKey: "weir-batch", SecretKey: secrets["weir-batch"], Read: []string{ns(Bronze)},
-			Write: []string{ns(Silver), ns(Gold), s3.ArchiveBucket}},
+		{AccessKey: "weir-stream", SecretKey: secrets["weir-stream"], Write: []string{ns(lakehouse.Bronze)}},
+		{AccessKey: "weir-batch", SecretKey: secrets["weir-batch"], Read: []string{ns(lakehouse.Bronze)},
+			Write: []string{ns(lakehouse.Silver), ns(lakehouse.Gold), s3.ArchiveBucket}},
 		{AccessKey: "weir-maintain", SecretKey: secrets["weir-maintain"], Write: []string{s3.Bucket, s3.ArchiveBucket}},
-		{AccessKey: "weir-trino", SecretKey: secrets["weir-trino"], Read: []string{s3.Bucket, s3.ArchiveBucket}, Write: []string{ns(Gold)}},
-		{AccessKey: "weir-alerts", SecretKey: secrets["weir-alerts"], Write: []string{ns(Silver) + "/alerts"}},
+		{AccessKey: "weir-trino", SecretKey: secrets["weir-trino"], Read: []string{s3.Bucket, s3.ArchiveBucket}, Write: []string{ns(lakehouse.Gold)}},
+		{AccessKey: "weir-alerts", SecretKey: secrets["weir-alerts"], Write: []string{ns(lakehouse.Silver) + "/alerts"}},
 	}
 }
 
