@@ -861,7 +861,7 @@ func TestStreamRetentionGap(t *testing.T) {
 	}
 	if err := faultreport.Record(faultreport.Entry{Test: t.Name(), Fault: "Kafka deleted records before weir stream read them",
 		Injected: "DeleteRecords on a stopped job's partition; restart fails naming the hole, then runs with --on-retention-gap=record",
-		Times: 1, Expected: expected, Stored: int64(len(cs)+len(ds)) + (to - 1 - from)}); err != nil {
+		Times:    1, Expected: expected, Stored: int64(len(cs)+len(ds)) + (to - 1 - from)}); err != nil {
 		t.Error(err)
 	}
 }
