@@ -2,16 +2,21 @@ package lakehouse
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // SummaryCommitID is the snapshot-summary key that carries the id of the weir
@@ -142,7 +147,9 @@ func (o CommitOptions) withDefaults() CommitOptions {
 //
 // iceberg-go's own retry (commit.retry.num-retries) defaults to 0; Commit
 // retries explicitly so that build can re-check its preconditions against the
-// current table on every attempt. Errors from build end Commit at once.
+// current table on every attempt. Errors from build end Commit at once. A
+// catalog that cannot be reached (Unavailable) is waited for until ctx
+// ends, without using up attempts.
 //
 // ctx should outlive a shutdown signal (context.WithoutCancel plus a
 // timeout): cancelling it in the middle of a catalog commit makes the outcome
@@ -152,20 +159,38 @@ func Commit(ctx context.Context, cat catalog.Catalog, ident table.Identifier, bu
 	res := CommitResult{CommitID: opts.CommitID}
 	name := strings.Join(ident, ".")
 
+	wait := opts.Backoff
+	backoff := func(lastErr error) error {
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("commit %s to %s: %w (last error: %w)", opts.CommitID, name, err, lastErr)
+		}
+		wait = min(2*wait, opts.MaxBackoff)
+		return nil
+	}
+
+	// The catalog being away (its database restarting, a network blip)
+	// is waited out until ctx ends; it does not use up attempts.
 	tbl, err := LoadOrCreate(ctx, cat, ident, opts.Create)
+	for err != nil && Unavailable(err) {
+		if opts.OnRetry != nil {
+			opts.OnRetry(0, false, err)
+		}
+		if berr := backoff(err); berr != nil {
+			return res, berr
+		}
+		tbl, err = LoadOrCreate(ctx, cat, ident, opts.Create)
+	}
 	if err != nil {
 		return res, err
 	}
 	res.Table = tbl
 
-	wait := opts.Backoff
 	var lastErr error
-	for attempt := 1; attempt <= opts.MaxAttempts; attempt++ {
-		if attempt > 1 {
-			if err := sleep(ctx, wait); err != nil {
-				return res, fmt.Errorf("commit %s to %s: %w (last error: %w)", opts.CommitID, name, err, lastErr)
+	for attempt := 1; attempt <= opts.MaxAttempts; {
+		if lastErr != nil {
+			if err := backoff(lastErr); err != nil {
+				return res, err
 			}
-			wait = min(2*wait, opts.MaxBackoff)
 		}
 		res.Attempts = attempt
 
@@ -209,6 +234,9 @@ func Commit(ctx context.Context, cat catalog.Catalog, ident table.Identifier, bu
 			// Building on the stale table is safe: if the lost attempt did
 			// commit, the next one fails its requirements and reloads again.
 			lastErr = errors.Join(err, fmt.Errorf("reload table %s: %w", name, lerr))
+			if !Unavailable(lerr) {
+				attempt++
+			}
 			continue
 		}
 		res.Table = fresh
@@ -218,8 +246,31 @@ func Commit(ctx context.Context, cat catalog.Catalog, ident table.Identifier, bu
 			return res, nil
 		}
 		tbl = fresh
+		attempt++
 	}
 	return res, fmt.Errorf("commit %s to %s after %d attempts: %w", opts.CommitID, name, res.Attempts, lastErr)
+}
+
+// Unavailable reports whether err says the catalog could not be reached or
+// dropped the connection (its database stopping or restarting, a network
+// failure), as opposed to an answer: such an error is worth waiting out.
+func Unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-03: shutting down or
+		// starting; 53300: too many connections.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" ||
+			pgErr.Code == "57P03" || pgErr.Code == "53300"
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "conn closed") ||
+		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset")
 }
 
 // Commit is Commit on the lakehouse catalog; a Create spec without a location

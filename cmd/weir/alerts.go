@@ -16,7 +16,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	var (
 		rulesPath, job, stateDB, startAt, sinks, topic, listen, prefix string
 		batch, resend, icebergEvery                                    time.Duration
-		reset                                                          bool
+		reset, stopCaughtUp                                            bool
 		maxBatch                                                       int
 	)
 	cmd := &cobra.Command{
@@ -26,6 +26,8 @@ func newAlertsCmd(g *globals) *cobra.Command {
   weir alerts --rules rules/alerts.yaml
   # a second job of its own (consumer group weir-canary), from the newest records, without sinks
   weir alerts --job canary --start-at latest --sinks ""
+  # replay a copy of the topics from scratch and stop at its end
+  weir alerts --job replay --topic-prefix staging. --reset --sinks "" --stop-when-caught-up
   # the alerts raised (see also: weir alerts list, weir alerts backtest)
   weir alerts list`,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -62,7 +64,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			return alerts.Run(c.Context(), cfg, alerts.Options{
 				Rules: f, Job: job, StateDB: stateDB, StartAt: startAt, Sinks: sinkList,
 				AlertsTopic: topic, Listen: listen, BatchInterval: batch, MaxBatch: maxBatch, TopicPrefix: prefix,
-				ResendInterval: resend, IcebergInterval: icebergEvery,
+				ResendInterval: resend, IcebergInterval: icebergEvery, StopWhenCaughtUp: stopCaughtUp,
 			})
 		},
 	}
@@ -79,6 +81,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	fl.DurationVar(&icebergEvery, "iceberg-interval", 10*time.Second, "append interval of silver.alerts")
 	fl.IntVar(&maxBatch, "max-batch", 100_000, "most records in one micro-batch")
 	fl.StringVar(&prefix, "topic-prefix", "", "prefix of the source topics (a staging or test copy)")
+	fl.BoolVar(&stopCaughtUp, "stop-when-caught-up", false, "stop once every source record on the broker has been read and evaluated (a replay), after a last checkpoint")
 	fl.BoolVar(&reset, "reset", false, "delete this job's checkpoint, outbox and cursors first (re-evaluate from scratch)")
 	cmd.AddCommand(newAlertsBacktestCmd(g), newAlertsListCmd(g))
 	return cmd

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -559,7 +560,7 @@ func TestSIGKILLRestart(t *testing.T) {
 	const chunks = 6
 	var parts [chunks][]scenarioMsg
 	for _, m := range sc.msgs {
-		i := min(int(m.ts.Sub(start)/(6*time.Minute)), chunks-1)
+		i := max(0, min(int(m.ts.Sub(start)/(6*time.Minute)), chunks-1)) // the warm-up hour in the first
 		parts[i] = append(parts[i], m)
 	}
 	produce(t, cfg, prefix, append(dimItems(), parts[0]...))
@@ -731,4 +732,30 @@ func TestThroughputReport(t *testing.T) {
 		"meets_target":                 eval >= 200_000,
 		"measured_at":                  time.Now().UTC(),
 	})
+}
+
+// TestStopWhenCaughtUp: with StopWhenCaughtUp the job returns by itself
+// once it has read every record of the topics, with the alerts stored.
+func TestStopWhenCaughtUp(t *testing.T) {
+	cfg := loadConfig(t)
+	run := runID("stop")
+	prefix := run + "."
+	start := time.Now().UTC().Add(-38 * time.Minute).Truncate(time.Minute)
+	sc := buildScenario(5, start, 36*time.Minute, 4)
+	produce(t, cfg, prefix, append(dimItems(), sc.msgs...))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	began := time.Now()
+	if err := Run(ctx, cfg, Options{Rules: shippedRules(t, run), Job: run, TopicPrefix: prefix, Sinks: []string{}, StopWhenCaughtUp: true}); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the job did not stop by itself within %s", time.Since(began))
+	}
+	ns := outbox(t, cfg, run)
+	if !slices.ContainsFunc(ns, func(n Notification) bool { return n.Rule == "PaymentProviderFailing" && n.Status == Firing }) {
+		t.Errorf("the provider outage is not in the outbox (%d notifications)", len(ns))
+	}
+	t.Logf("caught up and stopped after %s with %d notifications", time.Since(began).Round(time.Millisecond), len(ns))
 }

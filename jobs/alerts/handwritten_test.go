@@ -105,7 +105,9 @@ func TestHandWrittenIncidents(t *testing.T) {
 	}
 	start := time.Date(2026, 5, 12, 0, 0, 0, 0, time.UTC)
 	h := newHandTraffic(t, 21, start, 20*time.Hour, 12)
-	at := func(hh, mm int) time.Time { return start.Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute) }
+	at := func(hh, mm int) time.Time {
+		return start.Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute)
+	}
 	var incidents []Incident
 	incident := func(kind string, labels map[string]string, from, to time.Time) {
 		incidents = append(incidents, Incident{Kind: kind, Shape: "hand", Labels: labels, Start: from, End: to})

@@ -64,6 +64,12 @@ type Options struct {
 	Retention time.Duration
 	// Listen serves /metrics and /ready when not empty.
 	Listen string
+	// StopWhenCaughtUp ends Run, after a last checkpoint, once a batch read
+	// nothing and the broker holds no unread record of any source
+	// partition: a replay stops by itself instead of being polled and
+	// signalled. Notifications are stored; sinks get the usual moment to
+	// deliver them and deliver the rest at the next start.
+	StopWhenCaughtUp bool
 	// Now is the wall clock (default time.Now).
 	Now func() time.Time
 	Log *slog.Logger
@@ -239,10 +245,14 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	for {
 		stopping := ctx.Err() != nil
 		start := time.Now()
-		if err := runBatch(ctx, c, eng, next, ends, opts, m); err != nil {
+		read, err := runBatch(ctx, c, eng, next, ends, opts, m)
+		if err != nil {
 			return err
 		}
-		ends.refresh(ctx, eng, next)
+		if unread, known := ends.refresh(ctx, eng, next); opts.StopWhenCaughtUp && known && !unread && read == 0 && !stopping {
+			log.Info("alert job caught up", "watermark", time.UnixMilli(eng.Watermark()).UTC())
+			stopping = true
+		}
 		eng.Advance()
 		ns, late := eng.Drain()
 		state, err := eng.Snapshot()
@@ -354,8 +364,9 @@ func (b *backlog) reached(eng *Engine, p window.Partition, end int64) {
 // marks each partition unread or not. It runs right before every watermark
 // advance, after the records that advance reads were polled, so a partition
 // with records on the broker older than those is held. When the broker
-// cannot be asked the marks stay as they were.
-func (b *backlog) refresh(ctx context.Context, eng *Engine, next map[string]int64) {
+// cannot be asked the marks stay as they were. It reports whether any
+// source partition is unread, and whether it could tell.
+func (b *backlog) refresh(ctx context.Context, eng *Engine, next map[string]int64) (anyUnread, known bool) {
 	req := map[kafka.TopicPartition]kafka.OffsetSpec{}
 	for _, topic := range eng.SourceTopics() {
 		t := b.prefix + topic
@@ -364,7 +375,7 @@ func (b *backlog) refresh(ctx context.Context, eng *Engine, next map[string]int6
 		}
 	}
 	if len(req) == 0 {
-		return
+		return false, false
 	}
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -374,7 +385,7 @@ func (b *backlog) refresh(ctx context.Context, eng *Engine, next map[string]int6
 			b.log.Warn("list source partition end offsets; idle partitions judged by the idle timeout alone", "err", err)
 		}
 		b.failing = true
-		return
+		return false, false
 	}
 	if b.failing {
 		b.log.Info("listing source partition end offsets again")
@@ -400,7 +411,9 @@ func (b *backlog) refresh(ctx context.Context, eng *Engine, next map[string]int6
 			unread = end > 0 // from the beginning, until a record or the end is reached
 		}
 		eng.Unread(window.Partition{Topic: topic, Partition: tp.Partition}, unread)
+		anyUnread = anyUnread || unread
 	}
+	return anyUnread, len(res.ResultInfos) == len(req)
 }
 
 // advanceEvery is how many records pass between watermark updates inside
@@ -408,8 +421,8 @@ func (b *backlog) refresh(ctx context.Context, eng *Engine, next map[string]int6
 const advanceEvery = 5000
 
 // runBatch polls for one batch interval (or MaxBatch records) and feeds the
-// engine, advancing next offsets.
-func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[string]int64, ends *backlog, opts Options, m *metrics) error {
+// engine, advancing next offsets. It returns the records read.
+func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[string]int64, ends *backlog, opts Options, m *metrics) (int, error) {
 	deadline := time.Now().Add(opts.BatchInterval)
 	n := 0
 	for n < opts.MaxBatch && ctx.Err() == nil {
@@ -421,7 +434,7 @@ func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[stri
 		switch e := ev.(type) {
 		case *kafka.Message:
 			if e.TopicPartition.Error != nil {
-				return fmt.Errorf("consume %s: %w", e.TopicPartition, e.TopicPartition.Error)
+				return n, fmt.Errorf("consume %s: %w", e.TopicPartition, e.TopicPartition.Error)
 			}
 			n++
 			handle(eng, e, next, opts.TopicPrefix, m)
@@ -437,12 +450,12 @@ func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[stri
 			}
 		case kafka.Error:
 			if e.IsFatal() {
-				return fmt.Errorf("kafka consumer: %w", e)
+				return n, fmt.Errorf("kafka consumer: %w", e)
 			}
 			opts.Log.Warn("kafka consumer", "err", e)
 		}
 	}
-	return nil
+	return n, nil
 }
 
 func handle(eng *Engine, msg *kafka.Message, next map[string]int64, prefix string, m *metrics) {

@@ -131,7 +131,9 @@ func afterWarmUp(incidents []Incident, eps []Episode, warm, runEnd time.Time) ([
 	}
 	var keepEps []Episode
 	for _, e := range eps {
-		if !slices.ContainsFunc(early, func(in Incident) bool { return in.Matches(e, 2*time.Minute, runEnd) || in.Explains(e, 2*time.Minute, runEnd) }) {
+		if !slices.ContainsFunc(early, func(in Incident) bool {
+			return in.Matches(e, 2*time.Minute, runEnd) || in.Explains(e, 2*time.Minute, runEnd)
+		}) {
 			keepEps = append(keepEps, e)
 		}
 	}

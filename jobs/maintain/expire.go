@@ -21,7 +21,7 @@ func (j *Job) expire(ctx context.Context, name string, rep *TableReport) error {
 		return err
 	}
 	var before int
-	res, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(name), func(ctx context.Context, a *lakehouse.Attempt) error {
+	res, err := j.lake.Commit(ctx, lakehouse.Ident(name), func(ctx context.Context, a *lakehouse.Attempt) error {
 		before = len(a.Table.Metadata().Snapshots())
 		keep := max(j.cfg.RetainLast, ProtectedDepth(a.Table, consumers))
 		if keep >= before {

@@ -329,7 +329,7 @@ func (j *Job) compact(ctx context.Context, name string, tbl *table.Table, rep *T
 	}
 
 	var kept []table.CompactionGroupResult
-	res, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(name), func(ctx context.Context, a *lakehouse.Attempt) error {
+	res, err := j.lake.Commit(ctx, lakehouse.Ident(name), func(ctx context.Context, a *lakehouse.Attempt) error {
 		live, err := livePaths(ctx, a.Table)
 		if err != nil {
 			return err
@@ -479,7 +479,7 @@ func livePaths(ctx context.Context, tbl *table.Table) (map[string]bool, error) {
 // rewriteManifests merges manifests when the current snapshot has more
 // than MaxManifests.
 func (j *Job) rewriteManifests(ctx context.Context, name string, rep *TableReport) error {
-	_, err := lakehouse.Commit(ctx, j.lake.Catalog, lakehouse.Ident(name), func(ctx context.Context, a *lakehouse.Attempt) error {
+	_, err := j.lake.Commit(ctx, lakehouse.Ident(name), func(ctx context.Context, a *lakehouse.Attempt) error {
 		n, err := manifestCount(ctx, a.Table)
 		if err != nil {
 			return err
