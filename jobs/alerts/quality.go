@@ -54,7 +54,11 @@ func ReadIncidents(r io.Reader) ([]Incident, error) {
 type Episode struct {
 	Rule   string            `json:"rule"`
 	Labels map[string]string `json:"labels"`
-	Start  time.Time         `json:"start"`
+	// Start is the alert's startsAt: when its conditions began to hold
+	// (before a rule's for had passed).
+	Start time.Time `json:"start"`
+	// FiredAt is when it was raised: the end of the window that fired it.
+	FiredAt time.Time `json:"fired_at"`
 	// End is when it resolved; zero while it still fires.
 	End    time.Time          `json:"end,omitzero"`
 	Values map[string]float64 `json:"values,omitempty"`
@@ -75,7 +79,7 @@ func Episodes(ns []Notification) []Episode {
 		if !ok {
 			i = len(eps)
 			idx[k] = i
-			eps = append(eps, Episode{Rule: n.Rule, Labels: n.Labels, Start: n.StartsAt, Values: n.Values})
+			eps = append(eps, Episode{Rule: n.Rule, Labels: n.Labels, Start: n.StartsAt, FiredAt: n.WindowEnd, Values: n.Values})
 		}
 		e := &eps[i]
 		switch {
@@ -107,12 +111,17 @@ func labelsAgree(truthLabels, alertLabels map[string]string) bool {
 	return true
 }
 
-// span returns the episode's span, an open one ending at runEnd.
+// span returns the time the episode was firing, from when it was raised
+// (not its backdated startsAt) to its end, an open one ending at runEnd.
 func (e Episode) span(runEnd time.Time) (time.Time, time.Time) {
-	if e.End.IsZero() {
-		return e.Start, runEnd
+	from := e.Start
+	if e.FiredAt.After(from) {
+		from = e.FiredAt
 	}
-	return e.Start, e.End
+	if e.End.IsZero() {
+		return from, runEnd
+	}
+	return from, e.End
 }
 
 func (in Incident) meets(e Episode, tol time.Duration, runEnd time.Time) bool {
@@ -163,11 +172,12 @@ type Quality struct {
 	MaxEpisodes         int     `json:"max_episodes_per_incident"`
 	OneEpisode          float64 `json:"one_episode_share"`
 	// Coverage is the share of an incident's span during which a matching
-	// episode fired (0 for a missed incident): median and minimum.
+	// episode fired, counted from when it was raised (0 for a missed
+	// incident): median and minimum.
 	MedianCoverage float64 `json:"median_coverage"`
 	MinCoverage    float64 `json:"min_coverage"`
-	// DelaySeconds is the median time from an incident's start to its first
-	// matching episode.
+	// DelaySeconds is the median time from an incident's start to the
+	// raising of its first matching episode.
 	MedianDelaySeconds float64 `json:"median_delay_seconds"`
 }
 
