@@ -114,18 +114,27 @@ const kafkaPOM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
 </project>
 `
 
-// keepTrinoPlugins are the plugins the stack loads.
-var keepTrinoPlugins = map[string]bool{"iceberg": true, "postgresql": true, "geospatial": true, "tpch": true}
+// keepTrinoPlugins are the plugins the stack loads, and the file password
+// authenticator the compose stack's coordinator uses (make build_images
+// packages this same directory).
+var keepTrinoPlugins = map[string]bool{"iceberg": true, "postgresql": true, "geospatial": true, "tpch": true, "password-authenticators": true}
 
 func (s *Stack) trinoHome() string { return filepath.Join(s.Cache, "trino-server-"+TrinoVersion) }
 
 // installTrino fetches the server tarball with Maven and unpacks only what
 // the stack uses: the core libraries and the Iceberg, PostgreSQL (the
 // scheduler's run history, read-only; it needs the geospatial types) and
-// TPC-H plugins. Leaving the
-// other ~50 plugins out makes every start faster.
+// TPC-H plugins, and the password authenticators. Leaving the other ~50
+// plugins out makes every start faster. An unpacked server that lacks one of
+// them is fetched again.
 func (s *Stack) installTrino(ctx context.Context) error {
-	if _, err := os.Stat(filepath.Join(s.trinoHome(), "plugin", "geospatial")); err == nil {
+	complete := true
+	for p := range keepTrinoPlugins {
+		if _, err := os.Stat(filepath.Join(s.trinoHome(), "plugin", p)); err != nil {
+			complete = false
+		}
+	}
+	if complete {
 		return nil
 	}
 	s.logf("  fetching trino-server %s with maven", TrinoVersion)

@@ -23,4 +23,7 @@ const (
 	// MinIOModule and AlertmanagerModule are built with `go install`.
 	MinIOModule        = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 	AlertmanagerModule = "github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1"
+	// PrometheusModule is built only for the compose stack's images (make
+	// build_images); the native stack does not run Prometheus.
+	PrometheusModule = "github.com/prometheus/prometheus/cmd/prometheus@v0.316.0"
 )

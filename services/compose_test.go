@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"weir/config"
+	"weir/jobs/setup"
 	"weir/objectstore"
 )
 
@@ -32,6 +33,7 @@ type stack struct {
 	env     map[string]string
 }
 
+// composeFiles lists every compose file of services/.
 func composeFiles(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob("compose*.y*ml")
@@ -44,7 +46,27 @@ func composeFiles(t *testing.T) []string {
 	return files
 }
 
+// hostOverride is the host-networking override file; the others are stacks
+// of their own.
+const hostOverride = "compose.host.yaml"
+
+// composeStacks lists the ways the files are loaded: each stack alone, and
+// compose.yaml with the host-networking override, as make loads them.
+func composeStacks(t *testing.T) [][]string {
+	var out [][]string
+	for _, f := range composeFiles(t) {
+		if f != hostOverride {
+			out = append(out, []string{f})
+		}
+	}
+	return append(out, []string{"compose.yaml", hostOverride})
+}
+
 func loadCompose(t *testing.T, file string, env map[string]string) (*types.Project, error) {
+	return loadComposeFiles(t, []string{file}, env)
+}
+
+func loadComposeFiles(t *testing.T, files []string, env map[string]string) (*types.Project, error) {
 	t.Helper()
 	envFile := filepath.Join(t.TempDir(), ".env")
 	if err := WriteEnvFile(envFile, env); err != nil {
@@ -55,8 +77,10 @@ func loadCompose(t *testing.T, file string, env map[string]string) (*types.Proje
 		t.Fatal(err)
 	}
 	// No WithOsEnv: the result must not depend on the caller's environment.
-	opts, err := cli.NewProjectOptions([]string{file},
+	opts, err := cli.NewProjectOptions(files,
 		cli.WithWorkingDirectory(wd),
+		// Grafana and Prometheus are in profiles (make enables them).
+		cli.WithProfiles([]string{"grafana", "prometheus"}),
 		cli.WithEnvFiles(envFile),
 		cli.WithDotEnv,
 	)
@@ -74,6 +98,9 @@ func loadStacks(t *testing.T) []stack {
 	}
 	var out []stack
 	for _, f := range composeFiles(t) {
+		if f == hostOverride {
+			continue
+		}
 		p, err := loadCompose(t, f, env)
 		if err != nil {
 			t.Fatalf("load %s: %v", f, err)
@@ -189,13 +216,11 @@ func TestComposeTopology(t *testing.T) {
 				if len(ids) != 3 {
 					t.Errorf("node ids not distinct: %v", ids)
 				}
-				script, err := os.ReadFile("kafka/create-topics.sh")
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, want := range []string{"--replication-factor 3", "min.insync.replicas=2"} {
-					if !strings.Contains(string(script), want) {
-						t.Errorf("create-topics.sh: missing %q", want)
+				// weir-init creates the topics with the brokers' defaults
+				// (RF 3, min ISR 2 above) once every broker is healthy.
+				for _, b := range brokers {
+					if dep, ok := p.Services["weir-init"].DependsOn[b.Name]; !ok || dep.Condition != types.ServiceConditionHealthy {
+						t.Errorf("weir-init does not wait for %s to be healthy", b.Name)
 					}
 				}
 			})
@@ -301,14 +326,14 @@ func TestComposeTopology(t *testing.T) {
 					"connector.name":                             "iceberg",
 					"iceberg.catalog.type":                       "jdbc",
 					"iceberg.jdbc-catalog.driver-class":          "org.postgresql.Driver",
-					"iceberg.jdbc-catalog.connection-url":        "jdbc:postgresql://postgres:5432/iceberg_catalog",
+					"iceberg.jdbc-catalog.connection-url":        "jdbc:postgresql://${ENV:TRINO_PG_ADDR}/iceberg_catalog",
 					"iceberg.jdbc-catalog.connection-user":       "trino",
 					"iceberg.jdbc-catalog.connection-password":   "${ENV:PG_TRINO_PASSWORD}",
 					"iceberg.jdbc-catalog.catalog-name":          "weir",
 					"iceberg.jdbc-catalog.default-warehouse-dir": "s3://weir-lake/warehouse",
 					"iceberg.jdbc-catalog.schema-version":        "V1",
 					"fs.native-s3.enabled":                       "true",
-					"s3.endpoint":                                "http://minio:9000",
+					"s3.endpoint":                                "${ENV:TRINO_S3_ENDPOINT}",
 					"s3.path-style-access":                       "true",
 					"s3.region":                                  "us-east-1",
 					"s3.aws-access-key":                          "weir-trino",
@@ -324,7 +349,7 @@ func TestComposeTopology(t *testing.T) {
 				sched := readProperties(t, "trino/catalog/scheduler.properties")
 				want := map[string]string{
 					"connector.name":      "postgresql",
-					"connection-url":      "jdbc:postgresql://postgres:5432/weir_scheduler",
+					"connection-url":      "jdbc:postgresql://${ENV:TRINO_PG_ADDR}/weir_scheduler",
 					"connection-user":     "weir_reader",
 					"connection-password": "${ENV:PG_WEIR_READER_PASSWORD}",
 				}
@@ -370,12 +395,11 @@ func TestComposeTopology(t *testing.T) {
 				if !ok || imageRepo(am.Image) != "prom/alertmanager" {
 					t.Fatal("no alertmanager service")
 				}
+				// make build_images builds the weir image (docker/build.sh,
+				// or docker/weir.Dockerfile); compose never pulls it.
 				init, ok := p.Services["weir-init"]
-				if !ok || init.Build == nil || init.Build.Dockerfile != "docker/weir.Dockerfile" {
-					t.Fatal("weir-init does not build docker/weir.Dockerfile")
-				}
-				if _, err := os.Stat(filepath.Join(init.Build.Context, init.Build.Dockerfile)); err != nil {
-					t.Errorf("weir image: %v", err)
+				if !ok || init.Image != "weir:local" || init.PullPolicy != types.PullPolicyNever {
+					t.Fatalf("weir-init: image %q pull policy %q, want weir:local, never", init.Image, init.PullPolicy)
 				}
 				for _, name := range []string{"weir-init", "weir-stream", "weir-alerts", "weir-scheduler"} {
 					s, ok := p.Services[name]
@@ -480,21 +504,21 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 	want := map[string][]string{
 		"MINIO_ROOT_PASSWORD":         minio,
 		"MINIO_STREAM_SECRET_KEY":     {"minio-init", "weir-stream"},
-		"MINIO_BATCH_SECRET_KEY":      {"minio-init", "weir-scheduler"},
+		"MINIO_BATCH_SECRET_KEY":      {"minio-init", "weir-scheduler", "weir-gold-init"},
 		"MINIO_ALERTS_SECRET_KEY":     {"minio-init", "weir-alerts"},
 		"MINIO_TRINO_SECRET_KEY":      append([]string{"minio-init"}, trinoNodes...),
-		"MINIO_MAINTAIN_SECRET_KEY":   {"minio-init", "weir-init"},
+		"MINIO_MAINTAIN_SECRET_KEY":   {"minio-init", "weir-init", "weir-scheduler"},
 		"POSTGRES_PASSWORD":           {"postgres"},
 		"PG_WEIR_INIT_PASSWORD":       {"postgres", "weir-init"},
 		"PG_WEIR_STREAM_PASSWORD":     {"postgres", "weir-stream"},
-		"PG_WEIR_BATCH_PASSWORD":      {"postgres", "weir-scheduler"},
+		"PG_WEIR_BATCH_PASSWORD":      {"postgres", "weir-scheduler", "weir-gold-init"},
 		"PG_WEIR_ALERTS_PASSWORD":     {"postgres", "weir-alerts"},
-		"PG_WEIR_SCHEDULER_PASSWORD":  {"postgres", "weir-scheduler"},
+		"PG_WEIR_SCHEDULER_PASSWORD":  {"postgres", "weir-scheduler", "weir-init", "weir-gold-init"},
 		"PG_TRINO_PASSWORD":           append([]string{"postgres"}, trinoNodes...),
 		"PG_WEIR_READER_PASSWORD":     append([]string{"postgres"}, trinoNodes...),
 		"TRINO_SHARED_SECRET":         trinoNodes,
 		"TRINO_KEYSTORE_PASSWORD":     {"trino-secrets", "trino-coordinator"},
-		"TRINO_WEIR_PASSWORD":         {"weir-scheduler"},
+		"TRINO_WEIR_PASSWORD":         {"weir-scheduler", "weir-gold-init"},
 		"TRINO_WEIR_PASSWORD_HASH":    {"trino-secrets"},
 		"TRINO_GRAFANA_PASSWORD":      {"grafana"},
 		"TRINO_GRAFANA_PASSWORD_HASH": {"trino-secrets"},
@@ -572,8 +596,9 @@ func servicePolicies(t *testing.T) map[string][]byte {
 	return out
 }
 
-// TestMinIOPoliciesMatchLakehouse keeps the policies minio-init applies
-// identical to the ones the native stack applies (one definition, in Go).
+// TestMinIOPoliciesMatchLakehouse keeps minio/policies/*.json, the readable
+// form of what minio-init (weir init --storage) applies, identical to
+// objectstore.ServiceUsers (one definition, in Go, the native stack's too).
 func TestMinIOPoliciesMatchLakehouse(t *testing.T) {
 	want := servicePolicies(t)
 	files, err := filepath.Glob("minio/policies/*.json")
@@ -600,12 +625,20 @@ func TestMinIOPoliciesMatchLakehouse(t *testing.T) {
 		if !bytes.Equal(got, doc) {
 			t.Errorf("%s differs from objectstore.ServiceUsers (go test ./services -update)", path)
 		}
-		script, err := os.ReadFile("minio/init.sh")
-		if err != nil {
-			t.Fatal(err)
+		// minio-init (weir init --storage) creates every user from the
+		// secret in its environment.
+		env, ok := setup.StorageUserEnv[user]
+		if !ok {
+			t.Errorf("%s: weir init --storage has no secret variable for it", user)
 		}
-		if !regexp.MustCompile(`(?m)^user ` + regexp.QuoteMeta(user) + ` "\$MINIO_[A-Z]+_SECRET_KEY"$`).Match(script) {
-			t.Errorf("minio/init.sh does not create user %s", user)
+		for _, st := range loadStacks(t) {
+			mi := st.project.Services["minio-init"]
+			if !slices.Contains(mi.Command, "--storage") {
+				t.Errorf("%s: minio-init does not run weir init --storage", st.file)
+			}
+			if envOf(mi, env) != st.env[env] || st.env[env] == "" {
+				t.Errorf("%s: minio-init lacks %s, the secret of %s", st.file, env, user)
+			}
 		}
 	}
 }
@@ -792,6 +825,9 @@ func checkReaderRole(t *testing.T, rolesSQL string) {
 			db = strings.TrimSpace(rest)
 			continue
 		}
+		if strings.HasPrefix(line, `\getenv `) {
+			continue
+		}
 		stmt.WriteString(" " + line)
 		if !strings.HasSuffix(line, ";") {
 			continue
@@ -816,12 +852,16 @@ func checkReaderRole(t *testing.T, rolesSQL string) {
 			t.Errorf("roles.sql: no statement matching %s", a.stmt)
 		}
 	}
+	// The password comes from the environment, never a command line.
+	if !strings.Contains(rolesSQL, `\getenv weir_reader_password PG_WEIR_READER_PASSWORD`) {
+		t.Error("roles.sql does not read weir_reader_password from PG_WEIR_READER_PASSWORD")
+	}
 	script, err := os.ReadFile("postgres/initdb/10-weir-roles.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(script), `-v weir_reader_password="$PG_WEIR_READER_PASSWORD"`) {
-		t.Error("10-weir-roles.sh does not pass weir_reader_password from PG_WEIR_READER_PASSWORD")
+	if strings.Contains(string(script), "PASSWORD") {
+		t.Error("10-weir-roles.sh puts a password on psql's command line")
 	}
 }
 
@@ -920,12 +960,12 @@ func TestComposeRequiresEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range composeFiles(t) {
+	for _, files := range composeStacks(t) {
 		for _, name := range []string{"POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "TRINO_GRAFANA_PASSWORD", KafkaClusterID} {
-			t.Run(f+"/without "+name, func(t *testing.T) {
+			t.Run(strings.Join(files, "+")+"/without "+name, func(t *testing.T) {
 				env := maps(full)
 				delete(env, name)
-				_, err := loadCompose(t, f, env)
+				_, err := loadComposeFiles(t, files, env)
 				if err == nil || !strings.Contains(err.Error(), name) {
 					t.Fatalf("loading without %s: err=%v, want an error naming it", name, err)
 				}
@@ -969,6 +1009,12 @@ func TestEveryVariableIsGenerated(t *testing.T) {
 		}
 		for _, m := range found {
 			name, mod := m[2], m[3]
+			if IsSetting(name) {
+				if !strings.HasPrefix(mod, ":-") {
+					t.Errorf("%s: setting ${%s%s} needs a default (${%s:-...})", f, name, mod, name)
+				}
+				continue
+			}
 			if !slices.Contains(generated, name) {
 				t.Errorf("%s: ${%s} is not produced by the env generator", f, name)
 			}
@@ -991,7 +1037,16 @@ var (
 )
 
 func TestMountedConfigFindsItsEnvironment(t *testing.T) {
-	for _, st := range loadStacks(t) {
+	env, err := Generate(nil, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, files := range composeStacks(t) {
+		p, err := loadComposeFiles(t, files, env)
+		if err != nil {
+			t.Fatalf("load %v: %v", files, err)
+		}
+		st := stack{file: strings.Join(files, "+"), project: p, env: env}
 		for _, s := range st.project.Services {
 			for _, v := range s.Volumes {
 				if v.Type != types.VolumeTypeBind {

@@ -78,6 +78,15 @@ var trinoUsers = map[string]string{
 // logins, so the cost is paid once per client, not per query.
 const pbkdf2Iterations = 10000
 
+// IsSetting reports whether a compose variable is a deployment setting with
+// a default in the compose files (images, host ports, traffic), which
+// services/.env may set but Generate does not produce; every other variable
+// is a generated value that must be present.
+func IsSetting(name string) bool {
+	return strings.HasSuffix(name, "_IMAGE") || name == "IMAGE_PULL_POLICY" ||
+		strings.HasPrefix(name, "WEIR_PORT_") || strings.HasPrefix(name, "TRAFFIC_")
+}
+
 // Names lists every variable Generate produces, sorted.
 func Names() []string {
 	names := append([]string{MinIORootUser, KafkaClusterID}, Secrets...)

@@ -1,20 +1,38 @@
 # Docker-host deployment of weir (services/compose.yaml). Included by the
-# top-level Makefile: `include services/services.mk`. Needs Docker with the
-# compose plugin (v2.20+) and BuildKit; the native stack (`make up`) does not.
+# top-level Makefile. Needs a Docker engine with the compose plugin (v2.24+);
+# services/engine.sh installs and starts both where they are missing
+# (make docker_engine). The native stack (`make up`) needs neither.
+#
+# IMAGES=local (default): every image built here from the native stack's
+# artifacts (docker/build.sh), nothing pulled. IMAGES=official: the
+# projects' own images (a host that can pull), Grafana included.
+# SERVICES_NETWORK=host (the default where the engine has no bridge
+# network): every container on the host's network (compose.host.yaml).
 
+IMAGES           ?= local
 SERVICES_ENV     ?= services/.env
+# host when the engine has no bridge network (dockerd --bridge=none).
+SERVICES_NETWORK ?= $(shell docker network inspect bridge >/dev/null 2>&1 && echo bridge || echo host)
+SERVICES_PROFILES ?= prometheus$(if $(filter official,$(IMAGES)),$(comma)grafana,)
+comma := ,
+SERVICES_FILES   := -f services/compose.yaml $(if $(filter host,$(SERVICES_NETWORK)),-f services/compose.host.yaml,) $(SERVICES_EXTRA_FILES)
+SERVICES_COMPOSE ?= COMPOSE_PROFILES=$(SERVICES_PROFILES) docker compose --project-directory services $(SERVICES_FILES) \
+	--env-file services/images.$(IMAGES).env --env-file $(SERVICES_ENV)
 WEIR_IMAGE       ?= weir:local
-SERVICES_COMPOSE ?= docker compose --project-directory services -f services/compose.yaml --env-file $(SERVICES_ENV)
 
-.PHONY: services_env build_images deploy_services watch_services stop_services
+.PHONY: services_env build_images deploy_services watch_services stop_services clean_services docker_engine test-compose
 
 ## services_env: write services/.env with random per-service secrets (existing values kept; git-ignored)
 services_env:
 	go run ./services/cmd/genenv -out $(SERVICES_ENV)
 
-## build_images: build the weir image (multi-stage, cgo) from docker/weir.Dockerfile
-build_images:
+## build_images: every image of the stack (IMAGES=local: built here; official: weir from source)
+build_images: build
+ifeq ($(IMAGES),official)
 	DOCKER_BUILDKIT=1 docker build -f docker/weir.Dockerfile -t $(WEIR_IMAGE) .
+else
+	docker/build.sh $(WEIR)
+endif
 
 ## deploy_services: start the compose stack and wait until every service is healthy
 deploy_services: services_env build_images
@@ -29,3 +47,24 @@ watch_services:
 ## stop_services: stop and remove the containers; named volumes (data) are kept
 stop_services:
 	$(SERVICES_COMPOSE) down --remove-orphans
+
+## clean_services: stop_services and remove the data volumes too (every table, topic and secret-bound store)
+clean_services:
+	$(SERVICES_COMPOSE) down --remove-orphans --volumes
+
+## docker_engine: install and start a Docker engine and the compose plugin where none runs
+docker_engine:
+	services/engine.sh start
+
+# The compose stack under a real Docker engine (services/compose_integration_test.go,
+# build tag compose): images, deploy, exact counts through the deployed
+# services, a killed stream container, an alert, maintenance, down, nothing
+# left. Host networking: the CI machines' engine has no bridge. Without
+# Prometheus (its go install is the heaviest build; deploy_services has it).
+# An engine this target started is stopped at the end.
+COMPOSE_TEST_IMAGES ?= weir kafka minio postgres trino alertmanager
+test-compose: build
+	@started=$$(services/engine.sh start | tee /dev/stderr | grep -c 'starting dockerd' || true); \
+	docker/build.sh $(WEIR) $(COMPOSE_TEST_IMAGES) && \
+	WEIR_COMPOSE_NETWORK=host $(GOTEST) -tags compose -timeout 30m -run '^TestComposeDeployment$$' -v ./services/; \
+	rc=$$?; if [ "$$started" != 0 ]; then services/engine.sh stop; fi; exit $$rc

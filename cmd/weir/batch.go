@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -106,7 +107,7 @@ func newBatchMaintainCmd(g *globals) *cobra.Command {
 			if err := mc.Validate(); err != nil {
 				return err
 			}
-			lake, err := g.openLake(cmd.Context())
+			lake, err := g.openMaintainerLake(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -140,7 +141,7 @@ func newBatchArchiveCmd(g *globals) *cobra.Command {
   weir batch archive --hot-days 7 --table silver.logs`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lake, err := g.openLake(cmd.Context())
+			lake, err := g.openMaintainerLake(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -158,4 +159,27 @@ func newBatchArchiveCmd(g *globals) *cobra.Command {
 	f.StringSliceVar(&ac.Tables, "table", nil, "silver tables to archive (default "+strings.Join(lakehouse.ArchivedTables, ", ")+")")
 	namespaceFlags(cmd, &ac.Namespaces)
 	return cmd
+}
+
+// openMaintainerLake opens the lakehouse as the maintenance identity.
+// Compaction, expiry, orphan removal and archiving rewrite bronze and silver,
+// which the scheduler's own identity (weir-batch: reads bronze) may not; a
+// deployment gives the scheduler WEIR_MAINTAIN_<NAME> variables (e.g.
+// WEIR_MAINTAIN_S3_ACCESS_KEY, WEIR_MAINTAIN_S3_SECRET_KEY), which override
+// WEIR_<NAME> for these jobs only. Without them it is openLake.
+func (g *globals) openMaintainerLake(ctx context.Context) (*lakehouse.Lakehouse, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return nil, err
+	}
+	err = cfg.ApplyEnv(func(name string) (string, bool) {
+		return os.LookupEnv("WEIR_MAINTAIN_" + strings.TrimPrefix(name, "WEIR_"))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("maintenance identity: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("maintenance identity: %w", err)
+	}
+	return lakehouse.Open(ctx, cfg)
 }

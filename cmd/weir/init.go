@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"weir/jobs/setup"
@@ -10,7 +14,7 @@ import (
 // topics, namespaces, every lakehouse table, the scheduler store, gold.
 func newInitCmd(g *globals) *cobra.Command {
 	var opts setup.Options
-	var asJSON bool
+	var asJSON, storage bool
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "create the topics, lakehouse tables, scheduler store and gold views that do not exist yet",
@@ -22,12 +26,22 @@ the gold rollups and views (through Trino). What exists is left as it is;
 a gold view whose SQL changed is replaced. weir stack up, make demo, the
 compose init service and the silver_build DAG run it.`,
 		Example: `  weir init                 # everything, gold included
-  weir init --skip-gold     # without Trino: topics, tables, scheduler store`,
+  weir init --skip-gold     # without Trino: topics, tables, scheduler store
+  weir init --storage       # buckets and service users only (compose, Helm)`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
 				return err
+			}
+			if storage {
+				secrets := map[string]string{}
+				for user, env := range setup.StorageUserEnv {
+					if secrets[user] = os.Getenv(env); secrets[user] == "" {
+						return fmt.Errorf("--storage: %s (the secret key of %s) is not set", env, user)
+					}
+				}
+				return setup.Storage(c.Context(), cfg, secrets, 3*time.Minute)
 			}
 			results, err := setup.Run(c.Context(), cfg, opts)
 			if !opts.SkipGold {
@@ -41,5 +55,7 @@ compose init service and the silver_build DAG run it.`,
 	f.BoolVar(&opts.SkipTopics, "skip-topics", false, "leave the Kafka topics alone")
 	f.StringVar(&opts.GoldSQL, "sql", "", "directory of the gold SQL (default: the copy built into weir, from sql/gold)")
 	f.BoolVar(&asJSON, "json", false, "print the gold results as JSON")
+	f.BoolVar(&storage, "storage", false, "only create the buckets and the services' MinIO users and policies, as the S3 admin of the configuration, with secret keys from "+
+		"MINIO_STREAM_SECRET_KEY, MINIO_BATCH_SECRET_KEY, MINIO_MAINTAIN_SECRET_KEY, MINIO_TRINO_SECRET_KEY and MINIO_ALERTS_SECRET_KEY")
 	return cmd
 }

@@ -94,7 +94,7 @@ query. It is idempotent.`,
 		},
 	}
 	down.Flags().BoolVar(&remove, "remove", false, "also delete the stack directory and its data (as root, PostgreSQL's in ~postgres too)")
-	cmd.AddCommand(up, down, newStackSoakCmd(f), &cobra.Command{
+	cmd.AddCommand(up, down, newStackSoakCmd(f), newStackArtifactsCmd(f), &cobra.Command{
 		Use:     "status",
 		Short:   "show each service, its pid, endpoint, health and log file",
 		Example: `  weir stack status`,
@@ -209,5 +209,33 @@ failures and up/down times to --out and fails if any cycle failed.`,
 	cmd.Flags().IntVar(&cycles, "cycles", 20, "up/down cycles")
 	cmd.Flags().IntVar(&fromOffset, "from-offset", localstack.FreshOffsetFrom, "lowest port offset to use (offsets that put a port in the ephemeral range are skipped)")
 	cmd.Flags().StringVar(&out, "out", "bench/results/stack-soak.json", "results file")
+	return cmd
+}
+
+// newStackArtifactsCmd prints where the stack's programs are, installing
+// what is missing: make build_images packages these into images.
+func newStackArtifactsCmd(f *stackFlags) *cobra.Command {
+	var withPrometheus bool
+	cmd := &cobra.Command{
+		Use:   "artifacts",
+		Short: "install the stack's programs into the cache and print their paths (KEY=path lines)",
+		Example: `  weir stack artifacts
+  eval "$(weir stack artifacts --prometheus)"`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := f.open(f.profile)
+			if err != nil {
+				return err
+			}
+			a, err := s.Install(c.Context(), withPrometheus)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("KAFKA_LIBS=%s\nTRINO_HOME=%s\nJAVA_HOME=%s\nMINIO_BIN=%s\nALERTMANAGER_BIN=%s\nPROMETHEUS_BIN=%s\n",
+				a.KafkaLibs, a.TrinoHome, a.JavaHome, a.MinIO, a.Alertmanager, a.Prometheus)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&withPrometheus, "prometheus", false, "build Prometheus too (go install; the compose stack's image only)")
 	return cmd
 }

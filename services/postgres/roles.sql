@@ -2,8 +2,17 @@
 -- roles, and the Iceberg JDBC catalog tables created here so that no service
 -- needs DDL rights on the catalog.
 --
--- Run once by initdb/10-weir-roles.sh (psql variables carry the passwords, so
--- no secret is written in this file).
+-- Run once by initdb/10-weir-roles.sh. The passwords come from the
+-- environment through psql variables (\getenv, psql 15+), so no secret is
+-- written in this file or on a command line.
+
+\getenv weir_init_password PG_WEIR_INIT_PASSWORD
+\getenv weir_stream_password PG_WEIR_STREAM_PASSWORD
+\getenv weir_batch_password PG_WEIR_BATCH_PASSWORD
+\getenv weir_alerts_password PG_WEIR_ALERTS_PASSWORD
+\getenv weir_scheduler_password PG_WEIR_SCHEDULER_PASSWORD
+\getenv trino_password PG_TRINO_PASSWORD
+\getenv weir_reader_password PG_WEIR_READER_PASSWORD
 
 CREATE ROLE iceberg_owner NOLOGIN;
 CREATE ROLE iceberg_rw NOLOGIN;
