@@ -104,7 +104,13 @@ func (l *Lakehouse) Close() error {
 
 // EnsureNamespaces creates the medallion namespaces that do not exist yet.
 func (l *Lakehouse) EnsureNamespaces(ctx context.Context) error {
-	for _, ns := range Namespaces {
+	return l.EnsureNamespace(ctx, Namespaces...)
+}
+
+// EnsureNamespace creates each namespace of names that does not exist yet
+// (tests use namespaces of their own).
+func (l *Lakehouse) EnsureNamespace(ctx context.Context, names ...string) error {
+	for _, ns := range names {
 		err := l.Catalog.CreateNamespace(ctx, table.Identifier{ns}, nil)
 		if err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
 			return fmt.Errorf("create namespace %s: %w", ns, err)

@@ -2,12 +2,10 @@ package lakehouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/apache/iceberg-go"
-	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 )
 
@@ -77,8 +75,8 @@ func (l *Lakehouse) EnsureTables(ctx context.Context, schema func(logical string
 	for _, def := range Tables() {
 		logical, name, _ := strings.Cut(def.Name, ".")
 		ns := schema(logical)
-		if err := l.Catalog.CreateNamespace(ctx, table.Identifier{ns}, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
-			return fmt.Errorf("create namespace %s: %w", ns, err)
+		if err := l.EnsureNamespace(ctx, ns); err != nil {
+			return err
 		}
 		spec, err := def.Spec()
 		if err != nil {

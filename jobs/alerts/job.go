@@ -15,9 +15,9 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"weir/config"
+	"weir/endpoints"
 	"weir/jobs/alerts/rules"
 	"weir/jobs/alerts/window"
 	"weir/kafkaio"
@@ -589,7 +589,8 @@ func serve(addr string, reg *prometheus.Registry) (*http.Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	endpoints.Register(mux, reg, nil, nil)
+	// /ready is the path the compose healthcheck used before /readyz.
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // returns on Close

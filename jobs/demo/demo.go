@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"weir/endpoints"
 	"weir/jobs/generate"
 	"weir/proc"
 	"weir/trino"
@@ -221,7 +222,7 @@ func (d *Demo) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := waitHTTP(ctx, "http://"+listen+"/ready", 60*time.Second, alerts); err != nil {
+		if err := waitHTTP(ctx, "http://"+listen+endpoints.Readyz, 60*time.Second, alerts); err != nil {
 			return fmt.Errorf("alert job not ready: %w", err)
 		}
 		if listen, err = freeLoopbackAddr(); err != nil {

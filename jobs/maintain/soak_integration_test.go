@@ -377,10 +377,8 @@ func openSoak(t *testing.T) *soak {
 	s.silver = slog.New(slog.NewTextHandler(f, nil))
 	t.Logf("prefix %s, logs in %s", prefix, s.logDir)
 
-	for _, n := range []string{s.ns.Silver, s.ns.Archive} {
-		if err := lake.Catalog.CreateNamespace(ctx, table.Identifier{n}, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
-			t.Fatal(err)
-		}
+	if err := lake.EnsureNamespace(ctx, s.ns.Silver, s.ns.Archive); err != nil {
+		t.Fatal(err)
 	}
 	specs := kafkaio.SourceTopics()
 	for i := range specs {

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 
 	"weir/jobs/generate"
@@ -192,8 +190,8 @@ func medianRun(runs []silverRun) silverRun {
 func createNamespace(b *testing.B, lake *lakehouse.Lakehouse, ns string) {
 	b.Helper()
 	ctx := context.Background()
-	if err := lake.Catalog.CreateNamespace(ctx, table.Identifier{ns}, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
-		b.Fatalf("create namespace %s: %v", ns, err)
+	if err := lake.EnsureNamespace(ctx, ns); err != nil {
+		b.Fatal(err)
 	}
 	b.Cleanup(func() {
 		for id, err := range lake.Catalog.ListTables(ctx, table.Identifier{ns}) {

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"weir/endpoints"
 )
 
 // Access says who may use the UI and API. Two roles sign in with HTTP basic
@@ -64,7 +66,7 @@ func (a Access) protect(h http.Handler) http.Handler {
 			http.Error(w, "unknown host "+r.Host, http.StatusMisdirectedRequest)
 			return
 		}
-		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
+		if endpoints.Public(r.URL.Path) {
 			h.ServeHTTP(w, r)
 			return
 		}

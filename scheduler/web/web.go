@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"weir/endpoints"
 	"weir/scheduler"
 	"weir/scheduler/engine"
 	"weir/scheduler/store"
@@ -107,8 +107,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/dags/{dag}/backfills", s.api(s.apiBackfill))
 	mux.HandleFunc("GET /api/v1/dags/{dag}/backfills/{id}", s.api(s.apiBackfillProgress))
 
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gath, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", s.healthz)
+	endpoints.Register(mux, s.gath, s.healthz, s.healthz)
 	return s.access.protect(mux)
 }
 
@@ -202,18 +201,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	_ = s.tmpl.ExecuteTemplate(w, "error.html", map[string]any{"Code": code, "Error": err.Error()})
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	err := s.st.Ping(ctx)
-	if err == nil {
-		err = s.e.Healthy()
+// healthz: the scheduler works while its store answers and its loop ticks.
+func (s *Server) healthz(ctx context.Context) error {
+	if err := s.st.Ping(ctx); err != nil {
+		return err
 	}
-	if err != nil {
-		http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	fmt.Fprintln(w, "ok")
+	return s.e.Healthy()
 }
 
 func (s *Server) dag(r *http.Request) (*scheduler.DAG, error) {

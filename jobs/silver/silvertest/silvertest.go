@@ -58,10 +58,8 @@ func New(t testing.TB) *Env {
 	}
 	prefix := fmt.Sprintf("t%d%04d", time.Now().Unix()%1_000_000, rand.IntN(10000))
 	ns := silver.Namespaces{Bronze: prefix + "_bronze", Silver: prefix + "_silver", Archive: prefix + "_archive"}
-	for _, n := range []string{ns.Bronze, ns.Silver, ns.Archive} {
-		if err := lake.Catalog.CreateNamespace(ctx, table.Identifier{n}, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
-			t.Fatalf("create namespace %s: %v", n, err)
-		}
+	if err := lake.EnsureNamespace(ctx, ns.Bronze, ns.Silver, ns.Archive); err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		for _, n := range []string{ns.Bronze, ns.Silver, ns.Archive} {
