@@ -111,7 +111,7 @@ func TestGoldRefreshTrinoDown(t *testing.T) {
 		n := int64(len(recs1) + len(recs2))
 		if err := faultreport.Record(faultreport.Entry{Test: t.Name(), Fault: "the Trino coordinator stopped during a gold refresh",
 			Injected: "localstack StopService trino 1.5 s into the refresh and StartService at once; then the next refresh",
-			Times: 1, Expected: n, Stored: n}); err != nil {
+			Times:    1, Expected: n, Stored: n}); err != nil {
 			t.Error(err)
 		}
 	}
