@@ -80,7 +80,7 @@ FAULT_REPORT := $(CURDIR)/bench/results/faults.jsonl
 test-faults: build
 	rm -f $(FAULT_REPORT)
 	$(STACK_ENV) && WEIR_FAULT_REPORT=$(FAULT_REPORT) $(GOTEST) -tags integration -timeout 30m -p 1 \
-		-run 'KillPoints|KilledHalfway|RetentionGap|CatalogDown' ./jobs/stream/ ./jobs/silver/ ./jobs/archive/
+		-run 'KillPoints|KilledHalfway|RetentionGap|CatalogDown|TrinoDown' ./jobs/stream/ ./jobs/silver/ ./jobs/archive/ ./jobs/gold/
 	go run ./internal/faultreport/cmd/faulttable -in $(FAULT_REPORT) -readme README.md
 
 # Every fuzz target runs for a budget of executions, not of time: Go's fuzz
