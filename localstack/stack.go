@@ -65,6 +65,24 @@ type Stack struct {
 
 func (s *Stack) port(base int) int { return base + s.PortOffset }
 
+// FromEnv returns the stack the environment points at, as its env.sh sets
+// it (WEIR_STACK_DIR, WEIR_CACHE_DIR, WEIR_STACK_PROFILE): tests that stop
+// and start its services use it.
+func FromEnv(out io.Writer) (*Stack, error) {
+	dir := os.Getenv("WEIR_STACK_DIR")
+	if dir == "" {
+		return nil, errors.New("WEIR_STACK_DIR is not set: source the stack's env.sh")
+	}
+	p := Single
+	if v := os.Getenv("WEIR_STACK_PROFILE"); v != "" {
+		var err error
+		if p, err = ParseProfile(v); err != nil {
+			return nil, fmt.Errorf("WEIR_STACK_PROFILE: %w", err)
+		}
+	}
+	return New(dir, os.Getenv("WEIR_CACHE_DIR"), p, out)
+}
+
 // New returns a stack rooted at dir. cache may be empty (dir/cache).
 func New(dir, cache string, p Profile, out io.Writer) (*Stack, error) {
 	abs, err := filepath.Abs(dir)

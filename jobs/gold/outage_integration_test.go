@@ -29,11 +29,7 @@ func TestGoldRefreshTrinoDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profile := localstack.Single
-	if os.Getenv("WEIR_STACK_PROFILE") == string(localstack.Cluster) {
-		profile = localstack.Cluster
-	}
-	ls, err := localstack.New(os.Getenv("WEIR_STACK_DIR"), os.Getenv("WEIR_CACHE_DIR"), profile, os.Stderr)
+	ls, err := localstack.FromEnv(os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestClusterStreamBrokerDown(t *testing.T) {
 		t.Skip("needs the cluster profile: make test-cluster")
 	}
 	s := openStack(t)
-	ls, err := localstack.New(os.Getenv("WEIR_STACK_DIR"), os.Getenv("WEIR_CACHE_DIR"), localstack.Cluster, os.Stderr)
+	ls, err := localstack.FromEnv(os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

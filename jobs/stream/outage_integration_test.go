@@ -19,11 +19,7 @@ import (
 // back, and hold every record exactly once.
 func TestStreamCatalogDown(t *testing.T) {
 	s := openStack(t)
-	profile := localstack.Single
-	if os.Getenv("WEIR_STACK_PROFILE") == string(localstack.Cluster) {
-		profile = localstack.Cluster
-	}
-	ls, err := localstack.New(os.Getenv("WEIR_STACK_DIR"), os.Getenv("WEIR_CACHE_DIR"), profile, os.Stderr)
+	ls, err := localstack.FromEnv(os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
