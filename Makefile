@@ -42,6 +42,8 @@ vet:
 	@for p in $$(go list ./... | sed 's|^weir/||'); do \
 		grep -qE "^\| .*\`$$p\`" docs/architecture.md || { echo "vet: package $$p is missing from docs/architecture.md"; exit 1; }; \
 	done
+	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "vet: not gofmt-formatted: $$unformatted"; exit 1; fi
 	go mod tidy -diff
 	go vet -tags '$(VET_TAGS)' ./...
 	go run $(STATICCHECK) -tags '$(VET_TAGS)' ./...
