@@ -242,6 +242,10 @@ func (e *Engine) Advance() {
 	}
 }
 
+// EndOfInput releases the watermark from every partition: the caller read
+// all of them to their end and stops (see window.Tracker.EndOfInput).
+func (e *Engine) EndOfInput() { e.wm.EndOfInput() }
+
 // Watermark returns the current watermark (window.None until known).
 func (e *Engine) Watermark() int64 { return e.wm.Current() }
 

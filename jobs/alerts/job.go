@@ -250,6 +250,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 			return err
 		}
 		if unread, known := ends.refresh(ctx, eng, next); opts.StopWhenCaughtUp && known && !unread && read == 0 && !stopping {
+			eng.EndOfInput()
 			log.Info("alert job caught up", "watermark", time.UnixMilli(eng.Watermark()).UTC())
 			stopping = true
 		}

@@ -91,6 +91,7 @@ type Tracker struct {
 	now        func() time.Time
 	parts      map[Partition]*partition
 	wm         int64
+	ended      bool // EndOfInput: every partition is idle
 }
 
 // NewTracker returns a tracker with no partitions and no watermark.
@@ -164,8 +165,14 @@ func (t *Tracker) Unread(p Partition, unread bool) {
 
 // isIdle reports whether p no longer holds the watermark back.
 func (t *Tracker) isIdle(p *partition, now time.Time) bool {
-	return !p.unread && now.Sub(p.activity) >= t.idle
+	return t.ended || !p.unread && now.Sub(p.activity) >= t.idle
 }
+
+// EndOfInput says nothing more will be read (a bounded replay read every
+// partition to its end): no partition holds the watermark back any longer,
+// without waiting for the idle timeout, so every window the records reach
+// is evaluated.
+func (t *Tracker) EndOfInput() { t.ended = true }
 
 // Watermark recomputes and returns the watermark (None until known).
 func (t *Tracker) Watermark() int64 {

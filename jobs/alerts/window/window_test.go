@@ -116,6 +116,11 @@ func TestWatermark(t *testing.T) {
 			tr.Observe(b, 4_000)
 			now = now.Add(6 * time.Second)
 		}, 8_000},
+		{"end of input: read to the end, released at once", func(tr *Tracker) {
+			tr.Observe(a, 10_000)
+			tr.Observe(b, 4_000)
+			tr.EndOfInput()
+		}, 8_000},
 		{"never backwards", func(tr *Tracker) {
 			tr.Observe(a, 10_000)
 			tr.Watermark()
