@@ -181,5 +181,5 @@ func (g *globals) openMaintainerLake(ctx context.Context) (*lakehouse.Lakehouse,
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("maintenance identity: %w", err)
 	}
-	return lakehouse.Open(ctx, cfg)
+	return openLake(ctx, cfg)
 }
