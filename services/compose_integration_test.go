@@ -31,6 +31,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +81,7 @@ func newComposeRun(t *testing.T) *composeRun {
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
 		t.Fatalf("no Docker engine (make docker_engine starts one): %v\n%s", err, out)
 	}
+	checkDiskHeadroom(t)
 	images := os.Getenv("WEIR_COMPOSE_IMAGES")
 	if images == "" {
 		images = "local"
@@ -156,9 +158,12 @@ func TestComposeDeployment(t *testing.T) {
 		}
 	})
 
+	freeBefore := engineFree(t)
 	deployStart := time.Now()
 	c.run(t, 20*time.Minute, "up", "-d", "--wait", "--wait-timeout", "900")
-	t.Logf("deploy: every service healthy after %s", time.Since(deployStart).Round(time.Second))
+	freeAfter := engineFree(t)
+	t.Logf("deploy: every service healthy after %s; the containers took %.1f GB of disk (%.1f GB free)",
+		time.Since(deployStart).Round(time.Second), gb(freeBefore)-gb(freeAfter), gb(freeAfter))
 	t.Log(c.run(t, time.Minute, "ps", "--all", "--format", "table {{.Service}}\t{{.State}}\t{{.Status}}"))
 
 	t.Run("no secret on a command line", func(t *testing.T) { checkNoSecretInArgs(t, c) })
@@ -253,6 +258,54 @@ func TestComposeDeployment(t *testing.T) {
 	t.Logf("down in %s", time.Since(start).Round(time.Second))
 	checkNothingLeft(t, c)
 }
+
+// minFreeGB is the disk the deployment needs beside the images: the vfs
+// storage driver copies every container's file system whole (measured: one
+// deployment's 19 containers took about 22 GB), plus room for the data.
+// WEIR_COMPOSE_MIN_FREE_GB overrides it (an engine with a copy-on-write
+// storage driver needs far less).
+const minFreeGB = 24
+
+// checkDiskHeadroom fails the test before it deploys when the engine's data
+// directory has less free space than a deployment takes: a disk that fills
+// up mid-deployment fails in confusing ways, and fails other users of the
+// machine too.
+func checkDiskHeadroom(t *testing.T) {
+	t.Helper()
+	need := float64(minFreeGB)
+	if s := os.Getenv("WEIR_COMPOSE_MIN_FREE_GB"); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("WEIR_COMPOSE_MIN_FREE_GB: %v", err)
+		}
+		need = v
+	}
+	free := engineFree(t)
+	if gb(free) < need {
+		t.Fatalf("not enough disk for a deployment: %.1f GB free where the Docker engine keeps its data, %.0f GB needed "+
+			"(the vfs storage driver copies every container's file system); free space, e.g. docker builder prune -af, "+
+			"or set WEIR_COMPOSE_MIN_FREE_GB", gb(free), need)
+	}
+	t.Logf("disk: %.1f GB free for the engine's data (%.0f GB needed)", gb(free), need)
+}
+
+// engineFree is the free space, in bytes, of the file system that holds
+// the engine's data directory (the engine runs on this machine).
+func engineFree(t *testing.T) uint64 {
+	t.Helper()
+	out, err := exec.Command("docker", "info", "--format", "{{.DockerRootDir}}").Output()
+	if err != nil {
+		t.Fatalf("docker info: %v", err)
+	}
+	var st syscall.Statfs_t
+	dir := strings.TrimSpace(string(out))
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatalf("free space of the engine's data directory %s: %v", dir, err)
+	}
+	return st.Bavail * uint64(st.Bsize)
+}
+
+func gb(b uint64) float64 { return float64(b) / 1e9 }
 
 // buildWeir builds the weir binary the test runs on the host (the
 // generator), from this checkout.
