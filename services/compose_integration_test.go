@@ -160,7 +160,10 @@ func TestComposeDeployment(t *testing.T) {
 
 	freeBefore := engineFree(t)
 	deployStart := time.Now()
-	c.run(t, 20*time.Minute, "up", "-d", "--wait", "--wait-timeout", "900")
+	// Ceilings, not expectations: healthy in 6–7 min at load average ~15
+	// on 2 cores, not in 20 at load ~57 (weir-gold-init's views took ~50 s
+	// each through the deployed Trino).
+	c.run(t, 35*time.Minute, "up", "-d", "--wait", "--wait-timeout", "1800")
 	freeAfter := engineFree(t)
 	t.Logf("deploy: every service healthy after %s; the containers took %.1f GB of disk (%.1f GB free)",
 		time.Since(deployStart).Round(time.Second), gb(freeBefore)-gb(freeAfter), gb(freeAfter))

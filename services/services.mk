@@ -36,7 +36,7 @@ endif
 
 ## deploy_services: start the compose stack and wait until every service is healthy
 deploy_services: services_env build_images
-	$(SERVICES_COMPOSE) up -d --remove-orphans --wait --wait-timeout 900
+	$(SERVICES_COMPOSE) up -d --remove-orphans --wait --wait-timeout 1800
 	$(SERVICES_COMPOSE) ps
 
 ## watch_services: service states, then follow the logs (Ctrl-C stops watching, not the stack)
@@ -76,6 +76,6 @@ test-compose: build
 	docker/build.sh $(WEIR) $(COMPOSE_TEST_IMAGES) || { echo "test-compose: docker/build.sh failed (above)"; stop; exit 1; }; \
 	docker image prune -f >/dev/null; docker builder prune -f >/dev/null; \
 	echo "test-compose: images ready after $$((SECONDS - start)) s"; \
-	WEIR_COMPOSE_NETWORK=host $(GOTEST) -tags compose -timeout 30m -run '^TestComposeDeployment$$' -v ./services/; \
+	WEIR_COMPOSE_NETWORK=host $(GOTEST) -tags compose -timeout 50m -run '^TestComposeDeployment$$' -v ./services/; \
 	rc=$$?; [ $$rc = 0 ] || echo "test-compose: TestComposeDeployment failed (its log above)"; \
 	stop; echo "test-compose: $$((SECONDS - start)) s"; exit $$rc
