@@ -11,7 +11,7 @@ type metrics struct {
 	notEvaluated *prometheus.CounterVec // by reason: too_late, future
 	lateAccepted prometheus.Counter
 	refires      prometheus.Counter
-	dropped      prometheus.Counter
+	dropped      *prometheus.CounterVec // by rule
 	notified     *prometheus.CounterVec // by rule, status
 	delivered    *prometheus.CounterVec // by sink
 	sinkErrors   *prometheus.CounterVec // by sink
@@ -30,7 +30,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		notEvaluated: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "weir_alerts_late_records_total", Help: "Records not evaluated (beyond allowed lateness, or from the future), by reason; each is in alerts_late_records."}, []string{"reason"}),
 		lateAccepted: prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_alerts_late_accepted_total", Help: "Records behind the watermark but within allowed lateness."}),
 		refires:      prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_alerts_window_refires_total", Help: "Closed windows whose result late records changed."}),
-		dropped:      prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_alerts_groups_dropped_total", Help: "Records of new groups refused because a rule reached max_groups."}),
+		dropped:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "weir_alerts_groups_dropped_total", Help: "Records of new groups refused because a rule reached max_groups, by rule (each episode also raises the AlertRuleGroupLimit alert)."}, []string{"rule"}),
 		notified:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "weir_alerts_notifications_total", Help: "Alert notifications produced, by rule and status."}, []string{"rule", "status"}),
 		delivered:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "weir_alerts_delivered_total", Help: "Notifications delivered, by sink."}, []string{"sink"}),
 		sinkErrors:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "weir_alerts_sink_errors_total", Help: "Failed delivery attempts, by sink."}, []string{"sink"}),

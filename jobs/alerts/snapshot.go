@@ -24,6 +24,7 @@ type snapshot struct {
 	Window     map[string]*windowRuleState // by rule digest
 	Seq        map[string]*seqRuleState
 	Stats      Stats
+	Limits     map[string]*limitEpisode // open group-limit alerts, by rule
 }
 
 type partitionState struct {
@@ -43,6 +44,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 		Window:    map[string]*windowRuleState{},
 		Seq:       map[string]*seqRuleState{},
 		Stats:     e.stats,
+		Limits:    e.limits,
 	}
 	for p, st := range parts {
 		s.Partitions = append(s.Partitions, partitionState{p.Topic, p.Partition, st.MaxTS, st.Active})
@@ -76,6 +78,7 @@ func (e *Engine) Restore(raw []byte) error {
 	}
 	e.wm.Restore(s.Watermark)
 	e.stats = s.Stats
+	e.limits = s.Limits
 	for _, wr := range e.window {
 		if st, ok := s.Window[ruleDigest(wr.r)]; ok {
 			if st.Groups == nil {
