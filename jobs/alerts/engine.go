@@ -112,6 +112,9 @@ type Engine struct {
 	late   []LateRecord
 	stats  Stats
 	limits map[string]*limitEpisode // open group-limit alerts, by rule
+	// bucketCount is how many checkpoint parts each rule's groups are
+	// spread over (snapshot.go), by rule digest.
+	bucketCount map[string]int
 }
 
 type evaluator interface {

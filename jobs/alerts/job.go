@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,8 +151,20 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// written is the digest of every stored state part: a checkpoint
+	// writes the parts whose bytes differ and deletes those gone.
+	written := map[string][sha256.Size]byte{}
 	if cp != nil {
-		if err := eng.Restore(cp.State); err != nil {
+		switch {
+		case len(cp.Parts) > 0:
+			err = eng.RestoreParts(cp.Parts)
+			for k, v := range cp.Parts {
+				written[k] = sha256.Sum256(v)
+			}
+		default:
+			err = eng.Restore(cp.State)
+		}
+		if err != nil {
 			return err
 		}
 		log.Info("restored alert checkpoint", "batches", cp.Batches, "watermark", time.UnixMilli(eng.Watermark()).UTC())
@@ -270,16 +283,24 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		}
 		eng.Advance()
 		ns, late := eng.Drain()
-		state, err := eng.Snapshot()
+		parts, err := eng.Parts()
 		if err != nil {
 			return err
 		}
-		if err := saveWithRetry(ctx, store, next, state, eng.Watermark(), ns, late, log); err != nil {
+		delta, size := changedParts(parts, written)
+		if err := saveWithRetry(ctx, store, next, delta, eng.Watermark(), ns, late, log); err != nil {
 			return err
 		}
+		for k := range delta.Put {
+			written[k] = sha256.Sum256(parts[k])
+		}
+		for _, k := range delta.Delete {
+			delete(written, k)
+		}
 		m.checkpoints.Inc()
+		m.checkpointBytes.Add(float64(delta.Bytes()))
 		m.batchSeconds.Observe(time.Since(start).Seconds())
-		observe(m, eng, &lastStats, ns, late, len(state))
+		observe(m, eng, &lastStats, ns, late, size)
 		if len(ns) > 0 {
 			for _, k := range kicks {
 				select {
@@ -303,6 +324,26 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 			return nil
 		}
 	}
+}
+
+// changedParts returns the parts whose bytes differ from those stored (by
+// digest) and the stored parts that are gone, and the state's whole size.
+func changedParts(parts map[string][]byte, written map[string][sha256.Size]byte) (StateDelta, int) {
+	d := StateDelta{Put: map[string][]byte{}}
+	size := 0
+	for k, v := range parts {
+		size += len(v)
+		if h, ok := written[k]; !ok || h != sha256.Sum256(v) {
+			d.Put[k] = v
+		}
+	}
+	for k := range written {
+		if _, ok := parts[k]; !ok {
+			d.Delete = append(d.Delete, k)
+		}
+	}
+	sort.Strings(d.Delete)
+	return d, size
 }
 
 // pruneEvery is how often delivered outbox rows and late records older than
@@ -335,7 +376,7 @@ func observe(m *metrics, eng *Engine, last *Stats, ns []Notification, late []Lat
 // saveWithRetry stores the checkpoint; the batch's results live only in
 // memory until it succeeds, so it retries (the write is idempotent) rather
 // than evaluating further.
-func saveWithRetry(ctx context.Context, store *Store, next map[string]int64, state []byte, wm int64, ns []Notification, late []LateRecord, log *slog.Logger) error {
+func saveWithRetry(ctx context.Context, store *Store, next map[string]int64, state StateDelta, wm int64, ns []Notification, late []LateRecord, log *slog.Logger) error {
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -21,6 +21,9 @@ type metrics struct {
 	watermark    prometheus.Gauge
 	batchSeconds prometheus.Histogram
 	checkpoints  prometheus.Counter
+	// checkpointBytes counts the state bytes checkpoints wrote: only the
+	// parts that changed (weir_alerts_state_bytes is the whole state).
+	checkpointBytes prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -37,12 +40,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		deliveryLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "weir_alerts_delivery_lag_seconds", Help: "Wall time from a firing window's end (event time) to delivery.",
 			Buckets: []float64{0.5, 1, 2, 3, 5, 10, 30, 60, 300}}, []string{"sink"}),
 		stateSize:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "weir_alerts_state_entries", Help: "Live window/sequence state entries (bounded by max_groups)."}),
-		stateBytes:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "weir_alerts_state_bytes", Help: "Size of the last checkpointed state."}),
+		stateBytes:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "weir_alerts_state_bytes", Help: "Size of the whole state at the last checkpoint."}),
 		watermark:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "weir_alerts_watermark_seconds", Help: "Event-time watermark (Unix seconds)."}),
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "weir_alerts_batch_seconds", Help: "Time to evaluate and checkpoint one micro-batch."}),
 		checkpoints:  prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_alerts_checkpoints_total", Help: "Checkpoints stored."}),
+		checkpointBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_alerts_checkpoint_written_bytes_total",
+			Help: "State bytes written by checkpoints: the parts that changed since the last one."}),
 	}
 	reg.MustRegister(m.records, m.invalid, m.notEvaluated, m.lateAccepted, m.refires, m.dropped, m.notified,
-		m.delivered, m.sinkErrors, m.deliveryLag, m.stateSize, m.stateBytes, m.watermark, m.batchSeconds, m.checkpoints)
+		m.delivered, m.sinkErrors, m.deliveryLag, m.stateSize, m.stateBytes, m.watermark, m.batchSeconds, m.checkpoints, m.checkpointBytes)
 	return m
 }
