@@ -4,6 +4,7 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/jackc/pgx/v5"
 
 	"weir/events"
 	"weir/jobs/alerts/rules"
@@ -85,23 +87,25 @@ func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
 	}
 }
 
-// checkpointOffsets reads the job's checkpointed next offsets.
+// checkpointOffsets reads the job's checkpointed next offsets (straight
+// from the table: OpenStore would race the job creating its tables).
 func checkpointOffsets(t *testing.T, dsn, job string) (map[string]int64, bool) {
 	t.Helper()
-	s, err := OpenStore(context.Background(), dsn, job+"-reader") // another job name: no lock conflict
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	s.job = job
-	cp, err := s.Load(context.Background())
-	if err != nil {
+	defer conn.Close(ctx)
+	var raw []byte
+	if err := conn.QueryRow(ctx, `SELECT offsets FROM alerts_checkpoint WHERE job = $1`, job).Scan(&raw); err != nil {
+		return nil, false // no checkpoint (or no table) yet
+	}
+	offs := map[string]int64{}
+	if err := json.Unmarshal(raw, &offs); err != nil {
 		t.Fatal(err)
 	}
-	if cp == nil {
-		return nil, false
-	}
-	return cp.Offsets, true
+	return offs, true
 }
 
 func partitionCount(t *testing.T, brokers []string, topic string) int {
@@ -127,6 +131,11 @@ func produceTo(t *testing.T, brokers []string, topic string, partition int32, va
 		t.Fatal(err)
 	}
 	defer p.Close()
+	// The partition was just added: wait until this client's metadata has it.
+	waitFor(t, 30*time.Second, "the new partition in the producer's metadata", func() bool {
+		md, err := p.GetMetadata(&topic, false, 5_000)
+		return err == nil && len(md.Topics[topic].Partitions) > int(partition)
+	})
 	reports := make(chan kafka.Event, len(values))
 	for _, v := range values {
 		if err := p.Produce(&kafka.Message{TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: partition}, Value: v}, reports); err != nil {
