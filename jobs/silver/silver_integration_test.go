@@ -352,10 +352,10 @@ func TestSilverUndecodableDimensions(t *testing.T) {
 	recs := []silvertest.Record{
 		{Topic: events.TopicDimItems, Key: []byte("i1"), Value: []byte(`{"item":"i1","category":"books","price":3.5}`)},
 		{Topic: events.TopicDimItems, Key: []byte("i2"), Value: []byte(`{"item":"i2","category":"toys","price":1}`)},
-		{Topic: events.TopicDimItems, Key: []byte("i2"), Value: nil}, // tombstone: i2 is gone
-		{Topic: events.TopicDimItems, Key: []byte("i3"), Value: []byte(`{"item":"i3","categ`)},                // cut: syntax
+		{Topic: events.TopicDimItems, Key: []byte("i2"), Value: nil},                                                // tombstone: i2 is gone
+		{Topic: events.TopicDimItems, Key: []byte("i3"), Value: []byte(`{"item":"i3","categ`)},                      // cut: syntax
 		{Topic: events.TopicDimItems, Key: []byte("i4"), Value: []byte("{\"item\":\"i4\xff\",\"category\":\"x\"}")}, // not UTF-8
-		{Topic: events.TopicDimItems, Key: []byte("i5"), Value: []byte(`{"category":"books","price":2}`)},     // no item
+		{Topic: events.TopicDimItems, Key: []byte("i5"), Value: []byte(`{"category":"books","price":2}`)},           // no item
 		{Topic: events.TopicDimProviders, Key: []byte("p1"), Value: []byte(`{"provider":"p1","name":"P","kind":"card"}`)},
 		{Topic: events.TopicDimProviders, Key: []byte("p2"), Value: []byte(`not json`)},
 		{Topic: "dims.unknown", Key: []byte("u"), Value: []byte(`{"u":1}`)},
