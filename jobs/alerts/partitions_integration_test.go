@@ -27,17 +27,9 @@ func TestNewPartitionPickedUp(t *testing.T) {
 	cfg := loadConfig(t)
 	run := runID("newpart")
 	prefix := run + "."
-	f, err := rules.Parse([]byte(`
-settings: {out_of_orderness: 1s, allowed_lateness: 30s, idle_timeout: 2s, external_labels: {run: ` + run + `}}
-rules:
-  - name: NewPartitionProbe
-    source: app.logs
-    filter: [{field: service, eq: newpart}]
-    group_by: [service]
-    window: {size: 10s}
-    conditions: [{aggregate: count, op: ">=", value: 5}]
-    labels: {kind: probe}
-`))
+	probe := `{name: NewPartitionProbe, source: app.logs, filter: [{field: service, eq: newpart}], group_by: [service],` +
+		` window: {size: 10s}, conditions: [{aggregate: count, op: ">=", value: 5}], labels: {kind: probe}}`
+	f, err := rules.Parse([]byte(`{settings: {out_of_orderness: 1s, allowed_lateness: 30s, idle_timeout: 2s, external_labels: {run: ` + run + `}}, rules: [` + probe + `]}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,25 +72,19 @@ func (e *Engine) Parts() (map[string][]byte, error) {
 		return a.Topic < b.Topic || a.Topic == b.Topic && a.Partition < b.Partition
 	})
 	out := map[string][]byte{}
+	var errs []error
 	for _, wr := range e.window {
-		d := ruleDigest(wr.r)
 		st := wr.St
 		st.Groups = nil
-		s.Window[d] = &st
-		s.Buckets[d] = e.buckets(d, len(wr.St.Groups))
-		if err := encodeBuckets(out, "w|"+d, s.Buckets[d], wr.St.Groups); err != nil {
-			return nil, err
-		}
+		errs = append(errs, putRule(e, out, &s, "w", ruleDigest(wr.r), &st, s.Window, wr.St.Groups))
 	}
 	for _, sr := range e.seq {
-		d := ruleDigest(sr.r)
 		st := sr.St
 		st.Keys = nil
-		s.Seq[d] = &st
-		s.Buckets[d] = e.buckets(d, len(sr.St.Keys))
-		if err := encodeBuckets(out, "s|"+d, s.Buckets[d], sr.St.Keys); err != nil {
-			return nil, err
-		}
+		errs = append(errs, putRule(e, out, &s, "s", ruleDigest(sr.r), &st, s.Seq, sr.St.Keys))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	meta, err := encodeGob(&s)
 	if err != nil {
@@ -98,6 +92,14 @@ func (e *Engine) Parts() (map[string][]byte, error) {
 	}
 	out[metaPart] = meta
 	return out, nil
+}
+
+// putRule puts rule digest d's scalars st in the meta part's states and its
+// groups in parts of their own.
+func putRule[S, V any](e *Engine, out map[string][]byte, s *snapshot, kind, d string, st *S, states map[string]*S, groups map[string]V) error {
+	states[d] = st
+	s.Buckets[d] = e.buckets(d, len(groups))
+	return encodeBuckets(out, kind+"|"+d, s.Buckets[d], groups)
 }
 
 // buckets returns how many parts rule digest d spreads n groups over: the
@@ -227,15 +229,14 @@ func (e *Engine) RestoreParts(parts map[string][]byte) error {
 	e.limits = s.Limits
 	e.bucketCount = s.Buckets
 	for _, wr := range e.window {
-		d := ruleDigest(wr.r)
-		st, ok := s.Window[d]
-		if !ok {
-			continue
-		}
-		st.Groups = map[string]*group{}
-		if err := decodeBuckets(parts, "w|"+d, s.Buckets[d], st.Groups); err != nil {
+		st, groups, err := ruleState[windowRuleState, *group](parts, &s, "w", ruleDigest(wr.r), s.Window)
+		if err != nil {
 			return err
 		}
+		if st == nil {
+			continue
+		}
+		st.Groups = groups
 		for _, g := range st.Groups {
 			if g.Panes == nil {
 				g.Panes = map[int64]*pane{}
@@ -256,21 +257,32 @@ func (e *Engine) RestoreParts(parts map[string][]byte) error {
 		wr.St = *st
 	}
 	for _, sr := range e.seq {
-		d := ruleDigest(sr.r)
-		st, ok := s.Seq[d]
-		if !ok {
-			continue
-		}
-		st.Keys = map[string]*seqKey{}
-		if err := decodeBuckets(parts, "s|"+d, s.Buckets[d], st.Keys); err != nil {
+		st, keys, err := ruleState[seqRuleState, *seqKey](parts, &s, "s", ruleDigest(sr.r), s.Seq)
+		switch {
+		case err != nil:
 			return err
+		case st != nil:
+			st.Keys = keys
+			if st.Open == nil {
+				st.Open = map[string]*seqEpisode{}
+			}
+			sr.St = *st
 		}
-		if st.Open == nil {
-			st.Open = map[string]*seqEpisode{}
-		}
-		sr.St = *st
 	}
 	return nil
+}
+
+// ruleState returns rule digest d's checkpointed scalars (from states) and
+// its groups (from its parts), or a nil state when the checkpoint has none
+// for d: the rule is new, or was edited.
+func ruleState[S, V any](parts map[string][]byte, s *snapshot, kind, d string, states map[string]*S) (*S, map[string]V, error) {
+	st, ok := states[d]
+	if !ok {
+		return nil, nil, nil
+	}
+	groups := map[string]V{}
+	err := decodeBuckets(parts, kind+"|"+d, s.Buckets[d], groups)
+	return st, groups, err
 }
 
 func decodeBuckets[V any](parts map[string][]byte, prefix string, n int, into map[string]V) error {
