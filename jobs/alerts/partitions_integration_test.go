@@ -39,7 +39,7 @@ func TestNewPartitionPickedUp(t *testing.T) {
 
 	stop := startJob(t, cfg, Options{Rules: f, Job: run, TopicPrefix: prefix, Sinks: []string{}, PartitionRefresh: time.Second})
 	defer stop()
-	waitFor(t, 60*time.Second, "the job's first checkpoint", func() bool { _, ok := checkpointOffsets(t, cfg.Scheduler.Database, run); return ok })
+	waitFor(t, 60*time.Second, "checkpoint of the job", func() bool { _, ok := checkpointOffsets(t, cfg.Scheduler.Database, run); return ok })
 
 	if err := kafkaio.EnsureTopics(context.Background(), cfg.Kafka, []kafkaio.TopicSpec{{Name: topic, Partitions: before + 1}}); err != nil {
 		t.Fatal(err)
@@ -57,12 +57,12 @@ func TestNewPartitionPickedUp(t *testing.T) {
 	produceTo(t, cfg.Kafka.Brokers, topic, int32(before), vals)
 
 	key := fmt.Sprintf("%s/%d", events.TopicAppLogs, before)
-	waitFor(t, 60*time.Second, "the alert from the new partition", func() bool {
+	waitFor(t, 60*time.Second, "alert from the new partition", func() bool {
 		return slices.ContainsFunc(outbox(t, cfg, run), func(n Notification) bool {
 			return n.Rule == "NewPartitionProbe" && n.Status == Firing && n.Labels["service"] == "newpart"
 		})
 	})
-	waitFor(t, 30*time.Second, "the new partition in the checkpoint", func() bool {
+	waitFor(t, 30*time.Second, "offset of the new partition in the checkpoint", func() bool {
 		offs, _ := checkpointOffsets(t, cfg.Scheduler.Database, run)
 		return offs[key] == int64(len(vals))
 	})
@@ -124,7 +124,7 @@ func produceTo(t *testing.T, brokers []string, topic string, partition int32, va
 	}
 	defer p.Close()
 	// The partition was just added: wait until this client's metadata has it.
-	waitFor(t, 30*time.Second, "the new partition in the producer's metadata", func() bool {
+	waitFor(t, 30*time.Second, "new partition in the producer's metadata", func() bool {
 		md, err := p.GetMetadata(&topic, false, 5_000)
 		return err == nil && len(md.Topics[topic].Partitions) > int(partition)
 	})
