@@ -5,6 +5,7 @@ package alerts
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"weir/events"
 	"weir/jobs/alerts/rules"
 	"weir/kafkaio"
+	"weir/wait"
 )
 
 // TestNewPartitionPickedUp: a partition added to a source topic under a
@@ -70,12 +72,16 @@ func TestNewPartitionPickedUp(t *testing.T) {
 
 func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %s", what, timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := wait.Until(ctx, 500*time.Millisecond, func(context.Context) error {
+		if !ok() {
+			return errors.New("not yet")
 		}
-		time.Sleep(500 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("no %s within %s", what, timeout)
 	}
 }
 
