@@ -44,7 +44,12 @@ type Server struct {
 	log    *slog.Logger
 	tmpl   *template.Template
 	access Access
+	mounts []func(*http.ServeMux)
 }
+
+// Mount adds the routes register makes (weir's Dashboards page) to the
+// server's handler, behind the same Access.
+func (s *Server) Mount(register func(*http.ServeMux)) { s.mounts = append(s.mounts, register) }
 
 // New returns a server for e; gath is the registry the engine's metrics are
 // registered with; access says who may use it (Access.Validate).
@@ -107,6 +112,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/dags/{dag}/backfills", s.api(s.apiBackfill))
 	mux.HandleFunc("GET /api/v1/dags/{dag}/backfills/{id}", s.api(s.apiBackfillProgress))
 
+	for _, register := range s.mounts {
+		register(mux)
+	}
 	endpoints.Register(mux, s.gath, s.healthz, s.healthz)
 	return s.access.protect(mux)
 }
