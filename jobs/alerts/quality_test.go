@@ -178,7 +178,7 @@ func TestAlertQuality(t *testing.T) {
 	}
 	s := ScoreEpisodes(incidents, eps, 2*time.Minute, time.Time{})
 	s.log(t, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
-	if q := s.Overall; q.Recall < 0.95 || q.Precision < 0.95 || q.MedianCoverage < 0.8 {
+	if q := s.Overall; q.Recall < 0.95 || q.Precision < 0.95 || q.MedianCoverage < 0.9 {
 		t.Errorf("overall: %s", q)
 	}
 	for k, q := range s.ByKind {
