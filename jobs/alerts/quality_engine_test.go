@@ -88,21 +88,18 @@ func TestResolveFactor(t *testing.T) {
 // at 1.5× before crossing 3×); without a resolve level, to its first true
 // window.
 func TestOnsetFromResolveLevel(t *testing.T) {
-	counts := []int{2, 2, 2, 2, 4, 5, 20, 20, 2, 2, 2}
-	e := spikeEngine(t, "", ", resolve_factor: 1.5")
-	feed(e, "t", series(counts...)...)
-	ns, _ := e.Drain()
-	equal(t, summary(ns, "service"), []string{
-		"firing Spike service=s +50s",
-		"resolved Spike service=s +50s..+1m30s",
-	})
-	e = spikeEngine(t, "", "")
-	feed(e, "t", series(counts...)...)
-	ns, _ = e.Drain()
-	equal(t, summary(ns, "service"), []string{
-		"firing Spike service=s +1m10s",
-		"resolved Spike service=s +1m10s..+1m30s",
-	})
+	for _, tc := range []struct {
+		baseline string
+		want     []string
+	}{
+		{", resolve_factor: 1.5", []string{"firing Spike service=s +50s", "resolved Spike service=s +50s..+1m30s"}},
+		{"", []string{"firing Spike service=s +1m10s", "resolved Spike service=s +1m10s..+1m30s"}},
+	} {
+		e := spikeEngine(t, "", tc.baseline)
+		feed(e, "t", series(2, 2, 2, 2, 4, 5, 20, 20, 2, 2, 2)...)
+		ns, _ := e.Drain()
+		equal(t, summary(ns, "service"), tc.want)
+	}
 }
 
 // TestLaggedBaselineCatchesRamp: a slow ramp never triples its trailing
