@@ -60,6 +60,9 @@ func (c *composeRun) run(t *testing.T, timeout time.Duration, args ...string) st
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	out, err := c.cmd(ctx, args...).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("docker compose %s: no result in %s (stopped)\n%s", strings.Join(args, " "), timeout, tail(out, 60))
+	}
 	if err != nil {
 		t.Fatalf("docker compose %s: %v\n%s", strings.Join(args, " "), err, tail(out, 60))
 	}
@@ -152,8 +155,9 @@ func TestComposeDeployment(t *testing.T) {
 	downDone := false
 	t.Cleanup(func() {
 		if !downDone {
+			ps, _ := c.cmd(context.Background(), "ps", "--all", "--format", "table {{.Service}}\t{{.State}}\t{{.Status}}").CombinedOutput()
 			out, _ := c.cmd(context.Background(), "logs", "--no-color", "--tail", "40").CombinedOutput()
-			t.Logf("logs before cleanup:\n%s", tail(out, 400))
+			t.Logf("services before cleanup:\n%s\nlogs before cleanup:\n%s", ps, tail(out, 400))
 			_ = c.cmd(context.Background(), "down", "--volumes", "--remove-orphans", "--timeout", "20").Run()
 		}
 	})
