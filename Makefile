@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench vet soak-stack test-alone
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer vet soak-stack test-alone
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -123,6 +123,17 @@ bench: up
 	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 $(GOTEST) -tags integration -timeout 30m -v \
 		-run '^(TestGroundTruth|TestAlertLatency|TestSIGKILLRestart|TestThroughputReport|TestGeneratorGroundTruth)$$' ./jobs/alerts/
 	$(STACK_ENV) && $(WEIR) load --clients 4 --duration 60s --out bench/results/load.json
+
+# weir's stream job beside Apache Iceberg's Kafka Connect sink (assembled
+# from Maven Central jars into $(WEIR_CACHE_DIR) on first use) on the same
+# stack, topics and records: rounds A B A B, freshness, kill -9 exactness;
+# bench/results/peer.json. PEER_MESSAGES=100000 (or PEER_FLAGS=-short) for a
+# quick run, written to peer-short.json instead.
+PEER_MESSAGES ?=
+PEER_FLAGS ?=
+bench-peer: up
+	mkdir -p bench/results
+	$(STACK_ENV) && WEIR_BENCH_MESSAGES=$(PEER_MESSAGES) $(GOTEST) -tags 'integration bench' -timeout 120m -run '^TestBenchPeer$$' -v $(PEER_FLAGS) ./jobs/stream/
 
 # Stack start-up soak (not part of make test: ~35 s a cycle): SOAK_CYCLES
 # up/down cycles, each a fresh private stack directory on free ports (offsets
