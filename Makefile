@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer vet soak-stack test-alone
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer bench-report vet soak-stack test-alone
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -134,6 +134,11 @@ PEER_FLAGS ?=
 bench-peer: up
 	mkdir -p bench/results
 	$(STACK_ENV) && WEIR_BENCH_MESSAGES=$(PEER_MESSAGES) $(GOTEST) -tags 'integration bench' -timeout 120m -run '^TestBenchPeer$$' -v $(PEER_FLAGS) ./jobs/stream/
+
+# The README's Performance table, made from bench/results/*.json
+# (internal/benchreport): no figure in it is typed by hand.
+bench-report:
+	go run ./internal/benchreport/cmd/benchtable -dir bench/results -readme README.md
 
 # Stack start-up soak (not part of make test: ~35 s a cycle): SOAK_CYCLES
 # up/down cycles, each a fresh private stack directory on free ports (offsets

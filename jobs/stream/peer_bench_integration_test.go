@@ -363,7 +363,10 @@ func (s *stack) liveRound(t testing.TB, c *contender, round, total int) peerLive
 	all := append(slices.Clone(topics), probe)
 	defer c.cleanup(round, all)
 	p := c.start(t, round, all)
-	waitForTable(t, s, c.table(round, probe), func() { // the probe table exists once the first probe lands
+	// The sink creates a table on its first record: wait for the first
+	// topic's (the process is up and reading); the probe table appears
+	// with the first probe, whose freshness includes that.
+	waitForTable(t, s, c.table(round, topics[0]), func() {
 		prod, err := kafkaio.NewProducer(s.cfg.Kafka, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -443,7 +446,7 @@ func (s *stack) liveRound(t testing.TB, c *contender, round, total int) peerLive
 // waitForTable waits until name exists, calling nudge once a second.
 func waitForTable(t testing.TB, s *stack, name string, nudge func()) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(6 * time.Minute)
 	for time.Now().Before(deadline) {
 		if _, err := s.lake.Catalog.LoadTable(context.Background(), lakehouse.Ident(name)); err == nil {
 			return
@@ -451,7 +454,7 @@ func waitForTable(t testing.TB, s *stack, name string, nudge func()) {
 		nudge()
 		time.Sleep(time.Second)
 	}
-	t.Fatalf("table %s not created after 3 min", name)
+	t.Fatalf("table %s not created after 6 min", name)
 }
 
 func (s *stack) weirContender(prefix string) *contender {
