@@ -16,7 +16,7 @@ WITH lines AS (
     regexp_extract(line, '^(\S+) ', 1) AS client_ip,
     nullif(regexp_extract(line, '^\S+ (\S+) ', 1), '-') AS ident,
     nullif(regexp_extract(line, '^\S+ \S+ (\S+) ', 1), '-') AS "user",
-    parse_datetime(regexp_extract(line, '\[([^\]]+)\]', 1), 'dd/MMM/yyyy:HH:mm:ss Z') AS event_ts,
+    TRY(parse_datetime(regexp_extract(line, '\[([^\]]+)\]', 1), 'dd/MMM/yyyy:HH:mm:ss Z')) AS event_ts,
     regexp_extract(line, '\] "(\S+) (\S+) (\S+)"', 1) AS method,
     regexp_extract(line, '\] "(\S+) (\S+) (\S+)"', 2) AS path,
     regexp_extract(line, '\] "(\S+) (\S+) (\S+)"', 3) AS protocol,

@@ -31,16 +31,22 @@ var Figures = []Figure{
 		"weir {medians.weir.msgs_per_sec|%.0f} msg/s, {medians.weir.cpu_seconds_per_1m|%.1f} CPU s/1M, {medians.weir.peak_rss_mb|%.0f} MB RSS, {medians.weir.data_files|%.0f} files; " +
 			"sink {medians.peer.msgs_per_sec|%.0f} msg/s, {medians.peer.cpu_seconds_per_1m|%.1f} CPU s/1M, {medians.peer.peak_rss_mb|%.0f} MB RSS, {medians.peer.data_files|%.0f} files; " +
 			"weir/sink: throughput ×{ratios_weir_peer.msgs_per_sec|%.2f}, CPU per record ×{ratios_weir_peer.cpu_seconds_per_1m|%.2f}, RSS ×{ratios_weir_peer.peak_rss_mb|%.2f}, freshness p95 ×{ratios_weir_peer.freshness_p95_s|%.2f}", "ratio > 1: weir has more of it"},
+	{"same run: weir stream vs the sink after kill -9 mid-load and a restart (`make bench-peer`)", "peer.json",
+		"weir {live.0.stored|%.0f} of {live.0.produced|%.0f} stored, {live.0.duplicates|%.0f} duplicates, {live.0.missing|%.0f} missing; sink {live.1.stored|%.0f} of {live.1.produced|%.0f}, {live.1.duplicates|%.0f} duplicates, {live.1.missing|%.0f} missing; freshness p50/p95 weir {live.0.freshness_p50_s|%.1f}/{live.0.freshness_p95_s|%.1f} s, sink {live.1.freshness_p50_s|%.1f}/{live.1.freshness_p95_s|%.1f} s", "0 duplicates, 0 missing"},
 	{"bronze → silver", "silver.json", "{bronze_to_silver.rows_per_second|%.0f} rows/s, {bronze_to_silver.cpu_seconds_per_million|%.1f} CPU s per million rows", "≥ 150k rows/s"},
+	{"same run: `weir batch silver` vs a Trino `CREATE TABLE … AS SELECT` (regexp_extract, json_extract_scalar)", "silver-trino.json",
+		"access logs: weir {sources.access_logs.weir.bronze_rows_per_second|%.0f} rows/s, SQL {sources.access_logs.trino_sql.bronze_rows_per_second|%.0f} rows/s (×{sources.access_logs.ratio_rows_per_second_weir_trino|%.1f}), CPU per row ×{sources.access_logs.ratio_cpu_per_row_weir_trino|%.2f}; " +
+			"events: weir {sources.events.weir.bronze_rows_per_second|%.0f}, SQL {sources.events.trino_sql.bronze_rows_per_second|%.0f} rows/s (×{sources.events.ratio_rows_per_second_weir_trino|%.1f}), CPU per row ×{sources.events.ratio_cpu_per_row_weir_trino|%.2f}; rows only in the SQL's output {sources.access_logs.rows_only_in_trino_sql|%.0f} + {sources.events.rows_only_in_trino_sql|%.0f}, only in weir's {sources.access_logs.rows_only_in_weir|%.0f} + {sources.events.rows_only_in_weir|%.0f}", "—"},
 	{"compaction under a 1M-message stream", "maintain.json", "bronze {data_files.bronze_committed_by_stream|%.0f} files → {data_files.bronze_after_final_compaction|%.0f}, {compaction.rewritten_mib|%.0f} MiB rewritten, exact: {bronze.exact}", "—"},
 	{"gold dashboard queries, 10.4M silver rows", "gold.json", "alone p50 {alone.p50_ms|%.0f} ms, p95 {alone.p95_ms|%.0f} ms; under load p50 {under_load.p50_ms|%.0f} ms, p95 {under_load.p95_ms|%.0f} ms", "p95 ≤ 1.5 s"},
 	{"`weir load`, 4 clients", "load.json", "p50 {total.p50_ms|%.0f} ms, p95 {total.p95_ms|%.0f} ms, {queries_per_second|%.1f} queries/s", "—"},
+	{"alert quality vs generator ground truth (engine alone)", "alerts-quality.json", "{overall.incidents|%.0f} incidents: recall {overall.recall|%.2f}, precision {overall.precision|%.2f}, median coverage {overall.median_coverage|%.2f}", "recall, precision ≥ 0.95"},
 	{"alert latency (window end → Alertmanager)", "alerts.json", "p50 {latency.p50_seconds|%.1f} s, p95 {latency.p95_seconds|%.1f} s", "≤ 5 s"},
 }
 
 // Optional figures appear once their results file exists (benchmarks
 // that have not been run on this machine yet).
-var Optional = map[string]bool{}
+var Optional = map[string]bool{"silver-trino.json": true, "scaleout.json": true}
 
 // Table renders figs from the JSON files in dir as a Markdown table.
 func Table(dir string, figs []Figure) (string, error) {
@@ -101,11 +107,18 @@ func Get(doc any, path string) (any, bool) {
 	if path == "" {
 		return doc, true
 	}
+	parts := strings.Split(path, ".")
+	if l, ok := doc.([]any); ok {
+		i, err := strconv.Atoi(parts[0])
+		if err != nil || i < 0 || i >= len(l) {
+			return nil, false
+		}
+		return Get(l[i], strings.Join(parts[1:], "."))
+	}
 	m, ok := doc.(map[string]any)
 	if !ok {
 		return nil, false
 	}
-	parts := strings.Split(path, ".")
 	for n := len(parts); n > 0; n-- {
 		if v, ok := m[strings.Join(parts[:n], ".")]; ok {
 			if r, ok := Get(v, strings.Join(parts[n:], ".")); ok {

@@ -11,6 +11,7 @@ func TestFillAndGet(t *testing.T) {
 		"a":        map[string]any{"b": 1.5},
 		"tables":   map[string]any{"bronze.web_access": map[string]any{"rows": 3.0}},
 		"measured": "2026-12-04T10:00:00Z",
+		"live":     []any{map[string]any{"n": 1.0}, map[string]any{"n": 2.0}},
 	}
 	tests := []struct {
 		show, want, err string
@@ -18,6 +19,8 @@ func TestFillAndGet(t *testing.T) {
 		{"{a.b|%.2f} x", "1.50 x", ""},
 		{"{tables.bronze.web_access.rows|%.0f}", "3", ""},
 		{"{measured}", "2026-12-04T10:00:00Z", ""},
+		{"{live.1.n|%.0f}", "2", ""},
+		{"{live.2.n}", "", "no field live.2.n"},
 		{"{a.c}", "", "no field a.c"},
 		{"{a.b", "", "unclosed"},
 	}

@@ -62,8 +62,9 @@ func BenchmarkSilverVsTrino(b *testing.B) {
 	if err != nil || trinoPid == 0 {
 		b.Fatalf("trino pid: %d, %v", trinoPid, err)
 	}
-	sqlNS := strings.TrimSuffix(env.NS.Silver, "_silver") + "_trinosilver"
-	createNamespace(b, env.Lake, sqlNS)
+	// Trino's storage user writes only under the gold namespace (least
+	// privilege), so the SQL's tables go there, named after this run.
+	sqlPrefix := lakehouse.Gold + "." + strings.TrimSuffix(env.NS.Silver, "_silver") + "_trinosilver_"
 
 	job := silver.New(env.Lake, silver.Config{Namespaces: env.NS})
 	if _, err := job.Run(ctx, silver.SourceDims); err != nil {
@@ -124,7 +125,8 @@ func BenchmarkSilverVsTrino(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		target := sqlNS + "." + c.short
+		target := sqlPrefix + c.short
+		b.Cleanup(func() { _ = trino.Exec(context.Background(), db, "DROP TABLE IF EXISTS "+target) })
 		stmt := strings.NewReplacer("{{bronze}}", bronze, "{{target}}", target).Replace(string(raw))
 		stmts := trino.SplitStatements(stmt)
 		load0 = loadavg()

@@ -2,7 +2,7 @@
 
 package stream_test
 
-// TestBenchPeer (make bench-peer) runs weir's stream job and Apache
+// TestSideBySidePeer (make bench-peer) runs weir's stream job and Apache
 // Iceberg's Kafka Connect sink side by side on the same stack: the same
 // topics and records (the generator's mix, 4 topics × 6 partitions), the
 // same MinIO, the same JDBC catalog on the same PostgreSQL, each into its
@@ -92,7 +92,7 @@ type contender struct {
 	cleanup func(round int, topics []string)
 }
 
-func TestBenchPeer(t *testing.T) {
+func TestSideBySidePeer(t *testing.T) {
 	total := 1_000_000
 	if testing.Short() {
 		total = 100_000
