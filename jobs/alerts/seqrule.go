@@ -76,7 +76,7 @@ func (sr *seqRule) add(e *Engine, r *Record) {
 	k, ok := st.Keys[key]
 	if !ok {
 		if len(st.Keys) >= e.settings.MaxGroups {
-			e.stats.GroupsDropped++
+			e.dropGroup(sr.r, r.TS)
 			return
 		}
 		k = &seqKey{Vals: append([]string(nil), st.keyBuf[:len(sr.r.GroupBy)]...)}

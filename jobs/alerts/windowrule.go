@@ -135,7 +135,7 @@ func (wr *windowRule) add(e *Engine, r *Record) {
 	g, ok := st.Groups[key]
 	if !ok {
 		if len(st.Groups) >= e.settings.MaxGroups {
-			e.stats.GroupsDropped++
+			e.dropGroup(wr.r, r.TS)
 			return
 		}
 		g = &group{Vals: append([]string(nil), st.keyBuf...), Panes: map[int64]*pane{}}
