@@ -170,3 +170,16 @@ func Splice(doc []byte, name, table string) ([]byte, error) {
 	}
 	return append(append(append([]byte{}, doc[:i+len(begin)]...), table...), doc[j:]...), nil
 }
+
+// WriteSection splices table into the file readme (see Splice).
+func WriteSection(readme, name, table string) error {
+	doc, err := os.ReadFile(readme)
+	if err != nil {
+		return err
+	}
+	out, err := Splice(doc, name, table)
+	if err != nil {
+		return fmt.Errorf("%s: %w", readme, err)
+	}
+	return os.WriteFile(readme, out, 0o644)
+}

@@ -619,18 +619,7 @@ func (s *stack) startConnect(t testing.TB, ic localstack.IcebergConnect, prefix 
 		"-cp", filepath.Join(ic.WorkerLibs, "*"),
 		"org.apache.kafka.connect.cli.ConnectStandalone",
 		filepath.Join(dir, "worker.properties"), filepath.Join(dir, "connector.properties"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, done: make(chan struct{}), log: logPath}
-	go func() {
-		p.err = cmd.Wait()
-		logf.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.kill() })
-	return p
+	return startProc(t, cmd, logf)
 }
 
 const connectLog4j = `status = warn

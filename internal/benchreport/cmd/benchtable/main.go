@@ -30,13 +30,5 @@ func run(dir, readme string) error {
 		_, err := fmt.Print(table)
 		return err
 	}
-	doc, err := os.ReadFile(readme)
-	if err != nil {
-		return err
-	}
-	out, err := benchreport.Splice(doc, "perf", table)
-	if err != nil {
-		return fmt.Errorf("%s: %w", readme, err)
-	}
-	return os.WriteFile(readme, out, 0o644)
+	return benchreport.WriteSection(readme, "perf", table)
 }
