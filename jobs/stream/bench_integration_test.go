@@ -200,7 +200,7 @@ func (s *stack) freshnessQuery(t testing.TB, topics []string, probe, q string, d
 		t.Fatal(err)
 	}
 	defer prod.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), d+time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
 	defer cancel()
 
 	var (
@@ -260,7 +260,9 @@ func (s *stack) freshnessQuery(t testing.TB, topics []string, probe, q string, d
 	pollDone := make(chan struct{})
 	go func() {
 		defer close(pollDone)
-		end := time.Now().Add(d + 15*time.Second)
+		// A system that commits slowly gets up to 2 min to show its last
+		// probe; the loop ends as soon as every probe is visible.
+		end := time.Now().Add(d + 2*time.Minute)
 		for time.Now().Before(end) {
 			var maxOff int64
 			err := db.QueryRowContext(ctx, q).Scan(&maxOff)
