@@ -32,13 +32,14 @@ type Target struct {
 
 // Panel is a dashboard panel; rows nest panels.
 type Panel struct {
-	ID         int         `json:"id"`
-	Type       string      `json:"type"`
-	Title      string      `json:"title"`
-	Datasource *Datasource `json:"datasource"`
-	Targets    []Target    `json:"targets"`
-	Panels     []Panel     `json:"panels"`
-	GridPos    GridPos     `json:"gridPos"`
+	ID          int         `json:"id"`
+	Type        string      `json:"type"`
+	Title       string      `json:"title"`
+	Description string      `json:"description"`
+	Datasource  *Datasource `json:"datasource"`
+	Targets     []Target    `json:"targets"`
+	Panels      []Panel     `json:"panels"`
+	GridPos     GridPos     `json:"gridPos"`
 }
 
 // GridPos places a panel on the dashboard's grid: 24 columns wide, rows
