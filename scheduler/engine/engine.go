@@ -673,7 +673,10 @@ func (e *Engine) jobEnv(data scheduler.TemplateData, c store.Claim) []string {
 
 // renewLoop renews the leases of running tries every third of the TTL and
 // saves their logs. A try whose lease could not be renewed for two thirds of
-// the TTL is killed at once, before another scheduler may take it over.
+// the TTL is killed at once, before another scheduler may take it over:
+// the next pass could end (bounded by a third of the TTL) only when the
+// lease has run out. The time is taken after the failed call, which can
+// itself last the whole pass.
 func (e *Engine) renewLoop(ctx context.Context) {
 	every := e.opts.LeaseTTL / 3
 	ticker := time.NewTicker(every)
@@ -694,15 +697,15 @@ func (e *Engine) renewLoop(ctx context.Context) {
 		// keep a try running past the lease another scheduler will reap.
 		pass, cancel := context.WithTimeout(ctx, every)
 		for _, t := range tries {
-			now := e.opts.Now()
+			asked := e.opts.Now() // the lease runs from no earlier than this
 			ok, err := e.store.RenewLease(pass, e.opts.ID, t.claim.Key(), e.opts.LeaseTTL, t.out.String())
 			switch {
 			case err == nil && ok:
-				t.renewed = now
+				t.renewed = asked
 			case err == nil && !ok:
 				e.log.Warn("lease taken away; stopping try", "run_id", t.claim.Run.RunID, "task", t.claim.Task.TaskID)
 				t.cancel(errLeaseLost)
-			case now.Sub(t.renewed) > 2*e.opts.LeaseTTL/3:
+			case e.opts.Now().Sub(t.renewed) >= 2*e.opts.LeaseTTL/3:
 				e.log.Error("cannot renew lease; stopping try", "run_id", t.claim.Run.RunID, "task", t.claim.Task.TaskID, "err", err)
 				t.cancel(errLeaseLost)
 			default:
