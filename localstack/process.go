@@ -302,6 +302,33 @@ func (s *Stack) StopService(ctx context.Context, name string) error {
 	return sv.stop(s)
 }
 
+// KillService kills one named service's process group with SIGKILL (a
+// crash: no shutdown hook runs, nothing is flushed) and waits until it is
+// gone. StartService starts it again.
+func (s *Stack) KillService(ctx context.Context, name string) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	sv, err := s.service(name)
+	if err != nil {
+		return err
+	}
+	pid := sv.pid(s)
+	if pid == 0 {
+		return fmt.Errorf("kill %s: not running", name)
+	}
+	if !proc.Terminate(pid, syscall.SIGKILL, 10*time.Second, time.Second, func(d time.Duration) bool {
+		return gone(d, 50*time.Millisecond, func() bool { return !sv.running(s) })
+	}) {
+		return fmt.Errorf("kill %s: pid %d still running", name, pid)
+	}
+	os.Remove(sv.pidFile(s))
+	s.logf("  %-14s killed (SIGKILL)", sv.name)
+	return nil
+}
+
 // StartService starts one named service and waits until it is healthy.
 func (s *Stack) StartService(ctx context.Context, name string) error {
 	unlock, err := s.lock(ctx)

@@ -1,19 +1,21 @@
-//go:build integration && bench
+//go:build integration
 
 package maintain_test
 
-// TestBenchCompactionUnderStream is the compaction soak of issue 5 (make
-// bench): generated traffic (1,000,000 messages, WEIR_SOAK_MESSAGES for
-// quick runs) is produced to the test's own topics at a steady pace while
-// the real `weir stream` binary lands it in bronze, `weir batch maintain
-// --op compact` (size-tiered, the hourly default) runs in a loop on the
-// bronze and silver tables the whole time, and silver is built a few times
-// during and after. At the end bronze holds every (topic, partition,
-// offset) exactly once, silver holds exactly the generator summary's rows,
-// rejects equal the invalid records, and the final compaction (--full, the
-// daily run) leaves at most the files the target size needs per partition,
-// far fewer than the stream committed. Figures, with the bytes rewritten
-// per compaction policy, go to bench/results/maintain.json.
+// compactionUnderStream is the compaction soak of issue 5, at any scale:
+// generated traffic (o.total messages) is produced to the test's own
+// topics at a steady pace while the real `weir stream` binary lands it in
+// bronze, `weir batch maintain --op compact` (size-tiered, the hourly
+// default) runs in a loop on the bronze and silver tables the whole time,
+// and silver is built a few times during and after. At the end bronze
+// holds every (topic, partition, offset) exactly once, silver holds
+// exactly the generator summary's rows, rejects equal the invalid records,
+// and the final compaction (--full, the daily run) leaves at most the
+// files the target size needs per partition, far fewer than the stream
+// committed. It returns the figures, with the bytes rewritten per
+// compaction policy. TestBenchCompactionUnderStream (make bench) runs it
+// at 1,000,000 messages, TestCompactionUnderStream (make test) at a small
+// scale, and the cluster profile with a MinIO node killed mid-run.
 //
 // Isolation: topics "<p>.<topic>" (so bronze tables bronze.<p>_<topic>, the
 // way the stream tests isolate themselves), silver in namespace <p>_silver
@@ -22,11 +24,6 @@ package maintain_test
 // checked in bronze but not built into silver: the stream stores the
 // prefixed topic name, which silver's dims build does not recognise, and
 // the counts checked here do not depend on enrichment.
-//
-// Run (about 5 minutes at 1M on the shared 2-core machine):
-//
-//	source .stack/env.sh && go test -tags 'integration bench' -run '^TestBenchCompactionUnderStream$' -v -timeout 60m ./jobs/maintain/
-//	WEIR_SOAK_MESSAGES=100000 ... (quick run; also WEIR_SOAK_PRODUCE_SECONDS)
 
 import (
 	"bytes"
@@ -87,9 +84,23 @@ var eventTopics = []struct{ topic, table string }{
 	{events.TopicMetrics, lakehouse.SilverMetrics},
 }
 
-func TestBenchCompactionUnderStream(t *testing.T) {
-	total := envInt("WEIR_SOAK_MESSAGES", 1_000_000)
-	produceFor := time.Duration(envInt("WEIR_SOAK_PRODUCE_SECONDS", max(60, total/5000))) * time.Second
+// soakOptions is the scale of a soak, and an optional fault.
+type soakOptions struct {
+	total      int
+	produceFor time.Duration
+	// during, if set, runs beside the generation (the stream and the
+	// compaction loop running); the checks wait for it to return.
+	during func(s *soak, cs *compactStats)
+}
+
+// TestCompactionUnderStream is the soak at a small scale (make test):
+// 20,000 messages over 20 s, the same checks as the 1M benchmark.
+func TestCompactionUnderStream(t *testing.T) {
+	compactionUnderStream(t, soakOptions{total: 20_000, produceFor: 20 * time.Second})
+}
+
+func compactionUnderStream(t *testing.T, o soakOptions) (map[string]any, *compactStats) {
+	total, produceFor := o.total, o.produceFor
 	s := openSoak(t)
 	ctx := context.Background()
 	bin := buildWeir(t)
@@ -149,6 +160,14 @@ func TestBenchCompactionUnderStream(t *testing.T) {
 		genDone <- genOut{sum, err}
 	}()
 
+	faultDone := make(chan struct{})
+	go func() {
+		defer close(faultDone)
+		if o.during != nil {
+			o.during(s, &cs)
+		}
+	}()
+
 	// Silver a few times while the records stream in.
 	var silverRuns []silverRun
 	silverEvery := max(produceFor/4, 15*time.Second)
@@ -173,6 +192,7 @@ wait:
 	tick.Stop()
 	sampler.Stop()
 	produced := time.Since(produceStart)
+	<-faultDone
 	if st := prod.Stats(); st.Delivered != sum.Records || st.Failed != 0 {
 		t.Fatalf("producer delivered %d, failed %d, generator wrote %d", st.Delivered, st.Failed, sum.Records)
 	}
@@ -325,15 +345,7 @@ wait:
 			"note": "shared 2-core machine: Kafka, MinIO, PostgreSQL and Trino run on it, and other engineers' builds and tests too",
 		},
 	}
-	b, _ := json.MarshalIndent(res, "", "  ")
-	out := os.Getenv("WEIR_SOAK_OUT")
-	if out == "" {
-		out = filepath.Join(moduleRoot(t), "bench", "results", "maintain.json")
-	}
-	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s", b)
+	return res, &cs
 }
 
 // soak is the test's slice of the stack.
@@ -560,6 +572,21 @@ type compactStats struct {
 	rewrittenBytes                                 int64
 	bytesByPolicy, runsByPolicy                    map[string]int64
 	seconds, maxSeconds, cpu                       float64
+	commits                                        [][2]time.Time // start and end of each run that committed a rewrite
+}
+
+// committedWithin counts the runs that committed a rewrite and overlapped
+// [from, to].
+func (cs *compactStats) committedWithin(from, to time.Time) int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	n := 0
+	for _, c := range cs.commits {
+		if c[0].Before(to) && c[1].After(from) {
+			n++
+		}
+	}
+	return n
 }
 
 type compactRun struct {
@@ -625,6 +652,7 @@ func (s *soak) compactOnce(ctx context.Context, t testing.TB, bin string, cs *co
 	}
 	if rewrote {
 		cs.productive++
+		cs.commits = append(cs.commits, [2]time.Time{start, time.Now()})
 	}
 	cs.retries += strings.Count(log, "compaction commit retry")
 	cs.conflicts += countLines(log, "compaction commit retry", "conflict=true")
