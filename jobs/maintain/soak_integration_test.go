@@ -269,8 +269,11 @@ wait:
 			bronzeExpected += expected
 		}
 	}
-	if bronzeAfter*10 > bronzeCommitted {
-		t.Errorf("bronze: %d data files after the final compaction, the stream committed %d: want a tenth or less", bronzeAfter, bronzeCommitted)
+	// The bound per table above is the strict one (at 1M the stream
+	// commits thousands of files and a few are left); this one holds at
+	// any scale: a few dozen commits leave a handful of files.
+	if bronzeAfter*4 > bronzeCommitted {
+		t.Errorf("bronze: %d data files after the final compaction, the stream committed %d: want a quarter or less", bronzeAfter, bronzeCommitted)
 	}
 	t.Logf("bronze data files: stream committed %d, %d live after the final compaction (expected at most %d)", bronzeCommitted, bronzeAfter, bronzeExpected)
 
