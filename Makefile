@@ -48,14 +48,23 @@ vet:
 	go vet -tags '$(VET_TAGS)' ./...
 	go run $(STATICCHECK) -tags '$(VET_TAGS)' ./...
 
+# Unit tests run under the race detector.
 test-unit:
-	$(GOTEST) ./...
+	$(GOTEST) -race ./...
 
 # Packages run one at a time in a random order, and the tests of each in a
 # random order too: a test that passes only after another one ran fails here.
+# The stream, alerts and scheduler packages (goroutines sharing state: the
+# committer and fetcher, the evaluator and sinks, the engine and its lease
+# renewer) run under the race detector.
+RACE_PKGS := weir/jobs/stream weir/jobs/alerts weir/jobs/alerts/% weir/scheduler weir/scheduler/%
 test-integration:
-	$(STACK_ENV) && pkgs=$$(go list ./... | shuf) && echo "package order:" $$pkgs && \
-		$(GOTEST) -tags integration -timeout 40m -p 1 -shuffle=on $$pkgs
+	$(STACK_ENV) && pkgs=$$(go list ./... | shuf) && echo "package order:" $$pkgs && failed= && \
+		for p in $$pkgs; do \
+			race=; case " $(filter $(RACE_PKGS),$(shell go list ./...)) " in *" $$p "*) race=-race;; esac; \
+			$(GOTEST) $$race -tags integration -timeout 40m -shuffle=on $$p || failed="$$failed $$p"; \
+		done; \
+		if [ -n "$$failed" ]; then echo "integration tests failed in:$$failed"; exit 1; fi
 
 # The README's first command from nothing: a brand-new private stack
 # directory on ports of its own, weir stack up, weir demo, answers checked
