@@ -48,20 +48,23 @@ vet:
 	go vet -tags '$(VET_TAGS)' ./...
 	go run $(STATICCHECK) -tags '$(VET_TAGS)' ./...
 
-# Unit tests run under the race detector.
+# Unit tests, then again under the race detector with -short (the
+# long single-goroutine engine sweeps skip there: they ran just before).
 test-unit:
-	$(GOTEST) -race ./...
+	$(GOTEST) ./...
+	$(GOTEST) -race -short ./...
 
 # Packages run one at a time in a random order, and the tests of each in a
 # random order too: a test that passes only after another one ran fails here.
 # The stream, alerts and scheduler packages (goroutines sharing state: the
 # committer and fetcher, the evaluator and sinks, the engine and its lease
-# renewer) run under the race detector.
+# renewer) run under the race detector, with -short (the alert engine's
+# long sweeps, unit tests that test-unit ran, skip).
 RACE_PKGS := weir/jobs/stream weir/jobs/alerts weir/jobs/alerts/% weir/scheduler weir/scheduler/%
 test-integration:
 	$(STACK_ENV) && pkgs=$$(go list ./... | shuf) && echo "package order:" $$pkgs && failed= && \
 		for p in $$pkgs; do \
-			race=; case " $(filter $(RACE_PKGS),$(shell go list ./...)) " in *" $$p "*) race=-race;; esac; \
+			race=; case " $(filter $(RACE_PKGS),$(shell go list ./...)) " in *" $$p "*) race="-race -short";; esac; \
 			$(GOTEST) $$race -tags integration -timeout 40m -shuffle=on $$p || failed="$$failed $$p"; \
 		done; \
 		if [ -n "$$failed" ]; then echo "integration tests failed in:$$failed"; exit 1; fi
