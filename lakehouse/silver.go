@@ -95,7 +95,7 @@ var silverDecls = []silverDecl{
 			"page", "item", ColItemCategory, "provider", "amount", "currency", "attempt", "duration_ms"}},
 	{name: SilverLogs, fields: func() []arrow.Field { return append(events.AppLogFields(), lineageFields()...) },
 		partition: []partitionCol{{ColEventTS, true}, {"service", false}}, sort: []string{"level", ColEventTS}, archived: true,
-		union: []string{ColEventTS, "level", "service", "host", "module", "file", "line", "message", "action_id"}},
+		union: []string{ColEventTS, "level", "service", "host", "node", "module", "file", "line", "message", "action_id"}},
 	{name: SilverMetrics, fields: func() []arrow.Field { return append(events.MetricFields(), lineageFields()...) },
 		partition: []partitionCol{{ColEventTS, true}}, sort: []string{"host", ColEventTS}, archived: true,
 		union: []string{ColEventTS, "host", "service", "cpu_pct", "mem_bytes", "mem_pct", "load1", "requests"}},

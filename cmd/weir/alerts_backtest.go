@@ -30,8 +30,9 @@ event time), or a weir generate --output file (--file). No checkpoint, sink
 or consumer group is touched. It prints one line per alert episode (firing
 to resolved). With --truth (weir generate --truth lines, or incidents written
 by hand in the same shape) it scores the episodes per kind and overall:
-recall, precision, episodes per incident, coverage. --out writes episodes and
-score as JSON.`,
+recall, precision, episodes per incident, coverage (from the episodes'
+startsAt to endsAt, as their notifications say, and from when each was
+raised). --out writes episodes and score as JSON.`,
 		Example: `  # tune a rule against the last day of the topics
   weir alerts backtest --rules rules/alerts.yaml --from 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z
   # score the rules against a generated day and its ground truth
@@ -177,8 +178,8 @@ func labelString(l map[string]string) string {
 
 func printScore(w io.Writer, s alerts.Score) {
 	line := func(name string, q alerts.Quality) {
-		fmt.Fprintf(w, "%-20s incidents %3d  recall %.3f  episodes %3d  precision %.3f  episodes/incident %.2f (max %d)  coverage median %.2f\n",
-			name, q.Incidents, q.Recall, q.Episodes, q.Precision, q.EpisodesPerIncident, q.MaxEpisodes, q.MedianCoverage)
+		fmt.Fprintf(w, "%-20s incidents %3d  recall %.3f  episodes %3d  precision %.3f  episodes/incident %.2f (max %d)  coverage median %.2f (from raising %.2f)  delay to raising %.0fs\n",
+			name, q.Incidents, q.Recall, q.Episodes, q.Precision, q.EpisodesPerIncident, q.MaxEpisodes, q.MedianCoverage, q.MedianCoverageRaised, q.MedianDelaySeconds)
 	}
 	fmt.Fprintln(w)
 	line("overall", s.Overall)

@@ -15,9 +15,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"weir/jobs/gold/dashboard"
 	"weir/scheduler/engine"
 	"weir/scheduler/store"
 	"weir/scheduler/web"
+	"weir/services/grafana"
 	"weir/trino"
 )
 
@@ -82,6 +84,16 @@ on scheduler.listen.`,
 			if err != nil {
 				return err
 			}
+			dashboards, err := dashboard.LoadFS(grafana.Dashboards())
+			if err != nil {
+				return err
+			}
+			db, err := trino.Open(cfg.Trino)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ui.Mount(dashboard.NewViewer(dashboards, db, slog.Default()).Register)
 			srv := &http.Server{Addr: listen, Handler: ui.Handler(), ReadHeaderTimeout: 10 * time.Second}
 			grp, gctx := errgroup.WithContext(ctx)
 			grp.Go(func() error { return e.Run(gctx) })

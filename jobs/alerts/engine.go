@@ -23,6 +23,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -89,7 +90,9 @@ type Stats struct {
 	TooLate       int64
 	Future        int64
 	GroupsDropped int64 // records of new groups refused by max_groups
-	Refires       int64 // windows re-evaluated because of late records
+	// DroppedBy is GroupsDropped by rule name.
+	DroppedBy map[string]int64
+	Refires   int64 // windows re-evaluated because of late records
 }
 
 // Engine evaluates every rule of a rules file over a stream of records.
@@ -105,9 +108,13 @@ type Engine struct {
 	enrich   map[string][]*lookup // by source topic
 	dims     map[string][]*lookup // by dimension topic
 
-	out   []Notification
-	late  []LateRecord
-	stats Stats
+	out    []Notification
+	late   []LateRecord
+	stats  Stats
+	limits map[string]*limitEpisode // open group-limit alerts, by rule
+	// bucketCount is how many checkpoint parts each rule's groups are
+	// spread over (snapshot.go), by rule digest.
+	bucketCount map[string]int
 }
 
 type evaluator interface {
@@ -240,6 +247,7 @@ func (e *Engine) Advance() {
 	for _, sr := range e.seq {
 		sr.expire(wm)
 	}
+	e.resolveGroupLimits(wm)
 }
 
 // EndOfInput releases the watermark from every partition: the caller read
@@ -257,8 +265,12 @@ func (e *Engine) Drain() ([]Notification, []LateRecord) {
 	return n, l
 }
 
-// Stats returns the counters.
-func (e *Engine) Stats() Stats { return e.stats }
+// Stats returns a copy of the counters.
+func (e *Engine) Stats() Stats {
+	st := e.stats
+	st.DroppedBy = maps.Clone(st.DroppedBy)
+	return st
+}
 
 // StateSize is the number of live state entries (panes, groups, results,
 // sequence entries): the bounded-memory metric.

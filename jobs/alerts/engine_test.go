@@ -371,9 +371,9 @@ rules:
 		want []string
 	}{
 		{"in order", []rec{at(0, "user_id", "u", "type", "buy"), at(time.Minute, "user_id", "u", "type", "refund")},
-			[]string{"firing BuyThenRefund user_id=u +1m0s..+6m0s"}},
+			[]string{"firing BuyThenRefund user_id=u +0s..+6m0s"}},
 		{"refund arrives first", []rec{at(time.Minute, "user_id", "u", "type", "refund"), at(0, "user_id", "u", "type", "buy")},
-			[]string{"firing BuyThenRefund user_id=u +1m0s..+6m0s"}},
+			[]string{"firing BuyThenRefund user_id=u +0s..+6m0s"}},
 		{"too far apart", []rec{at(0, "user_id", "u", "type", "buy"), at(11*time.Minute, "user_id", "u", "type", "refund")}, nil},
 		{"other user", []rec{at(0, "user_id", "u", "type", "buy"), at(time.Minute, "user_id", "v", "type", "refund")}, nil},
 		{"refund before buy", []rec{at(0, "user_id", "u", "type", "refund"), at(time.Minute, "user_id", "u", "type", "buy")}, nil},
@@ -381,7 +381,7 @@ rules:
 		// same start), not a second alert.
 		{"two pairs", []rec{at(0, "user_id", "u", "type", "buy"), at(time.Minute, "user_id", "u", "type", "buy"),
 			at(2*time.Minute, "user_id", "u", "type", "refund"), at(3*time.Minute, "user_id", "u", "type", "refund")},
-			[]string{"firing BuyThenRefund user_id=u +2m0s..+7m0s", "firing BuyThenRefund user_id=u +2m0s..+8m0s"}},
+			[]string{"firing BuyThenRefund user_id=u +1m0s..+7m0s", "firing BuyThenRefund user_id=u +1m0s..+8m0s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -197,6 +197,40 @@ func TestHandWrittenIncidents(t *testing.T) {
 	}
 	incident("category_threshold", map[string]string{"category": "garden"}, from, to)
 
+	// 7. At night, checkouts 3× slower for 25 minutes (a handful a minute).
+	from, to = at(1, 45), at(2, 10)
+	h.alter(func(e *events.AppEvent) bool {
+		return e.Service == "orders" && e.Type == events.TypeBuy && in(e, from, to)
+	}, func(e *events.AppEvent) { e.DurationMs *= 3 })
+	incident("latency_regression", map[string]string{"service": "orders", "operation": "buy"}, from, to)
+
+	// 8. The quietest category's orders at about 5× their usual count for
+	// 20 minutes in the evening (at least 2 extra a minute).
+	quiet, usual := quietestCategory(h, at(18, 20), at(19, 0))
+	extra := max(2, 4*usual)
+	from, to = at(19, 0), at(19, 20)
+	quietItems := itemsOf(h, quiet)
+	for m := 0; m < 20; m++ {
+		n := int(extra + h.r.Float64())
+		for _, ts := range h.spread(from.Add(time.Duration(m)*time.Minute), time.Minute, n) {
+			h.event(ts, events.AppEvent{Service: "orders", UserID: h.nextID("u-q"), Type: events.TypeBuy, Item: quietItems[h.r.IntN(len(quietItems))],
+				Amount: 25, Currency: "EUR", Provider: "northpay", Status: events.StatusOK, DurationMs: 400, OrderID: h.nextID("ord")})
+		}
+	}
+	incident("category_threshold", map[string]string{"category": quiet}, from, to)
+	t.Logf("quietest category %s: %.2f orders a minute, %.1f extra a minute", quiet, usual, extra)
+
+	// Near misses: page views 3× slower for 2 minutes at 12:30 and a
+	// 2-minute burst of inventory errors (8 lines a minute) at 13:00: blips,
+	// over before an operator could act.
+	h.alter(func(e *events.AppEvent) bool {
+		return e.Service == "frontend" && e.Type == events.TypePageView && in(e, at(12, 30), at(12, 32))
+	}, func(e *events.AppEvent) { e.DurationMs *= 3 })
+	for _, ts := range h.spread(at(13, 0), 2*time.Minute, 16) {
+		l := events.AppLog{TS: ts, Level: events.LevelError, Service: "inventory", Host: "inventory-1", Message: "reserve: lock wait timeout"}
+		h.add(events.TopicAppLogs, ts, l.AppendJSON(nil))
+	}
+
 	// Near misses: one bad minute of payments errors (8 lines) at 05:00; two
 	// checkouts that retried for seconds, a minute apart, at 06:00; a user
 	// buying an item and returning last week's order of it minutes later.
@@ -220,4 +254,57 @@ func TestHandWrittenIncidents(t *testing.T) {
 	if s.Overall.Recall < 1 || s.Overall.Precision < 0.95 || s.Overall.MaxEpisodes > 1 {
 		t.Errorf("hand-written incidents: %s", s.Overall)
 	}
+}
+
+// dimCategories maps each item of the traffic's dimension records to its
+// category.
+func dimCategories(h *handTraffic) map[string]string {
+	cat := map[string]string{}
+	for _, m := range h.msgs {
+		if m.topic == events.TopicDimItems {
+			if d, err := events.ParseDimItem(m.value); err == nil {
+				cat[d.Item] = d.Category
+			}
+		}
+	}
+	return cat
+}
+
+// itemsOf lists the items of a category, sorted.
+func itemsOf(h *handTraffic, category string) []string {
+	var out []string
+	for it, c := range dimCategories(h) {
+		if c == category {
+			out = append(out, it)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// quietestCategory is the category with the fewest successful orders in
+// [from, to) (among those with any item), and its orders a minute.
+func quietestCategory(h *handTraffic, from, to time.Time) (string, float64) {
+	cat := dimCategories(h)
+	orders := map[string]int{}
+	for c := range cat {
+		orders[cat[c]] += 0
+	}
+	for _, m := range h.msgs {
+		if m.topic != events.TopicAppEvents {
+			continue
+		}
+		e, err := events.ParseAppEvent(m.value)
+		if err != nil || e.Type != events.TypeBuy || e.Status != events.StatusOK || !in(&e, from, to) {
+			continue
+		}
+		orders[cat[e.Item]]++
+	}
+	best := ""
+	for c, n := range orders {
+		if c != "" && (best == "" || n < orders[best] || n == orders[best] && c < best) {
+			best = c
+		}
+	}
+	return best, float64(orders[best]) / to.Sub(from).Minutes()
 }

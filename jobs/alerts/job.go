@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +71,10 @@ type Options struct {
 	// signalled. Notifications are stored; sinks get the usual moment to
 	// deliver them and deliver the rest at the next start.
 	StopWhenCaughtUp bool
+	// PartitionRefresh is how often the source topics' partition counts are
+	// read again, so partitions added under a running job are read without a
+	// restart (default 10s).
+	PartitionRefresh time.Duration
 	// Now is the wall clock (default time.Now).
 	Now func() time.Time
 	Log *slog.Logger
@@ -108,6 +113,9 @@ func (o *Options) defaults(cfg config.Config) {
 	if o.Retention <= 0 {
 		o.Retention = 7 * 24 * time.Hour
 	}
+	if o.PartitionRefresh <= 0 {
+		o.PartitionRefresh = 10 * time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -143,8 +151,20 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// written is the digest of every stored state part: a checkpoint
+	// writes the parts whose bytes differ and deletes those gone.
+	written := map[string][sha256.Size]byte{}
 	if cp != nil {
-		if err := eng.Restore(cp.State); err != nil {
+		switch {
+		case len(cp.Parts) > 0:
+			err = eng.RestoreParts(cp.Parts)
+			for k, v := range cp.Parts {
+				written[k] = sha256.Sum256(v)
+			}
+		default:
+			err = eng.Restore(cp.State)
+		}
+		if err != nil {
 			return err
 		}
 		log.Info("restored alert checkpoint", "batches", cp.Batches, "watermark", time.UnixMilli(eng.Watermark()).UTC())
@@ -228,7 +248,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	if cp != nil {
 		offsets = cp.Offsets
 	}
-	next, err := assign(c, eng, offsets, opts.StartAt, opts.TopicPrefix)
+	next, assigned, err := assign(c, eng, offsets, opts.StartAt, opts.TopicPrefix)
 	if err != nil {
 		return err
 	}
@@ -242,9 +262,16 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 
 	lastStats := eng.Stats()
 	lastPrune := time.Time{}
+	lastDiscover := time.Now()
 	for {
 		stopping := ctx.Err() != nil
 		start := time.Now()
+		if time.Since(lastDiscover) >= opts.PartitionRefresh {
+			lastDiscover = time.Now()
+			if err := discover(c, eng, assigned, next, opts.TopicPrefix, log); err != nil {
+				log.Warn("look for new source partitions", "err", err)
+			}
+		}
 		read, err := runBatch(ctx, c, eng, next, ends, opts, m)
 		if err != nil {
 			return err
@@ -256,16 +283,24 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		}
 		eng.Advance()
 		ns, late := eng.Drain()
-		state, err := eng.Snapshot()
+		parts, err := eng.Parts()
 		if err != nil {
 			return err
 		}
-		if err := saveWithRetry(ctx, store, next, state, eng.Watermark(), ns, late, log); err != nil {
+		delta, size := changedParts(parts, written)
+		if err := saveWithRetry(ctx, store, next, delta, eng.Watermark(), ns, late, log); err != nil {
 			return err
 		}
+		for k := range delta.Put {
+			written[k] = sha256.Sum256(parts[k])
+		}
+		for _, k := range delta.Delete {
+			delete(written, k)
+		}
 		m.checkpoints.Inc()
+		m.checkpointBytes.Add(float64(delta.Bytes()))
 		m.batchSeconds.Observe(time.Since(start).Seconds())
-		observe(m, eng, &lastStats, ns, late, len(state))
+		observe(m, eng, &lastStats, ns, late, size)
 		if len(ns) > 0 {
 			for _, k := range kicks {
 				select {
@@ -291,6 +326,26 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 }
 
+// changedParts returns the parts whose bytes differ from those stored (by
+// digest) and the stored parts that are gone, and the state's whole size.
+func changedParts(parts map[string][]byte, written map[string][sha256.Size]byte) (StateDelta, int) {
+	d := StateDelta{Put: map[string][]byte{}}
+	size := 0
+	for k, v := range parts {
+		size += len(v)
+		if h, ok := written[k]; !ok || h != sha256.Sum256(v) {
+			d.Put[k] = v
+		}
+	}
+	for k := range written {
+		if _, ok := parts[k]; !ok {
+			d.Delete = append(d.Delete, k)
+		}
+	}
+	sort.Strings(d.Delete)
+	return d, size
+}
+
 // pruneEvery is how often delivered outbox rows and late records older than
 // the retention are deleted.
 const pruneEvery = time.Hour
@@ -299,7 +354,11 @@ func observe(m *metrics, eng *Engine, last *Stats, ns []Notification, late []Lat
 	st := eng.Stats()
 	m.lateAccepted.Add(float64(st.Late - last.Late))
 	m.refires.Add(float64(st.Refires - last.Refires))
-	m.dropped.Add(float64(st.GroupsDropped - last.GroupsDropped))
+	for rule, n := range st.DroppedBy {
+		if d := n - last.DroppedBy[rule]; d > 0 {
+			m.dropped.WithLabelValues(rule).Add(float64(d))
+		}
+	}
 	*last = st
 	for _, l := range late {
 		m.notEvaluated.WithLabelValues(l.Reason).Inc()
@@ -317,7 +376,7 @@ func observe(m *metrics, eng *Engine, last *Stats, ns []Notification, late []Lat
 // saveWithRetry stores the checkpoint; the batch's results live only in
 // memory until it succeeds, so it retries (the write is idempotent) rather
 // than evaluating further.
-func saveWithRetry(ctx context.Context, store *Store, next map[string]int64, state []byte, wm int64, ns []Notification, late []LateRecord, log *slog.Logger) error {
+func saveWithRetry(ctx context.Context, store *Store, next map[string]int64, state StateDelta, wm int64, ns []Notification, late []LateRecord, log *slog.Logger) error {
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -499,25 +558,18 @@ func parseTPKey(k string) (string, int32, bool) {
 // assign assigns every partition of the source topics at the checkpointed
 // offsets (or StartAt for partitions without one), and the dimension topics
 // at their end (loadDimensions read them already). It returns the next
-// offsets map the batches advance.
-func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt, prefix string) (map[string]int64, error) {
+// offsets map the batches advance, and the set of assigned source
+// partitions (tpKey) that discover extends.
+func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt, prefix string) (map[string]int64, map[string]bool, error) {
 	next := map[string]int64{}
+	assigned := map[string]bool{}
 	var tps []kafka.TopicPartition
 	for _, topic := range eng.SourceTopics() {
 		t := prefix + topic
-		md, err := c.GetMetadata(&t, false, 10_000)
+		ids, err := partitionIDs(c, t)
 		if err != nil {
-			return nil, fmt.Errorf("read metadata of topic %s: %w", t, err)
+			return nil, nil, err
 		}
-		tm := md.Topics[t]
-		if tm.Error.Code() != kafka.ErrNoError || len(tm.Partitions) == 0 {
-			return nil, fmt.Errorf("topic %s: not found (%v)", t, tm.Error)
-		}
-		ids := make([]int32, 0, len(tm.Partitions))
-		for _, p := range tm.Partitions {
-			ids = append(ids, p.ID)
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 		for _, id := range ids {
 			off := kafka.OffsetBeginning
 			if startAt == "latest" {
@@ -528,6 +580,7 @@ func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt, p
 				next[tpKey(topic, id)] = o
 			}
 			tps = append(tps, kafka.TopicPartition{Topic: &t, Partition: id, Offset: off})
+			assigned[tpKey(topic, id)] = true
 			eng.Register(window.Partition{Topic: topic, Partition: id})
 		}
 	}
@@ -542,9 +595,68 @@ func assign(c *kafka.Consumer, eng *Engine, offsets map[string]int64, startAt, p
 		}
 	}
 	if err := c.Assign(tps); err != nil {
-		return nil, fmt.Errorf("assign source partitions: %w", err)
+		return nil, nil, fmt.Errorf("assign source partitions: %w", err)
 	}
-	return next, nil
+	return next, assigned, nil
+}
+
+// partitionIDs lists the partitions of topic t, sorted.
+func partitionIDs(c *kafka.Consumer, t string) ([]int32, error) {
+	md, err := c.GetMetadata(&t, false, 10_000)
+	if err != nil {
+		return nil, fmt.Errorf("read metadata of topic %s: %w", t, err)
+	}
+	tm := md.Topics[t]
+	if tm.Error.Code() != kafka.ErrNoError || len(tm.Partitions) == 0 {
+		return nil, fmt.Errorf("topic %s: not found (%v)", t, tm.Error)
+	}
+	ids := make([]int32, 0, len(tm.Partitions))
+	for _, p := range tm.Partitions {
+		ids = append(ids, p.ID)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids, nil
+}
+
+// discover assigns the partitions added to a source topic since the job
+// assigned its partitions (the consumer is assigned by hand, so no
+// rebalance tells it). A new partition is read from its log start, which
+// is also put in next at once: the next checkpoint then holds it, and a
+// restart before any of its records was read still starts there, not at
+// StartAt. It is registered with the watermark tracker, which holds the
+// watermark while the partition has unread records.
+func discover(c *kafka.Consumer, eng *Engine, assigned map[string]bool, next map[string]int64, prefix string, log *slog.Logger) error {
+	var add []kafka.TopicPartition
+	for _, topic := range eng.SourceTopics() {
+		t := prefix + topic
+		ids, err := partitionIDs(c, t)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			k := tpKey(topic, id)
+			if assigned[k] {
+				continue
+			}
+			low, _, err := c.QueryWatermarkOffsets(t, id, 10_000)
+			if err != nil {
+				return fmt.Errorf("read start of %s/%d: %w", t, id, err)
+			}
+			add = append(add, kafka.TopicPartition{Topic: &t, Partition: id, Offset: kafka.Offset(low)})
+			next[k] = low
+			assigned[k] = true
+			eng.Register(window.Partition{Topic: topic, Partition: id})
+			eng.Unread(window.Partition{Topic: topic, Partition: id}, true)
+			log.Info("new source partition", "topic", t, "partition", id, "offset", low)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	if err := c.IncrementalAssign(add); err != nil {
+		return fmt.Errorf("assign new source partitions: %w", err)
+	}
+	return nil
 }
 
 // loadDimensions reads the dimension topics from the beginning before

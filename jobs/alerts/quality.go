@@ -111,17 +111,26 @@ func labelsAgree(truthLabels, alertLabels map[string]string) bool {
 	return true
 }
 
-// span returns the time the episode was firing, from when it was raised
-// (not its backdated startsAt) to its end, an open one ending at runEnd.
+// span returns the time the episode was firing as its notifications tell
+// it: from its startsAt to its endsAt (an open one ending at runEnd). This is
+// what an outside evaluator scoring the notifications Alertmanager received
+// measures. The startsAt of a window rule is the end of the first window in
+// which its conditions held (before a rule's for had passed), of a sequence
+// rule the first record of the match.
 func (e Episode) span(runEnd time.Time) (time.Time, time.Time) {
-	from := e.Start
-	if e.FiredAt.After(from) {
-		from = e.FiredAt
-	}
 	if e.End.IsZero() {
-		return from, runEnd
+		return e.Start, runEnd
 	}
-	return from, e.End
+	return e.Start, e.End
+}
+
+// raised is when the alert was first sent: the end of the window that fired
+// it (its startsAt may be earlier), or its startsAt when that is later.
+func (e Episode) raised() time.Time {
+	if e.FiredAt.After(e.Start) {
+		return e.FiredAt
+	}
+	return e.Start
 }
 
 func (in Incident) meets(e Episode, tol time.Duration, runEnd time.Time) bool {
@@ -172,13 +181,18 @@ type Quality struct {
 	MaxEpisodes         int     `json:"max_episodes_per_incident"`
 	OneEpisode          float64 `json:"one_episode_share"`
 	// Coverage is the share of an incident's span during which a matching
-	// episode fired, counted from when it was raised (0 for a missed
-	// incident): median and minimum.
-	MedianCoverage float64 `json:"median_coverage"`
-	MinCoverage    float64 `json:"min_coverage"`
+	// episode fired by its notifications (startsAt to endsAt; 0 for a
+	// missed incident): median and minimum. MedianCoverageRaised counts
+	// each episode from when it was raised instead (the end of the window
+	// that fired it), the stricter figure.
+	MedianCoverage       float64 `json:"median_coverage"`
+	MinCoverage          float64 `json:"min_coverage"`
+	MedianCoverageRaised float64 `json:"median_coverage_raised"`
 	// DelaySeconds is the median time from an incident's start to the
-	// raising of its first matching episode.
-	MedianDelaySeconds float64 `json:"median_delay_seconds"`
+	// raising of its first matching episode (when its first notification
+	// was sent), and to its startsAt.
+	MedianDelaySeconds      float64 `json:"median_delay_seconds"`
+	MedianStartDelaySeconds float64 `json:"median_start_delay_seconds"`
 }
 
 // Score is a whole scoring: overall, per incident kind (and the episodes'
@@ -194,10 +208,12 @@ type Score struct {
 }
 
 type incidentResult struct {
-	in       Incident
-	episodes int
-	coverage float64
-	delay    float64
+	in             Incident
+	episodes       int
+	coverage       float64
+	coverageRaised float64
+	delay          float64 // to the raising of the first episode
+	startDelay     float64 // to the startsAt of the first episode
 }
 
 // ScoreEpisodes scores episodes against incidents; runEnd closes episodes
@@ -206,21 +222,28 @@ func ScoreEpisodes(incidents []Incident, eps []Episode, tol time.Duration, runEn
 	var results []incidentResult
 	for _, in := range incidents {
 		r := incidentResult{in: in}
-		var spans [][2]time.Time
+		var spans, raisedSpans [][2]time.Time
 		perAlert := map[string]int{}
 		for _, e := range eps {
 			if in.Matches(e, tol, runEnd) {
 				perAlert[Fingerprint(e.Labels)]++
 				s, end := e.span(runEnd)
 				spans = append(spans, [2]time.Time{s, end})
+				raisedSpans = append(raisedSpans, [2]time.Time{e.raised(), end})
 			}
 		}
 		for _, n := range perAlert {
 			r.episodes = max(r.episodes, n)
 		}
 		r.coverage = coverage(in.Start, in.End, spans)
+		r.coverageRaised = coverage(in.Start, in.End, raisedSpans)
 		if len(spans) > 0 {
-			r.delay = max(0, spans[0][0].Sub(in.Start).Seconds())
+			r.startDelay = max(0, spans[0][0].Sub(in.Start).Seconds())
+			first := raisedSpans[0][0]
+			for _, sp := range raisedSpans {
+				first = minTime(first, sp[0])
+			}
+			r.delay = max(0, first.Sub(in.Start).Seconds())
 		}
 		results = append(results, r)
 	}
@@ -237,7 +260,7 @@ func ScoreEpisodes(incidents []Incident, eps []Episode, tol time.Duration, runEn
 	}
 	quality := func(inc func(Incident) bool, ep func(Episode) bool) Quality {
 		var q Quality
-		var covs, delays []float64
+		var covs, covsRaised, delays, startDelays []float64
 		one := 0
 		for _, r := range results {
 			if !inc(r.in) {
@@ -245,9 +268,11 @@ func ScoreEpisodes(incidents []Incident, eps []Episode, tol time.Duration, runEn
 			}
 			q.Incidents++
 			covs = append(covs, r.coverage)
+			covsRaised = append(covsRaised, r.coverageRaised)
 			if r.episodes > 0 {
 				q.Detected++
 				delays = append(delays, r.delay)
+				startDelays = append(startDelays, r.startDelay)
 				q.EpisodesPerIncident += float64(r.episodes)
 				q.MaxEpisodes = max(q.MaxEpisodes, r.episodes)
 				if r.episodes == 1 {
@@ -281,7 +306,8 @@ func ScoreEpisodes(incidents []Incident, eps []Episode, tol time.Duration, runEn
 			q.OneEpisode = float64(one) / float64(q.Detected)
 		}
 		q.MedianCoverage, q.MinCoverage = median(covs), minOf(covs)
-		q.MedianDelaySeconds = median(delays)
+		q.MedianCoverageRaised = median(covsRaised)
+		q.MedianDelaySeconds, q.MedianStartDelaySeconds = median(delays), median(startDelays)
 		return q
 	}
 	s := Score{

@@ -83,6 +83,25 @@ func TestResolveFactor(t *testing.T) {
 	})
 }
 
+// TestOnsetFromResolveLevel: an alert is dated back to the first window of
+// the unbroken run at its resolve level that led to it (a rise that held
+// at 1.5× before crossing 3×); without a resolve level, to its first true
+// window.
+func TestOnsetFromResolveLevel(t *testing.T) {
+	for _, tc := range []struct {
+		baseline string
+		want     []string
+	}{
+		{", resolve_factor: 1.5", []string{"firing Spike service=s +50s", "resolved Spike service=s +50s..+1m30s"}},
+		{"", []string{"firing Spike service=s +1m10s", "resolved Spike service=s +1m10s..+1m30s"}},
+	} {
+		e := spikeEngine(t, "", tc.baseline)
+		feed(e, "t", series(2, 2, 2, 2, 4, 5, 20, 20, 2, 2, 2)...)
+		ns, _ := e.Drain()
+		equal(t, summary(ns, "service"), tc.want)
+	}
+}
+
 // TestLaggedBaselineCatchesRamp: a slow ramp never triples its trailing
 // average, but triples the level before it began.
 func TestLaggedBaselineCatchesRamp(t *testing.T) {
@@ -115,6 +134,10 @@ func TestExcessPValue(t *testing.T) {
 		{"binomial ≥1 of 3 at 10%", binomialTail(3, 1, 0.1), 1 - math.Pow(0.9, 3)},
 		{"count aggregate", excessPValue("count", 3, 1, 0), 1 - math.Exp(-1)*2.5},
 		{"ratio aggregate: 4 of 4 at 5%", excessPValue("ratio", 1, 0.05, 4), math.Pow(0.05, 4)},
+		{"median: 10 of 10 above", percentilePValue(0.5, 10, 10), math.Pow(0.5, 10)},
+		{"p95: ≥1 of 2 above", percentilePValue(0.95, 1, 2), 1 - 0.95*0.95},
+		{"sketch above", float64(sketchOf(1, 2, 3, 10, 20).Above(5)), 2},
+		{"sketch above all", float64(sketchOf(1, 2, 3).Above(0.5)), 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if math.Abs(tc.got-tc.want) > 1e-9*math.Max(1, tc.want) && math.Abs(tc.got/tc.want-1) > 1e-6 {
@@ -122,4 +145,12 @@ func TestExcessPValue(t *testing.T) {
 			}
 		})
 	}
+}
+
+func sketchOf(vs ...float64) *Sketch {
+	s := newSketch()
+	for _, v := range vs {
+		s.Add(v)
+	}
+	return s
 }

@@ -10,7 +10,8 @@ import (
 // per key until no on-time record could still match them, so the pair is
 // found whichever arrives first; each A and each B is used by one match.
 // A match fires at once (no window to wait for): it cannot be undone by
-// later data.
+// later data. Its startsAt is the first record's time: the alert is about
+// the pair from its start.
 type seqRule struct {
 	r        *rules.Rule
 	filter   rules.Matcher
@@ -76,7 +77,7 @@ func (sr *seqRule) add(e *Engine, r *Record) {
 	k, ok := st.Keys[key]
 	if !ok {
 		if len(st.Keys) >= e.settings.MaxGroups {
-			e.stats.GroupsDropped++
+			e.dropGroup(sr.r, r.TS)
 			return
 		}
 		k = &seqKey{Vals: append([]string(nil), st.keyBuf[:len(sr.r.GroupBy)]...)}
@@ -125,13 +126,15 @@ func appendBounded(s []int64, v int64) []int64 {
 
 func (sr *seqRule) fire(e *Engine, k *seqKey, a, b int64) {
 	values := map[string]float64{"gap_seconds": float64(b-a) / 1000}
-	// An episode from B, active for hold after it; a match of the same
-	// labels while one is active extends it.
+	// An episode from A (the buy the refund undoes: the behaviour began
+	// there, although it is known only at B), active for hold after B. A
+	// match of the same labels that meets an active episode extends it
+	// (its start stays: notifications are keyed by it).
 	label := strings.Join(k.Vals, "\x00")
 	if sr.St.Open == nil {
 		sr.St.Open = map[string]*seqEpisode{}
 	}
-	if ep, ok := sr.St.Open[label]; ok && b >= ep.Start && b <= ep.End {
+	if ep, ok := sr.St.Open[label]; ok && a <= ep.End && b+sr.hold >= ep.Start {
 		if b+sr.hold > ep.End {
 			ep.End = b + sr.hold
 			ep.Revised++
@@ -139,8 +142,8 @@ func (sr *seqRule) fire(e *Engine, k *seqKey, a, b int64) {
 		}
 		return
 	}
-	sr.St.Open[label] = &seqEpisode{Start: b, End: b + sr.hold}
-	e.emit(sr.r, k.Vals, Firing, b, b+sr.hold, a, b, values)
+	sr.St.Open[label] = &seqEpisode{Start: a, End: b + sr.hold}
+	e.emit(sr.r, k.Vals, Firing, a, b+sr.hold, a, b, values)
 }
 
 // expire drops what no on-time record can match any more.

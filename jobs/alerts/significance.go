@@ -10,7 +10,7 @@ import (
 // group behaves as its baseline says: for a count, a Poisson count with
 // mean base; for a ratio over n records, a binomial count of n trials with
 // success probability base. A tiny p-value says the excess is not chance,
-// whatever the group's volume.
+// whatever the group's volume. For a percentile, see percentilePValue.
 func excessPValue(aggregate string, v, base float64, n int64) float64 {
 	switch aggregate {
 	case rules.Count:
@@ -20,6 +20,13 @@ func excessPValue(aggregate string, v, base float64, n int64) float64 {
 		return binomialTail(n, k, base)
 	}
 	return 1
+}
+
+// percentilePValue is the probability that at least above of n values lie
+// above the usual q-quantile when the group behaves as usual (each value
+// does with probability 1 − q): a sign test of the quantile's shift.
+func percentilePValue(q float64, above, n int64) float64 {
+	return binomialTail(n, above, 1-q)
 }
 
 // poissonTail is P(X ≥ k) for X ~ Poisson(lambda).

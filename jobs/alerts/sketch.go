@@ -64,3 +64,17 @@ func (s *Sketch) Quantile(q float64) float64 {
 	}
 	return 2 * math.Pow(sketchGamma, float64(keys[len(keys)-1])) / (sketchGamma + 1)
 }
+
+// Above is the number of values greater than x (within the sketch's 1%).
+func (s *Sketch) Above(x float64) int64 {
+	var n int64
+	for k, c := range s.Buckets {
+		if 2*math.Pow(sketchGamma, float64(k))/(sketchGamma+1) > x {
+			n += c
+		}
+	}
+	if x < 0 {
+		n += s.Zeros
+	}
+	return n
+}

@@ -11,8 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Store is the alert job's PostgreSQL state: the checkpoint (engine state and
-// next offsets, one row per job), the outbox of notifications (unique per
+// Store is the alert job's PostgreSQL state: the checkpoint (next offsets,
+// one row per job, and the engine state as parts, one row each, of which a
+// checkpoint writes only those that changed), the outbox of notifications (unique per
 // job and notification ID), records not evaluated (late, future, invalid),
 // and each sink's delivery cursor into the outbox.
 type Store struct {
@@ -29,6 +30,12 @@ CREATE TABLE IF NOT EXISTS alerts_checkpoint (
 	watermark  bigint NOT NULL,
 	batches    bigint NOT NULL DEFAULT 0,
 	updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS alerts_state (
+	job   text NOT NULL,
+	part  text NOT NULL,
+	value bytea NOT NULL,
+	PRIMARY KEY (job, part)
 );
 CREATE TABLE IF NOT EXISTS alerts_outbox (
 	seq          bigserial PRIMARY KEY,
@@ -108,8 +115,26 @@ func (s *Store) Close() {
 // Checkpoint is what Load returns.
 type Checkpoint struct {
 	Offsets map[string]int64 // "topic/partition" → next offset
+	// Parts is the engine state (Engine.Parts); State a whole snapshot
+	// (Engine.Snapshot) a job wrote before states were stored in parts.
+	Parts   map[string][]byte
 	State   []byte
 	Batches int64
+}
+
+// StateDelta is what a checkpoint changes of the stored state parts.
+type StateDelta struct {
+	Put    map[string][]byte
+	Delete []string
+}
+
+// Bytes is the size of the parts written.
+func (d StateDelta) Bytes() int {
+	n := 0
+	for _, v := range d.Put {
+		n += len(v)
+	}
+	return n
 }
 
 // Load returns the job's checkpoint, or nil when it has none.
@@ -126,12 +151,31 @@ func (s *Store) Load(ctx context.Context) (*Checkpoint, error) {
 	if err := json.Unmarshal(raw, &cp.Offsets); err != nil {
 		return nil, fmt.Errorf("decode alert checkpoint offsets: %w", err)
 	}
+	rows, err := s.pool.Query(ctx, `SELECT part, value FROM alerts_state WHERE job = $1`, s.job)
+	if err != nil {
+		return nil, fmt.Errorf("load alert state: %w", err)
+	}
+	defer rows.Close()
+	cp.Parts = map[string][]byte{}
+	for rows.Next() {
+		var k string
+		var v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("load alert state: %w", err)
+		}
+		cp.Parts[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load alert state: %w", err)
+	}
 	return cp, nil
 }
 
-// Save stores one batch atomically: the new checkpoint, its notifications
-// (already stored ones are skipped by ID) and its unevaluated records.
-func (s *Store) Save(ctx context.Context, offsets map[string]int64, state []byte, watermark int64, ns []Notification, late []LateRecord) error {
+// Save stores one batch atomically: the new offsets, the state parts that
+// changed, its notifications (already stored ones are skipped by ID) and
+// its unevaluated records. The whole-snapshot column of older jobs is
+// emptied: the parts replace it.
+func (s *Store) Save(ctx context.Context, offsets map[string]int64, state StateDelta, watermark int64, ns []Notification, late []LateRecord) error {
 	rawOffsets, err := json.Marshal(offsets)
 	if err != nil {
 		return fmt.Errorf("encode offsets: %w", err)
@@ -145,7 +189,14 @@ func (s *Store) Save(ctx context.Context, offsets map[string]int64, state []byte
 	b.Queue(`INSERT INTO alerts_checkpoint (job, offsets, state, watermark, batches, updated_at)
 		VALUES ($1, $2, $3, $4, 1, now())
 		ON CONFLICT (job) DO UPDATE SET offsets = $2, state = $3, watermark = $4,
-			batches = alerts_checkpoint.batches + 1, updated_at = now()`, s.job, rawOffsets, state, watermark)
+			batches = alerts_checkpoint.batches + 1, updated_at = now()`, s.job, rawOffsets, []byte{}, watermark)
+	for _, k := range state.Delete {
+		b.Queue(`DELETE FROM alerts_state WHERE job = $1 AND part = $2`, s.job, k)
+	}
+	for k, v := range state.Put {
+		b.Queue(`INSERT INTO alerts_state (job, part, value) VALUES ($1, $2, $3)
+			ON CONFLICT (job, part) DO UPDATE SET value = $3`, s.job, k, v)
+	}
 	for _, n := range ns {
 		raw, err := json.Marshal(n)
 		if err != nil {
@@ -255,7 +306,7 @@ func (s *Store) Open(ctx context.Context, upTo int64) ([]Stored, error) {
 // Reset deletes the job's checkpoint, outbox, late records and cursors (for
 // tests and for a deliberate re-evaluation from scratch).
 func (s *Store) Reset(ctx context.Context) error {
-	for _, t := range []string{"alerts_checkpoint", "alerts_outbox", "alerts_late_records", "alerts_sink_cursor"} {
+	for _, t := range []string{"alerts_checkpoint", "alerts_state", "alerts_outbox", "alerts_late_records", "alerts_sink_cursor"} {
 		if _, err := s.pool.Exec(ctx, `DELETE FROM `+t+` WHERE job = $1`, s.job); err != nil {
 			return fmt.Errorf("reset %s: %w", t, err)
 		}

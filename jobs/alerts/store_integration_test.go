@@ -23,7 +23,7 @@ func TestPruneKeepsWhatASinkStillNeeds(t *testing.T) {
 		ns = append(ns, Notification{ID: id, Fingerprint: "f-" + id, Rule: "R", Status: Firing, StartsAt: time.Now().UTC()})
 	}
 	late := []LateRecord{{Topic: "t", Partition: 0, Offset: 1, TS: 1, Reason: TooLate}}
-	if err := store.Save(ctx, map[string]int64{}, []byte("{}"), 0, ns, late); err != nil {
+	if err := store.Save(ctx, map[string]int64{}, StateDelta{}, 0, ns, late); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := store.Pending(ctx, "a", 10)
@@ -81,7 +81,7 @@ func TestOpenSeesReopenedEpisode(t *testing.T) {
 	}
 	save := func(ns ...Notification) int64 {
 		t.Helper()
-		if err := store.Save(ctx, map[string]int64{}, []byte("{}"), 0, ns, nil); err != nil {
+		if err := store.Save(ctx, map[string]int64{}, StateDelta{}, 0, ns, nil); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := store.Pending(ctx, "x", 100)

@@ -89,6 +89,10 @@ type epState struct {
 	Firing   bool
 	StartsAt int64
 	LastHold int64 // end of the last window that kept the firing alert firing
+	// HoldStart is the end of the first window of the current unbroken run
+	// of windows holding at the resolve thresholds (0 if none): the onset an
+	// alert fired from this run is dated back to.
+	HoldStart int64 `json:",omitempty"`
 }
 
 type episode struct {
@@ -135,7 +139,7 @@ func (wr *windowRule) add(e *Engine, r *Record) {
 	g, ok := st.Groups[key]
 	if !ok {
 		if len(st.Groups) >= e.settings.MaxGroups {
-			e.stats.GroupsDropped++
+			e.dropGroup(wr.r, r.TS)
 			return
 		}
 		g = &group{Vals: append([]string(nil), st.keyBuf...), Panes: map[int64]*pane{}}
@@ -449,6 +453,12 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, bool, map[string]floa
 			}
 			if c.c.Significance > 0 {
 				p := excessPValue(c.c.Aggregate, v, base, count)
+				if c.c.Aggregate == rules.Percentile {
+					p = 1
+					if sketches != nil && sketches[i] != nil {
+						p = percentilePValue(c.c.Q, sketches[i].Above(base), sketches[i].N)
+					}
+				}
 				vals[c.c.Name+"_pvalue"] = p
 				if !(p < c.c.Significance) {
 					ok = false
@@ -554,7 +564,7 @@ func (wr *windowRule) simulate(base epState, results []result, excl map[int64]bo
 	for _, res := range results {
 		if st.LastEnd != 0 && res.End-st.LastEnd > wr.spec.Slide {
 			// Unevaluated windows in between had no data: false.
-			st.RunStart = 0
+			st.RunStart, st.HoldStart = 0, 0
 			if at := max(st.LastEnd+wr.spec.Slide, st.LastHold+wr.keepMs); st.Firing && at < res.End {
 				resolve(at, nil)
 			}
@@ -569,12 +579,31 @@ func (wr *windowRule) simulate(base epState, results []result, excl map[int64]bo
 			if st.RunStart == 0 {
 				st.RunStart = res.End
 			}
+			if st.HoldStart == 0 {
+				st.HoldStart = res.End
+			}
 			if res.End-st.RunStart >= wr.forMs {
-				st.Firing, st.StartsAt, st.LastHold = true, st.RunStart, res.End
-				eps = append(eps, episode{Start: st.RunStart, FiredAt: res.End, Values: res.Values})
+				start := wr.onset(st.HoldStart, st.RunStart)
+				st.Firing, st.StartsAt, st.LastHold = true, start, res.End
+				eps = append(eps, episode{Start: start, FiredAt: res.End, Values: res.Values})
+				if excl != nil {
+					// The run before it was the incident already: keep it
+					// out of baselines too.
+					for at := start; at < res.End; at += wr.spec.Slide {
+						excl[at] = true
+					}
+				}
+			}
+		case res.Hold:
+			st.RunStart = 0
+			if st.HoldStart == 0 {
+				st.HoldStart = res.End
 			}
 		default:
-			st.RunStart = 0
+			st.RunStart, st.HoldStart = 0, 0
+		}
+		if st.Firing {
+			st.HoldStart = 0
 		}
 		if excl != nil {
 			excl[res.End] = res.OK || st.Firing || st.RunStart != 0
@@ -583,6 +612,23 @@ func (wr *windowRule) simulate(base epState, results []result, excl map[int64]bo
 	}
 	return st, eps
 }
+
+// onset is the startsAt of an alert whose conditions first held at their
+// firing thresholds in the window ending at runStart: the end of the first
+// window of the unbroken run before it that held at the resolve thresholds
+// (the level that keeps a firing alert firing, so an episode spans the same
+// level at both ends), at most maxOnset earlier. A rule without resolve
+// thresholds holds only where it is true: its onset is runStart.
+func (wr *windowRule) onset(holdStart, runStart int64) int64 {
+	if holdStart == 0 || holdStart >= runStart {
+		return runStart
+	}
+	return max(holdStart, runStart-maxOnset.Milliseconds())
+}
+
+// maxOnset bounds how far before its first true window an alert's startsAt
+// is dated back.
+const maxOnset = 30 * time.Minute
 
 // revision is the ID suffix of an episode's notifications after late data
 // re-opened it n times ("" for the original ones).

@@ -25,6 +25,7 @@ import (
 	"iter"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -104,7 +105,10 @@ type Report struct {
 	Rows         int64  `json:"rows"`
 	Copied       int64  `json:"copied"`
 	AlreadyThere int64  `json:"already_archived"`
-	MoveID       string `json:"move_id,omitempty"`
+	// KeysHeld is the most archive keys held in memory at once: those of
+	// one day partition, not of the whole archive.
+	KeysHeld int64  `json:"archive_keys_held"`
+	MoveID   string `json:"move_id,omitempty"`
 }
 
 // Job moves partitions.
@@ -198,18 +202,12 @@ func (j *Job) Table(ctx context.Context, canon string) (Report, error) {
 		return rep, err
 	}
 	keyCols := lakehouse.SilverKey(canon)
-	have, err := keysIn(ctx, arch, keyCols, old)
-	if err != nil {
-		return rep, fmt.Errorf("read keys of %s: %w", archName, err)
-	}
 	rep.MoveID = moveID(hot, files)
 	summary := map[string]string{SummaryMoveID: rep.MoveID, SummaryBefore: rep.Cutoff}
 
-	// Copy what archive lacks.
-	_, recs, err := hot.Scan().ReadTasks(ctx, tasks)
-	if err != nil {
-		return rep, fmt.Errorf("read %s: %w", hotName, err)
-	}
+	// Copy what archive lacks, one day partition at a time: only the keys
+	// archive holds for that day are in memory (a move killed after its
+	// copy left them there), never the whole archive's.
 	sc, err := table.SchemaToArrowSchema(arch.Schema(), nil, true, false)
 	if err != nil {
 		return rep, err
@@ -218,33 +216,53 @@ func (j *Job) Table(ctx context.Context, canon string) (Report, error) {
 		newFiles []iceberg.DataFile
 		readErr  error
 	)
+	fail := func(yield func(arrow.RecordBatch, error) bool, err error) {
+		readErr = err
+		yield(nil, err)
+	}
 	filtered := func(yield func(arrow.RecordBatch, error) bool) {
-		for rec, err := range recs {
+		for _, day := range byDay(hot, col, tasks) {
+			var filter iceberg.BooleanExpression = old
+			if !day.start.IsZero() {
+				filter = iceberg.NewAnd(old,
+					iceberg.GreaterThanEqual(iceberg.Reference(col), iceberg.Timestamp(day.start.UnixMicro())),
+					iceberg.LessThan(iceberg.Reference(col), iceberg.Timestamp(day.start.AddDate(0, 0, 1).UnixMicro())))
+			}
+			have, err := keysIn(ctx, arch, keyCols, filter)
 			if err != nil {
-				readErr = err
-				yield(nil, err)
+				fail(yield, fmt.Errorf("keys of %s: %w", archName, err))
 				return
 			}
-			out, kept, err := withoutKeys(ctx, rec, keyCols, have)
-			rec.Release()
+			rep.KeysHeld = max(rep.KeysHeld, int64(len(have)))
+			_, recs, err := hot.Scan().ReadTasks(ctx, day.tasks)
 			if err != nil {
-				readErr = err
-				yield(nil, err)
+				fail(yield, err)
 				return
 			}
-			rep.Copied += kept
-			if out == nil {
-				continue
-			}
-			in, err := inSchema(out, sc)
-			out.Release()
-			if err != nil {
-				readErr = err
-				yield(nil, err)
-				return
-			}
-			if !yield(in, nil) {
-				return
+			for rec, err := range recs {
+				if err != nil {
+					fail(yield, err)
+					return
+				}
+				out, kept, err := withoutKeys(ctx, rec, keyCols, have)
+				rec.Release()
+				if err != nil {
+					fail(yield, err)
+					return
+				}
+				rep.Copied += kept
+				if out == nil {
+					continue
+				}
+				in, err := inSchema(out, sc)
+				out.Release()
+				if err != nil {
+					fail(yield, err)
+					return
+				}
+				if !yield(in, nil) {
+					return
+				}
 			}
 		}
 	}
@@ -300,6 +318,52 @@ func (j *Job) Table(ctx context.Context, canon string) (Report, error) {
 	j.cfg.Log.Info("partitions archived", "table", hotName, "archive", archName, "cutoff", rep.Cutoff, "files", rep.Files,
 		"rows", rep.Rows, "copied", rep.Copied, "already_archived", rep.AlreadyThere, "move_id", rep.MoveID)
 	return rep, nil
+}
+
+// dayTasks are the planned files of one day partition; start is zero when
+// the table has no day partition on the time column (then there is one
+// group, read with the whole cutoff filter).
+type dayTasks struct {
+	start time.Time
+	tasks []table.FileScanTask
+}
+
+// byDay groups tasks by their day partition of col, oldest first.
+func byDay(tbl *table.Table, col string, tasks []table.FileScanTask) []dayTasks {
+	f, ok := tbl.Schema().FindFieldByName(col)
+	if !ok {
+		return []dayTasks{{tasks: tasks}}
+	}
+	spec := tbl.Spec()
+	pfID := -1
+	for _, pf := range spec.FieldsBySourceID(f.ID) {
+		if _, ok := pf.Transform.(iceberg.DayTransform); ok {
+			pfID = pf.FieldID
+		}
+	}
+	groups := map[int32]*dayTasks{}
+	for _, t := range tasks {
+		var day int32
+		switch v := t.File.Partition()[pfID].(type) {
+		case iceberg.Date:
+			day = int32(v)
+		case int32:
+			day = v
+		default: // not day-partitioned (or an older spec): one group
+			return []dayTasks{{tasks: tasks}}
+		}
+		g := groups[day]
+		if g == nil {
+			g = &dayTasks{start: time.Unix(int64(day)*86400, 0).UTC()}
+			groups[day] = g
+		}
+		g.tasks = append(g.tasks, t)
+	}
+	out := make([]dayTasks, 0, len(groups))
+	for _, day := range slices.Sorted(maps.Keys(groups)) {
+		out = append(out, *groups[day])
+	}
+	return out
 }
 
 // archiveLocation puts archive tables on the archive bucket; test

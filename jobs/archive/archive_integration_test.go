@@ -13,6 +13,7 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
+	"weir/events"
 	"weir/internal/faultreport"
 	"weir/jobs/archive"
 	"weir/jobs/generate"
@@ -177,5 +178,68 @@ func TestArchiveFortyDaysKilledHalfway(t *testing.T) {
 		if r.Rows != 0 {
 			t.Errorf("re-run moved %d rows of %s", r.Rows, r.Table)
 		}
+	}
+}
+
+// TestArchiveHoldsOneDayOfKeys: a late log line lands in hot for a day
+// already archived. The next move reads only that day's archive keys
+// (Report.KeysHeld), not the keys of the whole archive as it did when it
+// loaded them all up front, and still moves the line once.
+func TestArchiveHoldsOneDayOfKeys(t *testing.T) {
+	env := silvertest.New(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	end := now.Add(-time.Hour).Truncate(time.Minute)
+	recs, _ := silvertest.Generate(t, end.AddDate(0, 0, -12), end, 0.01, generate.FaultRates{},
+		func(c *generate.Config) { c.MetricInterval = 2 * time.Hour; c.AnomalyEvery = 24 * time.Hour })
+	env.LoadBronze(t, recs, now)
+	build := func() {
+		if _, err := silver.New(env.Lake, silver.Config{Namespaces: env.NS}).Run(ctx, silver.SourceAppLogs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build()
+	cfg := archive.Config{Namespaces: env.NS, Tables: []string{lakehouse.SilverLogs}, HotDays: 3, Now: func() time.Time { return now }}
+	reps, err := archive.New(env.Lake, cfg).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reps[0].Rows == 0 {
+		t.Fatal("the first move archived nothing")
+	}
+
+	day := now.Truncate(24*time.Hour).AddDate(0, 0, -8)
+	line := events.AppLog{TS: day.Add(12 * time.Hour), Level: events.LevelInfo, Service: "late", Host: "h1", Message: "late line"}
+	env.LoadBronze(t, []silvertest.Record{{Topic: events.TopicAppLogs, Key: []byte("late"), Value: line.AppendJSON(nil)}}, now)
+	build()
+	arch, err := env.Lake.Catalog.LoadTable(ctx, lakehouse.Ident(env.NS.Table(lakehouse.ArchiveTable(lakehouse.SilverLogs))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oneDay := iceberg.NewAnd(iceberg.GreaterThanEqual(iceberg.Reference(lakehouse.ColEventTS), iceberg.Timestamp(day.UnixMicro())),
+		iceberg.LessThan(iceberg.Reference(lakehouse.ColEventTS), iceberg.Timestamp(day.AddDate(0, 0, 1).UnixMicro())))
+	dayKeys, err := archive.Keys(ctx, arch, lakehouse.SilverKey(lakehouse.SilverLogs), oneDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := archive.Keys(ctx, arch, lakehouse.SilverKey(lakehouse.SilverLogs), iceberg.AlwaysTrue{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reps, err = archive.New(env.Lake, cfg).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reps[0]
+	t.Logf("second move: %+v; archive holds %d keys, %d of them on %s", r, len(all), len(dayKeys), day.Format(time.DateOnly))
+	if r.Rows != 1 || r.Copied != 1 {
+		t.Errorf("second move: %d rows, %d copied; want the late line once", r.Rows, r.Copied)
+	}
+	if r.KeysHeld != int64(len(dayKeys)) || len(dayKeys) == 0 || len(dayKeys) >= len(all) {
+		t.Errorf("held %d archive keys; want those of its day (%d), not the archive's %d", r.KeysHeld, len(dayKeys), len(all))
+	}
+	if h, a, u := visible(t, env, lakehouse.SilverLogs); h+a != u {
+		t.Errorf("hot %d + archive %d, union %d", h, a, u)
 	}
 }

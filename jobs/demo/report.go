@@ -73,9 +73,10 @@ WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
                  --execute "SELECT * FROM web_top_client_ips")
    Trace one operation:  SELECT * FROM gold.request_trace WHERE action_id = '<id>' ORDER BY step
    All gold objects:     weir gold list
-   Dashboards            services/grafana/dashboards (make deploy_services provisions them in Grafana)
+   Dashboards            %s/dashboards/  (the provisioned Grafana dashboards, services/grafana/dashboards,
+                         drawn by the scheduler's web UI; make deploy_services provisions them in Grafana too)
    Logs of this run      %s
-`, d.opts.TrinoURL, d.opts.TrinoURL, d.opts.WorkDir)
+`, d.opts.TrinoURL, d.opts.TrinoURL, d.schedulerURL(), d.opts.WorkDir)
 	d.printSchedulerHints()
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -107,6 +109,22 @@ tasks:
 	}
 	if run.Run.State != "failed" || len(run.Tasks) != 2 || run.Tasks[0].State != "success" || run.Tasks[1].Try != 2 {
 		t.Errorf("run %+v", run)
+	}
+	// The real scheduler serves the Dashboards page the demo points at,
+	// to a viewer, with every embedded dashboard linked.
+	req, err := http.NewRequest("GET", d.schedulerURL()+"/dashboards/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("viewer", d.opts.SchedulerViewerPassword)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), `href="/dashboards/weir-business"`) {
+		t.Errorf("GET /dashboards/: %s\n%s", res.Status, page)
 	}
 	if err := sched.stop(); err != nil {
 		t.Errorf("stop scheduler: %v", err)

@@ -341,3 +341,44 @@ func TestSilverEvolvesOldAccessTable(t *testing.T) {
 		t.Errorf("rejects: %d, want the line without a request", got)
 	}
 }
+
+// TestSilverUndecodableDimensions: dims.* records that do not decode (not
+// JSON, not UTF-8, a required field missing, an unknown dimension topic) go
+// to silver.rejects with their class; the valid ones and a tombstone still
+// shape the dimension tables, and nothing is lost: dims + rejects = bronze.
+func TestSilverUndecodableDimensions(t *testing.T) {
+	env := silvertest.New(t)
+	ctx := context.Background()
+	recs := []silvertest.Record{
+		{Topic: events.TopicDimItems, Key: []byte("i1"), Value: []byte(`{"item":"i1","category":"books","price":3.5}`)},
+		{Topic: events.TopicDimItems, Key: []byte("i2"), Value: []byte(`{"item":"i2","category":"toys","price":1}`)},
+		{Topic: events.TopicDimItems, Key: []byte("i2"), Value: nil},                                                // tombstone: i2 is gone
+		{Topic: events.TopicDimItems, Key: []byte("i3"), Value: []byte(`{"item":"i3","categ`)},                      // cut: syntax
+		{Topic: events.TopicDimItems, Key: []byte("i4"), Value: []byte("{\"item\":\"i4\xff\",\"category\":\"x\"}")}, // not UTF-8
+		{Topic: events.TopicDimItems, Key: []byte("i5"), Value: []byte(`{"category":"books","price":2}`)},           // no item
+		{Topic: events.TopicDimProviders, Key: []byte("p1"), Value: []byte(`{"provider":"p1","name":"P","kind":"card"}`)},
+		{Topic: events.TopicDimProviders, Key: []byte("p2"), Value: []byte(`not json`)},
+		{Topic: "dims.unknown", Key: []byte("u"), Value: []byte(`{"u":1}`)},
+	}
+	env.LoadBronze(t, recs, time.Now())
+	runAll(t, silver.New(env.Lake, silver.Config{Namespaces: env.NS}))
+
+	if got := env.Count(t, env.NS.Table(lakehouse.SilverDimItems)); got != 1 {
+		t.Errorf("dim_items: %d rows, want 1 (i1; i2 deleted by its tombstone)", got)
+	}
+	if got := env.Count(t, env.NS.Table(lakehouse.SilverDimProviders)); got != 1 {
+		t.Errorf("dim_providers: %d rows, want 1", got)
+	}
+	if got := env.Count(t, env.NS.Table(lakehouse.SilverRejects)); got != 5 {
+		t.Errorf("rejects: %d rows, want the 5 undecodable dimension records", got)
+	}
+	tbl, err := env.Lake.Catalog.LoadTable(ctx, lakehouse.Ident(env.NS.Table(lakehouse.SilverRejects)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for class, want := range map[string]int64{lakehouse.RejectSyntax: 2, lakehouse.RejectNotUTF8: 1, lakehouse.RejectMissing: 1} {
+		if got, err := silvertest.CountWhereEqual(ctx, tbl, lakehouse.ColErrorClass, class); err != nil || got != want {
+			t.Errorf("rejects of class %s: %d (%v), want %d", class, got, err, want)
+		}
+	}
+}

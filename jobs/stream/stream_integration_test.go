@@ -511,6 +511,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the weir binary the subprocess tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if weirBin != "" {
+		os.RemoveAll(filepath.Dir(weirBin))
+	}
+	os.Exit(code)
+}
+
 func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {

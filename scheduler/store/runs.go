@@ -37,8 +37,15 @@ func (s *Store) Run(ctx context.Context, dagID, runID string) (Run, error) {
 
 // Runs returns the latest limit runs of a DAG, newest first.
 func (s *Store) Runs(ctx context.Context, dagID string, limit int) ([]Run, error) {
+	return s.RunsBefore(ctx, dagID, 0, limit)
+}
+
+// RunsBefore pages Runs: the runs that come after run pk before (0: from
+// the newest) in the same order, newest logical date first.
+func (s *Store) RunsBefore(ctx context.Context, dagID string, before int64, limit int) ([]Run, error) {
 	runs, err := collectRuns(s.pool.Query(ctx, `SELECT `+runCols+` FROM dag_runs WHERE dag_id = $1
-		ORDER BY logical_date DESC, id DESC LIMIT $2`, dagID, limit))
+		AND ($2 = 0 OR (logical_date, id) < (SELECT logical_date, id FROM dag_runs WHERE id = $2))
+		ORDER BY logical_date DESC, id DESC LIMIT $3`, dagID, before, limit))
 	if err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", dagID, err)
 	}

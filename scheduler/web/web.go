@@ -44,7 +44,12 @@ type Server struct {
 	log    *slog.Logger
 	tmpl   *template.Template
 	access Access
+	mounts []func(*http.ServeMux)
 }
+
+// Mount adds the routes register makes (weir's Dashboards page) to the
+// server's handler, behind the same Access.
+func (s *Server) Mount(register func(*http.ServeMux)) { s.mounts = append(s.mounts, register) }
 
 // New returns a server for e; gath is the registry the engine's metrics are
 // registered with; access says who may use it (Access.Validate).
@@ -107,6 +112,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/dags/{dag}/backfills", s.api(s.apiBackfill))
 	mux.HandleFunc("GET /api/v1/dags/{dag}/backfills/{id}", s.api(s.apiBackfillProgress))
 
+	for _, register := range s.mounts {
+		register(mux)
+	}
 	endpoints.Register(mux, s.gath, s.healthz, s.healthz)
 	return s.access.protect(mux)
 }
@@ -336,8 +344,11 @@ type DAGDetail struct {
 	Runs      []RunView        `json:"runs"` // oldest first
 	Tasks     []TaskRow        `json:"tasks"`
 	Backfills []store.Backfill `json:"backfills"`
-	Msg       string           `json:"-"`
-	Err       string           `json:"-"`
+	// Older is the cursor of the next page of runs (?before=Older), 0 on
+	// the last page: the grid shows gridRuns runs at a time.
+	Older int64  `json:"older,omitempty"`
+	Msg   string `json:"-"`
+	Err   string `json:"-"`
 }
 
 const gridRuns = 25
@@ -352,9 +363,20 @@ func (s *Server) dagDetail(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	runs, err := s.st.Runs(ctx, d.ID, gridRuns)
+	var before int64
+	if v := r.URL.Query().Get("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before <= 0 {
+			return nil, badRequest("before: want a run id from the page's older link, got %q", v)
+		}
+	}
+	runs, err := s.st.RunsBefore(ctx, d.ID, before, gridRuns+1)
 	if err != nil {
 		return nil, err
+	}
+	var older int64
+	if len(runs) > gridRuns {
+		runs = runs[:gridRuns]
+		older = runs[gridRuns-1].PK
 	}
 	pks := make([]int64, len(runs))
 	for i, run := range runs {
@@ -368,11 +390,18 @@ func (s *Server) dagDetail(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var last store.Run
-	if len(runs) > 0 {
-		last = runs[0]
+	// The summary shows the newest run, which an older page does not hold.
+	newest := runs
+	if before != 0 {
+		if newest, err = s.st.Runs(ctx, d.ID, 1); err != nil {
+			return nil, err
+		}
 	}
-	out := DAGDetail{DAG: summary(d, rows[d.ID], last, s.e.Now()), Backfills: bfs,
+	var last store.Run
+	if len(newest) > 0 {
+		last = newest[0]
+	}
+	out := DAGDetail{DAG: summary(d, rows[d.ID], last, s.e.Now()), Backfills: bfs, Older: older,
 		Msg: r.URL.Query().Get("msg"), Err: r.URL.Query().Get("error")}
 	for i := len(runs) - 1; i >= 0; i-- {
 		out.Runs = append(out.Runs, runView(runs[i]))

@@ -1,17 +1,20 @@
--- §5.2: every event and log line of each action_id in time order; query it
--- with WHERE action_id = '...' ORDER BY step.
+-- §5.2: every event and log line of each action_id in time order, from the
+-- hot and the archive tier (tier says which); query it with
+-- WHERE action_id = '...' ORDER BY step.
 SELECT
   action_id,
   row_number() OVER (PARTITION BY action_id ORDER BY event_ts, source, service, detail) AS step,
-  event_ts, source, service, host, kind, status, duration_ms, detail
+  event_ts, source, service, host, kind, status, duration_ms, detail, tier
 FROM (
   SELECT action_id, event_ts, 'event' AS source, service, host, type AS kind, status, duration_ms,
          concat_ws(' ', 'user=' || user_id, 'page=' || page, 'item=' || item, 'provider=' || provider,
-                   'attempt=' || CAST(attempt AS varchar), 'amount=' || CAST(amount AS varchar)) AS detail
-  FROM silver.events
+                   'attempt=' || CAST(attempt AS varchar), 'amount=' || CAST(amount AS varchar)) AS detail,
+         tier
+  FROM gold.events_all
   UNION ALL
   SELECT action_id, event_ts, 'log', service, host, level, NULL, NULL,
-         concat_ws(' ', message, '(' || file || ':' || CAST(line AS varchar) || ')')
-  FROM silver.logs
+         concat_ws(' ', message, '(' || file || ':' || CAST(line AS varchar) || ')', 'module=' || module, 'node=' || node),
+         tier
+  FROM gold.logs_all
   WHERE action_id IS NOT NULL
 )

@@ -139,10 +139,14 @@ type Condition struct {
 	// Significance (a p-value, e.g. 1e-4) also asks that the window's
 	// value be improbable under the baseline: for a count, P(Poisson(b) ≥
 	// v); for a ratio, P(Binomial(n, b) ≥ v·n) with n the window's records.
+	// For a percentile of quantile q, P(Binomial(n, 1−q) ≥ k) with k the
+	// window's n values above the baseline's (unscaled) level: more values
+	// above the usual q-quantile than chance explains (a sign test), so a
+	// few slow calls of a quiet operation do not move it.
 	// A quiet group's complete outage is significant with a handful of
 	// records, a busy group's bad minute is not: the floor scales with the
-	// group. Only on baseline conditions of count or ratio with op > or >=;
-	// not applied to resolving.
+	// group. Only on baseline conditions of count, ratio or percentile with
+	// op > or >=; not applied to resolving.
 	Significance float64 `yaml:"significance,omitempty"`
 }
 
@@ -541,8 +545,8 @@ func (c *Condition) validate() error {
 		return fmt.Errorf("significance: want a p-value in (0, 1), got %v", c.Significance)
 	case c.Significance > 0 && c.Baseline == nil:
 		return errors.New("significance: needs a baseline (the usual level it tests against)")
-	case c.Significance > 0 && c.Aggregate != Count && c.Aggregate != Ratio:
-		return fmt.Errorf("significance: only on count or ratio, not %s", c.Aggregate)
+	case c.Significance > 0 && c.Aggregate != Count && c.Aggregate != Ratio && c.Aggregate != Percentile:
+		return fmt.Errorf("significance: only on count, ratio or percentile, not %s", c.Aggregate)
 	case c.Significance > 0 && c.Op != ">" && c.Op != ">=":
 		return errors.New("significance: only with op > or >= (an excess is tested)")
 	}

@@ -10,8 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -32,12 +32,23 @@ type Target struct {
 
 // Panel is a dashboard panel; rows nest panels.
 type Panel struct {
-	ID         int         `json:"id"`
-	Type       string      `json:"type"`
-	Title      string      `json:"title"`
-	Datasource *Datasource `json:"datasource"`
-	Targets    []Target    `json:"targets"`
-	Panels     []Panel     `json:"panels"`
+	ID          int         `json:"id"`
+	Type        string      `json:"type"`
+	Title       string      `json:"title"`
+	Description string      `json:"description"`
+	Datasource  *Datasource `json:"datasource"`
+	Targets     []Target    `json:"targets"`
+	Panels      []Panel     `json:"panels"`
+	GridPos     GridPos     `json:"gridPos"`
+}
+
+// GridPos places a panel on the dashboard's grid: 24 columns wide, rows
+// about 30 pixels high.
+type GridPos struct {
+	H int `json:"h"`
+	W int `json:"w"`
+	X int `json:"x"`
+	Y int `json:"y"`
 }
 
 // Option is one choice of a variable.
@@ -82,9 +93,13 @@ func (v *Variable) QuerySQL() string {
 
 // Dashboard is one provisioned dashboard.
 type Dashboard struct {
-	File       string `json:"-"`
-	UID        string `json:"uid"`
-	Title      string `json:"title"`
+	File  string `json:"-"`
+	UID   string `json:"uid"`
+	Title string `json:"title"`
+	Time  struct {
+		From string `json:"from"` // "now-24h", or a time
+		To   string `json:"to"`
+	} `json:"time"`
 	Templating struct {
 		List []Variable `json:"list"`
 	} `json:"templating"`
@@ -106,23 +121,32 @@ func (q Query) Name() string { return q.Dashboard + "/" + q.Panel + "/" + q.RefI
 
 // Load reads every *.json of dir, sorted by file name.
 func Load(dir string) ([]*Dashboard, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	ds, err := LoadFS(os.DirFS(dir))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return ds, nil
+}
+
+// LoadFS reads every *.json at the top of fsys (grafana.Dashboards() is
+// the provisioned set), sorted by file name.
+func LoadFS(fsys fs.FS) ([]*Dashboard, error) {
+	files, err := fs.Glob(fsys, "*.json")
 	if err != nil {
 		return nil, fmt.Errorf("list dashboards: %w", err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("list dashboards: no *.json in %s", dir)
+		return nil, errors.New("list dashboards: no *.json")
 	}
 	sort.Strings(files)
 	var out []*Dashboard
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		raw, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return nil, fmt.Errorf("read dashboard: %w", err)
 		}
-		d := &Dashboard{File: filepath.Base(f)}
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		if err := dec.Decode(d); err != nil {
+		d := &Dashboard{File: f}
+		if err := json.Unmarshal(raw, d); err != nil {
 			return nil, fmt.Errorf("parse dashboard %s: %w", d.File, err)
 		}
 		out = append(out, d)

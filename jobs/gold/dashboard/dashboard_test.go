@@ -21,7 +21,7 @@ func TestProvisionedDashboardsValid(t *testing.T) {
 	if err := Validate(ds, datasourceUIDs); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"weir-alerts", "weir-business", "weir-errors", "weir-performance", "weir-pipeline-health", "weir-web-traffic"}
+	want := []string{"weir-alerts", "weir-business", "weir-errors", "weir-performance", "weir-pipeline-health", "weir-trace", "weir-web-traffic"}
 	var got []string
 	for _, d := range ds {
 		got = append(got, d.UID)
@@ -41,6 +41,33 @@ func TestProvisionedDashboardsValid(t *testing.T) {
 	}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("dashboards = %v, want %v", got, want)
+	}
+}
+
+// NotInRange starts the description of a panel that shows a state now, not
+// data of the dashboard's time range.
+const NotInRange = "Not filtered by the time range: "
+
+// TestPanelsHonourTimeRange insists that every panel query is filtered by
+// the dashboard's time range (one of the plugin's time macros), unless its
+// description says why not (NotInRange).
+func TestPanelsHonourTimeRange(t *testing.T) {
+	ds, err := Load(provisioned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		for _, p := range d.AllPanels() {
+			for _, tg := range p.Targets {
+				ranged := false
+				for _, m := range []string{"$__timeFilter(", "$__dateFilter(", "$__timeFrom()", "$__timeTo()", "$__unixEpochFilter("} {
+					ranged = ranged || strings.Contains(tg.RawSQL, m)
+				}
+				if !ranged && !strings.HasPrefix(p.Description, NotInRange) {
+					t.Errorf("%s / %q: the query ignores the time range and the description does not say why (%q...)", d.UID, p.Title, NotInRange)
+				}
+			}
+		}
 	}
 }
 

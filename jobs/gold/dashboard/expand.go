@@ -15,7 +15,8 @@ import (
 type Values map[string][]string
 
 // Defaults returns each variable's current value as saved in the dashboard
-// ("$__all" stands for all options).
+// ("$__all" stands for all options); a variable saved without a choice
+// takes its first option, as Grafana selects one when the dashboard loads.
 func (d *Dashboard) Defaults() Values {
 	out := Values{}
 	for _, v := range d.Templating.List {
@@ -26,6 +27,9 @@ func (d *Dashboard) Defaults() Values {
 			for _, x := range val {
 				out[v.Name] = append(out[v.Name], fmt.Sprint(x))
 			}
+		}
+		if len(out[v.Name]) == 0 && len(v.Options) > 0 {
+			out[v.Name] = []string{v.Options[0].Value}
 		}
 	}
 	return out
