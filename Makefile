@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench vet soak-stack test-alone
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench vet soak-stack test-alone test-helm
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -27,13 +27,13 @@ logs: build
 	@$(WEIR) stack logs | while read -r f; do echo "== $$f"; tail -n 20 "$$f"; done
 
 ## tests: unit tests, then integration tests against the running (or started) stack
-test: build vet test-unit up test-integration test-fresh test-cluster fuzz
+test: build vet test-unit test-helm up test-integration test-fresh test-cluster fuzz
 
 # vet: go.mod is tidy, go vet and staticcheck (pinned; go run fetches and
 # caches it) pass over every file, the build-tagged ones included; a build
 # tag in the tree that VET_TAGS lacks fails the target, and so does a
 # package that docs/architecture.md does not describe.
-VET_TAGS := integration fresh cluster stackdown bench compose
+VET_TAGS := integration fresh cluster stackdown bench compose helm
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
 	@for t in $$(git ls-files -co --exclude-standard '*.go' | xargs grep -hE '^//go:build ' | sed 's#^//go:build##' | grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort -u); do \
@@ -53,6 +53,21 @@ vet:
 test-unit:
 	$(GOTEST) ./...
 	$(GOTEST) -race -short ./...
+
+# The Kubernetes chart (deploy/helm/weir) rendered by Helm's CLI for its
+# default values, the production example and a trial install, every
+# manifest decoded strictly into k8s.io/api types (deploy/helm/chart_test.go,
+# build tag helm). The CLI is built once with go install into the cache
+# (minutes; a few seconds for the test after that).
+HELM_MODULE := helm.sh/helm/v4/cmd/helm@v4.3.2
+HELM := $(WEIR_CACHE_DIR)/bin/helm-$(lastword $(subst @, ,$(HELM_MODULE)))
+$(HELM):
+	@echo "building helm (go install $(HELM_MODULE))"; tmp=$$(mktemp -d); \
+	(cd $$tmp && GOBIN=$$tmp GOFLAGS= GOWORK=off CGO_ENABLED=0 go install $(HELM_MODULE)) && \
+	mkdir -p $(@D) && mv $$tmp/helm $@; rc=$$?; rm -rf $$tmp; exit $$rc
+
+test-helm: $(HELM)
+	cd deploy/helm && WEIR_HELM=$(HELM) $(GOTEST) -tags helm -v -run '^TestChart' .
 
 # Packages run one at a time in a random order, and the tests of each in a
 # random order too: a test that passes only after another one ran fails here.

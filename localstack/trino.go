@@ -47,7 +47,9 @@ func (s *Stack) trino(sec Secrets) []*service {
 			listens:      []string{fmt.Sprintf("127.0.0.1:%d", node.port)},
 			argv:         argv,
 			dir:          s.path("data", node.name), // Trino's working (data) directory
-			startTimeout: 180 * time.Second,
+			// Trino starts in about a minute here; at load average ~35 it
+			// took 3.1 minutes.
+			startTimeout: 5 * time.Minute,
 			healthy:      trinoHealthy(node.port),
 		}
 		sv.prepare = func(ctx context.Context) error {

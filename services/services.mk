@@ -36,7 +36,7 @@ endif
 
 ## deploy_services: start the compose stack and wait until every service is healthy
 deploy_services: services_env build_images
-	$(SERVICES_COMPOSE) up -d --remove-orphans --wait --wait-timeout 900
+	$(SERVICES_COMPOSE) up -d --remove-orphans --wait --wait-timeout 1800
 	$(SERVICES_COMPOSE) ps
 
 ## watch_services: service states, then follow the logs (Ctrl-C stops watching, not the stack)
@@ -61,10 +61,21 @@ docker_engine:
 # services, a killed stream container, an alert, maintenance, down, nothing
 # left. Host networking: the CI machines' engine has no bridge. Without
 # Prometheus (its go install is the heaviest build; deploy_services has it).
-# An engine this target started is stopped at the end.
+# An engine this target started is stopped at the end, pass or fail (its
+# data directory, with the images, stays for the next run); dangling images
+# and build cache of earlier weir builds are pruned so repeated runs do not
+# fill the disk. Each step that fails says which one.
 COMPOSE_TEST_IMAGES ?= weir kafka minio postgres trino alertmanager
 test-compose: build
-	@started=$$(services/engine.sh start | tee /dev/stderr | grep -c 'starting dockerd' || true); \
-	docker/build.sh $(WEIR) $(COMPOSE_TEST_IMAGES) && \
-	WEIR_COMPOSE_NETWORK=host $(GOTEST) -tags compose -timeout 30m -run '^TestComposeDeployment$$' -v ./services/; \
-	rc=$$?; if [ "$$started" != 0 ]; then services/engine.sh stop; fi; exit $$rc
+	@set -o pipefail; log=$$(mktemp); start=$$SECONDS; \
+	services/engine.sh start 2>&1 | tee $$log; erc=$$?; \
+	started=$$(grep -c 'starting dockerd' $$log || true); rm -f $$log; \
+	stop() { if [ "$$started" != 0 ]; then services/engine.sh stop; fi; }; \
+	[ $$erc = 0 ] || { echo "test-compose: services/engine.sh start failed (above)"; stop; exit 1; }; \
+	echo "test-compose: engine ready after $$((SECONDS - start)) s"; \
+	docker/build.sh $(WEIR) $(COMPOSE_TEST_IMAGES) || { echo "test-compose: docker/build.sh failed (above)"; stop; exit 1; }; \
+	docker image prune -f >/dev/null; docker builder prune -f >/dev/null; \
+	echo "test-compose: images ready after $$((SECONDS - start)) s"; \
+	WEIR_COMPOSE_NETWORK=host $(GOTEST) -tags compose -timeout 50m -run '^TestComposeDeployment$$' -v ./services/; \
+	rc=$$?; [ $$rc = 0 ] || echo "test-compose: TestComposeDeployment failed (its log above)"; \
+	stop; echo "test-compose: $$((SECONDS - start)) s"; exit $$rc

@@ -703,8 +703,6 @@ func serve(addr string, reg *prometheus.Registry) (*http.Server, error) {
 	}
 	mux := http.NewServeMux()
 	endpoints.Register(mux, reg, nil, nil)
-	// /ready is the path the compose healthcheck used before /readyz.
-	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // returns on Close
 	return srv, nil

@@ -56,7 +56,8 @@ func TestBenchAlertQuality(t *testing.T) {
 	s, runs := qualitySweep(t, cases)
 	s.log(t, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 	res := map[string]any{
-		"what":        "shipped rules/alerts.yaml over weir generate traffic (12 h per run, one incident an hour: every kind, shape, several magnitudes, durations and times of day; default producer faults) through the engine alone; incidents in the first hour (baseline warm-up) left out",
+		"what":        "shipped rules/alerts.yaml over weir generate traffic (12 h per run, one incident an hour: every kind, shape, several magnitudes, durations and times of day; default producer faults) through the engine alone; incidents in the first 90 minutes (baseline warm-up) left out",
+		"coverage":    "median_coverage: share of each incident's span covered by matching episodes from their startsAt to their endsAt, as the notifications (and Alertmanager) carry them; startsAt is the alert's onset (the start of its run at the resolve level, at most 30m before its first true window; a sequence's first record). median_coverage_raised: the same from when each episode was raised (the end of the window that fired it). median_delay_seconds: incident start to raising; median_start_delay_seconds: to startsAt",
 		"seeds":       seeds,
 		"rates":       rates,
 		"runs":        runs,
