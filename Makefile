@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench vet soak-stack test-alone test-helm
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer bench-scaleout bench-report vet soak-stack test-alone test-helm
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -156,6 +156,34 @@ bench: up
 	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 $(GOTEST) -tags integration -timeout 30m -v \
 		-run '^(TestGroundTruth|TestAlertLatency|TestSIGKILLRestart|TestThroughputReport|TestGeneratorGroundTruth)$$' ./jobs/alerts/
 	$(STACK_ENV) && $(WEIR) load --clients 4 --duration 60s --out bench/results/load.json
+
+# weir's stream job beside Apache Iceberg's Kafka Connect sink (assembled
+# from Maven Central jars into $(WEIR_CACHE_DIR) on first use) on the same
+# stack, topics and records: rounds A B A B, freshness, kill -9 exactness;
+# bench/results/peer.json. Not part of make bench (its name is not TestBench*). PEER_MESSAGES=100000 (or PEER_FLAGS=-short) for a
+# quick run, written to peer-short.json instead.
+PEER_MESSAGES ?=
+PEER_FLAGS ?=
+bench-peer: up
+	mkdir -p bench/results
+	$(STACK_ENV) && WEIR_BENCH_MESSAGES=$(PEER_MESSAGES) $(GOTEST) -tags 'integration bench' -timeout 120m -run '^TestSideBySidePeer$$' -v $(PEER_FLAGS) ./jobs/stream/
+
+# 1, 2 and 3 weir stream instances in one consumer group on the cluster
+# profile (3 brokers, 4 MinIO nodes, Trino + 2 workers, started beside the
+# single stack on ports +1000 and stopped at the end):
+# bench/results/scaleout.json. SCALE_MESSAGES=100000 for a quick run
+# (scaleout-short.json).
+SCALE_MESSAGES ?=
+bench-scaleout: build
+	$(CLUSTER_ENV) $(WEIR) stack up --profile cluster
+	source $(CLUSTER_DIR)/env.sh && WEIR_BENCH_MESSAGES=$(SCALE_MESSAGES) $(GOTEST) -tags 'integration bench' -timeout 90m -run '^TestScaleOutStream$$' -v ./jobs/stream/ \
+		|| { $(CLUSTER_ENV) $(WEIR) stack down; exit 1; }
+	$(CLUSTER_ENV) $(WEIR) stack down
+
+# The README's Performance table, made from bench/results/*.json
+# (internal/benchreport): no figure in it is typed by hand.
+bench-report:
+	go run ./internal/benchreport/cmd/benchtable -dir bench/results -readme README.md
 
 # Stack start-up soak (not part of make test: ~35 s a cycle): SOAK_CYCLES
 # up/down cycles, each a fresh private stack directory on free ports (offsets

@@ -291,6 +291,16 @@ func (s *Stack) Processes() []int {
 	return out
 }
 
+// ServicePid is the pid of the named service while it runs (0 when it does
+// not): benchmarks read its CPU time from /proc.
+func (s *Stack) ServicePid(name string) (int, error) {
+	sv, err := s.service(name)
+	if err != nil {
+		return 0, err
+	}
+	return sv.pid(s), nil
+}
+
 // StopService stops one named service (fault tests: a broker or MinIO node
 // down) and StartService starts it again.
 func (s *Stack) StopService(ctx context.Context, name string) error {

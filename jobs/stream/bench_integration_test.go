@@ -118,12 +118,20 @@ type freshResult struct {
 // every 500ms, and measures when each probe becomes visible in Trino.
 func (s *stack) freshness(t testing.TB, p *proc, topics []string, probe string, d time.Duration, rate int) freshResult {
 	t.Helper()
+	q := fmt.Sprintf(`SELECT coalesce(max("offset"), -1) FROM %s`, lakehouse.BronzeTable(probe))
+	return s.freshnessQuery(t, topics, probe, q, d, rate)
+}
+
+// freshnessQuery is freshness with the Trino query that returns the highest
+// probe offset visible (-1 for none): the peer's table has its own columns.
+func (s *stack) freshnessQuery(t testing.TB, topics []string, probe, q string, d time.Duration, rate int) freshResult {
+	t.Helper()
 	prod, err := kafkaio.NewProducer(s.cfg.Kafka, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer prod.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), d+time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
 	defer cancel()
 
 	var (
@@ -180,11 +188,12 @@ func (s *stack) freshness(t testing.TB, p *proc, topics []string, probe string, 
 		t.Fatal(err)
 	}
 	defer db.Close()
-	q := fmt.Sprintf(`SELECT coalesce(max("offset"), -1) FROM %s`, lakehouse.BronzeTable(probe))
 	pollDone := make(chan struct{})
 	go func() {
 		defer close(pollDone)
-		end := time.Now().Add(d + 15*time.Second)
+		// A system that commits slowly gets up to 2 min to show its last
+		// probe; the loop ends as soon as every probe is visible.
+		end := time.Now().Add(d + 2*time.Minute)
 		for time.Now().Before(end) {
 			var maxOff int64
 			err := db.QueryRowContext(ctx, q).Scan(&maxOff)
