@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench vet soak-stack test-alone test-helm
+.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer bench-scaleout bench-report vet soak-stack test-alone test-helm
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -48,8 +48,11 @@ vet:
 	go vet -tags '$(VET_TAGS)' ./...
 	go run $(STATICCHECK) -tags '$(VET_TAGS)' ./...
 
+# Unit tests, then again under the race detector with -short (the
+# long single-goroutine engine sweeps skip there: they ran just before).
 test-unit:
 	$(GOTEST) ./...
+	$(GOTEST) -race -short ./...
 
 # The Kubernetes chart (deploy/helm/weir) rendered by Helm's CLI for its
 # default values, the production example and a trial install, every
@@ -68,9 +71,18 @@ test-helm: $(HELM)
 
 # Packages run one at a time in a random order, and the tests of each in a
 # random order too: a test that passes only after another one ran fails here.
+# The stream, alerts and scheduler packages (goroutines sharing state: the
+# committer and fetcher, the evaluator and sinks, the engine and its lease
+# renewer) run under the race detector, with -short (the alert engine's
+# long sweeps, unit tests that test-unit ran, skip).
+RACE_PKGS := weir/jobs/stream weir/jobs/alerts weir/jobs/alerts/% weir/scheduler weir/scheduler/%
 test-integration:
-	$(STACK_ENV) && pkgs=$$(go list ./... | shuf) && echo "package order:" $$pkgs && \
-		$(GOTEST) -tags integration -timeout 40m -p 1 -shuffle=on $$pkgs
+	$(STACK_ENV) && pkgs=$$(go list ./... | shuf) && echo "package order:" $$pkgs && failed= && \
+		for p in $$pkgs; do \
+			race=; case " $(filter $(RACE_PKGS),$(shell go list ./...)) " in *" $$p "*) race="-race -short";; esac; \
+			$(GOTEST) $$race -tags integration -timeout 40m -shuffle=on $$p || failed="$$failed $$p"; \
+		done; \
+		if [ -n "$$failed" ]; then echo "integration tests failed in:$$failed"; exit 1; fi
 
 # The README's first command from nothing: a brand-new private stack
 # directory on ports of its own, weir stack up, weir demo, answers checked
@@ -80,24 +92,30 @@ test-fresh: build
 
 # The cluster profile (3 Kafka brokers, 4 MinIO nodes, Trino with 2 workers)
 # runs beside the single stack on ports shifted by 1000, in its own
-# directory; the test stops it at the end and checks nothing is left.
+# directory; the test stops it at the end and checks nothing is left. Its
+# faults, each with exact row accounting: a partition-leading broker and a
+# MinIO node killed -9 under weir stream (and compaction), the catalog
+# stopped for 30 s. They record in $(WEIR_FAULT_REPORT) when it is set
+# (make test-faults).
 CLUSTER_DIR ?= $(WEIR_STACK_DIR)-cluster
 CLUSTER_ENV = WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=$$(( $${WEIR_STACK_PORT_OFFSET:-0} + 1000 ))
 test-cluster: build
 	$(CLUSTER_ENV) $(WEIR) stack up --profile cluster
-	source $(CLUSTER_DIR)/env.sh && $(GOTEST) -tags 'integration cluster' -timeout 20m -p 1 -run 'Cluster|Kafka' ./localstack/ ./jobs/stream/ \
+	source $(CLUSTER_DIR)/env.sh && $(GOTEST) -tags 'integration cluster' -timeout 30m -p 1 -run 'Cluster|Kafka|CatalogDown' \
+		./localstack/ ./jobs/stream/ ./jobs/maintain/ \
 		|| { $(CLUSTER_ENV) $(WEIR) stack down; exit 1; }
 	$(CLUSTER_ENV) $(GOTEST) -tags stackdown -run TestDownLeavesNothing -v ./localstack/
 
-# The fault tests (kills inside commits, retention gaps), each recording
-# its fault and the row accounting after recovery; the README's
-# reliability table is made from the report. The same tests run in
-# test-integration, without the report.
+# The fault tests (kills inside commits, retention gaps, outages; then the
+# cluster profile's), each recording its fault and the row accounting
+# after recovery; the README's reliability table is made from the report.
+# The same tests run in test-integration and test-cluster, without the report.
 FAULT_REPORT := $(CURDIR)/bench/results/faults.jsonl
 test-faults: build
 	rm -f $(FAULT_REPORT)
 	$(STACK_ENV) && WEIR_FAULT_REPORT=$(FAULT_REPORT) $(GOTEST) -tags integration -timeout 30m -p 1 \
 		-run 'KillPoints|KilledHalfway|RetentionGap|CatalogDown|TrinoDown' ./jobs/stream/ ./jobs/silver/ ./jobs/archive/ ./jobs/gold/
+	$(MAKE) test-cluster WEIR_FAULT_REPORT=$(FAULT_REPORT)
 	go run ./internal/faultreport/cmd/faulttable -in $(FAULT_REPORT) -readme README.md
 
 # Every fuzz target runs for a budget of executions, not of time: Go's fuzz
@@ -138,6 +156,34 @@ bench: up
 	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 $(GOTEST) -tags integration -timeout 30m -v \
 		-run '^(TestGroundTruth|TestAlertLatency|TestSIGKILLRestart|TestThroughputReport|TestGeneratorGroundTruth)$$' ./jobs/alerts/
 	$(STACK_ENV) && $(WEIR) load --clients 4 --duration 60s --out bench/results/load.json
+
+# weir's stream job beside Apache Iceberg's Kafka Connect sink (assembled
+# from Maven Central jars into $(WEIR_CACHE_DIR) on first use) on the same
+# stack, topics and records: rounds A B A B, freshness, kill -9 exactness;
+# bench/results/peer.json. Not part of make bench (its name is not TestBench*). PEER_MESSAGES=100000 (or PEER_FLAGS=-short) for a
+# quick run, written to peer-short.json instead.
+PEER_MESSAGES ?=
+PEER_FLAGS ?=
+bench-peer: up
+	mkdir -p bench/results
+	$(STACK_ENV) && WEIR_BENCH_MESSAGES=$(PEER_MESSAGES) $(GOTEST) -tags 'integration bench' -timeout 120m -run '^TestSideBySidePeer$$' -v $(PEER_FLAGS) ./jobs/stream/
+
+# 1, 2 and 3 weir stream instances in one consumer group on the cluster
+# profile (3 brokers, 4 MinIO nodes, Trino + 2 workers, started beside the
+# single stack on ports +1000 and stopped at the end):
+# bench/results/scaleout.json. SCALE_MESSAGES=100000 for a quick run
+# (scaleout-short.json).
+SCALE_MESSAGES ?=
+bench-scaleout: build
+	$(CLUSTER_ENV) $(WEIR) stack up --profile cluster
+	source $(CLUSTER_DIR)/env.sh && WEIR_BENCH_MESSAGES=$(SCALE_MESSAGES) $(GOTEST) -tags 'integration bench' -timeout 90m -run '^TestScaleOutStream$$' -v ./jobs/stream/ \
+		|| { $(CLUSTER_ENV) $(WEIR) stack down; exit 1; }
+	$(CLUSTER_ENV) $(WEIR) stack down
+
+# The README's Performance table, made from bench/results/*.json
+# (internal/benchreport): no figure in it is typed by hand.
+bench-report:
+	go run ./internal/benchreport/cmd/benchtable -dir bench/results -readme README.md
 
 # Stack start-up soak (not part of make test: ~35 s a cycle): SOAK_CYCLES
 # up/down cycles, each a fresh private stack directory on free ports (offsets

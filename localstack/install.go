@@ -74,17 +74,28 @@ func (s *Stack) kafkaLibs() string { return filepath.Join(s.Cache, "kafka-"+Kafk
 
 // installKafka resolves the broker's jars from Maven Central with Maven.
 func (s *Stack) installKafka(ctx context.Context) error {
-	final := filepath.Dir(s.kafkaLibs())
-	if _, err := os.Stat(s.kafkaLibs()); err == nil {
+	pom := fmt.Sprintf(kafkaPOM, KafkaVersion, Log4jVersion, Log4jVersion, SLF4JVersion)
+	return s.resolveJars(ctx, "kafka "+KafkaVersion, s.kafkaLibs(), pom)
+}
+
+// resolveJars copies the runtime dependencies of pom (a packaging-pom
+// project) into libs, a directory named libs under a cache directory of its
+// own, with the machine's Maven. An existing libs directory is taken as
+// complete: it appears only by a rename once Maven succeeded.
+func (s *Stack) resolveJars(ctx context.Context, what, libs, pom string) error {
+	final := filepath.Dir(libs)
+	if _, err := os.Stat(libs); err == nil {
 		return nil
 	}
-	s.logf("  resolving kafka %s jars with maven", KafkaVersion)
-	tmp, err := os.MkdirTemp(s.Cache, "kafka-")
+	s.logf("  resolving %s jars with maven", what)
+	if err := os.MkdirAll(s.Cache, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(s.Cache, "jars-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	pom := fmt.Sprintf(kafkaPOM, KafkaVersion, Log4jVersion, Log4jVersion, SLF4JVersion)
 	if err := os.WriteFile(filepath.Join(tmp, "pom.xml"), []byte(pom), 0o644); err != nil {
 		return err
 	}
@@ -92,10 +103,13 @@ func (s *Stack) installKafka(ctx context.Context) error {
 		"-DincludeScope=runtime", "-DoutputDirectory="+filepath.Join(tmp, "libs"))
 	cmd.Dir = tmp
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("resolve kafka jars: %w\n%s", err, tail(out))
+		return fmt.Errorf("resolve %s jars: %w\n%s", what, err, tail(out))
 	}
 	os.Remove(filepath.Join(tmp, "pom.xml"))
 	os.RemoveAll(final)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
 	return os.Rename(tmp, final)
 }
 

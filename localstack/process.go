@@ -247,20 +247,24 @@ func (sv *service) exitedDuringStart(s *Stack) error {
 }
 
 // stop signals the service's process group and waits for it to exit.
-func (sv *service) stop(s *Stack) error {
+func (sv *service) stop(s *Stack) error { return sv.signalStop(s, sv.stopSignal, "stopped") }
+
+// signalStop sends sig to the service's process group, SIGKILL after a
+// grace, and waits for it to exit; done is what the log says then.
+func (sv *service) signalStop(s *Stack, sig syscall.Signal, done string) error {
 	pid := sv.pid(s)
 	if pid == 0 {
 		os.Remove(sv.pidFile(s))
 		return nil
 	}
 	stopped := func() bool { return !sv.running(s) }
-	if !proc.Terminate(pid, sv.stopSignal, 30*time.Second, time.Second, func(d time.Duration) bool {
+	if !proc.Terminate(pid, sig, 30*time.Second, time.Second, func(d time.Duration) bool {
 		return gone(d, 100*time.Millisecond, stopped)
 	}) {
 		return fmt.Errorf("stop %s: pid %d still running", sv.name, pid)
 	}
 	os.Remove(sv.pidFile(s))
-	s.logf("  %-14s stopped", sv.name)
+	s.logf("  %-14s %s", sv.name, done)
 	return nil
 }
 
@@ -287,9 +291,36 @@ func (s *Stack) Processes() []int {
 	return out
 }
 
+// ServicePid is the pid of the named service while it runs (0 when it does
+// not): benchmarks read its CPU time from /proc.
+func (s *Stack) ServicePid(name string) (int, error) {
+	sv, err := s.service(name)
+	if err != nil {
+		return 0, err
+	}
+	return sv.pid(s), nil
+}
+
 // StopService stops one named service (fault tests: a broker or MinIO node
 // down) and StartService starts it again.
 func (s *Stack) StopService(ctx context.Context, name string) error {
+	return s.withService(ctx, name, func(sv *service) error { return sv.stop(s) })
+}
+
+// KillService kills one named service's process group with SIGKILL (a
+// crash: no shutdown hook runs, nothing is flushed) and waits until it is
+// gone. StartService starts it again.
+func (s *Stack) KillService(ctx context.Context, name string) error {
+	return s.withService(ctx, name, func(sv *service) error {
+		if sv.pid(s) == 0 {
+			return fmt.Errorf("kill %s: not running", name)
+		}
+		return sv.signalStop(s, syscall.SIGKILL, "killed (SIGKILL)")
+	})
+}
+
+// withService runs fn on the named service, holding the stack's lock.
+func (s *Stack) withService(ctx context.Context, name string, fn func(*service) error) error {
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return err
@@ -299,24 +330,17 @@ func (s *Stack) StopService(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return sv.stop(s)
+	return fn(sv)
 }
 
 // StartService starts one named service and waits until it is healthy.
 func (s *Stack) StartService(ctx context.Context, name string) error {
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	sv, err := s.service(name)
-	if err != nil {
-		return err
-	}
-	if err := sv.start(s); err != nil {
-		return err
-	}
-	return s.waitHealthy(ctx, sv)
+	return s.withService(ctx, name, func(sv *service) error {
+		if err := sv.start(s); err != nil {
+			return err
+		}
+		return s.waitHealthy(ctx, sv)
+	})
 }
 
 func (s *Stack) service(name string) (*service, error) {

@@ -42,12 +42,14 @@ func (s *Stack) trino(sec Secrets) []*service {
 			"-cp", filepath.Join(s.trinoHome(), "lib")+"/*",
 			"io.trino.server.TrinoServer")
 		sv := &service{
-			name:         node.name,
-			endpoint:     fmt.Sprintf("http://127.0.0.1:%d", node.port),
-			listens:      []string{fmt.Sprintf("127.0.0.1:%d", node.port)},
-			argv:         argv,
-			dir:          s.path("data", node.name), // Trino's working (data) directory
-			startTimeout: 180 * time.Second,
+			name:     node.name,
+			endpoint: fmt.Sprintf("http://127.0.0.1:%d", node.port),
+			listens:  []string{fmt.Sprintf("127.0.0.1:%d", node.port)},
+			argv:     argv,
+			dir:      s.path("data", node.name), // Trino's working (data) directory
+			// Trino starts in about a minute here; at load average ~35 it
+			// took 3.1 minutes.
+			startTimeout: 5 * time.Minute,
 			healthy:      trinoHealthy(node.port),
 		}
 		sv.prepare = func(ctx context.Context) error {

@@ -26,4 +26,16 @@ const (
 	// PrometheusModule is built only for the compose stack's images (make
 	// build_images); the native stack does not run Prometheus.
 	PrometheusModule = "github.com/prometheus/prometheus/cmd/prometheus@v0.316.0"
+
+	// IcebergConnectVersion is Apache Iceberg's Kafka Connect sink, the peer
+	// make bench-peer measures weir's stream job against. Its runtime zip
+	// is not published to Maven Central, so the plugin is assembled from the
+	// jars (localstack.InstallIcebergConnect) and runs in a Connect worker
+	// of KafkaVersion.
+	IcebergConnectVersion = "1.12.0"
+	// HadoopVersion is the hadoop-common the sink's Configuration needs,
+	// without its heavy transitive dependencies.
+	HadoopVersion = "3.4.1"
+	// PostgresJDBCVersion is the driver of the sink's JDBC catalog.
+	PostgresJDBCVersion = "42.7.8"
 )

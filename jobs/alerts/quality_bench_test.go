@@ -42,39 +42,18 @@ func TestBenchAlertQuality(t *testing.T) {
 			rates = append(rates, n)
 		}
 	}
-	f := shipped(t)
 	began := time.Now()
-	var incidents []Incident
-	var eps []Episode
-	var runs []map[string]any
+	var cases []qualityCase
 	day := 0
 	for _, seed := range seeds {
 		for _, rate := range rates {
 			// Each run on its own day, starting at another hour.
 			start := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, day).Add(time.Duration(day*7%24) * time.Hour).Add(time.Duration(day*13%60) * time.Minute)
 			day++
-			c := qualityCase{seed: seed, rate: rate, start: start, span: 12 * time.Hour}
-			s, ceps, gen := c.run(t, f, time.Hour)
-			in, _ := afterWarmUp(gen.truth, nil, start.Add(warmUp), start.Add(c.span))
-			runEnd := start.Add(c.span)
-			for _, e := range ceps {
-				if e.End.IsZero() {
-					e.End = runEnd
-				}
-				eps = append(eps, e)
-			}
-			incidents = append(incidents, in...)
-			t.Logf("%s: %s", c, s.Overall)
-			for _, m := range s.Missed {
-				t.Logf("  missed %s/%s ×%v %v at %s (%s)", m.Kind, m.Shape, m.Magnitude, m.Labels, m.Start.Format("15:04"), m.End.Sub(m.Start))
-			}
-			for _, e := range s.False {
-				t.Logf("  false %s %v at %s values %v", e.Rule, e.Labels, e.Start.Format("15:04"), e.Values)
-			}
-			runs = append(runs, map[string]any{"seed": seed, "rate": rate, "start": start, "hours": c.span.Hours(), "overall": s.Overall})
+			cases = append(cases, qualityCase{seed: seed, rate: rate, start: start, span: 12 * time.Hour})
 		}
 	}
-	s := ScoreEpisodes(incidents, eps, 2*time.Minute, time.Time{})
+	s, runs := qualitySweep(t, cases)
 	s.log(t, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 	res := map[string]any{
 		"what":        "shipped rules/alerts.yaml over weir generate traffic (12 h per run, one incident an hour: every kind, shape, several magnitudes, durations and times of day; default producer faults) through the engine alone; incidents in the first 90 minutes (baseline warm-up) left out",

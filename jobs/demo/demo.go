@@ -222,7 +222,10 @@ func (d *Demo) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := waitHTTP(ctx, "http://"+listen+endpoints.Readyz, 60*time.Second, alerts); err != nil {
+		// Its first start on a new stack waits for Kafka's transaction
+		// coordinator to load (idempotent producer), which on a busy
+		// machine took over a minute.
+		if err := waitHTTP(ctx, "http://"+listen+endpoints.Readyz, 3*time.Minute, alerts); err != nil {
 			return fmt.Errorf("alert job not ready: %w", err)
 		}
 		if listen, err = freeLoopbackAddr(); err != nil {

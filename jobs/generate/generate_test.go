@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -111,11 +112,11 @@ func TestLiveMatchesHistory(t *testing.T) {
 	cfg.End = cfg.Start.Add(20 * time.Minute)
 	hist := generateTo(t, cfg)
 
-	clock := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := &testClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	var slept time.Duration
 	cfg.Live = true
-	cfg.Now = func() time.Time { return clock }
-	cfg.Sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
+	cfg.Now = clock.now
+	cfg.Sleep = func(d time.Duration) { slept += d; clock.advance(d) }
 	live := generateTo(t, cfg)
 	if !bytes.Equal(hist.out.Bytes(), live.out.Bytes()) {
 		t.Fatal("live output differs from history output")
@@ -127,16 +128,35 @@ func TestLiveMatchesHistory(t *testing.T) {
 	}
 }
 
+// testClock is an injected clock: the generator sleeps on it in one
+// goroutine while its summary reads it in another.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
 func TestLiveStopsOnCancel(t *testing.T) {
 	cfg := testConfig()
 	cfg.End = time.Time{}
 	cfg.Live = true
 	ctx, cancel := context.WithCancel(context.Background())
-	clock := cfg.Start
-	cfg.Now = func() time.Time { return clock }
+	clock := &testClock{t: cfg.Start}
+	cfg.Now = clock.now
 	cfg.Sleep = func(d time.Duration) {
-		clock = clock.Add(d)
-		if clock.Sub(cfg.Start) > 10*time.Minute {
+		if clock.advance(d).Sub(cfg.Start) > 10*time.Minute {
 			cancel()
 		}
 	}

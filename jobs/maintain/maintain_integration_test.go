@@ -49,6 +49,7 @@ func TestCompactExpireWhileAppending(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	rounds := 0
+	var compactions [][2]time.Time // rounds that rewrote files: start, end
 	go func() {
 		defer wg.Done()
 		for {
@@ -57,15 +58,26 @@ func TestCompactExpireWhileAppending(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := mj.Run(ctx); err != nil {
+			start := time.Now()
+			reps, err := mj.Run(ctx)
+			if err != nil {
 				t.Errorf("maintenance: %v", err)
 				return
 			}
 			rounds++
+			for _, r := range reps {
+				if r.RewrittenFiles > 0 {
+					compactions = append(compactions, [2]time.Time{start, time.Now()})
+					break
+				}
+			}
 		}
 	}()
+	var appends [][2]time.Time
 	for ; loaded < len(recs); loaded += step {
+		start := time.Now()
 		env.LoadBronze(t, recs[loaded:min(loaded+step, len(recs))], time.Now())
+		appends = append(appends, [2]time.Time{start, time.Now()})
 		if loaded%(4*step) == 0 {
 			if _, err := sj.Run(ctx, silver.SourceAll); err != nil {
 				t.Errorf("silver during maintenance: %v", err)
@@ -74,7 +86,21 @@ func TestCompactExpireWhileAppending(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	t.Logf("%d maintenance rounds while loading", rounds)
+	// The point of the test: appends committed while a compaction that
+	// rewrote files ran.
+	overlapped := 0
+	for _, a := range appends {
+		for _, c := range compactions {
+			if a[0].Before(c[1]) && c[0].Before(a[1]) {
+				overlapped++
+				break
+			}
+		}
+	}
+	t.Logf("%d maintenance rounds while loading, %d of them compacted; %d of %d appends overlapped a compaction", rounds, len(compactions), overlapped, len(appends))
+	if overlapped == 0 {
+		t.Errorf("no append overlapped a compaction (%d compacting rounds, %d appends): the test did not test concurrency", len(compactions), len(appends))
+	}
 	if _, err := sj.Run(ctx, silver.SourceAll); err != nil {
 		t.Fatal(err)
 	}

@@ -1,19 +1,21 @@
-//go:build integration && bench
+//go:build integration
 
 package maintain_test
 
-// TestBenchCompactionUnderStream is the compaction soak of issue 5 (make
-// bench): generated traffic (1,000,000 messages, WEIR_SOAK_MESSAGES for
-// quick runs) is produced to the test's own topics at a steady pace while
-// the real `weir stream` binary lands it in bronze, `weir batch maintain
-// --op compact` (size-tiered, the hourly default) runs in a loop on the
-// bronze and silver tables the whole time, and silver is built a few times
-// during and after. At the end bronze holds every (topic, partition,
-// offset) exactly once, silver holds exactly the generator summary's rows,
-// rejects equal the invalid records, and the final compaction (--full, the
-// daily run) leaves at most the files the target size needs per partition,
-// far fewer than the stream committed. Figures, with the bytes rewritten
-// per compaction policy, go to bench/results/maintain.json.
+// compactionUnderStream is the compaction soak of issue 5, at any scale:
+// generated traffic (o.total messages) is produced to the test's own
+// topics at a steady pace while the real `weir stream` binary lands it in
+// bronze, `weir batch maintain --op compact` (size-tiered, the hourly
+// default) runs in a loop on the bronze and silver tables the whole time,
+// and silver is built a few times during and after. At the end bronze
+// holds every (topic, partition, offset) exactly once, silver holds
+// exactly the generator summary's rows, rejects equal the invalid records,
+// and the final compaction (--full, the daily run) leaves at most the
+// files the target size needs per partition, far fewer than the stream
+// committed. It returns the figures, with the bytes rewritten per
+// compaction policy. TestBenchCompactionUnderStream (make bench) runs it
+// at 1,000,000 messages, TestCompactionUnderStream (make test) at a small
+// scale, and the cluster profile with a MinIO node killed mid-run.
 //
 // Isolation: topics "<p>.<topic>" (so bronze tables bronze.<p>_<topic>, the
 // way the stream tests isolate themselves), silver in namespace <p>_silver
@@ -22,11 +24,6 @@ package maintain_test
 // checked in bronze but not built into silver: the stream stores the
 // prefixed topic name, which silver's dims build does not recognise, and
 // the counts checked here do not depend on enrichment.
-//
-// Run (about 5 minutes at 1M on the shared 2-core machine):
-//
-//	source .stack/env.sh && go test -tags 'integration bench' -run '^TestBenchCompactionUnderStream$' -v -timeout 60m ./jobs/maintain/
-//	WEIR_SOAK_MESSAGES=100000 ... (quick run; also WEIR_SOAK_PRODUCE_SECONDS)
 
 import (
 	"bytes"
@@ -87,9 +84,23 @@ var eventTopics = []struct{ topic, table string }{
 	{events.TopicMetrics, lakehouse.SilverMetrics},
 }
 
-func TestBenchCompactionUnderStream(t *testing.T) {
-	total := envInt("WEIR_SOAK_MESSAGES", 1_000_000)
-	produceFor := time.Duration(envInt("WEIR_SOAK_PRODUCE_SECONDS", max(60, total/5000))) * time.Second
+// soakOptions is the scale of a soak, and an optional fault.
+type soakOptions struct {
+	total      int
+	produceFor time.Duration
+	// during, if set, runs beside the generation (the stream and the
+	// compaction loop running); the checks wait for it to return.
+	during func(s *soak, cs *compactStats)
+}
+
+// TestCompactionUnderStream is the soak at a small scale (make test):
+// 20,000 messages over 20 s, the same checks as the 1M benchmark.
+func TestCompactionUnderStream(t *testing.T) {
+	compactionUnderStream(t, soakOptions{total: 20_000, produceFor: 20 * time.Second})
+}
+
+func compactionUnderStream(t *testing.T, o soakOptions) (map[string]any, *compactStats) {
+	total, produceFor := o.total, o.produceFor
 	s := openSoak(t)
 	ctx := context.Background()
 	bin := buildWeir(t)
@@ -149,6 +160,14 @@ func TestBenchCompactionUnderStream(t *testing.T) {
 		genDone <- genOut{sum, err}
 	}()
 
+	faultDone := make(chan struct{})
+	go func() {
+		defer close(faultDone)
+		if o.during != nil {
+			o.during(s, &cs)
+		}
+	}()
+
 	// Silver a few times while the records stream in.
 	var silverRuns []silverRun
 	silverEvery := max(produceFor/4, 15*time.Second)
@@ -173,6 +192,7 @@ wait:
 	tick.Stop()
 	sampler.Stop()
 	produced := time.Since(produceStart)
+	<-faultDone
 	if st := prod.Stats(); st.Delivered != sum.Records || st.Failed != 0 {
 		t.Fatalf("producer delivered %d, failed %d, generator wrote %d", st.Delivered, st.Failed, sum.Records)
 	}
@@ -249,8 +269,11 @@ wait:
 			bronzeExpected += expected
 		}
 	}
-	if bronzeAfter*10 > bronzeCommitted {
-		t.Errorf("bronze: %d data files after the final compaction, the stream committed %d: want a tenth or less", bronzeAfter, bronzeCommitted)
+	// The bound per table above is the strict one (at 1M the stream
+	// commits thousands of files and a few are left); this one holds at
+	// any scale: a few dozen commits leave a handful of files.
+	if bronzeAfter*4 > bronzeCommitted {
+		t.Errorf("bronze: %d data files after the final compaction, the stream committed %d: want a quarter or less", bronzeAfter, bronzeCommitted)
 	}
 	t.Logf("bronze data files: stream committed %d, %d live after the final compaction (expected at most %d)", bronzeCommitted, bronzeAfter, bronzeExpected)
 
@@ -325,15 +348,7 @@ wait:
 			"note": "shared 2-core machine: Kafka, MinIO, PostgreSQL and Trino run on it, and other engineers' builds and tests too",
 		},
 	}
-	b, _ := json.MarshalIndent(res, "", "  ")
-	out := os.Getenv("WEIR_SOAK_OUT")
-	if out == "" {
-		out = filepath.Join(moduleRoot(t), "bench", "results", "maintain.json")
-	}
-	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s", b)
+	return res, &cs
 }
 
 // soak is the test's slice of the stack.
@@ -560,6 +575,21 @@ type compactStats struct {
 	rewrittenBytes                                 int64
 	bytesByPolicy, runsByPolicy                    map[string]int64
 	seconds, maxSeconds, cpu                       float64
+	commits                                        [][2]time.Time // start and end of each run that committed a rewrite
+}
+
+// committedWithin counts the runs that committed a rewrite and overlapped
+// [from, to].
+func (cs *compactStats) committedWithin(from, to time.Time) int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	n := 0
+	for _, c := range cs.commits {
+		if c[0].Before(to) && c[1].After(from) {
+			n++
+		}
+	}
+	return n
 }
 
 type compactRun struct {
@@ -625,6 +655,7 @@ func (s *soak) compactOnce(ctx context.Context, t testing.TB, bin string, cs *co
 	}
 	if rewrote {
 		cs.productive++
+		cs.commits = append(cs.commits, [2]time.Time{start, time.Now()})
 	}
 	cs.retries += strings.Count(log, "compaction commit retry")
 	cs.conflicts += countLines(log, "compaction commit retry", "conflict=true")
@@ -697,7 +728,7 @@ func (s *soak) checkBronze(t testing.TB, sum *generate.Summary, high map[lakehou
 			t.Fatalf("scan %s: %v", name, err)
 		}
 		rows += n
-		want := sum.Topics[strings.TrimPrefix(topic, s.prefix+".")].Produced
+		want := topicSummary(sum, strings.TrimPrefix(topic, s.prefix+".")).Produced
 		d, m := exactOffsets(t, name, coords, high, topic)
 		dups, missing = dups+d, missing+m
 		if n != want {
@@ -721,6 +752,15 @@ func (s *soak) checkBronze(t testing.TB, sum *generate.Summary, high map[lakehou
 	t.Logf("bronze: %d rows for %d produced, %d duplicated, %d missing, %d dead letters", rows, sum.Records, dups, missing, deadRows)
 	return map[string]any{"rows": rows, "produced": sum.Records, "duplicate_offsets": dups, "missing_offsets": missing,
 		"dead_letters": deadRows, "exact": rows == sum.Records && dups == 0 && missing == 0, "tables": out}
+}
+
+// topicSummary is the generator's summary of topic: zero when it wrote
+// nothing there (a small run can leave a dimension topic empty).
+func topicSummary(sum *generate.Summary, topic string) generate.TopicSummary {
+	if ts := sum.Topics[topic]; ts != nil {
+		return *ts
+	}
+	return generate.TopicSummary{}
 }
 
 func deadLetterTable(prefix string) string { return lakehouse.Bronze + "." + prefix + "_dead_letters" }
@@ -784,11 +824,17 @@ func (s *soak) checkSilver(t testing.TB, sum *generate.Summary) map[string]any {
 	}
 	var invalid int64
 	for _, et := range eventTopics {
-		ts := sum.Topics[et.topic]
+		ts := topicSummary(sum, et.topic)
 		name := s.ns.Table(et.table)
-		coords, n, err := readCoords(ctx, s.load(t, name), cols...)
-		if err != nil {
-			t.Fatalf("scan %s: %v", name, err)
+		coords, n := map[lakehouse.TopicPartition][]int64{}, int64(0)
+		// Silver makes a table when it has rows for it: a small run can
+		// leave one out (compared with the summary below all the same).
+		if tbl, err := s.lake.Catalog.LoadTable(ctx, lakehouse.Ident(name)); err == nil {
+			if coords, n, err = readCoords(ctx, tbl, cols...); err != nil {
+				t.Fatalf("scan %s: %v", name, err)
+			}
+		} else if !errors.Is(err, catalog.ErrNoSuchTable) {
+			t.Fatalf("load %s: %v", name, err)
 		}
 		if n != ts.SilverRows {
 			t.Errorf("%s: %d rows, want %d (generator summary)", name, n, ts.SilverRows)

@@ -564,11 +564,18 @@ func startStream(t testing.TB, name string, topics []string, group string, env [
 		"--commit-interval", "700ms", "--listen", "", "--session-timeout", "6s", "--dead-letters", deadLetters(topics)}, extra...)
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
+	return startProc(t, cmd, logf)
+}
+
+// startProc starts cmd with its output to logf (closed when it exits) and
+// kills it when the test ends.
+func startProc(t testing.TB, cmd *exec.Cmd, logf *os.File) *proc {
+	t.Helper()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, done: make(chan struct{}), log: logPath}
+	p := &proc{cmd: cmd, done: make(chan struct{}), log: logf.Name()}
 	go func() {
 		p.err = cmd.Wait()
 		logf.Close()

@@ -672,8 +672,12 @@ func (e *Engine) jobEnv(data scheduler.TemplateData, c store.Claim) []string {
 }
 
 // renewLoop renews the leases of running tries every third of the TTL and
-// saves their logs. A try whose lease could not be renewed for two thirds of
-// the TTL is killed at once, before another scheduler may take it over.
+// saves their logs. Each pass is bounded by a quarter of that interval, so
+// a renewal stuck on a hung connection cannot keep a try running past the
+// lease another scheduler will reap. A try whose lease has not been renewed
+// for half the TTL (taken after the failed call) is killed at once: one
+// failed renewal is ridden out, two are not, and the next decision could
+// otherwise come (a tick away, plus a bounded pass) after the lease ran out.
 func (e *Engine) renewLoop(ctx context.Context) {
 	every := e.opts.LeaseTTL / 3
 	ticker := time.NewTicker(every)
@@ -690,19 +694,17 @@ func (e *Engine) renewLoop(ctx context.Context) {
 			tries = append(tries, t)
 		}
 		e.mu.Unlock()
-		// A pass is bounded: a renewal stuck on a hung connection must not
-		// keep a try running past the lease another scheduler will reap.
-		pass, cancel := context.WithTimeout(ctx, every)
+		pass, cancel := context.WithTimeout(ctx, every/4)
 		for _, t := range tries {
-			now := e.opts.Now()
+			asked := e.opts.Now() // the lease runs from no earlier than this
 			ok, err := e.store.RenewLease(pass, e.opts.ID, t.claim.Key(), e.opts.LeaseTTL, t.out.String())
 			switch {
 			case err == nil && ok:
-				t.renewed = now
+				t.renewed = asked
 			case err == nil && !ok:
 				e.log.Warn("lease taken away; stopping try", "run_id", t.claim.Run.RunID, "task", t.claim.Task.TaskID)
 				t.cancel(errLeaseLost)
-			case now.Sub(t.renewed) > 2*e.opts.LeaseTTL/3:
+			case e.opts.Now().Sub(t.renewed) >= e.opts.LeaseTTL/2:
 				e.log.Error("cannot renew lease; stopping try", "run_id", t.claim.Run.RunID, "task", t.claim.Task.TaskID, "err", err)
 				t.cancel(errLeaseLost)
 			default:

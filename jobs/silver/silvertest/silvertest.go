@@ -39,6 +39,10 @@ type Env struct {
 	NS   silver.Namespaces
 	// Partitions is the number of Kafka partitions records are spread over.
 	Partitions int32
+	// CommitHook, when set, is called at the fault points of LoadBronze's
+	// commits (lakehouse.CommitOptions.Hook): a test can hold a commit
+	// in flight, its files written and not committed.
+	CommitHook func(point string)
 	next       map[lakehouse.TopicPartition]int64
 }
 
@@ -199,7 +203,7 @@ func (e *Env) appendBronze(ctx context.Context, name string, recs []Record, now 
 		maps.Copy(recorded, offsets)
 		maps.Copy(props, lakehouse.OffsetSummary(recorded))
 		return a.Tx.AddDataFiles(ctx, files, props, table.WithoutDuplicateCheck())
-	}, lakehouse.CommitOptions{})
+	}, lakehouse.CommitOptions{Hook: e.CommitHook})
 	return err
 }
 

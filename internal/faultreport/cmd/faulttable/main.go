@@ -4,11 +4,11 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
 
+	"weir/internal/benchreport"
 	"weir/internal/faultreport"
 )
 
@@ -37,15 +37,5 @@ func run(in, readme string) error {
 		_, err := fmt.Print(table)
 		return err
 	}
-	doc, err := os.ReadFile(readme)
-	if err != nil {
-		return err
-	}
-	begin, end := []byte("<!-- faults:begin -->\n"), []byte("<!-- faults:end -->")
-	i, j := bytes.Index(doc, begin), bytes.Index(doc, end)
-	if i < 0 || j < i {
-		return fmt.Errorf("%s has no %q ... %q section", readme, begin, end)
-	}
-	out := append(append(append([]byte{}, doc[:i+len(begin)]...), table...), doc[j:]...)
-	return os.WriteFile(readme, out, 0o644)
+	return benchreport.WriteSection(readme, "faults", table)
 }
