@@ -113,16 +113,14 @@ func (v *Viewer) dashboard(w http.ResponseWriter, r *http.Request) {
 		optionsErr = err.Error()
 	}
 	vals := dc.values(r.URL.Query())
+	// Each panel asks for its data with the page's own range and variables.
+	query := r.URL.Query().Encode()
 	var panels []pagePanel
 	for _, p := range dc.AllPanels() {
 		if len(p.Targets) == 0 {
 			continue
 		}
-		q := url.Values{}
-		for k, vs := range r.URL.Query() {
-			q[k] = vs
-		}
-		panels = append(panels, pagePanel{Panel: p, DataURL: fmt.Sprintf("/dashboards/%s/panels/%d?%s", url.PathEscape(d.UID), p.ID, q.Encode())})
+		panels = append(panels, pagePanel{Panel: p, DataURL: fmt.Sprintf("/dashboards/%s/panels/%d?%s", url.PathEscape(d.UID), p.ID, query)})
 	}
 	type varView struct {
 		Name, Label string

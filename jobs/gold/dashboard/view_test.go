@@ -114,6 +114,12 @@ func TestViewerRoutes(t *testing.T) {
 			t.Errorf("asset %s: %d, %d bytes", a, code, len(body))
 		}
 	}
+	// A dashboard without query variables renders without Trino: every
+	// panel asks for its data with the page's range.
+	code, body = get("/dashboards/weir-pipeline-health?from=now-6h")
+	if code != 200 || !strings.Contains(body, `data-src="/dashboards/weir-pipeline-health/panels/1?from=now-6h"`) {
+		t.Errorf("pipeline-health page: %d\n%s", code, body)
+	}
 	for path, want := range map[string]int{
 		"/dashboards/assets/view.html":                     404,
 		"/dashboards/nope":                                 404,
