@@ -167,16 +167,16 @@ instead of value when the payload is not UTF-8); "-" is stdout. Without
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.Uint64Var(&seed, "seed", 1, "random seed; same seed and flags give byte-identical output")
+	f, def := cmd.Flags(), generate.Default(time.Time{})
+	f.Uint64Var(&seed, "seed", def.Seed, "random seed; same seed and flags give byte-identical output")
 	f.StringVar(&start, "start", "", "event time of the first record, RFC 3339 (default: now - history, or now when live)")
 	f.StringVar(&history, "history", "1h", "simulated span in history mode (e.g. 40d, 36h)")
 	f.BoolVar(&live, "live", false, "live mode: emit records as their event time comes (paced by --rate)")
 	f.StringVar(&duration, "duration", "", "live mode: stop after this span (default: until SIGINT/SIGTERM)")
-	f.Float64Var(&rate, "rate", 200, "average records per second of event time (daily cycle around it)")
-	f.IntVar(&users, "users", 5000, "user population")
-	f.DurationVar(&metricEvery, "metric-interval", time.Minute, "host metrics period")
-	f.DurationVar(&anomalyEvery, "anomaly-every", 6*time.Hour, "spacing of injected anomalies (kinds rotate)")
+	f.Float64Var(&rate, "rate", def.Rate, "average records per second of event time (daily cycle around it)")
+	f.IntVar(&users, "users", def.Users, "user population")
+	f.DurationVar(&metricEvery, "metric-interval", def.MetricInterval, "host metrics period")
+	f.DurationVar(&anomalyEvery, "anomaly-every", def.AnomalyEvery, "spacing of injected anomalies (kinds rotate)")
 	f.StringVar(&anomalies, "anomalies", "all", "anomaly kinds: all, none, or a comma list of "+fmt.Sprint(generate.AnomalyKinds))
 	f.StringVar(&faults, "faults", "default", "fault rates: default, none, or e.g. malformed=0.01,non_utf8=0.01,duplicate=0.02,out_of_order=0.01,future=0.005")
 	f.StringVar(&output, "output", "", "write JSON lines to this file (- for stdout) instead of Kafka")

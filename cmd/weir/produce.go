@@ -1,14 +1,10 @@
 package main
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,7 +39,7 @@ to its own topic (--topic is ignored).`,
 			if err != nil {
 				return err
 			}
-			in, closeIn, err := openReplayFile(file)
+			in, closeIn, err := generate.OpenFile(file)
 			if err != nil {
 				return err
 			}
@@ -86,23 +82,4 @@ to its own topic (--topic is ignored).`,
 	f.BoolVar(&records, "records", false, "the file is weir generate --output JSON lines; produce each to its topic")
 	f.StringVar(&prefix, "topic-prefix", "", "prefix of the topics produced to (a staging or test copy), as generate and alerts take it")
 	return cmd
-}
-
-func openReplayFile(path string) (io.Reader, func(), error) {
-	if path == "-" {
-		return os.Stdin, func() {}, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open replay file: %w", err)
-	}
-	if !strings.HasSuffix(path, ".gz") {
-		return f, func() { f.Close() }, nil
-	}
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("open gzip %s: %w", path, err)
-	}
-	return zr, func() { zr.Close(); f.Close() }, nil
 }

@@ -94,7 +94,7 @@ type Options struct {
 // defaults below, the shipped rules file, every sink and the endpoints on
 // the stack's alerts port.
 func DefaultOptions() Options {
-	o := Options{RulesFile: "rules/alerts.yaml", Sinks: []string{SinkAlertmanager, SinkKafka, SinkIceberg}, Listen: "127.0.0.1:18711"}
+	o := Options{RulesFile: DefaultRulesFile, Sinks: []string{SinkAlertmanager, SinkKafka, SinkIceberg}, Listen: "127.0.0.1:18711"}
 	if addr, err := config.StackPort(o.Listen); err == nil {
 		o.Listen = addr
 	}
