@@ -102,6 +102,7 @@ func (j *Job) Run(ctx context.Context) error {
 	ui, err := web.New(e, reg, opts.Log, web.Access{
 		OperatorPassword: cfg.Scheduler.OperatorPassword,
 		ViewerPassword:   cfg.Scheduler.ViewerPassword,
+		ReceiverPassword: cfg.Scheduler.ReceiverPassword,
 		Hosts:            web.LoopbackHosts(opts.Listen),
 	})
 	if err != nil {
