@@ -24,7 +24,7 @@ const DefaultRulesFile = "rules/alerts.yaml"
 // against within Tolerance, and an optional JSON output file.
 type BacktestOptions struct {
 	RulesFile, File, TopicPrefix, From, Until, Truth, Out string
-	Tolerance                                            time.Duration
+	Tolerance                                             time.Duration
 }
 
 // DefaultBacktestOptions returns the defaults the command's flags start from.
