@@ -85,6 +85,9 @@ type Scheduler struct {
 	// reads. The scheduler does not start without both.
 	OperatorPassword string `yaml:"operator_password"`
 	ViewerPassword   string `yaml:"viewer_password"`
+	// ReceiverPassword is Alertmanager's sign-in ("receiver"), which may
+	// only POST its webhook; empty: the webhook refuses every request.
+	ReceiverPassword string `yaml:"receiver_password"`
 }
 
 // Default returns the configuration of the native local stack (single profile).
@@ -166,6 +169,7 @@ func (c *Config) envVars() map[string]*string {
 		"WEIR_SCHEDULER_DAG_DIR":           &c.Scheduler.DAGDir,
 		"WEIR_SCHEDULER_OPERATOR_PASSWORD": &c.Scheduler.OperatorPassword,
 		"WEIR_SCHEDULER_VIEWER_PASSWORD":   &c.Scheduler.ViewerPassword,
+		"WEIR_SCHEDULER_RECEIVER_PASSWORD": &c.Scheduler.ReceiverPassword,
 	}
 }
 

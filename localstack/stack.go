@@ -140,7 +140,7 @@ func (s *Stack) services(sec Secrets) []*service {
 	out = append(out, s.postgres(sec))
 	out = append(out, s.minio(sec)...)
 	out = append(out, s.kafka()...)
-	out = append(out, s.alertmanager())
+	out = append(out, s.alertmanager(sec))
 	out = append(out, s.trino(sec)...)
 	return append(out, s.prometheus())
 }
