@@ -208,6 +208,9 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.startAll(ctx, rest); err != nil {
 		return err
 	}
+	if err := s.refreshAlertmanager(ctx, sec); err != nil {
+		return err
+	}
 	if err := s.bootstrapServices(ctx, sec); err != nil {
 		return err
 	}

@@ -84,14 +84,14 @@ func notificationsOf(t *testing.T, base, run string) []store.Notification {
 
 // TestAlertmanagerWebhook: alerts posted to the stack's real Alertmanager
 // (the shipped routing tree, rendered with the native stack's timers) reach
-// the scheduler's webhook exactly once each, routed by source and severity,
+// the scheduler's webhook exactly once each, routed by category and severity,
 // and so do their resolutions.
 func TestAlertmanagerWebhook(t *testing.T) {
 	f, cfg := stackFixture(t)
 	viewer := f.as(UserViewer, cfg.Scheduler.ViewerPassword)
 	run := rand.Text()
 	start := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
-	pipeline := map[string]string{"alertname": "WeirWebhookTestPipeline", "source": "pipeline", "severity": "critical", "job": "weir-stream", "test_run": run}
+	pipeline := map[string]string{"alertname": "WeirWebhookTestPipeline", "category": "pipeline", "severity": "critical", "component": "stream", "test_run": run}
 	business := map[string]string{"alertname": "weir_webhook_test_business", "severity": "warning", "kind": "test", "test_run": run}
 	postAlerts(t, cfg,
 		map[string]any{"labels": pipeline, "annotations": map[string]string{"summary": "stream job down"}, "startsAt": start},
@@ -126,7 +126,7 @@ func TestAlertmanagerWebhook(t *testing.T) {
 		if len(n.Alerts) != 1 || n.Alerts[0].Status != "firing" || !n.Alerts[0].StartsAt.Equal(start) {
 			t.Errorf("firing notification %+v", n)
 		}
-		if n.Receiver == "pipeline-critical" && (n.GroupLabels["job"] != "weir-stream" || n.Alerts[0].Annotations["summary"] != "stream job down") {
+		if n.Receiver == "pipeline-critical" && (n.GroupLabels["component"] != "stream" || n.Alerts[0].Annotations["summary"] != "stream job down") {
 			t.Errorf("pipeline notification %+v", n)
 		}
 		if n.Receiver == "business" && n.GroupLabels["kind"] != "test" {
