@@ -142,7 +142,7 @@ func (s *Stack) services(sec Secrets) []*service {
 	out = append(out, s.kafka()...)
 	out = append(out, s.alertmanager(sec))
 	out = append(out, s.trino(sec)...)
-	return out
+	return append(out, s.prometheus())
 }
 
 // Up installs what is missing, starts every service that is not running,
