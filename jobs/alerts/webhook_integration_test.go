@@ -13,12 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"weir/events"
-	"weir/jobs/alerts/rules"
-	"weir/kafkaio"
 	"weir/scheduler/engine"
 	"weir/scheduler/store"
 	"weir/scheduler/web"
@@ -62,36 +59,16 @@ func TestAlertsReachTheWebhook(t *testing.T) {
 	defer srv.Close()
 
 	run := runID("hook")
-	prefix := run + "."
-	f, err := rules.Parse([]byte(`
-settings: {out_of_orderness: 1s, allowed_lateness: 30s, idle_timeout: 3s, external_labels: {run: ` + run + `}}
-rules:
-  - name: WebhookProbe
-    source: app.events
-    filter: [{field: type, eq: payment_attempt}, {field: status, eq: failed}]
-    group_by: [provider]
-    window: {size: 5s}
-    conditions: [{aggregate: count, op: ">=", value: 5}]
-    labels: {kind: provider_outage}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	produce(t, cfg, prefix, dimItems()) // creates the topics
-	stop := startJob(t, cfg, Options{Rules: f, Job: run, TopicPrefix: prefix, Sinks: []string{SinkAlertmanager}, StartAt: "earliest"})
-	defer stop()
-	p, err := kafkaio.NewProducer(cfg.Kafka, kafka.ConfigMap{"linger.ms": 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	prefix, p := startProbe(t, cfg, run, "WebhookProbe", "5s")
 
 	// Page views keep the watermark moving; one burst of failed payments
 	// makes one window of one provider fire, and the next windows resolve it.
 	provider := "hook-" + run
 	traffic, stopTraffic := context.WithCancel(ctx)
-	defer stopTraffic()
+	sent := make(chan struct{})
+	defer func() { stopTraffic(); <-sent }() // before the producer closes
 	go func() {
+		defer close(sent)
 		for n := 0; traffic.Err() == nil; n++ {
 			now := time.Now().UTC()
 			e := events.AppEvent{EventID: fmt.Sprint("pv", n), ActionID: "a", TS: now, Service: "web", Host: "h", UserID: fmt.Sprint("u", n%97), Type: events.TypePageView, Status: events.StatusOK}
