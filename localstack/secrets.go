@@ -117,6 +117,7 @@ func (s *Stack) Env(sec Secrets) []string {
 		"WEIR_SCHEDULER_DATABASE=" + pg + "/weir_scheduler?sslmode=disable",
 		fmt.Sprintf("WEIR_TRINO_URL=http://weir@127.0.0.1:%d", s.port(trinoPort)),
 		"WEIR_ALERTMANAGER_URL=http://" + s.alertmanagerAddr(),
+		"WEIR_PROMETHEUS_URL=" + s.PrometheusURL(),
 		// The scheduler's UI follows the stack's ports, so two stacks'
 		// schedulers (and demos) never collide.
 		fmt.Sprintf("WEIR_SCHEDULER_LISTEN=127.0.0.1:%d", s.port(schedulerPort)),

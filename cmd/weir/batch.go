@@ -8,12 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"weir/jobs/archive"
 	"weir/jobs/maintain"
 	"weir/jobs/silver"
 	"weir/lakehouse"
+	"weir/scheduler/engine"
 )
 
 // newBatchCmd wires the batch jobs the DAGs run: `weir batch silver`,
@@ -75,6 +77,11 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 			res, err := job.Run(cmd.Context(), source)
 			if perr := printJSON(cmd, res); perr != nil && err == nil {
 				err = perr
+			}
+			if path := os.Getenv(engine.TaskMetricsEnv); path != "" {
+				if merr := prometheus.WriteToTextfile(path, silver.Metrics(res)); merr != nil && err == nil {
+					err = fmt.Errorf("write task metrics: %w", merr)
+				}
 			}
 			return err
 		},

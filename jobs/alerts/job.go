@@ -70,7 +70,7 @@ type Options struct {
 	// silver.alerts and the alerts topic keep the history.
 	Retention time.Duration
 	// Listen is the address where endpoints.Run serves the job's Handler
-	// beside it ("" = off; DefaultOptions: 127.0.0.1:18711 shifted by
+	// beside it ("" = off; DefaultOptions: config.AlertsListen shifted by
 	// WEIR_STACK_PORT_OFFSET).
 	Listen string
 	// StopWhenCaughtUp ends Run, after a last checkpoint, once a batch read
@@ -94,10 +94,7 @@ type Options struct {
 // defaults below, the shipped rules file, every sink and the endpoints on
 // the stack's alerts port.
 func DefaultOptions() Options {
-	o := Options{RulesFile: DefaultRulesFile, Sinks: []string{SinkAlertmanager, SinkKafka, SinkIceberg}, Listen: "127.0.0.1:18711"}
-	if addr, err := config.StackPort(o.Listen); err == nil {
-		o.Listen = addr
-	}
+	o := Options{RulesFile: DefaultRulesFile, Sinks: []string{SinkAlertmanager, SinkKafka, SinkIceberg}, Listen: config.StackListen(config.AlertsListen)}
 	o.defaults(config.Config{})
 	o.Now, o.Log, o.Registry = nil, nil, nil
 	return o
