@@ -138,7 +138,7 @@ func TestStackPrometheus(t *testing.T) {
 	}
 	al := got[0]
 	t.Logf("WeirStreamDown in Alertmanager %s after the stream job stopped: %v", time.Since(stopped).Round(100*time.Millisecond), al.Labels)
-	for k, v := range map[string]string{"source": "pipeline", "severity": "critical", "component": "stream", "instance": own.Stream[0]} {
+	for k, v := range map[string]string{"category": "pipeline", "severity": "critical", "component": "stream", "instance": own.Stream[0]} {
 		if al.Labels[k] != v {
 			t.Errorf("alert label %s = %q, want %q", k, al.Labels[k], v)
 		}
