@@ -3,7 +3,9 @@ package localstack
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -73,13 +75,39 @@ func (s *Stack) prometheus() *service {
 			"--storage.tsdb.path=" + s.path("data", "prometheus"),
 			"--storage.tsdb.retention.time=7d",
 			"--web.listen-address=" + s.prometheusAddr(),
+			"--web.enable-lifecycle", // POST /-/reload (refreshPrometheus); loopback only
 		},
 		startTimeout: 60 * time.Second,
 		prepare: func(ctx context.Context) error {
-			return prometheus.WriteDir(etc, s.PrometheusTargets(), prometheus.Options{})
+			_, err := prometheus.WriteDir(etc, s.PrometheusTargets(), prometheus.Options{})
+			return err
 		},
 		healthy: func(ctx context.Context) error {
 			return httpOK(ctx, s.PrometheusURL()+"/-/ready")
 		},
 	}
+}
+
+// refreshPrometheus brings a running Prometheus's configuration and rules
+// up to date (a stack started by an older weir) and has it reload them.
+func (s *Stack) refreshPrometheus(ctx context.Context) error {
+	changed, err := prometheus.WriteDir(s.path("etc", "prometheus"), s.PrometheusTargets(), prometheus.Options{})
+	if err != nil || !changed {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.PrometheusURL()+"/-/reload", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("reload prometheus: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("reload prometheus: %s %s (a Prometheus started without --web.enable-lifecycle: weir stack stop-service prometheus, then stack up)", resp.Status, msg)
+	}
+	s.logf("prometheus configuration reloaded")
+	return nil
 }

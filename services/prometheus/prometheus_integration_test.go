@@ -22,8 +22,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"weir/localstack"
-	"weir/services/grafana"
 	"weir/proc"
+	"weir/services/grafana"
 	"weir/services/prometheus"
 	"weir/wait"
 )
@@ -33,7 +33,7 @@ import (
 // DAGs) and asserts that the stack's Prometheus has every target up. Then a
 // Prometheus of the test's own, with the shipped rules whose `for:` is cut
 // to 2 s, watches that stream job, which is stopped: WeirStreamDown must
-// reach the stack's Alertmanager.
+// reach the stack's Alertmanager, and through it the scheduler's webhook.
 func TestStackPrometheus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -92,7 +92,7 @@ func TestStackPrometheus(t *testing.T) {
 	own := s.PrometheusTargets()
 	addr := freeAddr(t)
 	targets := prometheus.Targets{Stream: own.Stream, Alertmanager: own.Alertmanager, Prometheus: []string{addr}}
-	if err := prometheus.WriteDir(dir, targets, prometheus.Options{
+	if _, err := prometheus.WriteDir(dir, targets, prometheus.Options{
 		ScrapeInterval: time.Second, EvaluationInterval: time.Second,
 		ExternalLabels: map[string]string{"weir_test": run},
 	}); err != nil {
@@ -138,6 +138,33 @@ func TestStackPrometheus(t *testing.T) {
 	}
 	al := got[0]
 	t.Logf("WeirStreamDown in Alertmanager %s after the stream job stopped: %v", time.Since(stopped).Round(100*time.Millisecond), al.Labels)
+	// And Alertmanager's webhook receiver, the scheduler running here, stored it.
+	schedURL := "http://" + own.Scheduler[0]
+	err = wait.Until(ctx, time.Second, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, schedURL+"/api/v1/notifications", nil)
+		if err != nil {
+			return err
+		}
+		req.SetBasicAuth("viewer", os.Getenv("WEIR_SCHEDULER_VIEWER_PASSWORD"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(b), run) || !strings.Contains(string(b), "WeirStreamDown") {
+			return fmt.Errorf("%s: no WeirStreamDown of this run among the notifications yet", res.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("scheduler webhook %s: %v", schedURL, err)
+	} else {
+		t.Logf("WeirStreamDown stored by the scheduler's webhook receiver %s after the stream job stopped", time.Since(stopped).Round(100*time.Millisecond))
+	}
 	for k, v := range map[string]string{"category": "pipeline", "severity": "critical", "component": "stream", "instance": own.Stream[0]} {
 		if al.Labels[k] != v {
 			t.Errorf("alert label %s = %q, want %q", k, al.Labels[k], v)
