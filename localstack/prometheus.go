@@ -3,9 +3,7 @@ package localstack
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -95,18 +93,8 @@ func (s *Stack) refreshPrometheus(ctx context.Context) error {
 	if err != nil || !changed {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.PrometheusURL()+"/-/reload", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("reload prometheus: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("reload prometheus: %s %s (a Prometheus started without --web.enable-lifecycle: weir stack stop-service prometheus, then stack up)", resp.Status, msg)
+	if err := postReload(ctx, s.PrometheusURL(), "prometheus"); err != nil {
+		return fmt.Errorf("%w (started without --web.enable-lifecycle by an older weir? weir stack stop-service prometheus, then stack up)", err)
 	}
 	s.logf("prometheus configuration reloaded")
 	return nil
