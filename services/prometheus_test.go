@@ -125,13 +125,7 @@ func TestGrafanaOpsProvisioning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prov struct {
-		Providers []struct {
-			Options struct {
-				Path string `yaml:"path"`
-			} `yaml:"options"`
-		} `yaml:"providers"`
-	}
+	var prov grafanaProviders
 	readYAML(t, "grafana/provisioning/dashboards/ops.yaml", &prov)
 	if len(prov.Providers) != 1 {
 		t.Fatalf("want one ops provider, got %d", len(prov.Providers))
