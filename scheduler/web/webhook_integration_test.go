@@ -85,14 +85,14 @@ func notificationsOf(t *testing.T, base, run string) []store.Notification {
 
 // TestAlertmanagerWebhook: alerts posted to the stack's real Alertmanager
 // (the shipped routing tree, rendered with the native stack's timers) reach
-// the scheduler's webhook exactly once each, routed by category and severity,
+// the scheduler's webhook exactly once each, routed by source and severity,
 // and so do their resolutions.
 func TestAlertmanagerWebhook(t *testing.T) {
 	f, cfg := stackFixture(t)
 	viewer := f.as(UserViewer, cfg.Scheduler.ViewerPassword)
 	run := rand.Text()
 	start := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
-	pipeline := map[string]string{"alertname": "WeirWebhookTestPipeline", "category": "pipeline", "severity": "critical", "component": "stream", "test_run": run}
+	pipeline := map[string]string{"alertname": "WeirWebhookTestPipeline", "source": "pipeline", "severity": "critical", "component": "stream", "test_run": run}
 	business := map[string]string{"alertname": "weir_webhook_test_business", "severity": "warning", "kind": "test", "test_run": run}
 	postAlerts(t, cfg,
 		map[string]any{"labels": pipeline, "annotations": map[string]string{"summary": "stream job down"}, "startsAt": start},

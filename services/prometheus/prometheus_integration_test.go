@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,6 +23,7 @@ import (
 
 	"weir/localstack"
 	"weir/proc"
+	"weir/services/grafana"
 	"weir/services/prometheus"
 	"weir/wait"
 )
@@ -31,7 +33,8 @@ import (
 // DAGs) and asserts that the stack's Prometheus has every target up. Then a
 // Prometheus of the test's own, with the shipped rules whose `for:` is cut
 // to 2 s, watches that stream job, which is stopped: WeirStreamDown must
-// reach the stack's Alertmanager.
+// reach the stack's Alertmanager, and through its routing tree the
+// scheduler's webhook.
 func TestStackPrometheus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -78,6 +81,7 @@ func TestStackPrometheus(t *testing.T) {
 		t.Fatalf("stack Prometheus %s: %v (last: %s)", promURL, err, last)
 	}
 	t.Logf("every target of the stack's Prometheus is up")
+	checkOpsDashboard(ctx, t, promURL)
 
 	// The test's Prometheus: the shipped rules, faster.
 	a, err := s.Install(ctx, false)
@@ -89,7 +93,7 @@ func TestStackPrometheus(t *testing.T) {
 	own := s.PrometheusTargets()
 	addr := freeAddr(t)
 	targets := prometheus.Targets{Stream: own.Stream, Alertmanager: own.Alertmanager, Prometheus: []string{addr}}
-	if err := prometheus.WriteDir(dir, targets, prometheus.Options{
+	if _, err := prometheus.WriteDir(dir, targets, prometheus.Options{
 		ScrapeInterval: time.Second, EvaluationInterval: time.Second,
 		ExternalLabels: map[string]string{"weir_test": run},
 	}); err != nil {
@@ -140,6 +144,116 @@ func TestStackPrometheus(t *testing.T) {
 			t.Errorf("alert label %s = %q, want %q", k, al.Labels[k], v)
 		}
 	}
+
+	// Alertmanager routes it (source="pipeline", critical) to the webhook
+	// of the scheduler started above, which lists it to a viewer.
+	notifications := (&url.URL{Scheme: "http", Host: os.Getenv("WEIR_SCHEDULER_LISTEN"), Path: "/api/v1/notifications",
+		User: url.UserPassword("viewer", os.Getenv("WEIR_SCHEDULER_VIEWER_PASSWORD"))}).String()
+	err = wait.Until(ctx, 500*time.Millisecond, func(ctx context.Context) error {
+		var list struct {
+			Notifications []struct {
+				Receiver string    `json:"receiver"`
+				Status   string    `json:"status"`
+				Alerts   []amAlert `json:"alerts"`
+			} `json:"notifications"`
+		}
+		if err := getJSON(ctx, notifications, &list); err != nil {
+			return err
+		}
+		for _, n := range list.Notifications {
+			for _, a := range n.Alerts {
+				if a.Labels["alertname"] == "WeirStreamDown" && a.Labels["weir_test"] == run {
+					if n.Receiver != "pipeline-critical" || n.Status != "firing" {
+						return wait.Stop(fmt.Errorf("WeirStreamDown reached receiver %s, %s; want pipeline-critical, firing", n.Receiver, n.Status))
+					}
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("WeirStreamDown not at the scheduler's webhook yet")
+	})
+	if err != nil {
+		t.Fatalf("scheduler webhook: %v", err)
+	}
+	t.Logf("WeirStreamDown stored by the scheduler's webhook %s after the stream job stopped", time.Since(stopped).Round(100*time.Millisecond))
+}
+
+// checkOpsDashboard runs every PromQL query of the operations dashboard
+// over the last 15 minutes, as Grafana's data source would: none may fail,
+// and each panel returns series unless its description says it is empty
+// without traffic (the weir processes here read no topic and run no DAG).
+func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
+	t.Helper()
+	files, err := fs.Glob(grafana.Ops(), "*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("ops dashboards: %v", err)
+	}
+	type panel struct {
+		Title       string  `json:"title"`
+		Description string  `json:"description"`
+		Panels      []panel `json:"panels"`
+		Targets     []struct {
+			RefID string `json:"refId"`
+			Expr  string `json:"expr"`
+		} `json:"targets"`
+	}
+	macros := strings.NewReplacer("$__rate_interval", "1m", "$__interval", "15s", "$__range", "15m")
+	end := time.Now()
+	queries, withSeries := 0, 0
+	for _, f := range files {
+		b, err := fs.ReadFile(grafana.Ops(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Panels []panel `json:"panels"`
+		}
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var all []panel
+		var walk func([]panel)
+		walk = func(ps []panel) {
+			for _, p := range ps {
+				all = append(all, p)
+				walk(p.Panels)
+			}
+		}
+		walk(d.Panels)
+		for _, p := range all {
+			series := 0
+			for _, tg := range p.Targets {
+				queries++
+				expr := macros.Replace(tg.Expr)
+				if strings.Contains(expr, "$") {
+					t.Errorf("%s %q %s: unexpanded variable in %s", f, p.Title, tg.RefID, expr)
+					continue
+				}
+				q := url.Values{"query": {expr}, "start": {fmt.Sprint(end.Add(-15 * time.Minute).Unix())},
+					"end": {fmt.Sprint(end.Unix())}, "step": {"15"}}
+				var res struct {
+					Status string `json:"status"`
+					Data   struct {
+						Result []json.RawMessage `json:"result"`
+					} `json:"data"`
+				}
+				if err := getJSON(ctx, promURL+"/api/v1/query_range?"+q.Encode(), &res); err != nil {
+					t.Errorf("%s %q %s: %v", f, p.Title, tg.RefID, err)
+					continue
+				}
+				series += len(res.Data.Result)
+			}
+			if len(p.Targets) == 0 {
+				continue
+			}
+			if series > 0 {
+				withSeries++
+			} else if !strings.HasPrefix(p.Description, "Empty without traffic: ") {
+				t.Errorf("%s %q: no series", f, p.Title)
+			}
+		}
+	}
+	t.Logf("ops dashboard: %d PromQL queries ran without error; %d panels returned series", queries, withSeries)
 }
 
 type target struct {
