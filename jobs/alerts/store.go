@@ -80,7 +80,7 @@ func OpenStore(ctx context.Context, dsn, job string) (*Store, error) {
 		return nil, fmt.Errorf("open alert state database: %w", err)
 	}
 	s := &Store{pool: pool, job: job}
-	if _, err := pool.Exec(ctx, schema); err != nil {
+	if err := createSchema(ctx, pool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("create alert state tables: %w", err)
 	}
@@ -102,6 +102,20 @@ func OpenStore(ctx context.Context, dsn, job string) (*Store, error) {
 	}
 	s.lock = conn
 	return s, nil
+}
+
+// createSchema creates the tables under a transaction-scoped advisory lock
+// (per database schema, as the scheduler store's migrations): PostgreSQL's
+// CREATE TABLE IF NOT EXISTS is not safe against itself, so two jobs opening
+// a new database at once would otherwise fail on the catalog's unique index.
+func createSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/weir-alerts-schema', 0))`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, schema)
+		return err
+	})
 }
 
 // Close releases the lock and the pool.

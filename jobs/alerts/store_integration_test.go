@@ -4,8 +4,11 @@ package alerts
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"weir/internal/stacktest"
 )
 
 // TestPruneKeepsWhatASinkStillNeeds: pruning deletes only outbox rows every
@@ -102,5 +105,35 @@ func TestOpenSeesReopenedEpisode(t *testing.T) {
 	upTo = save(n("fp/1/resolved/r1", Resolved, start.Add(2*time.Minute)))
 	if open, _ = store.Open(ctx, upTo); len(open) != 0 {
 		t.Fatalf("open after the second resolution = %v, want none", open)
+	}
+}
+
+// TestOpenStoreConcurrentFirstOpen: alert jobs opening a new database at
+// the same moment all get their store (CREATE TABLE IF NOT EXISTS alone
+// fails on PostgreSQL's catalog index when two sessions race on it).
+func TestOpenStoreConcurrentFirstOpen(t *testing.T) {
+	cfg := loadConfig(t)
+	ctx := context.Background()
+	for round := range 3 {
+		dsn := stacktest.SchedulerDSN(t, cfg.Scheduler.Database)
+		const jobs = 8
+		errs := make(chan error, jobs)
+		start := make(chan struct{})
+		for i := range jobs {
+			go func() {
+				<-start
+				s, err := OpenStore(ctx, dsn, runID(fmt.Sprintf("first-open-%d-%d", round, i)))
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		close(start)
+		for range jobs {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
 	}
 }
