@@ -4,17 +4,16 @@ package gold
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"weir/config"
 	"weir/internal/faultreport"
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
-	"weir/localstack"
 	goldsql "weir/sql/gold"
 )
 
@@ -29,10 +28,7 @@ func TestGoldRefreshTrinoDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ls, err := localstack.FromEnv(os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls := stacktest.Stack(t)
 	db := openTrino(t, cfg)
 	goldSchema := "gold_" + strings.TrimSuffix(env.NS.Silver, "_silver")
 	target := Target{Catalog: cfg.Trino.Catalog, Schemas: map[string]string{
