@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -21,7 +24,8 @@ var build struct {
 }
 
 // Weir returns the weir binary, built from this module once per test
-// process into a temporary directory that Main removes. The build fails
+// process into a temporary directory that Main removes (and the next build
+// removes, should the process die before Main could). The build fails
 // rather than hand out a binary of a tree that changed while it was built
 // (an editor saving mid-build): the Go files and embedded files of
 // cmd/weir's packages, go.mod and go.sum are hashed before and after.
@@ -39,7 +43,8 @@ func buildWeir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if build.dir, err = os.MkdirTemp("", "weir-stacktest-"); err != nil {
+	sweepBuilds()
+	if build.dir, err = os.MkdirTemp("", fmt.Sprintf("%s%d-", buildDirPrefix, os.Getpid())); err != nil {
 		return "", err
 	}
 	bin := filepath.Join(build.dir, "weir")
@@ -93,6 +98,24 @@ func sourceHash(root string) (string, error) {
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// buildDirPrefix names the build directories: weir-stacktest-<pid>-<random>.
+const buildDirPrefix = "weir-stacktest-"
+
+// sweepBuilds removes the build directories of test processes that are
+// gone without their TestMain's cleanup (killed, or timed out by go test).
+func sweepBuilds() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), buildDirPrefix+"*-*"))
+	for _, dir := range dirs {
+		pid, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(filepath.Base(dir), buildDirPrefix), "-", 2)[0])
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 func cleanupBuild() {
