@@ -61,12 +61,12 @@ func TestCodecsMatchRegistry(t *testing.T) {
 	}
 }
 
-// generated is an hour of generated traffic's payloads by topic.
+// generated is 20 minutes of generated traffic's payloads by topic.
 func generated(t *testing.T) map[string][][]byte {
 	t.Helper()
 	start := time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC)
 	cfg := generate.Default(start)
-	cfg.End, cfg.Rate, cfg.Users = start.Add(time.Hour), 5, 50
+	cfg.End, cfg.Rate, cfg.Users = start.Add(20*time.Minute), 5, 50
 	g, err := generate.New(cfg)
 	if err != nil {
 		t.Fatal(err)
