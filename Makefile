@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer bench-scaleout bench-report vet soak-stack test-alone test-helm
+.PHONY: build up down status logs test test-unit test-rules test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer bench-scaleout bench-report vet soak-stack test-alone test-helm
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -27,7 +27,7 @@ logs: build
 	@$(WEIR) stack logs | while read -r f; do echo "== $$f"; tail -n 20 "$$f"; done
 
 ## tests: unit tests, then integration tests against the running (or started) stack
-test: build vet test-unit test-helm up test-integration test-fresh test-cluster fuzz
+test: build vet test-unit test-helm up test-rules test-integration test-fresh test-cluster fuzz
 
 # vet: go.mod is tidy, go vet and staticcheck (pinned; go run fetches and
 # caches it) pass over every file, the build-tagged ones included; a build
@@ -68,6 +68,16 @@ $(HELM):
 
 test-helm: $(HELM)
 	cd deploy/helm && WEIR_HELM=$(HELM) $(GOTEST) -tags helm -v -run '^TestChart' .
+
+# The pipeline-health rules (services/prometheus/rules) against their unit
+# tests, and the compose stack's Prometheus configuration with them, by
+# promtool of the stack's Prometheus version (built into the cache once, like
+# the stack's programs: weir stack artifacts --promtool). After up: the
+# artifacts are installed by then.
+test-rules: build
+	@eval "$$($(WEIR) stack artifacts --promtool)" && \
+		$$PROMTOOL_BIN check config services/prometheus/prometheus.yml services/prometheus/prometheus.host.yml && \
+		$$PROMTOOL_BIN test rules services/prometheus/testdata/*_test.yml
 
 # Packages run one at a time in a random order, and the tests of each in a
 # random order too: a test that passes only after another one ran fails here.

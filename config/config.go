@@ -23,6 +23,7 @@ type Config struct {
 	Catalog      Catalog      `yaml:"catalog"`
 	Trino        Trino        `yaml:"trino"`
 	Alertmanager Alertmanager `yaml:"alertmanager"`
+	Prometheus   Prometheus   `yaml:"prometheus"`
 	Scheduler    Scheduler    `yaml:"scheduler"`
 }
 
@@ -60,6 +61,21 @@ type Alertmanager struct {
 	URL string `yaml:"url"`
 }
 
+// Prometheus scrapes the weir processes and the stack's services; the ops
+// dashboard's panels query it.
+type Prometheus struct {
+	URL string `yaml:"url"`
+}
+
+// Default listen addresses of the weir processes' /metrics endpoints on the
+// native stack (the scheduler's is scheduler.listen). The stack's Prometheus
+// scrapes them there, shifted like every port by WEIR_STACK_PORT_OFFSET
+// (StackPort).
+const (
+	StreamListen = "127.0.0.1:9464"
+	AlertsListen = "127.0.0.1:18711"
+)
+
 // Scheduler is the DAG scheduler's store and web address.
 type Scheduler struct {
 	Database string `yaml:"database"` // postgres://...
@@ -69,6 +85,9 @@ type Scheduler struct {
 	// reads. The scheduler does not start without both.
 	OperatorPassword string `yaml:"operator_password"`
 	ViewerPassword   string `yaml:"viewer_password"`
+	// ReceiverPassword is Alertmanager's sign-in ("receiver"), which may
+	// only POST its webhook; empty: the webhook refuses every request.
+	ReceiverPassword string `yaml:"receiver_password"`
 }
 
 // Default returns the configuration of the native local stack (single profile).
@@ -88,6 +107,7 @@ func Default() Config {
 		},
 		Trino:        Trino{URL: "http://weir@127.0.0.1:18080", Catalog: "iceberg"},
 		Alertmanager: Alertmanager{URL: "http://127.0.0.1:19903"},
+		Prometheus:   Prometheus{URL: "http://127.0.0.1:19990"},
 		Scheduler: Scheduler{
 			Database: "postgres://weir@127.0.0.1:15432/weir_scheduler?sslmode=disable",
 			Listen:   "127.0.0.1:18700",
@@ -143,11 +163,13 @@ func (c *Config) envVars() map[string]*string {
 		"WEIR_TRINO_URL":                   &c.Trino.URL,
 		"WEIR_TRINO_CATALOG":               &c.Trino.Catalog,
 		"WEIR_ALERTMANAGER_URL":            &c.Alertmanager.URL,
+		"WEIR_PROMETHEUS_URL":              &c.Prometheus.URL,
 		"WEIR_SCHEDULER_DATABASE":          &c.Scheduler.Database,
 		"WEIR_SCHEDULER_LISTEN":            &c.Scheduler.Listen,
 		"WEIR_SCHEDULER_DAG_DIR":           &c.Scheduler.DAGDir,
 		"WEIR_SCHEDULER_OPERATOR_PASSWORD": &c.Scheduler.OperatorPassword,
 		"WEIR_SCHEDULER_VIEWER_PASSWORD":   &c.Scheduler.ViewerPassword,
+		"WEIR_SCHEDULER_RECEIVER_PASSWORD": &c.Scheduler.ReceiverPassword,
 	}
 }
 
@@ -212,6 +234,9 @@ func (c Config) Validate() error {
 	}
 	if err := checkURL(c.Alertmanager.URL, "http", "https"); err != nil {
 		return fmt.Errorf("alertmanager.url: %w", err)
+	}
+	if err := checkURL(c.Prometheus.URL, "http", "https"); err != nil {
+		return fmt.Errorf("prometheus.url: %w", err)
 	}
 	if err := checkURL(c.Scheduler.Database, "postgres", "postgresql"); err != nil {
 		return fmt.Errorf("scheduler.database: %w", err)

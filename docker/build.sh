@@ -21,9 +21,7 @@ images=("$@")
 
 base=$(docker/base.sh weir-base)
 # KEY=path lines; a failed install stops the build here.
-flags=()
-[[ " ${images[*]} " == *" prometheus "* ]] && flags=(--prometheus)
-artifacts=$("$weir_bin" stack artifacts "${flags[@]}")
+artifacts=$("$weir_bin" stack artifacts)
 eval "$artifacts"
 # shellcheck disable=SC1091 # the pinned tags, shared with compose
 source services/images.local.env

@@ -15,25 +15,26 @@ type Artifacts struct {
 	JavaHome     string // a JDK both Kafka and Trino run on (Trino's minimum)
 	MinIO        string // the minio binary
 	Alertmanager string // the alertmanager binary
-	Prometheus   string // the prometheus binary (images only)
+	Prometheus   string // the prometheus binary
+	Promtool     string // the promtool binary ("" unless asked for)
 }
 
 // Install makes sure every artifact of the native stack is in the cache (the
-// same install as stack up's), and Prometheus too when withPrometheus, and
-// returns where they are (Prometheus: "" without it).
-func (s *Stack) Install(ctx context.Context, withPrometheus bool) (Artifacts, error) {
+// same install as stack up's), and promtool too when withPromtool, and
+// returns where they are (Promtool: "" without it).
+func (s *Stack) Install(ctx context.Context, withPromtool bool) (Artifacts, error) {
 	if err := os.MkdirAll(s.Cache, 0o755); err != nil {
 		return Artifacts{}, err
 	}
 	if err := s.install(ctx); err != nil {
 		return Artifacts{}, err
 	}
-	prometheus := ""
-	if withPrometheus {
-		if err := s.goInstall(ctx, "prometheus", PrometheusModule); err != nil {
+	promtool := ""
+	if withPromtool {
+		if err := s.goInstall(ctx, "promtool", PromtoolModule); err != nil {
 			return Artifacts{}, err
 		}
-		prometheus = filepath.Join(s.binDir(), "prometheus-"+versionTag(PrometheusModule))
+		promtool = filepath.Join(s.binDir(), "promtool-"+versionTag(PromtoolModule))
 	}
 	java, err := s.trinoJava(ctx)
 	if err != nil {
@@ -50,6 +51,7 @@ func (s *Stack) Install(ctx context.Context, withPrometheus bool) (Artifacts, er
 		JavaHome:     filepath.Dir(filepath.Dir(java)),
 		MinIO:        s.minioBin(),
 		Alertmanager: s.alertmanagerBin(),
-		Prometheus:   prometheus,
+		Prometheus:   s.prometheusBin(),
+		Promtool:     promtool,
 	}, nil
 }

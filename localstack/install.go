@@ -21,6 +21,7 @@ func (s *Stack) install(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.goInstall(ctx, "minio", MinIOModule) })
 	g.Go(func() error { return s.goInstall(ctx, "alertmanager", AlertmanagerModule) })
+	g.Go(func() error { return s.goInstall(ctx, "prometheus", PrometheusModule) })
 	g.Go(func() error { return s.installKafka(ctx) })
 	g.Go(func() error { return s.installTrino(ctx) })
 	g.Go(func() error {

@@ -24,6 +24,9 @@ func (s *Stack) minio(sec Secrets) []*service {
 		"MINIO_CI_CD=1",
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
+		// Prometheus scrapes /minio/v2/metrics/cluster without a token:
+		// MinIO listens on loopback only.
+		"MINIO_PROMETHEUS_AUTH_TYPE=public",
 	}
 	// Names the drives' fallback directory; the root password is random per
 	// stack, so a new stack never meets an old one's drives.

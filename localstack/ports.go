@@ -175,12 +175,13 @@ func ephemeralPorts() (lo, hi int) {
 	return 32768, 60999
 }
 
-// listenAddrs is every address the stack's services (and its scheduler)
-// listen on.
+// listenAddrs is every address the stack's services (and the weir
+// processes: stream, alerts, scheduler) listen on.
 func (s *Stack) listenAddrs() []string {
 	var out []string
 	for _, sv := range s.services(Secrets{}) {
 		out = append(out, sv.listens...)
 	}
-	return append(out, fmt.Sprintf("127.0.0.1:%d", s.port(schedulerPort)))
+	stream, alerts, sched := s.weirListens()
+	return append(out, stream, alerts, sched)
 }

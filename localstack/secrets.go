@@ -27,6 +27,7 @@ var secretKeys = []string{
 	"S3_ALERTS_SECRET",
 	"SCHEDULER_OPERATOR_PASSWORD",
 	"SCHEDULER_VIEWER_PASSWORD",
+	"SCHEDULER_RECEIVER_PASSWORD",
 }
 
 func randomHex(n int) string {
@@ -116,11 +117,14 @@ func (s *Stack) Env(sec Secrets) []string {
 		"WEIR_SCHEDULER_DATABASE=" + pg + "/weir_scheduler?sslmode=disable",
 		fmt.Sprintf("WEIR_TRINO_URL=http://weir@127.0.0.1:%d", s.port(trinoPort)),
 		"WEIR_ALERTMANAGER_URL=http://" + s.alertmanagerAddr(),
+		"WEIR_PROMETHEUS_URL=" + s.PrometheusURL(),
 		// The scheduler's UI follows the stack's ports, so two stacks'
 		// schedulers (and demos) never collide.
 		fmt.Sprintf("WEIR_SCHEDULER_LISTEN=127.0.0.1:%d", s.port(schedulerPort)),
 		"WEIR_SCHEDULER_OPERATOR_PASSWORD=" + sec["SCHEDULER_OPERATOR_PASSWORD"],
 		"WEIR_SCHEDULER_VIEWER_PASSWORD=" + sec["SCHEDULER_VIEWER_PASSWORD"],
+		// Alertmanager's webhook signs in with it (etc/alertmanager.yml).
+		"WEIR_SCHEDULER_RECEIVER_PASSWORD=" + sec["SCHEDULER_RECEIVER_PASSWORD"],
 	}
 }
 

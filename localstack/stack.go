@@ -140,9 +140,9 @@ func (s *Stack) services(sec Secrets) []*service {
 	out = append(out, s.postgres(sec))
 	out = append(out, s.minio(sec)...)
 	out = append(out, s.kafka()...)
-	out = append(out, s.alertmanager())
+	out = append(out, s.alertmanager(sec))
 	out = append(out, s.trino(sec)...)
-	return out
+	return append(out, s.prometheus())
 }
 
 // Up installs what is missing, starts every service that is not running,
@@ -206,6 +206,9 @@ func (s *Stack) Up(ctx context.Context) error {
 		return err
 	}
 	if err := s.startAll(ctx, rest); err != nil {
+		return err
+	}
+	if err := s.refreshAlertmanager(ctx, sec); err != nil {
 		return err
 	}
 	if err := s.bootstrapServices(ctx, sec); err != nil {

@@ -20,12 +20,14 @@ const (
 	// enough for Trino.
 	JDK4PyVersion = "25.0.2.1"
 
-	// MinIOModule and AlertmanagerModule are built with `go install`.
+	// MinIOModule, AlertmanagerModule and PrometheusModule are built with
+	// `go install`.
 	MinIOModule        = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 	AlertmanagerModule = "github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1"
-	// PrometheusModule is built only for the compose stack's images (make
-	// build_images); the native stack does not run Prometheus.
-	PrometheusModule = "github.com/prometheus/prometheus/cmd/prometheus@v0.316.0"
+	PrometheusModule   = "github.com/prometheus/prometheus/cmd/prometheus@v0.316.0"
+	// PromtoolModule is Prometheus's rule tester (make test-rules), the
+	// same version; not part of the stack.
+	PromtoolModule = "github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
 
 	// IcebergConnectVersion is Apache Iceberg's Kafka Connect sink, the peer
 	// make bench-peer measures weir's stream job against. Its runtime zip

@@ -154,6 +154,24 @@ func (d *DAG) BackfillIntervals(from, to, now time.Time) ([]Interval, error) {
 	return out, nil
 }
 
+// Period is the time between the two schedule points after t: how often the
+// DAG runs as of t (a cron schedule need not be regular). Zero for manual
+// DAGs and past the end date.
+func (d *DAG) Period(t time.Time) time.Duration {
+	if d.Manual() {
+		return 0
+	}
+	a := d.next(t)
+	if !d.inRange(a) {
+		return 0
+	}
+	b := d.next(a)
+	if b.IsZero() {
+		return 0
+	}
+	return b.Sub(a)
+}
+
 // NextRun returns when the next scheduled run will be created given the stored
 // cursor: the end of the interval starting at the cursor. Zero for manual DAGs
 // or past end_date.

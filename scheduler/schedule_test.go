@@ -188,3 +188,23 @@ func TestNextRun(t *testing.T) {
 		})
 	}
 }
+
+func TestPeriod(t *testing.T) {
+	cases := []struct {
+		name, schedule, now string
+		want                time.Duration
+	}{
+		{"every 5 minutes", `"*/5 * * * *"`, "2026-01-01T10:02:00Z", 5 * time.Minute},
+		{"daily", `"15 0 * * *"`, "2026-01-01T10:02:00Z", 24 * time.Hour},
+		{"weekdays, over a weekend", `"0 6 * * 1-5"`, "2026-01-01T07:00:00Z", 72 * time.Hour}, // Fri 2nd, then Mon 5th
+		{"manual", `"@manual"`, "2026-01-01T10:02:00Z", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := mustDAG(t, "id: d\nschedule: "+c.schedule+"\nstart_date: 2026-01-01T00:00:00Z\n"+tasksYAML)
+			if got := d.Period(ts(c.now)); got != c.want {
+				t.Errorf("period %s, want %s", got, c.want)
+			}
+		})
+	}
+}

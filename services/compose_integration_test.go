@@ -228,6 +228,11 @@ func TestComposeDeployment(t *testing.T) {
 		}
 	})
 
+	t.Run("Alertmanager notifies the scheduler's webhook", func(t *testing.T) {
+		checkWebhook(t, "http://"+c.addr(t, "WEIR_PORT_ALERTMANAGER", 9093), "http://"+c.addr(t, "WEIR_PORT_SCHEDULER", 8700),
+			c.env["SCHEDULER_VIEWER_PASSWORD"])
+	})
+
 	t.Run("stream container killed mid-load", func(t *testing.T) {
 		// A second batch over an earlier half hour, so silver's event ids
 		// are new; the stream is killed while it lands.
@@ -464,6 +469,59 @@ func checkSilver(t *testing.T, db *sql.DB, batches ...*generate.Summary) {
 		if got := count(t, db, table); got != want {
 			t.Errorf("%s: %d rows, want %d (generator ground truth)", table, got, want)
 		}
+	}
+}
+
+// checkWebhook posts a pipeline alert to the deployed Alertmanager and waits
+// for the scheduler to list its notification (group_wait 10 s as shipped):
+// the routing tree, the webhook URL config and the receiver secret work.
+func checkWebhook(t *testing.T, am, scheduler, viewerPassword string) {
+	t.Helper()
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	body, _ := json.Marshal([]map[string]any{{"labels": map[string]string{
+		"alertname": "WeirComposeWebhookTest", "category": "pipeline", "severity": "warning", "test_run": run}}})
+	resp, err := http.Post(am+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("post alert: %s", resp.Status)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		req, _ := http.NewRequest("GET", scheduler+"/api/v1/notifications", nil)
+		req.SetBasicAuth("viewer", viewerPassword)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list struct {
+			Notifications []struct {
+				Receiver string `json:"receiver"`
+				Status   string `json:"status"`
+				Alerts   []struct {
+					Labels map[string]string `json:"labels"`
+				} `json:"alerts"`
+			} `json:"notifications"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /api/v1/notifications: %s %v", resp.Status, err)
+		}
+		for _, n := range list.Notifications {
+			if len(n.Alerts) > 0 && n.Alerts[0].Labels["test_run"] == run {
+				if n.Receiver != "pipeline" || n.Status != "firing" {
+					t.Errorf("notification to %s, %s; want pipeline, firing", n.Receiver, n.Status)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no notification at the scheduler 2 min after the alert reached Alertmanager")
+		}
+		time.Sleep(2 * time.Second)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"weir/config"
 	"weir/jobs/setup"
 	"weir/objectstore"
+	"weir/services/alertmanager"
 )
 
 // stack is one compose file loaded with a throwaway env, as `docker compose
@@ -525,6 +526,8 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"GRAFANA_ADMIN_PASSWORD":      {"grafana"},
 		"SCHEDULER_OPERATOR_PASSWORD": {"weir-scheduler"},
 		"SCHEDULER_VIEWER_PASSWORD":   {"weir-scheduler"},
+		// and alertmanager, as a compose secret (not in its environment)
+		"SCHEDULER_RECEIVER_PASSWORD": {"weir-scheduler"},
 		"GRAFANA_SECRET_KEY":          {"grafana"},
 	}
 	for name := range env {
@@ -1114,5 +1117,63 @@ func TestDockerfileSources(t *testing.T) {
 				t.Errorf("COPY %s: excluded by the .dockerignore", src)
 			}
 		}
+	}
+}
+
+// TestAlertmanagerReachesTheScheduler: in each network mode, the mounted
+// Alertmanager configuration is the shipped rendering, and the files it
+// names hold the scheduler's webhook URL (a compose config) and the
+// scheduler's receiver password (a compose secret from the env file).
+func TestAlertmanagerReachesTheScheduler(t *testing.T) {
+	env, err := Generate(nil, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, files := range composeStacks(t) {
+		t.Run(strings.Join(files, "+"), func(t *testing.T) {
+			p, err := loadComposeFiles(t, files, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			am, sched := p.Services["alertmanager"], p.Services["weir-scheduler"]
+			if m, ok := mountOf(am, "/etc/alertmanager/alertmanager.yml"); !ok || !m.ReadOnly || !bindsFile(t, am, "alertmanager/alertmanager.yml") {
+				t.Error("alertmanager: services/alertmanager/alertmanager.yml not mounted read-only")
+			}
+			if got := envOf(sched, "WEIR_SCHEDULER_RECEIVER_PASSWORD"); got != env["SCHEDULER_RECEIVER_PASSWORD"] {
+				t.Error("weir-scheduler: WEIR_SCHEDULER_RECEIVER_PASSWORD is not the generated receiver password")
+			}
+			// The scheduler as Alertmanager reaches it: by service name on
+			// the compose network, at its own address on the host's.
+			addr := envOf(sched, "WEIR_SCHEDULER_LISTEN")
+			if host, port, ok := strings.Cut(addr, ":"); ok && host == "0.0.0.0" {
+				addr = "weir-scheduler:" + port
+			}
+			var urlFile, passwordFile string
+			for _, c := range am.Configs {
+				if cfg := p.Configs[c.Source]; cfg.Content != "" {
+					if cfg.Content != alertmanager.WebhookURL(addr) {
+						t.Errorf("config %s: %q, want %q", c.Source, cfg.Content, alertmanager.WebhookURL(addr))
+					}
+					urlFile = c.Target
+				}
+			}
+			for _, s := range am.Secrets {
+				target := s.Target
+				if target == "" {
+					target = "/run/secrets/" + s.Source
+				}
+				if sec := p.Secrets[s.Source]; sec.Environment == "SCHEDULER_RECEIVER_PASSWORD" {
+					passwordFile = target
+					// What docker compose writes into the file.
+					if sec.Content != env["SCHEDULER_RECEIVER_PASSWORD"] {
+						t.Errorf("secret %s does not resolve to the env file's receiver password", s.Source)
+					}
+				}
+			}
+			if urlFile != alertmanager.Compose.URLFile || passwordFile != alertmanager.Compose.PasswordFile {
+				t.Errorf("alertmanager: webhook url in %q, password in %q; the rendering reads %q and %q",
+					urlFile, passwordFile, alertmanager.Compose.URLFile, alertmanager.Compose.PasswordFile)
+			}
+		})
 	}
 }

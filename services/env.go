@@ -55,6 +55,7 @@ var Secrets = []string{
 
 	"SCHEDULER_OPERATOR_PASSWORD", // the scheduler UI's operator sign-in (acts)
 	"SCHEDULER_VIEWER_PASSWORD",   // the scheduler UI's viewer sign-in (reads)
+	"SCHEDULER_RECEIVER_PASSWORD", // Alertmanager's sign-in to the scheduler's webhook (posts notifications only)
 
 	"GRAFANA_ADMIN_PASSWORD", // the Grafana admin login
 	"GRAFANA_SECRET_KEY",     // encrypts data source secrets in Grafana's database

@@ -87,11 +87,16 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// defaultAlertsListen is 127.0.0.1:18711 shifted by the stack's port offset.
-func defaultAlertsListen() string {
-	addr, err := config.StackPort("127.0.0.1:18711")
+// defaultAlertsListen is config.AlertsListen shifted by the stack's port
+// offset.
+func defaultAlertsListen() string { return stackListen(config.AlertsListen) }
+
+// stackListen is addr shifted by the stack's port offset (addr itself when
+// the offset is not a number): where the stack's Prometheus looks.
+func stackListen(addr string) string {
+	shifted, err := config.StackPort(addr)
 	if err != nil {
-		return "127.0.0.1:18711"
+		return addr
 	}
-	return addr
+	return shifted
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"weir/events"
@@ -15,6 +16,7 @@ import (
 	"weir/jobs/maintain"
 	"weir/jobs/silver"
 	"weir/lakehouse"
+	"weir/scheduler/engine"
 )
 
 // newBatchCmd wires the batch jobs the DAGs run: `weir batch silver`,
@@ -76,6 +78,11 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 			res, err := job.Run(cmd.Context(), source)
 			if perr := printJSON(cmd, res); perr != nil && err == nil {
 				err = perr
+			}
+			if path := os.Getenv(engine.TaskMetricsEnv); path != "" {
+				if merr := prometheus.WriteToTextfile(path, silver.Metrics(res)); merr != nil && err == nil {
+					err = fmt.Errorf("write task metrics: %w", merr)
+				}
 			}
 			return err
 		},

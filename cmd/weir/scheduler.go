@@ -79,6 +79,7 @@ on scheduler.listen.`,
 			ui, err := web.New(e, reg, slog.Default(), web.Access{
 				OperatorPassword: cfg.Scheduler.OperatorPassword,
 				ViewerPassword:   cfg.Scheduler.ViewerPassword,
+				ReceiverPassword: cfg.Scheduler.ReceiverPassword,
 				Hosts:            web.LoopbackHosts(listen),
 			})
 			if err != nil {

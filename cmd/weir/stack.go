@@ -31,7 +31,7 @@ func newStackCmd(g *globals) *cobra.Command {
 	f := &stackFlags{}
 	cmd := &cobra.Command{
 		Use:   "stack",
-		Short: "run the native local stack (Kafka, MinIO, PostgreSQL, Trino, Alertmanager)",
+		Short: "run the native local stack (Kafka, MinIO, PostgreSQL, Trino, Alertmanager, Prometheus)",
 		Example: `  weir stack up
   source .stack/env.sh
   weir stack status
@@ -215,27 +215,27 @@ failures and up/down times to --out and fails if any cycle failed.`,
 // newStackArtifactsCmd prints where the stack's programs are, installing
 // what is missing: make build_images packages these into images.
 func newStackArtifactsCmd(f *stackFlags) *cobra.Command {
-	var withPrometheus bool
+	var withPromtool bool
 	cmd := &cobra.Command{
 		Use:   "artifacts",
 		Short: "install the stack's programs into the cache and print their paths (KEY=path lines)",
 		Example: `  weir stack artifacts
-  eval "$(weir stack artifacts --prometheus)"`,
+  eval "$(weir stack artifacts --promtool)"`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := f.open(f.profile)
 			if err != nil {
 				return err
 			}
-			a, err := s.Install(c.Context(), withPrometheus)
+			a, err := s.Install(c.Context(), withPromtool)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("KAFKA_LIBS=%s\nTRINO_HOME=%s\nJAVA_HOME=%s\nMINIO_BIN=%s\nALERTMANAGER_BIN=%s\nPROMETHEUS_BIN=%s\n",
-				a.KafkaLibs, a.TrinoHome, a.JavaHome, a.MinIO, a.Alertmanager, a.Prometheus)
+			fmt.Printf("KAFKA_LIBS=%s\nTRINO_HOME=%s\nJAVA_HOME=%s\nMINIO_BIN=%s\nALERTMANAGER_BIN=%s\nPROMETHEUS_BIN=%s\nPROMTOOL_BIN=%s\n",
+				a.KafkaLibs, a.TrinoHome, a.JavaHome, a.MinIO, a.Alertmanager, a.Prometheus, a.Promtool)
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&withPrometheus, "prometheus", false, "build Prometheus too (go install; the compose stack's image only)")
+	cmd.Flags().BoolVar(&withPromtool, "promtool", false, "build promtool too (go install; make test-rules)")
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 
 func newStreamCmd(g *globals) *cobra.Command {
 	sc := stream.DefaultConfig()
+	sc.Listen = stackListen(sc.Listen)
 	cmd := &cobra.Command{
 		Use:   "stream",
 		Short: "land Kafka topics in bronze Iceberg tables, exactly once",
@@ -68,7 +69,7 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 	f.Int64Var(&sc.CommitBytes, "commit-bytes", sc.CommitBytes, "commit once a batch buffers this many bytes")
 	f.Int64Var(&sc.MemoryBudget, "memory-budget", sc.MemoryBudget, "pause partitions while this many consumed bytes are uncommitted")
 	f.IntVar(&sc.MaxRecordBytes, "max-record-bytes", sc.MaxRecordBytes, "largest key+value stored as-is; larger go to bronze.dead_letters")
-	f.StringVar(&sc.Listen, "listen", sc.Listen, "address of /metrics, /readyz, /healthz (empty: off)")
+	f.StringVar(&sc.Listen, "listen", sc.Listen, "address of /metrics, /readyz, /healthz (empty: off; the default follows WEIR_STACK_PORT_OFFSET)")
 	f.DurationVar(&sc.SessionTimeout, "session-timeout", sc.SessionTimeout, "consumer-group session timeout")
 	f.DurationVar(&sc.CommitTimeout, "commit-timeout", sc.CommitTimeout, "bound of one table commit, retries included")
 	f.StringVar(&sc.OnRetentionGap, "on-retention-gap", sc.OnRetentionGap, "when Kafka deleted records before they were read: fail (stop, naming the hole) or record (one dead letter per hole, then go on)")

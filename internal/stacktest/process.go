@@ -44,7 +44,8 @@ func StartWeir(t testing.TB, name string, env []string, args ...string) *Process
 }
 
 // Start starts cmd with its output to the file logPath (created), and
-// kills its process group when the test ends.
+// kills its process group when the test ends (showing the end of its
+// output when the test failed).
 func Start(t testing.TB, cmd *exec.Cmd, logPath string) *Process {
 	t.Helper()
 	logf, err := os.Create(logPath)
@@ -63,7 +64,12 @@ func Start(t testing.TB, cmd *exec.Cmd, logPath string) *Process {
 		logf.Close()
 		close(p.done)
 	}()
-	t.Cleanup(p.Kill)
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("%s (log %s) ended with:\n%s", p.name(), p.Log, Tail(p.Output(), 2000))
+		}
+	})
 	return p
 }
 
@@ -97,30 +103,36 @@ func (p *Process) Kill() {
 	}
 }
 
-// Stop terminates the process group with SIGTERM (proc.Terminate) and
-// fails the test unless the process exits cleanly within grace (it is
-// SIGKILLed then).
+// Stop terminates the process group (Terminate) and fails the test unless
+// the process exited cleanly on SIGTERM within grace.
 func (p *Process) Stop(t testing.TB, grace time.Duration) {
 	t.Helper()
-	timedOut := false
+	switch clean, gone := p.Terminate(grace); {
+	case !gone:
+		t.Fatalf("%s survived SIGKILL; log %s", p.name(), p.Log)
+	case !clean:
+		t.Fatalf("%s did not stop on SIGTERM; log %s", p.name(), p.Log)
+	case p.err != nil:
+		t.Fatalf("%s exited with %v:\n%s", p.name(), p.err, Tail(p.Output(), 3000))
+	}
+}
+
+// Terminate stops the process group with proc.Terminate: SIGTERM, then
+// SIGKILL unless the process exited within grace. It reports whether the
+// process exited within grace and whether it is gone.
+func (p *Process) Terminate(grace time.Duration) (withinGrace, gone bool) {
+	withinGrace = true
 	exited := func(within time.Duration) bool {
 		select {
 		case <-p.done:
 			return true
 		case <-time.After(within):
-			timedOut = true
+			withinGrace = false
 			return false
 		}
 	}
-	if !proc.Terminate(p.Pid(), syscall.SIGTERM, grace, time.Minute, exited) {
-		t.Fatalf("%s survived SIGKILL; log %s", p.name(), p.Log)
-	}
-	if timedOut {
-		t.Fatalf("%s did not stop on SIGTERM; log %s", p.name(), p.Log)
-	}
-	if p.err != nil {
-		t.Fatalf("%s exited with %v:\n%s", p.name(), p.err, Tail(p.Output(), 3000))
-	}
+	gone = proc.Terminate(p.Pid(), syscall.SIGTERM, grace, time.Minute, exited)
+	return withinGrace, gone
 }
 
 func (p *Process) name() string {

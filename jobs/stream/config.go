@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"weir/config"
 	"weir/events"
 	"weir/lakehouse"
 )
@@ -64,7 +65,7 @@ func DefaultConfig() Config {
 		CommitBytes:    64 << 20,
 		MemoryBudget:   512 << 20,
 		MaxRecordBytes: 4 << 20,
-		Listen:         "127.0.0.1:9464",
+		Listen:         config.StreamListen,
 		CommitTimeout:  2 * time.Minute,
 		SessionTimeout: 15 * time.Second,
 		OnRetentionGap: GapFail,

@@ -86,7 +86,10 @@ func newMetrics() *metrics {
 			Name: "weir_stream_retention_gap_records_total", Help: "Records Kafka deleted before the job read them (retention gaps found).",
 		}, []string{"topic"}),
 	}
-	m.reg.MustRegister(m.consumed, m.rowsCommitted, m.deadLetters, m.commitSeconds, m.commitRetries, m.fenced,
+	lastCommit := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "weir_stream_last_commit_timestamp_seconds", Help: "Time of the last successful flush to bronze (the job's start until its first).",
+	}, func() float64 { return float64(m.lastCommitUnix.Load()) })
+	m.reg.MustRegister(lastCommit, m.consumed, m.rowsCommitted, m.deadLetters, m.commitSeconds, m.commitRetries, m.fenced,
 		m.flushSeconds, m.freshness, m.lag, m.bufferedBytes, m.paused, m.assigned, m.rebalances, m.gapRecords,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -52,6 +52,9 @@ func New(cfg Config, kcfg config.Kafka, lake *lakehouse.Lakehouse, log *slog.Log
 		return nil, fmt.Errorf("stream config: %w", err)
 	}
 	m := newMetrics()
+	// Until its first commit the job's start counts as its last one, so a
+	// job that never manages to commit is caught as well.
+	m.lastCommitUnix.Store(cfg.Now().Unix())
 	return &Job{
 		cfg:      cfg,
 		kafka:    kcfg,

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -93,7 +94,13 @@ type Engine struct {
 	closing  bool
 	lastTick time.Time // end of the last pass without error
 	wg       sync.WaitGroup
+
+	outcomesAt time.Time // when the outcome metrics were last refreshed
 }
+
+// outcomesEvery is how often the last success and failure of every task
+// are read from the store for the metrics.
+const outcomesEvery = 30 * time.Second
 
 // try is a running try of this scheduler.
 type try struct {
@@ -371,6 +378,13 @@ func (e *Engine) Tick(ctx context.Context) error {
 			}
 		}
 	}
+	if now.Sub(e.outcomesAt) >= outcomesEvery {
+		if err := e.refreshOutcomes(ctx, dags, now); err != nil {
+			errs = append(errs, err)
+		} else {
+			e.outcomesAt = now
+		}
+	}
 	if len(errs) == 0 {
 		e.metrics.heartbeat.Set(float64(now.UnixNano()) / 1e9)
 		e.mu.Lock()
@@ -378,6 +392,42 @@ func (e *Engine) Tick(ctx context.Context) error {
 		e.mu.Unlock()
 	}
 	return errors.Join(errs...)
+}
+
+// refreshOutcomes sets the freshness series of the loaded DAGs: each task's
+// last success and failure, and each scheduled DAG's period, from which the
+// pipeline rules tell a stale silver or gold, or a failing maintenance.
+func (e *Engine) refreshOutcomes(ctx context.Context, dags []*scheduler.DAG, now time.Time) error {
+	outcomes, err := e.store.TaskOutcomes(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := e.store.DAGRows(ctx)
+	if err != nil {
+		return err
+	}
+	loaded := map[string]bool{}
+	e.metrics.period.Reset()
+	for _, d := range dags {
+		loaded[d.ID] = true
+		if p := d.Period(now); p > 0 && !e.opts.ManualOnly && !rows[d.ID].Paused {
+			e.metrics.period.WithLabelValues(d.ID).Set(p.Seconds())
+		}
+	}
+	e.metrics.lastSuccess.Reset()
+	e.metrics.lastFailure.Reset()
+	for _, o := range outcomes {
+		if !loaded[o.DAGID] {
+			continue
+		}
+		if !o.LastSuccess.IsZero() {
+			e.metrics.lastSuccess.WithLabelValues(o.DAGID, o.TaskID).Set(float64(o.LastSuccess.UnixNano()) / 1e9)
+		}
+		if !o.LastFails.IsZero() {
+			e.metrics.lastFailure.WithLabelValues(o.DAGID, o.TaskID).Set(float64(o.LastFails.UnixNano()) / 1e9)
+		}
+	}
+	return nil
 }
 
 // advance does a DAG's bookkeeping under its lock: create due scheduled
@@ -576,7 +626,17 @@ func (e *Engine) execute(ctx context.Context, t *try) {
 		code, runErr = -1, err
 	case task.Job != "":
 		t.out.Printf("[weir scheduler] $ weir %s", shellQuote(rendered.Argv))
-		code, runErr = runJob(runCtx, e.opts.Binary, rendered.Argv, e.jobEnv(data, c), t.out, e.opts.KillGrace)
+		env := e.jobEnv(data, c)
+		metricsFile, ferr := taskMetricsFile()
+		if ferr == nil {
+			env = append(env, TaskMetricsEnv+"="+metricsFile)
+		}
+		code, runErr = runJob(runCtx, e.opts.Binary, rendered.Argv, env, t.out, e.opts.KillGrace)
+		if ferr == nil {
+			if err := e.metrics.jobs.readFile(c.Run.DAGID, c.Task.TaskID, metricsFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				log.Warn("task metrics", "err", err)
+			}
+		}
 	default:
 		runErr = runSQL(runCtx, e.trino, rendered.SQL, t.out)
 		if runErr != nil {
@@ -652,6 +712,17 @@ func (e *Engine) execute(ctx context.Context, t *try) {
 		}
 		log.Info("task finished", attrs...)
 	}
+}
+
+// taskMetricsFile names a file a job may write its counters to (see
+// TaskMetricsEnv); it does not exist until the job writes it.
+func taskMetricsFile() (string, error) {
+	f, err := os.CreateTemp("", "weir-task-metrics-*.prom")
+	if err != nil {
+		return "", err
+	}
+	f.Close()
+	return f.Name(), os.Remove(f.Name())
 }
 
 // jobEnv is the environment of a job: the scheduler's, Options.Env, and the

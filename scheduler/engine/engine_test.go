@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"weir/scheduler"
 	"weir/scheduler/store"
 )
@@ -142,5 +145,35 @@ tasks:
 				t.Errorf("picked %s, want %s", got, c.want)
 			}
 		})
+	}
+}
+
+// TestTaskCounters: what jobs write to TaskMetricsEnv is served summed over
+// tries, with dag and task labels, and a non-counter is refused.
+func TestTaskCounters(t *testing.T) {
+	c := newTaskCounters()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	try := `# HELP weir_silver_rejects_total Rows silver runs sent to silver.rejects.
+# TYPE weir_silver_rejects_total counter
+weir_silver_rejects_total{source="web_access"} 3
+weir_silver_rejects_total{source="app_events"} 1
+`
+	for i := 0; i < 2; i++ {
+		if err := c.add("silver_build", "silver_web_access", strings.NewReader(try)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := c.add("silver_build", "silver_web_access", strings.NewReader("# TYPE g gauge\ng 1\n"))
+	if err == nil || !strings.Contains(err.Error(), "g is not a counter") {
+		t.Errorf("a gauge: err %v, want it refused", err)
+	}
+	want := `# HELP weir_silver_rejects_total Rows silver runs sent to silver.rejects.
+# TYPE weir_silver_rejects_total counter
+weir_silver_rejects_total{dag="silver_build",source="app_events",task="silver_web_access"} 2
+weir_silver_rejects_total{dag="silver_build",source="web_access",task="silver_web_access"} 6
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }

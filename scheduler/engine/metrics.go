@@ -19,11 +19,24 @@ type metrics struct {
 	reaped       prometheus.Counter
 	tick         prometheus.Histogram
 	tickErrors   prometheus.Counter
+	lastSuccess  *prometheus.GaugeVec
+	lastFailure  *prometheus.GaugeVec
+	period       *prometheus.GaugeVec
+	jobs         *taskCounters
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
+	jobs := newTaskCounters()
+	reg.MustRegister(jobs)
 	return &metrics{
+		jobs: jobs,
+		lastSuccess: f.NewGaugeVec(prometheus.GaugeOpts{Name: "weir_scheduler_task_last_success_timestamp_seconds",
+			Help: "When a task last ended in success, any run, any scheduler (from the store; absent: never)."}, []string{"dag", "task"}),
+		lastFailure: f.NewGaugeVec(prometheus.GaugeOpts{Name: "weir_scheduler_task_last_failure_timestamp_seconds",
+			Help: "When a task last ended failed, its retries used up (from the store; absent: never)."}, []string{"dag", "task"}),
+		period: f.NewGaugeVec(prometheus.GaugeOpts{Name: "weir_scheduler_dag_schedule_period_seconds",
+			Help: "Time between the DAG's next two scheduled runs; absent for manual and paused DAGs and on a --manual-only scheduler."}, []string{"dag"}),
 		heartbeat: f.NewGauge(prometheus.GaugeOpts{Name: "weir_scheduler_heartbeat_timestamp_seconds",
 			Help: "Time of the scheduler's last completed tick."}),
 		dagsLoaded: f.NewGauge(prometheus.GaugeOpts{Name: "weir_scheduler_dags_loaded",

@@ -298,3 +298,34 @@ func (s *Store) Backfills(ctx context.Context, dagID string, limit int) ([]Backf
 	}
 	return out, nil
 }
+
+// TaskOutcome is when one task of one DAG last ended in success and in
+// failure, across all runs and schedulers (zero: never).
+type TaskOutcome struct {
+	DAGID, TaskID          string
+	LastSuccess, LastFails time.Time
+}
+
+// TaskOutcomes lists the last success and failure of every task that ever
+// finished (for metrics: freshness and failing tasks survive restarts).
+func (s *Store) TaskOutcomes(ctx context.Context) ([]TaskOutcome, error) {
+	rows, err := s.pool.Query(ctx, `SELECT r.dag_id, t.task_id,
+			max(t.ended_at) FILTER (WHERE t.state = 'success'), max(t.ended_at) FILTER (WHERE t.state = 'failed')
+		FROM task_instances t JOIN dag_runs r ON r.id = t.run_pk
+		WHERE t.state IN ('success', 'failed') GROUP BY r.dag_id, t.task_id`)
+	if err != nil {
+		return nil, fmt.Errorf("task outcomes: %w", err)
+	}
+	defer rows.Close()
+	var out []TaskOutcome
+	for rows.Next() {
+		var o TaskOutcome
+		var ok, failed *time.Time
+		if err := rows.Scan(&o.DAGID, &o.TaskID, &ok, &failed); err != nil {
+			return nil, fmt.Errorf("task outcomes: %w", err)
+		}
+		o.LastSuccess, o.LastFails = val(ok), val(failed)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}

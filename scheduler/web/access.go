@@ -9,15 +9,19 @@ import (
 	"strings"
 
 	"weir/endpoints"
+	"weir/services/alertmanager"
 )
 
-// Access says who may use the UI and API. Two roles sign in with HTTP basic
-// auth: "viewer" reads (GET and HEAD), "operator" also triggers, clears,
-// pauses and backfills. /healthz and /metrics stay open for probes and
-// scrapers; they change nothing and carry no secrets.
+// Access says who may use the UI and API. Three roles sign in with HTTP
+// basic auth: "viewer" reads (GET and HEAD), "operator" also triggers,
+// clears, pauses and backfills, and "receiver" (Alertmanager) may only POST
+// the webhook, which no other role may. /healthz and /metrics stay open for
+// probes and scrapers; they change nothing and carry no secrets.
 type Access struct {
 	OperatorPassword string
 	ViewerPassword   string
+	// ReceiverPassword is optional: without it the webhook refuses all.
+	ReceiverPassword string
 	// Hosts, when set, are the only Host header values (without port)
 	// served: a UI bound to loopback answers loopback names only, so a web
 	// page cannot reach it through a rebound DNS name.
@@ -28,6 +32,7 @@ type Access struct {
 const (
 	UserOperator = "operator"
 	UserViewer   = "viewer"
+	UserReceiver = alertmanager.ReceiverUser
 )
 
 // Validate refuses an Access that would leave the UI open.
@@ -38,6 +43,9 @@ func (a Access) Validate() error {
 	}
 	if a.OperatorPassword == a.ViewerPassword {
 		return errors.New("scheduler.operator_password and scheduler.viewer_password must differ")
+	}
+	if a.ReceiverPassword != "" && (a.ReceiverPassword == a.OperatorPassword || a.ReceiverPassword == a.ViewerPassword) {
+		return errors.New("scheduler.receiver_password must differ from the operator's and the viewer's")
 	}
 	return nil
 }
@@ -76,7 +84,12 @@ func (a Access) protect(h http.Handler) http.Handler {
 			http.Error(w, "sign in as operator or viewer", http.StatusUnauthorized)
 			return
 		}
-		if user != UserOperator && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// The webhook and the receiver belong to each other only.
+		if webhook := r.URL.Path == alertmanager.WebhookPath; webhook != (user == UserReceiver) {
+			http.Error(w, "only Alertmanager's receiver sign-in posts to the webhook, and it may do nothing else", http.StatusForbidden)
+			return
+		}
+		if user == UserViewer && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			http.Error(w, "the viewer role only reads; sign in as operator", http.StatusForbidden)
 			return
 		}
@@ -91,6 +104,8 @@ func (a Access) valid(user, pass string) bool {
 		want = a.OperatorPassword
 	case UserViewer:
 		want = a.ViewerPassword
+	case UserReceiver:
+		want = a.ReceiverPassword
 	default:
 		return false
 	}

@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"weir/services/alertmanager"
 )
 
 func TestAccessProtect(t *testing.T) {
-	a := Access{OperatorPassword: "op", ViewerPassword: "view", Hosts: LoopbackHosts("127.0.0.1:18700")}
+	a := Access{OperatorPassword: "op", ViewerPassword: "view", ReceiverPassword: "recv", Hosts: LoopbackHosts("127.0.0.1:18700")}
+	hook := alertmanager.WebhookPath
 	h := a.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
 	cases := []struct {
 		name, method, path, host, user, pass string
@@ -24,6 +27,15 @@ func TestAccessProtect(t *testing.T) {
 		{"cross-site form", "POST", "/dags/d/trigger", "127.0.0.1:18700", UserOperator, "op", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
 		{"other origin", "POST", "/dags/d/trigger", "127.0.0.1:18700", UserOperator, "op", map[string]string{"Origin": "http://evil.example"}, 403},
 		{"rebound host name", "GET", "/", "evil.example:18700", UserOperator, "op", nil, 421},
+		{"receiver posts the webhook", "POST", hook, "127.0.0.1:18700", UserReceiver, "recv", nil, 200},
+		{"webhook without sign-in", "POST", hook, "127.0.0.1:18700", "", "", nil, 401},
+		{"webhook, wrong password", "POST", hook, "127.0.0.1:18700", UserReceiver, "op", nil, 401},
+		{"operator cannot post the webhook", "POST", hook, "127.0.0.1:18700", UserOperator, "op", nil, 403},
+		{"viewer cannot post the webhook", "POST", hook, "127.0.0.1:18700", UserViewer, "view", nil, 403},
+		{"receiver cannot read pages", "GET", "/", "127.0.0.1:18700", UserReceiver, "recv", nil, 403},
+		{"receiver cannot read notifications", "GET", "/api/v1/notifications", "127.0.0.1:18700", UserReceiver, "recv", nil, 403},
+		{"receiver cannot act", "POST", "/api/v1/dags/d/runs", "127.0.0.1:18700", UserReceiver, "recv", nil, 403},
+		{"receiver cannot read a path like the webhook", "POST", hook + "/", "127.0.0.1:18700", UserReceiver, "recv", nil, 403},
 		{"probe", "GET", "/healthz", "127.0.0.1:18700", "", "", nil, 200},
 		{"scrape", "GET", "/metrics", "[::1]:18700", "", "", nil, 200},
 	}
@@ -50,7 +62,8 @@ func TestAccessProtect(t *testing.T) {
 }
 
 func TestAccessValidate(t *testing.T) {
-	for _, a := range []Access{{}, {OperatorPassword: "x"}, {ViewerPassword: "x"}, {OperatorPassword: "x", ViewerPassword: "x"}} {
+	for _, a := range []Access{{}, {OperatorPassword: "x"}, {ViewerPassword: "x"}, {OperatorPassword: "x", ViewerPassword: "x"},
+		{OperatorPassword: "x", ViewerPassword: "y", ReceiverPassword: "x"}, {OperatorPassword: "x", ViewerPassword: "y", ReceiverPassword: "y"}} {
 		if a.Validate() == nil {
 			t.Errorf("%+v accepted", a)
 		}
@@ -78,6 +91,22 @@ func TestIsDAGPage(t *testing.T) {
 	} {
 		if got := isDAGPage(to); got != want {
 			t.Errorf("isDAGPage(%q) = %v, want %v", to, got, want)
+		}
+	}
+}
+
+// TestReceiverWithoutPassword: with no receiver password the webhook
+// refuses everyone, whatever password is sent.
+func TestReceiverWithoutPassword(t *testing.T) {
+	a := Access{OperatorPassword: "op", ViewerPassword: "view"}
+	h := a.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	for _, pass := range []string{"", "op", "view"} {
+		r := httptest.NewRequest("POST", alertmanager.WebhookPath, nil)
+		r.SetBasicAuth(UserReceiver, pass)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Errorf("receiver with %q: %d, want 401", pass, w.Code)
 		}
 	}
 }

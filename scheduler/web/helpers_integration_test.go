@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -35,6 +36,13 @@ var testAccess = Access{OperatorPassword: "op-secret", ViewerPassword: "view-sec
 
 func newFixture(t *testing.T, files map[string]string) *uiFixture {
 	t.Helper()
+	return newFixtureOn(t, files, "", testAccess)
+}
+
+// newFixtureOn serves the fixture on addr ("": any loopback port) with
+// access, so a real Alertmanager of the stack can reach it.
+func newFixtureOn(t *testing.T, files map[string]string, addr string, access Access) *uiFixture {
+	t.Helper()
 	ctx := context.Background()
 	dsn := stacktest.SchedulerDSN(t, stacktest.Config(t).Scheduler.Database)
 	st, err := store.Open(ctx, dsn)
@@ -61,13 +69,22 @@ func newFixture(t *testing.T, files map[string]string) *uiFixture {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = e.Run(rctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	ui, err := New(e, reg, log, testAccess)
+	ui, err := New(e, reg, log, access)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(ui.Handler())
+	srv := httptest.NewUnstartedServer(ui.Handler())
+	if addr != "" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("listen on %s (is a weir scheduler or demo running on this stack?): %v", addr, err)
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
-	u.User = url.UserPassword(UserOperator, testAccess.OperatorPassword)
+	u.User = url.UserPassword(UserOperator, access.OperatorPassword)
 	return &uiFixture{st: st, e: e, srv: srv, url: u.String()}
 }

@@ -1,7 +1,9 @@
 // Package web serves the scheduler's operator interface: an HTML UI (DAG
 // list with schedule, next run and last state; a grid of runs × tasks
 // coloured by state; task logs per try; trigger, clear, pause and backfill
-// forms), the JSON API it is built on, /metrics and /healthz.
+// forms), the JSON API it is built on, /metrics and /healthz, and the
+// webhook that stores Alertmanager's notifications (shown on the
+// Notifications page).
 //
 // Contract: every page is server-rendered with html/template and works
 // without JavaScript; every action is a POST form that redirects back
@@ -31,6 +33,7 @@ import (
 	"weir/scheduler"
 	"weir/scheduler/engine"
 	"weir/scheduler/store"
+	"weir/services/alertmanager"
 )
 
 //go:embed templates/*.html
@@ -111,6 +114,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/dags/{dag}/runs/{run}/clear", s.api(s.apiClear))
 	mux.HandleFunc("POST /api/v1/dags/{dag}/backfills", s.api(s.apiBackfill))
 	mux.HandleFunc("GET /api/v1/dags/{dag}/backfills/{id}", s.api(s.apiBackfillProgress))
+
+	mux.HandleFunc("GET /notifications", s.page(s.notifications, "notifications.html"))
+	mux.HandleFunc("GET /api/v1/notifications", s.api(s.notifications))
+	mux.HandleFunc("POST "+alertmanager.WebhookPath, s.api(s.webhook))
 
 	for _, register := range s.mounts {
 		register(mux)

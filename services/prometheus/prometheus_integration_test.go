@@ -1,0 +1,223 @@
+//go:build integration
+
+package prometheus_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"weir/internal/stacktest"
+	"weir/services/prometheus"
+	"weir/wait"
+)
+
+// TestStackPrometheus runs the weir processes at their default addresses
+// (stream on no topic, alerts without sinks, a manual-only scheduler without
+// DAGs) and asserts that the stack's Prometheus has every target up. Then a
+// Prometheus of the test's own, with the shipped rules whose `for:` is cut
+// to 2 s, watches that stream job, which is stopped: WeirStreamDown must
+// reach the stack's Alertmanager.
+func TestStackPrometheus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s := stacktest.Stack(t)
+	bin := stacktest.Weir(t)
+	empty := t.TempDir()
+	stream := start(t, bin, "stream", "--topics", `^weir-prometheus-test\..*`, "--group", "weir-prometheus-test")
+	start(t, bin, "alerts", "--job", "prometheus-test", "--reset", "--start-at", "latest", "--sinks", "",
+		"--rules", filepath.Join("..", "..", "rules", "alerts.yaml"))
+	start(t, bin, "scheduler", "--manual-only", "--dags", empty)
+
+	// Every target of the stack's Prometheus up.
+	promURL := s.PrometheusURL()
+	var last string
+	err := wait.Until(ctx, time.Second, func(ctx context.Context) error {
+		var down []string
+		targets, err := activeTargets(ctx, promURL)
+		if err != nil {
+			return err
+		}
+		jobs := map[string]bool{}
+		for _, tg := range targets {
+			jobs[tg.Labels["job"]] = true
+			if tg.Health != "up" {
+				down = append(down, fmt.Sprintf("%s %s: %s %s", tg.Labels["job"], tg.ScrapeURL, tg.Health, tg.LastError))
+			}
+		}
+		for _, j := range []string{prometheus.JobStream, prometheus.JobAlerts, prometheus.JobScheduler, prometheus.JobMinIO,
+			prometheus.JobTrino, prometheus.JobAlertmanager, prometheus.JobPrometheus} {
+			if !jobs[j] {
+				down = append(down, j+": no target")
+			}
+		}
+		if len(down) > 0 {
+			last = strings.Join(down, "; ")
+			return fmt.Errorf("targets not up: %s", last)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("stack Prometheus %s: %v (last: %s)", promURL, err, last)
+	}
+	t.Logf("every target of the stack's Prometheus is up")
+
+	// The test's Prometheus: the shipped rules, faster.
+	a, err := s.Install(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := fmt.Sprintf("t%d", time.Now().UnixNano())
+	own := s.PrometheusTargets()
+	addr := stacktest.FreeAddr(t)
+	targets := prometheus.Targets{Stream: own.Stream, Alertmanager: own.Alertmanager, Prometheus: []string{addr}}
+	if err := prometheus.WriteDir(dir, targets, prometheus.Options{
+		ScrapeInterval: time.Second, EvaluationInterval: time.Second,
+		ExternalLabels: map[string]string{"weir_test": run},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	shortenFor(t, filepath.Join(dir, prometheus.RulesDir), "2s")
+	start(t, a.Prometheus, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	err = wait.Until(ctx, 500*time.Millisecond, func(ctx context.Context) error {
+		targets, err := activeTargets(ctx, "http://"+addr)
+		if err != nil {
+			return err
+		}
+		for _, tg := range targets {
+			if tg.Labels["job"] == prometheus.JobStream && tg.Health == "up" {
+				return nil
+			}
+		}
+		return fmt.Errorf("stream not scraped yet")
+	})
+	if err != nil {
+		t.Fatalf("test Prometheus: %v", err)
+	}
+
+	// Stop the stream job: the alert reaches Alertmanager.
+	stopped := time.Now()
+	stream.Terminate(10 * time.Second)
+	amURL := os.Getenv("WEIR_ALERTMANAGER_URL")
+	q := url.Values{"filter": {`alertname="WeirStreamDown"`, fmt.Sprintf(`weir_test=%q`, run)}}
+	var got []amAlert
+	err = wait.Until(ctx, 500*time.Millisecond, func(ctx context.Context) error {
+		got = nil
+		if err := getJSON(ctx, amURL+"/api/v2/alerts?"+q.Encode(), &got); err != nil {
+			return err
+		}
+		if len(got) == 0 {
+			return fmt.Errorf("no WeirStreamDown alert in Alertmanager yet")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("alertmanager %s: %v", amURL, err)
+	}
+	al := got[0]
+	t.Logf("WeirStreamDown in Alertmanager %s after the stream job stopped: %v", time.Since(stopped).Round(100*time.Millisecond), al.Labels)
+	for k, v := range map[string]string{"source": "pipeline", "severity": "critical", "component": "stream", "instance": own.Stream[0]} {
+		if al.Labels[k] != v {
+			t.Errorf("alert label %s = %q, want %q", k, al.Labels[k], v)
+		}
+	}
+}
+
+type target struct {
+	Labels    map[string]string `json:"labels"`
+	ScrapeURL string            `json:"scrapeUrl"`
+	Health    string            `json:"health"`
+	LastError string            `json:"lastError"`
+}
+
+func activeTargets(ctx context.Context, base string) ([]target, error) {
+	var resp struct {
+		Data struct {
+			ActiveTargets []target `json:"activeTargets"`
+		} `json:"data"`
+	}
+	if err := getJSON(ctx, base+"/api/v1/targets?state=active", &resp); err != nil {
+		return nil, err
+	}
+	return resp.Data.ActiveTargets, nil
+}
+
+type amAlert struct {
+	Labels map[string]string `json:"labels"`
+}
+
+func getJSON(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		return fmt.Errorf("GET %s: %s: %s", u, res.Status, b)
+	}
+	return json.NewDecoder(res.Body).Decode(v)
+}
+
+// shortenFor sets every rule's `for:` in the rule files of dir to d: the
+// shipped rules (those promtool tests), only sooner.
+func shortenFor(t *testing.T, dir, d string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("rule files in %s: %v", dir, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string][]map[string]any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range doc["groups"] {
+			rules, _ := g["rules"].([]any)
+			for _, r := range rules {
+				if m, ok := r.(map[string]any); ok && m["for"] != nil {
+					m["for"] = d
+				}
+			}
+		}
+		out, err := yaml.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMain removes the weir binary the test built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+// start starts a program in its own process group (stacktest.Start); it
+// is killed at the end of the test, the end of its output shown if the
+// test failed.
+func start(t *testing.T, bin string, args ...string) *stacktest.Process {
+	t.Helper()
+	return stacktest.Start(t, exec.Command(bin, args...), filepath.Join(t.TempDir(), filepath.Base(bin)+".log"))
+}
