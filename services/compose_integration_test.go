@@ -479,7 +479,7 @@ func checkWebhook(t *testing.T, am, scheduler, viewerPassword string) {
 	t.Helper()
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	body, _ := json.Marshal([]map[string]any{{"labels": map[string]string{
-		"alertname": "WeirComposeWebhookTest", "category": "pipeline", "severity": "warning", "test_run": run}}})
+		"alertname": "WeirComposeWebhookTest", "source": "pipeline", "severity": "warning", "test_run": run}}})
 	resp, err := http.Post(am+"/api/v2/alerts", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

@@ -434,30 +434,7 @@ func icebergRows(t *testing.T, cfg config.Config, job string) int {
 func TestAlertLatency(t *testing.T) {
 	cfg := loadConfig(t)
 	run := runID("lat")
-	prefix := run + "."
-	f, err := rules.Parse([]byte(`
-settings: {out_of_orderness: 1s, allowed_lateness: 30s, idle_timeout: 3s, external_labels: {run: ` + run + `}}
-rules:
-  - name: LatencyProbe
-    source: app.events
-    filter: [{field: type, eq: payment_attempt}, {field: status, eq: failed}]
-    group_by: [provider]
-    window: {size: 10s}
-    conditions: [{aggregate: count, op: ">=", value: 5}]
-    labels: {kind: provider_outage}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	produce(t, cfg, prefix, dimItems()) // creates the topics
-	stop := startJob(t, cfg, Options{Rules: f, Job: run, TopicPrefix: prefix, Sinks: []string{SinkAlertmanager}, StartAt: "earliest"})
-	defer stop()
-
-	p, err := kafkaio.NewProducer(cfg.Kafka, kafka.ConfigMap{"linger.ms": 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	prefix, p := startProbe(t, cfg, run, "LatencyProbe", "10s")
 	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Second)
 	defer cancel()
 
@@ -539,6 +516,37 @@ rules:
 		"max_seconds": lat[len(lat)-1],
 		"measured_at": time.Now().UTC(),
 	})
+}
+
+// startProbe starts an alert job (Alertmanager sink only) on run's
+// prefixed topics with one rule, name: 5 failed payment attempts of a
+// provider within a tumbling window of size fire it. It returns the topic
+// prefix and a producer for live traffic; both stop with the test.
+func startProbe(t *testing.T, cfg config.Config, run, name, size string) (prefix string, p *kafkaio.Producer) {
+	t.Helper()
+	prefix = run + "."
+	f, err := rules.Parse([]byte(`
+settings: {out_of_orderness: 1s, allowed_lateness: 30s, idle_timeout: 3s, external_labels: {run: ` + run + `}}
+rules:
+  - name: ` + name + `
+    source: app.events
+    filter: [{field: type, eq: payment_attempt}, {field: status, eq: failed}]
+    group_by: [provider]
+    window: {size: ` + size + `}
+    conditions: [{aggregate: count, op: ">=", value: 5}]
+    labels: {kind: provider_outage}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	produce(t, cfg, prefix, dimItems()) // creates the topics
+	t.Cleanup(startJob(t, cfg, Options{Rules: f, Job: run, TopicPrefix: prefix, Sinks: []string{SinkAlertmanager}, StartAt: "earliest"}))
+	p, err = kafkaio.NewProducer(cfg.Kafka, kafka.ConfigMap{"linger.ms": 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return prefix, p
 }
 
 // TestSIGKILLRestart: the job as a subprocess is SIGKILLed several times

@@ -48,15 +48,18 @@ type Server struct {
 	tmpl   *template.Template
 	access Access
 	mounts []func(*http.ServeMux)
+	// notified counts webhook bodies by outcome: stored, duplicate, refused.
+	notified *prometheus.CounterVec
 }
 
 // Mount adds the routes register makes (weir's Dashboards page) to the
 // server's handler, behind the same Access.
 func (s *Server) Mount(register func(*http.ServeMux)) { s.mounts = append(s.mounts, register) }
 
-// New returns a server for e; gath is the registry the engine's metrics are
-// registered with; access says who may use it (Access.Validate).
-func New(e *engine.Engine, gath prometheus.Gatherer, log *slog.Logger, access Access) (*Server, error) {
+// New returns a server for e; reg is the registry the engine's metrics are
+// registered with, which the server's join; access says who may use it
+// (Access.Validate).
+func New(e *engine.Engine, reg *prometheus.Registry, log *slog.Logger, access Access) (*Server, error) {
 	if err := access.Validate(); err != nil {
 		return nil, err
 	}
@@ -83,7 +86,16 @@ func New(e *engine.Engine, gath prometheus.Gatherer, log *slog.Logger, access Ac
 		},
 		"add": func(a, b int) int { return a + b },
 	}
-	return &Server{e: e, st: e.Store(), gath: gath, log: log, access: access,
+	notified := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "weir_scheduler_notifications_received_total",
+		Help: "Alertmanager webhook bodies received, by outcome: stored (new), duplicate (a retry or repeat, counted on its row), refused (bad body)."},
+		[]string{"outcome"})
+	if err := reg.Register(notified); err != nil {
+		return nil, fmt.Errorf("register web metrics: %w", err)
+	}
+	for _, o := range []string{"stored", "duplicate", "refused"} {
+		notified.WithLabelValues(o)
+	}
+	return &Server{e: e, st: e.Store(), gath: reg, log: log, access: access, notified: notified,
 		tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))}, nil
 }
 

@@ -155,6 +155,7 @@ func (s *Server) webhook(r *http.Request) (any, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxWebhookBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
+		s.notified.WithLabelValues("refused").Inc()
 		return nil, httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("webhook body over %d bytes", tooBig.Limit)}
 	}
 	if err != nil {
@@ -162,12 +163,18 @@ func (s *Server) webhook(r *http.Request) (any, error) {
 	}
 	n, err := ParseWebhook(body)
 	if err != nil {
+		s.notified.WithLabelValues("refused").Inc()
 		s.log.Warn("webhook refused", "err", err)
 		return nil, badRequest("%v", err)
 	}
 	id, created, err := s.st.AddNotification(r.Context(), n, s.e.Now())
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		s.notified.WithLabelValues("stored").Inc()
+	} else {
+		s.notified.WithLabelValues("duplicate").Inc()
 	}
 	s.log.Info("notification", "id", id, "new", created, "receiver", n.Receiver, "status", n.Status,
 		"alerts", len(n.Alerts), "group", n.GroupLabels)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,14 +85,14 @@ func notificationsOf(t *testing.T, base, run string) []store.Notification {
 
 // TestAlertmanagerWebhook: alerts posted to the stack's real Alertmanager
 // (the shipped routing tree, rendered with the native stack's timers) reach
-// the scheduler's webhook exactly once each, routed by category and severity,
+// the scheduler's webhook exactly once each, routed by source and severity,
 // and so do their resolutions.
 func TestAlertmanagerWebhook(t *testing.T) {
 	f, cfg := stackFixture(t)
 	viewer := f.as(UserViewer, cfg.Scheduler.ViewerPassword)
 	run := rand.Text()
 	start := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
-	pipeline := map[string]string{"alertname": "WeirWebhookTestPipeline", "category": "pipeline", "severity": "critical", "component": "stream", "test_run": run}
+	pipeline := map[string]string{"alertname": "WeirWebhookTestPipeline", "source": "pipeline", "severity": "critical", "component": "stream", "test_run": run}
 	business := map[string]string{"alertname": "weir_webhook_test_business", "severity": "warning", "kind": "test", "test_run": run}
 	postAlerts(t, cfg,
 		map[string]any{"labels": pipeline, "annotations": map[string]string{"summary": "stream job down"}, "startsAt": start},
@@ -216,6 +217,34 @@ func TestWebhookDeliveredTwice(t *testing.T) {
 	if len(ns) != 2 || ns[0].Status != "resolved" || ns[1].Deliveries != 2 || ns[0].Deliveries != 1 {
 		t.Fatalf("stored %+v", ns)
 	}
+	// At least: the stack's Alertmanager may deliver other tests' alerts too.
+	if stored, dup := notifiedMetric(t, f, "stored"), notifiedMetric(t, f, "duplicate"); stored < 2 || dup < 1 {
+		t.Errorf("metrics: %v stored, %v duplicate; want ≥ 2, ≥ 1", stored, dup)
+	}
+}
+
+// notifiedMetric reads weir_scheduler_notifications_received_total{outcome}
+// from the fixture's /metrics.
+func notifiedMetric(t *testing.T, f *uiFixture, outcome string) float64 {
+	t.Helper()
+	resp, err := http.Get(f.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	prefix := `weir_scheduler_notifications_received_total{outcome="` + outcome + `"} `
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s in /metrics", strings.TrimSpace(prefix))
+	return 0
 }
 
 // TestWebhookAccess: the webhook takes the receiver's sign-in only, and
@@ -257,5 +286,8 @@ func TestWebhookAccess(t *testing.T) {
 	}
 	if ns := testNotifications(t, f.st); len(ns) != 0 {
 		t.Errorf("refused requests stored %d notifications", len(ns))
+	}
+	if n := notifiedMetric(t, f, "refused"); n != 1 {
+		t.Errorf("metrics: %v refused, want 1 (the bad body; sign-in failures never reach the webhook)", n)
 	}
 }

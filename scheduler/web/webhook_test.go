@@ -15,7 +15,7 @@ func amBody(status, alerts string) string {
 "commonLabels":{"alertname":"payment_provider_failing","severity":"critical"},
 "commonAnnotations":{"summary":"provider down"},
 "externalURL":"http://127.0.0.1:23653","version":"4",
-"groupKey":"{}/{category!=\"pipeline\"}/{severity=\"critical\"}:{alertname=\"payment_provider_failing\", kind=\"provider_outage\"}",
+"groupKey":"{}/{source!=\"pipeline\"}/{severity=\"critical\"}:{alertname=\"payment_provider_failing\", kind=\"provider_outage\"}",
 "truncatedAlerts":0}`
 }
 

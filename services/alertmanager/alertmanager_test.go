@@ -106,8 +106,8 @@ func TestRoutingTree(t *testing.T) {
 		labels map[string]string
 		want   string
 	}{
-		{map[string]string{"category": "pipeline", "severity": "critical", "component": "stream"}, "pipeline-critical"},
-		{map[string]string{"category": "pipeline", "severity": "warning", "component": "silver"}, "pipeline"},
+		{map[string]string{"source": "pipeline", "severity": "critical", "component": "stream"}, "pipeline-critical"},
+		{map[string]string{"source": "pipeline", "severity": "warning", "component": "silver"}, "pipeline"},
 		{map[string]string{"alertname": "category_threshold", "category": "books", "severity": "warning"}, "business"},
 		{map[string]string{"alertname": "payment_provider_failing", "severity": "critical", "kind": "provider_outage"}, "business-critical"},
 		{map[string]string{"alertname": "x", "severity": "warning"}, "business"},

@@ -28,7 +28,8 @@ import (
 // DAGs) and asserts that the stack's Prometheus has every target up. Then a
 // Prometheus of the test's own, with the shipped rules whose `for:` is cut
 // to 2 s, watches that stream job, which is stopped: WeirStreamDown must
-// reach the stack's Alertmanager.
+// reach the stack's Alertmanager, and through its routing tree the
+// scheduler's webhook.
 func TestStackPrometheus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -134,6 +135,38 @@ func TestStackPrometheus(t *testing.T) {
 			t.Errorf("alert label %s = %q, want %q", k, al.Labels[k], v)
 		}
 	}
+
+	// Alertmanager routes it (source="pipeline", critical) to the webhook
+	// of the scheduler started above, which lists it to a viewer.
+	notifications := (&url.URL{Scheme: "http", Host: os.Getenv("WEIR_SCHEDULER_LISTEN"), Path: "/api/v1/notifications",
+		User: url.UserPassword("viewer", os.Getenv("WEIR_SCHEDULER_VIEWER_PASSWORD"))}).String()
+	err = wait.Until(ctx, 500*time.Millisecond, func(ctx context.Context) error {
+		var list struct {
+			Notifications []struct {
+				Receiver string    `json:"receiver"`
+				Status   string    `json:"status"`
+				Alerts   []amAlert `json:"alerts"`
+			} `json:"notifications"`
+		}
+		if err := getJSON(ctx, notifications, &list); err != nil {
+			return err
+		}
+		for _, n := range list.Notifications {
+			for _, a := range n.Alerts {
+				if a.Labels["alertname"] == "WeirStreamDown" && a.Labels["weir_test"] == run {
+					if n.Receiver != "pipeline-critical" || n.Status != "firing" {
+						return wait.Stop(fmt.Errorf("WeirStreamDown reached receiver %s, %s; want pipeline-critical, firing", n.Receiver, n.Status))
+					}
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("WeirStreamDown not at the scheduler's webhook yet")
+	})
+	if err != nil {
+		t.Fatalf("scheduler webhook: %v", err)
+	}
+	t.Logf("WeirStreamDown stored by the scheduler's webhook %s after the stream job stopped", time.Since(stopped).Round(100*time.Millisecond))
 }
 
 type target struct {
