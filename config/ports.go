@@ -30,3 +30,14 @@ func StackPort(addr string) (string, error) {
 	}
 	return net.JoinHostPort(host, strconv.Itoa(p+off)), nil
 }
+
+// StackListen is addr shifted as StackPort does, or addr itself when the
+// offset or addr cannot be read: the default listen address of a job of
+// the stack, where the stack's Prometheus looks for it.
+func StackListen(addr string) string {
+	shifted, err := StackPort(addr)
+	if err != nil {
+		return addr
+	}
+	return shifted
+}

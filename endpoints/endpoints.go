@@ -2,7 +2,8 @@
 // processes (stream, alerts, scheduler): GET /healthz answers 200 while the
 // process is alive and working, GET /readyz 200 once it is ready for its
 // work, GET /metrics serves Prometheus metrics. Anything else a process
-// serves (the scheduler's UI and API, pprof) it adds to the same mux.
+// serves (the scheduler's UI and API, pprof) it adds to the same mux. Run
+// is the one run group: a job beside its server, both stopped on signal.
 package endpoints
 
 import (

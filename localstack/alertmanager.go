@@ -80,19 +80,28 @@ func (s *Stack) refreshAlertmanager(ctx context.Context, sec Secrets) error {
 	if err != nil || !changed {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+s.alertmanagerAddr()+"/-/reload", nil)
+	if err := postReload(ctx, "http://"+s.alertmanagerAddr(), "alertmanager"); err != nil {
+		return err
+	}
+	s.logf("alertmanager configuration reloaded")
+	return nil
+}
+
+// postReload asks a Prometheus-family server at base (Alertmanager,
+// Prometheus) to reload its configuration: POST /-/reload.
+func postReload(ctx context.Context, base, what string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/-/reload", nil)
 	if err != nil {
 		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("reload alertmanager: %w", err)
+		return fmt.Errorf("reload %s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("reload alertmanager: %s %s", resp.Status, msg)
+		return fmt.Errorf("reload %s: %s %s", what, resp.Status, msg)
 	}
-	s.logf("alertmanager configuration reloaded")
 	return nil
 }

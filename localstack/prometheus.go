@@ -73,13 +73,29 @@ func (s *Stack) prometheus() *service {
 			"--storage.tsdb.path=" + s.path("data", "prometheus"),
 			"--storage.tsdb.retention.time=7d",
 			"--web.listen-address=" + s.prometheusAddr(),
+			"--web.enable-lifecycle", // POST /-/reload (refreshPrometheus); loopback only
 		},
 		startTimeout: 60 * time.Second,
 		prepare: func(ctx context.Context) error {
-			return prometheus.WriteDir(etc, s.PrometheusTargets(), prometheus.Options{})
+			_, err := prometheus.WriteDir(etc, s.PrometheusTargets(), prometheus.Options{})
+			return err
 		},
 		healthy: func(ctx context.Context) error {
 			return httpOK(ctx, s.PrometheusURL()+"/-/ready")
 		},
 	}
+}
+
+// refreshPrometheus brings a running Prometheus's configuration and rules
+// up to date (a stack started by an older weir) and has it reload them.
+func (s *Stack) refreshPrometheus(ctx context.Context) error {
+	changed, err := prometheus.WriteDir(s.path("etc", "prometheus"), s.PrometheusTargets(), prometheus.Options{})
+	if err != nil || !changed {
+		return err
+	}
+	if err := postReload(ctx, s.PrometheusURL(), "prometheus"); err != nil {
+		return fmt.Errorf("%w (started without --web.enable-lifecycle by an older weir? weir stack stop-service prometheus, then stack up)", err)
+	}
+	s.logf("prometheus configuration reloaded")
+	return nil
 }

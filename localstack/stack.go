@@ -211,6 +211,9 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.refreshAlertmanager(ctx, sec); err != nil {
 		return err
 	}
+	if err := s.refreshPrometheus(ctx); err != nil {
+		return err
+	}
 	if err := s.bootstrapServices(ctx, sec); err != nil {
 		return err
 	}

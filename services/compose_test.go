@@ -749,13 +749,7 @@ func checkGrafanaProvisioning(t *testing.T, g types.ServiceConfig) {
 		t.Errorf("grafana does not mount the CA directory %s", caDir)
 	}
 
-	var prov struct {
-		Providers []struct {
-			Options struct {
-				Path string `yaml:"path"`
-			} `yaml:"options"`
-		} `yaml:"providers"`
-	}
+	var prov grafanaProviders
 	readYAML(t, "grafana/provisioning/dashboards/weir.yaml", &prov)
 	if len(prov.Providers) == 0 {
 		t.Fatal("no dashboard provider")
@@ -945,6 +939,15 @@ func checkTrinoRules(t *testing.T) {
 	if got := tablePrivileges("weir", "scheduler", "other", "t"); len(got) != 0 {
 		t.Errorf("scheduler outside public: weir may %v, want nothing", got)
 	}
+}
+
+// grafanaProviders is a Grafana dashboard provisioning file.
+type grafanaProviders struct {
+	Providers []struct {
+		Options struct {
+			Path string `yaml:"path"`
+		} `yaml:"options"`
+	} `yaml:"providers"`
 }
 
 func readYAML(t *testing.T, path string, v any) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,4 +107,55 @@ func servedBy(p *types.Project, target string, host bool) bool {
 		}
 	}
 	return false
+}
+
+// TestGrafanaOpsProvisioning: Grafana gets the operations dashboard from the
+// mounted grafana/ops, and a Prometheus data source (the uid its panels
+// name) at the compose stack's Prometheus.
+func TestGrafanaOpsProvisioning(t *testing.T) {
+	env, err := Generate(nil, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := loadCompose(t, "compose.yaml", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := p.GetService("grafana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prov grafanaProviders
+	readYAML(t, "grafana/provisioning/dashboards/ops.yaml", &prov)
+	if len(prov.Providers) != 1 {
+		t.Fatalf("want one ops provider, got %d", len(prov.Providers))
+	}
+	if m, ok := mountOf(g, prov.Providers[0].Options.Path); !ok || !bindsFile(t, g, "grafana/ops") || !m.ReadOnly {
+		t.Errorf("ops dashboard path %s is not grafana/ops mounted read-only", prov.Providers[0].Options.Path)
+	}
+	var ds struct {
+		Datasources []struct {
+			UID  string `yaml:"uid"`
+			Type string `yaml:"type"`
+			URL  string `yaml:"url"`
+		} `yaml:"datasources"`
+	}
+	readYAML(t, "grafana/provisioning/datasources/prometheus.yaml", &ds)
+	if len(ds.Datasources) != 1 || ds.Datasources[0].UID != "weir-prometheus" || ds.Datasources[0].Type != "prometheus" {
+		t.Fatalf("prometheus data source: %+v", ds.Datasources)
+	}
+	prom, err := p.GetService("prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "http://prometheus:9090"; ds.Datasources[0].URL != want || !slices.Contains(prom.Command, "--web.listen-address=:9090") {
+		t.Errorf("data source url %s, prometheus command %v: want %s", ds.Datasources[0].URL, prom.Command, want)
+	}
+	raw, err := os.ReadFile("grafana/ops/ops.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"uid": "weir-prometheus"`) || strings.Contains(string(raw), "weir-trino") {
+		t.Error("ops.json must query the weir-prometheus data source only")
+	}
 }

@@ -2,23 +2,15 @@ package main
 
 import (
 	"log/slog"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"weir/config"
+	"weir/endpoints"
 	"weir/jobs/alerts"
-	"weir/jobs/alerts/rules"
 )
 
 func newAlertsCmd(g *globals) *cobra.Command {
-	var (
-		rulesPath, job, stateDB, startAt, sinks, topic, listen, prefix string
-		batch, resend, icebergEvery                                    time.Duration
-		reset, stopCaughtUp                                            bool
-		maxBatch                                                       int
-	)
+	o := alerts.DefaultOptions()
 	cmd := &cobra.Command{
 		Use:   "alerts",
 		Short: "micro-batch alert job: event-time rules over Kafka → Alertmanager, alerts topic, silver.alerts",
@@ -35,68 +27,28 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := rules.Load(rulesPath)
+			job, err := alerts.New(cfg, o)
 			if err != nil {
 				return err
 			}
-			if reset {
-				dsn := stateDB
-				if dsn == "" {
-					dsn = cfg.Scheduler.Database
-				}
-				st, err := alerts.OpenStore(c.Context(), dsn, job)
-				if err != nil {
-					return err
-				}
-				err = st.Reset(c.Context())
-				st.Close()
-				if err != nil {
-					return err
-				}
-				slog.Info("reset alert job state", "job", job)
-			}
-			var sinkList []string
-			if sinks != "" {
-				sinkList = strings.Split(sinks, ",")
-			} else {
-				sinkList = []string{}
-			}
-			return alerts.Run(c.Context(), cfg, alerts.Options{
-				Rules: f, Job: job, StateDB: stateDB, StartAt: startAt, Sinks: sinkList,
-				AlertsTopic: topic, Listen: listen, BatchInterval: batch, MaxBatch: maxBatch, TopicPrefix: prefix,
-				ResendInterval: resend, IcebergInterval: icebergEvery, StopWhenCaughtUp: stopCaughtUp,
-			})
+			return endpoints.Run(c.Context(), o.Listen, job.Handler(), job, slog.Default())
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&rulesPath, "rules", "rules/alerts.yaml", "rules file")
-	fl.StringVar(&job, "job", "alerts", "job name: checkpoint, outbox and consumer group weir-<job>")
-	fl.StringVar(&stateDB, "state-db", "", "PostgreSQL DSN of the job state (default: scheduler.database)")
-	fl.StringVar(&startAt, "start-at", "earliest", "where a job without a checkpoint starts: earliest or latest")
-	fl.StringVar(&sinks, "sinks", "alertmanager,kafka,iceberg", "comma-separated sinks (empty: none)")
-	fl.StringVar(&topic, "alerts-topic", "alerts", "Kafka topic of alert notifications")
-	fl.StringVar(&listen, "listen", defaultAlertsListen(), "address of /metrics and /ready (empty: off; the default follows WEIR_STACK_PORT_OFFSET)")
-	fl.DurationVar(&batch, "batch", time.Second, "micro-batch interval")
-	fl.DurationVar(&resend, "resend", 30*time.Second, "re-send interval of firing alerts to Alertmanager")
-	fl.DurationVar(&icebergEvery, "iceberg-interval", 10*time.Second, "append interval of silver.alerts")
-	fl.IntVar(&maxBatch, "max-batch", 100_000, "most records in one micro-batch")
-	fl.StringVar(&prefix, "topic-prefix", "", "prefix of the source topics (a staging or test copy)")
-	fl.BoolVar(&stopCaughtUp, "stop-when-caught-up", false, "stop once every source record on the broker has been read and evaluated (a replay), after a last checkpoint")
-	fl.BoolVar(&reset, "reset", false, "delete this job's checkpoint, outbox and cursors first (re-evaluate from scratch)")
+	fl.StringVar(&o.RulesFile, "rules", o.RulesFile, "rules file")
+	fl.StringVar(&o.Job, "job", o.Job, "job name: checkpoint, outbox and consumer group weir-<job>")
+	fl.StringVar(&o.StateDB, "state-db", o.StateDB, "PostgreSQL DSN of the job state (default: scheduler.database)")
+	fl.StringVar(&o.StartAt, "start-at", o.StartAt, "where a job without a checkpoint starts: earliest or latest")
+	fl.StringSliceVar(&o.Sinks, "sinks", o.Sinks, "comma-separated sinks (empty: none)")
+	fl.StringVar(&o.AlertsTopic, "alerts-topic", o.AlertsTopic, "Kafka topic of alert notifications")
+	fl.StringVar(&o.Listen, "listen", o.Listen, "address of /metrics, /readyz and /healthz (empty: off; the default follows WEIR_STACK_PORT_OFFSET)")
+	fl.DurationVar(&o.BatchInterval, "batch", o.BatchInterval, "micro-batch interval")
+	fl.DurationVar(&o.ResendInterval, "resend", o.ResendInterval, "re-send interval of firing alerts to Alertmanager")
+	fl.DurationVar(&o.IcebergInterval, "iceberg-interval", o.IcebergInterval, "append interval of silver.alerts")
+	fl.IntVar(&o.MaxBatch, "max-batch", o.MaxBatch, "most records in one micro-batch")
+	fl.StringVar(&o.TopicPrefix, "topic-prefix", o.TopicPrefix, "prefix of the source topics (a staging or test copy)")
+	fl.BoolVar(&o.StopWhenCaughtUp, "stop-when-caught-up", o.StopWhenCaughtUp, "stop once every source record on the broker has been read and evaluated (a replay), after a last checkpoint")
+	fl.BoolVar(&o.Reset, "reset", o.Reset, "delete this job's checkpoint, outbox and cursors first (re-evaluate from scratch)")
 	cmd.AddCommand(newAlertsBacktestCmd(g), newAlertsListCmd(g))
 	return cmd
-}
-
-// defaultAlertsListen is config.AlertsListen shifted by the stack's port
-// offset.
-func defaultAlertsListen() string { return stackListen(config.AlertsListen) }
-
-// stackListen is addr shifted by the stack's port offset (addr itself when
-// the offset is not a number): where the stack's Prometheus looks.
-func stackListen(addr string) string {
-	shifted, err := config.StackPort(addr)
-	if err != nil {
-		return addr
-	}
-	return shifted
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"weir/events"
 	"weir/jobs/archive"
 	"weir/jobs/maintain"
 	"weir/jobs/silver"
@@ -88,15 +87,15 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", silver.SourceAll, "bronze source to build: "+strings.Join(silver.Sources, ", ")+" or all (dims first)")
-	cmd.Flags().DurationVar(&maxFuture, "max-future", events.DefaultMaxFuture, "records whose event time is more than this after their ingestion go to silver.rejects (class future); the alert job's max_future")
-	cmd.Flags().Int64Var(&chunkRows, "chunk-rows", 500_000, "bronze rows per silver commit (bounds memory)")
+	cmd.Flags().DurationVar(&maxFuture, "max-future", silver.DefaultConfig().MaxFuture, "records whose event time is more than this after their ingestion go to silver.rejects (class future); the alert job's max_future")
+	cmd.Flags().Int64Var(&chunkRows, "chunk-rows", silver.DefaultConfig().ChunkRows, "bronze rows per silver commit (bounds memory)")
 	namespaceFlags(cmd, &ns)
 	return cmd
 }
 
 func newBatchMaintainCmd(g *globals) *cobra.Command {
 	var (
-		mc        maintain.Config
+		mc        = maintain.DefaultConfig()
 		tables    []string
 		ops       []string
 		minInputs uint
@@ -129,18 +128,18 @@ func newBatchMaintainCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringSliceVar(&tables, "table", nil, "tables to maintain (e.g. bronze.app_events); default every bronze, silver and archive table")
 	f.StringSliceVar(&ops, "op", nil, "operations: "+strings.Join(maintain.AllOps, ", ")+" (default all)")
-	f.Int64Var(&mc.TargetFileBytes, "target-file-bytes", 128<<20, "compaction target file size")
-	f.UintVar(&minInputs, "min-input-files", 5, "fewest small files of a partition worth compacting")
+	f.Int64Var(&mc.TargetFileBytes, "target-file-bytes", mc.TargetFileBytes, "compaction target file size")
+	f.UintVar(&minInputs, "min-input-files", mc.MinInputFiles, "fewest small files of a partition worth compacting")
 	f.BoolVar(&mc.Full, "full", false, "compact every small file of a partition into as few files as the target allows (daily or final run); default size-tiered: a file larger than all the others it would merge with waits")
-	f.IntVar(&mc.MaxManifests, "max-manifests", 16, "rewrite manifests when a snapshot has more")
-	f.DurationVar(&mc.SnapshotWindow, "snapshot-window", 24*time.Hour, "keep snapshots younger than this")
-	f.IntVar(&mc.RetainLast, "retain-last", 20, "keep at least this many snapshots")
-	f.DurationVar(&mc.OrphanAge, "orphan-age", 24*time.Hour, "delete only unreferenced files older than this")
+	f.IntVar(&mc.MaxManifests, "max-manifests", mc.MaxManifests, "rewrite manifests when a snapshot has more")
+	f.DurationVar(&mc.SnapshotWindow, "snapshot-window", mc.SnapshotWindow, "keep snapshots younger than this")
+	f.IntVar(&mc.RetainLast, "retain-last", mc.RetainLast, "keep at least this many snapshots")
+	f.DurationVar(&mc.OrphanAge, "orphan-age", mc.OrphanAge, "delete only unreferenced files older than this")
 	return cmd
 }
 
 func newBatchArchiveCmd(g *globals) *cobra.Command {
-	var ac archive.Config
+	ac := archive.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "archive",
 		Short: "move silver partitions older than the hot window to archive.* tables",
@@ -162,7 +161,7 @@ func newBatchArchiveCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&ac.HotDays, "hot-days", 30, "days (today included, by event date) that stay in the hot tables")
+	f.IntVar(&ac.HotDays, "hot-days", ac.HotDays, "days (today included, by event date) that stay in the hot tables")
 	f.StringSliceVar(&ac.Tables, "table", nil, "silver tables to archive (default "+strings.Join(lakehouse.ArchivedTables, ", ")+")")
 	namespaceFlags(cmd, &ac.Namespaces)
 	return cmd

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"net/url"
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"weir/jobs/demo"
@@ -11,7 +8,7 @@ import (
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
-	var opts demo.Options
+	opts := demo.DefaultOptions()
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "run weir end to end on the local stack and print what the gold views answer",
@@ -32,12 +29,7 @@ Run it through 'make demo', which starts the local stack first.`,
 			if err != nil {
 				return err
 			}
-			if opts.DAGDir == "" {
-				opts.DAGDir = cfg.Scheduler.DAGDir
-			}
-			opts.TrinoURL = redactURL(cfg.Trino.URL)
-			opts.SchedulerListen = cfg.Scheduler.Listen
-			opts.SchedulerOperatorPassword, opts.SchedulerViewerPassword = cfg.Scheduler.OperatorPassword, cfg.Scheduler.ViewerPassword
+			opts = opts.WithConfig(cfg)
 			db, err := trino.Open(cfg.Trino)
 			if err != nil {
 				return err
@@ -51,23 +43,13 @@ Run it through 'make demo', which starts the local stack first.`,
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&opts.History, "history", 72*time.Hour, "span of generated history, ending now")
-	f.Float64Var(&opts.Rate, "rate", 2, "records per second of event time")
-	f.DurationVar(&opts.AnomalyEvery, "anomaly-every", 3*time.Hour, "spacing of injected anomalies (kinds rotate)")
-	f.Uint64Var(&opts.Seed, "seed", 1, "generator seed")
+	f.DurationVar(&opts.History, "history", opts.History, "span of generated history, ending now")
+	f.Float64Var(&opts.Rate, "rate", opts.Rate, "records per second of event time")
+	f.DurationVar(&opts.AnomalyEvery, "anomaly-every", opts.AnomalyEvery, "spacing of injected anomalies (kinds rotate)")
+	f.Uint64Var(&opts.Seed, "seed", opts.Seed, "generator seed")
 	f.StringVar(&opts.DAGDir, "dags", "", "DAG directory the scheduler loads (default scheduler.dag_dir)")
 	f.BoolVar(&opts.KeepScheduler, "keep-scheduler", false, "leave the scheduler (and its UI) running when the demo ends")
 	f.StringVar(&opts.WorkDir, "work-dir", "", "where the summary, ground truth and job logs go (default: a temp dir)")
-	f.DurationVar(&opts.CatchUpTimeout, "catch-up-timeout", 4*time.Minute, "longest wait for bronze to hold every record")
+	f.DurationVar(&opts.CatchUpTimeout, "catch-up-timeout", opts.CatchUpTimeout, "longest wait for bronze to hold every record")
 	return cmd
-}
-
-// redactURL drops a password from a URL (user names stay).
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	u.User = url.User(u.User.Username())
-	return u.String()
 }

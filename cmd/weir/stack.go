@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"weir/internal/benchreport"
 	"weir/jobs/gold"
 	"weir/jobs/setup"
 	"weir/localstack"
@@ -186,12 +187,12 @@ failures and up/down times to --out and fails if any cycle failed.`,
 				cache = localstack.SharedCache(".")
 			}
 			write := func(r localstack.SoakResult) error {
-				return writeJSONFile(out, struct {
+				return benchreport.WriteJSON(out, struct {
 					localstack.SoakResult
 					MeasuredAt time.Time      `json:"measured_at"`
 					Machine    map[string]any `json:"machine"`
 					Note       string         `json:"note"`
-				}{r, time.Now().UTC(), machineInfo(),
+				}{r, time.Now().UTC(), benchreport.ThisMachine(),
 					"single profile, warm download cache, no weir init; up is weir's Up call (install check, starts, health waits, bootstrap), down is stop plus removal"})
 			}
 			res, err := localstack.Soak(c.Context(), cycles, cache, fromOffset, os.Stderr, write)

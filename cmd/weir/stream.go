@@ -3,18 +3,15 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"weir/endpoints"
 	"weir/jobs/stream"
 )
 
 func newStreamCmd(g *globals) *cobra.Command {
 	sc := stream.DefaultConfig()
-	sc.Listen = stackListen(sc.Listen)
 	cmd := &cobra.Command{
 		Use:   "stream",
 		Short: "land Kafka topics in bronze Iceberg tables, exactly once",
@@ -33,28 +30,19 @@ _FOR (a duration) stall the committing goroutine there once instead.`,
 			if err != nil {
 				return err
 			}
-			var stall func(string)
-			if point := os.Getenv("WEIR_STREAM_STALL_POINT"); point != "" {
-				n, _ := strconv.Atoi(os.Getenv("WEIR_STREAM_STALL_AFTER"))
-				d, err := time.ParseDuration(os.Getenv("WEIR_STREAM_STALL_FOR"))
-				if err != nil {
-					return fmt.Errorf("WEIR_STREAM_STALL_FOR: %w", err)
-				}
-				stall = stream.StallAt(point, n, d)
-			}
 			lake, err := openLake(c.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer lake.Close()
-			if lake.Hook != nil || stall != nil {
-				sc.Hook = stream.Hooks(stall, lake.Hook)
+			if sc.Hook, err = stream.FaultHook(lake.Hook); err != nil {
+				return err
 			}
 			job, err := stream.New(sc, cfg.Kafka, lake, slog.Default())
 			if err != nil {
 				return err
 			}
-			if err := job.Run(c.Context()); err != nil {
+			if err := endpoints.Run(c.Context(), sc.Listen, job.Handler(), job, slog.Default()); err != nil {
 				return fmt.Errorf("stream: %w", err)
 			}
 			return nil

@@ -3,6 +3,7 @@
 // hand: each row names the file and the JSON fields it shows, and carries
 // the machine (CPUs, load average) and date the file records. A field
 // that is missing fails the report instead of printing a stale number.
+// Writers of results files use ThisMachine and WriteJSON.
 package benchreport
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -186,4 +188,28 @@ func WriteSection(readme, name, table string) error {
 		return fmt.Errorf("%s: %w", readme, err)
 	}
 	return os.WriteFile(readme, out, 0o644)
+}
+
+// ThisMachine describes where a benchmark runs, as the results files
+// record it (cpus, goos, goarch, go, host and, on Linux, loadavg).
+func ThisMachine() map[string]any {
+	host, _ := os.Hostname()
+	m := map[string]any{"cpus": runtime.NumCPU(), "goos": runtime.GOOS, "goarch": runtime.GOARCH, "go": runtime.Version(), "host": host}
+	// Shared machines: the load next to the figure says what it competed with.
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		m["loadavg"] = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+// WriteJSON writes v, indented, as a results file.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

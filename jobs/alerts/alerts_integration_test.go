@@ -258,7 +258,11 @@ func startJob(t *testing.T, cfg config.Config, opts Options) (stop func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := Run(ctx, cfg, opts); err != nil {
+		job, err := New(cfg, opts)
+		if err == nil {
+			err = job.Run(ctx)
+		}
+		if err != nil {
 			t.Errorf("alert job %s: %v", opts.Job, err)
 		}
 	}()
@@ -742,7 +746,11 @@ func TestStopWhenCaughtUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	began := time.Now()
-	if err := Run(ctx, cfg, Options{Rules: shippedRules(t, run), Job: run, TopicPrefix: prefix, Sinks: []string{}, StopWhenCaughtUp: true}); err != nil {
+	job, err := New(cfg, Options{Rules: shippedRules(t, run), Job: run, TopicPrefix: prefix, Sinks: []string{}, StopWhenCaughtUp: true})
+	if err == nil {
+		err = job.Run(ctx)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	if ctx.Err() != nil {

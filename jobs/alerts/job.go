@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -32,15 +32,21 @@ const (
 	SinkIceberg      = "iceberg"
 )
 
-// Options configure Run. Zero values take the defaults noted.
+// Options configure the alert job. Zero values take the defaults noted;
+// DefaultOptions states them (the command's flags start from it).
 type Options struct {
-	Rules *rules.File
+	// Rules are the rules evaluated; when nil, New loads RulesFile.
+	Rules     *rules.File
+	RulesFile string
 	// Job names the checkpoint, outbox and lock (default "alerts"); the
 	// consumer group is "weir-<job>".
 	Job string
 	// StateDB is the PostgreSQL DSN of the job's state (default
 	// cfg.Scheduler.Database).
 	StateDB string
+	// Reset deletes the job's checkpoint, outbox and sink cursors before it
+	// starts (re-evaluate from scratch).
+	Reset bool
 	// BatchInterval is the micro-batch period (default 1s); MaxBatch caps
 	// the records of one batch (default 100,000).
 	BatchInterval time.Duration
@@ -48,7 +54,7 @@ type Options struct {
 	// StartAt is where a job without a checkpoint starts reading:
 	// "earliest" (default) or "latest".
 	StartAt string
-	// Sinks enabled (default all three).
+	// Sinks enabled (nil: all three; empty: none).
 	Sinks []string
 	// AlertsTopic is the Kafka topic of notifications (default "alerts").
 	AlertsTopic string
@@ -63,7 +69,9 @@ type Options struct {
 	// are kept in PostgreSQL (default 7 days); older ones are pruned hourly.
 	// silver.alerts and the alerts topic keep the history.
 	Retention time.Duration
-	// Listen serves /metrics and /ready when not empty.
+	// Listen is the address where endpoints.Run serves the job's Handler
+	// beside it ("" = off; DefaultOptions: config.AlertsListen shifted by
+	// WEIR_STACK_PORT_OFFSET).
 	Listen string
 	// StopWhenCaughtUp ends Run, after a last checkpoint, once a batch read
 	// nothing and the broker holds no unread record of any source
@@ -80,6 +88,16 @@ type Options struct {
 	Log *slog.Logger
 	// Registry receives the metrics (default a new registry).
 	Registry *prometheus.Registry
+}
+
+// DefaultOptions returns the production options of `weir alerts`: the
+// defaults below, the shipped rules file, every sink and the endpoints on
+// the stack's alerts port.
+func DefaultOptions() Options {
+	o := Options{RulesFile: DefaultRulesFile, Sinks: []string{SinkAlertmanager, SinkKafka, SinkIceberg}, Listen: config.StackListen(config.AlertsListen)}
+	o.defaults(config.Config{})
+	o.Now, o.Log, o.Registry = nil, nil, nil
+	return o
 }
 
 func (o *Options) defaults(cfg config.Config) {
@@ -127,24 +145,66 @@ func (o *Options) defaults(cfg config.Config) {
 	}
 }
 
-// Run is the alert job: it evaluates the rules over the source topics in
-// micro-batches until ctx is cancelled, then stores a last checkpoint.
-func Run(ctx context.Context, cfg config.Config, opts Options) error {
+// Job is the alert job: New checks its options, Run runs it.
+type Job struct {
+	cfg   config.Config
+	opts  Options
+	m     *metrics
+	ready atomic.Bool
+}
+
+// New checks opts (loading opts.RulesFile when opts.Rules is nil) and
+// prepares a job; Run starts it. endpoints.Run serves Handler on
+// opts.Listen beside it.
+func New(cfg config.Config, opts Options) (*Job, error) {
 	opts.defaults(cfg)
+	if opts.Rules == nil && opts.RulesFile != "" {
+		f, err := rules.Load(opts.RulesFile)
+		if err != nil {
+			return nil, err
+		}
+		opts.Rules = f
+	}
 	if opts.Rules == nil {
-		return errors.New("alerts: no rules")
+		return nil, errors.New("alerts: no rules")
 	}
 	if opts.StartAt != "earliest" && opts.StartAt != "latest" {
-		return fmt.Errorf("start at: want earliest or latest, got %q", opts.StartAt)
+		return nil, fmt.Errorf("start at: want earliest or latest, got %q", opts.StartAt)
 	}
+	return &Job{cfg: cfg, opts: opts, m: newMetrics(opts.Registry)}, nil
+}
+
+// Handler serves /healthz, /readyz (ready once the state is loaded and the
+// sinks, the Kafka producer included, are up) and /metrics.
+func (j *Job) Handler() http.Handler {
+	mux := http.NewServeMux()
+	endpoints.Register(mux, j.opts.Registry, nil, func(context.Context) error {
+		if !j.ready.Load() {
+			return errors.New("alert job starting")
+		}
+		return nil
+	})
+	return mux
+}
+
+// Run evaluates the rules over the source topics in micro-batches until
+// ctx is cancelled, then stores a last checkpoint.
+func (j *Job) Run(ctx context.Context) error {
+	cfg, opts, m := j.cfg, j.opts, j.m
+	defer j.ready.Store(false)
 	log := opts.Log.With("job", opts.Job)
-	m := newMetrics(opts.Registry)
 
 	store, err := OpenStore(ctx, opts.StateDB, opts.Job)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if opts.Reset {
+		if err := store.Reset(ctx); err != nil {
+			return err
+		}
+		log.Info("reset alert job state")
+	}
 
 	eng := NewEngine(opts.Rules, opts.Now)
 	cp, err := store.Load(ctx)
@@ -227,13 +287,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		sinkWG.Wait()
 	}()
 
-	if opts.Listen != "" {
-		srv, err := serve(opts.Listen, opts.Registry)
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
-	}
+	j.ready.Store(true)
 
 	c, err := kafkaio.NewConsumer(cfg.Kafka, "weir-"+opts.Job, kafka.ConfigMap{"fetch.wait.max.ms": 100, "enable.partition.eof": true})
 	if err != nil {
@@ -694,16 +748,4 @@ func commitGroupOffsets(c *kafka.Consumer, next map[string]int64) {
 	if len(tps) > 0 {
 		_, _ = c.CommitOffsets(tps) // monitoring only; the next batch commits again
 	}
-}
-
-func serve(addr string, reg *prometheus.Registry) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	endpoints.Register(mux, reg, nil, nil)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln) //nolint:errcheck // returns on Close
-	return srv, nil
 }

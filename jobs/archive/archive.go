@@ -71,12 +71,16 @@ type Config struct {
 	Log   *slog.Logger
 }
 
+// DefaultConfig returns the defaults New gives zero fields (the command's
+// flags start from them).
+func DefaultConfig() Config { return Config{HotDays: 30} }
+
 func (c Config) withDefaults() Config {
 	if c.Namespaces == (silver.Namespaces{}) {
 		c.Namespaces = silver.DefaultNamespaces()
 	}
 	if c.HotDays <= 0 {
-		c.HotDays = 30
+		c.HotDays = DefaultConfig().HotDays
 	}
 	if len(c.Tables) == 0 {
 		c.Tables = lakehouse.ArchivedTables

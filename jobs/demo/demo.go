@@ -32,6 +32,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +40,7 @@ import (
 	"syscall"
 	"time"
 
+	"weir/config"
 	"weir/endpoints"
 	"weir/jobs/generate"
 	"weir/proc"
@@ -83,7 +85,37 @@ type Options struct {
 	madeUpPasswords bool
 }
 
+// DefaultOptions returns the defaults New gives zero fields (the command's
+// flags start from them).
+func DefaultOptions() Options {
+	return Options{History: 72 * time.Hour, Rate: 2, AnomalyEvery: 3 * time.Hour, Seed: 1, CatchUpTimeout: 4 * time.Minute}
+}
+
+// WithConfig fills what the configuration says: the DAG directory (when
+// empty), the scheduler's address and sign-ins, and the Trino URL printed
+// (without its password).
+func (o Options) WithConfig(cfg config.Config) Options {
+	if o.DAGDir == "" {
+		o.DAGDir = cfg.Scheduler.DAGDir
+	}
+	o.TrinoURL = redactURL(cfg.Trino.URL)
+	o.SchedulerListen = cfg.Scheduler.Listen
+	o.SchedulerOperatorPassword, o.SchedulerViewerPassword = cfg.Scheduler.OperatorPassword, cfg.Scheduler.ViewerPassword
+	return o
+}
+
+// redactURL drops a password from a URL (user names stay).
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
 func (o *Options) defaults() error {
+	d := DefaultOptions()
 	if o.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -92,16 +124,16 @@ func (o *Options) defaults() error {
 		o.Binary = exe
 	}
 	if o.History <= 0 {
-		o.History = 72 * time.Hour
+		o.History = d.History
 	}
 	if o.Rate <= 0 {
-		o.Rate = 2
+		o.Rate = d.Rate
 	}
 	if o.AnomalyEvery <= 0 {
-		o.AnomalyEvery = 3 * time.Hour
+		o.AnomalyEvery = d.AnomalyEvery
 	}
 	if o.Seed == 0 {
-		o.Seed = 1
+		o.Seed = d.Seed
 	}
 	if o.DAGDir == "" {
 		o.DAGDir = "dags"
@@ -114,7 +146,7 @@ func (o *Options) defaults() error {
 		o.madeUpPasswords = true
 	}
 	if o.CatchUpTimeout <= 0 {
-		o.CatchUpTimeout = 4 * time.Minute
+		o.CatchUpTimeout = d.CatchUpTimeout
 	}
 	if o.Out == nil {
 		o.Out = os.Stdout

@@ -100,7 +100,21 @@ type Config struct {
 	Log       *slog.Logger
 }
 
+// DefaultConfig returns the tuning defaults New gives zero fields (the
+// command's flags start from them).
+func DefaultConfig() Config {
+	return Config{
+		TargetFileBytes: 128 << 20,
+		MinInputFiles:   5,
+		MaxManifests:    16,
+		SnapshotWindow:  24 * time.Hour,
+		RetainLast:      20,
+		OrphanAge:       24 * time.Hour,
+	}
+}
+
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.Namespaces == (silver.Namespaces{}) {
 		c.Namespaces = silver.DefaultNamespaces()
 	}
@@ -108,22 +122,22 @@ func (c Config) withDefaults() Config {
 		c.Ops = AllOps
 	}
 	if c.TargetFileBytes <= 0 {
-		c.TargetFileBytes = 128 << 20
+		c.TargetFileBytes = d.TargetFileBytes
 	}
 	if c.MinInputFiles == 0 {
-		c.MinInputFiles = 5
+		c.MinInputFiles = d.MinInputFiles
 	}
 	if c.MaxManifests <= 0 {
-		c.MaxManifests = 16
+		c.MaxManifests = d.MaxManifests
 	}
 	if c.SnapshotWindow <= 0 {
-		c.SnapshotWindow = 24 * time.Hour
+		c.SnapshotWindow = d.SnapshotWindow
 	}
 	if c.RetainLast <= 0 {
-		c.RetainLast = 20
+		c.RetainLast = d.RetainLast
 	}
 	if c.OrphanAge <= 0 {
-		c.OrphanAge = 24 * time.Hour
+		c.OrphanAge = d.OrphanAge
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -7,6 +7,7 @@ import (
 
 	"weir/config"
 	"weir/objectstore"
+	"weir/wait"
 )
 
 // StorageUserEnv names, for each lakehouse service user, the environment
@@ -24,27 +25,22 @@ var StorageUserEnv = map[string]string{
 // policies (objectstore.ServiceUsers), idempotently, with the admin credential
 // in cfg.S3. secrets maps each user's access key to its secret key. A MinIO
 // pool that has just started can refuse or stall its first requests, so each
-// try is bounded and retried for up to wait.
-func Storage(ctx context.Context, cfg config.Config, secrets map[string]string, wait time.Duration) error {
+// try is bounded and retried for up to patience.
+func Storage(ctx context.Context, cfg config.Config, secrets map[string]string, patience time.Duration) error {
 	users := objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, secrets)
-	deadline := time.Now().Add(wait)
-	for {
+	wctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	err := wait.Until(wctx, 2*time.Second, func(context.Context) error {
+		// Each try gets its minute even when the wait is almost over.
 		tctx, cancel := context.WithTimeout(ctx, time.Minute)
-		err := objectstore.EnsureBuckets(tctx, cfg.S3)
-		if err == nil {
-			err = objectstore.EnsureServiceUsers(tctx, cfg.S3, users)
+		defer cancel()
+		if err := objectstore.EnsureBuckets(tctx, cfg.S3); err != nil {
+			return err
 		}
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("create buckets and service users: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * time.Second):
-		}
+		return objectstore.EnsureServiceUsers(tctx, cfg.S3, users)
+	})
+	if err != nil {
+		return fmt.Errorf("create buckets and service users: %w", err)
 	}
+	return nil
 }

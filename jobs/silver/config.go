@@ -82,15 +82,22 @@ type Config struct {
 	Log   *slog.Logger
 }
 
+// DefaultConfig returns the tuning defaults New gives zero fields (the
+// command's flags start from them).
+func DefaultConfig() Config {
+	return Config{MaxFuture: events.DefaultMaxFuture, ChunkRows: 500_000}
+}
+
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.Namespaces == (Namespaces{}) {
 		c.Namespaces = DefaultNamespaces()
 	}
 	if c.MaxFuture <= 0 {
-		c.MaxFuture = events.DefaultMaxFuture
+		c.MaxFuture = d.MaxFuture
 	}
 	if c.ChunkRows <= 0 {
-		c.ChunkRows = 500_000
+		c.ChunkRows = d.ChunkRows
 	}
 	if c.Parallel <= 0 {
 		c.Parallel = 2

@@ -2,10 +2,10 @@ package silver
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Metrics are a run's results as counters, by input (the bronze source;
-// the label is not "source", which marks pipeline alerts): what `weir batch
-// silver` leaves for the scheduler that ran it (engine.TaskMetricsEnv),
-// which serves them summed over runs (the reject-rate rule reads them).
+// Metrics are a run's results as counters, by input (the bronze source):
+// what `weir batch silver` leaves for the scheduler that ran it
+// (engine.TaskMetricsEnv), which serves them summed over runs (the
+// reject-rate rule reads them).
 func Metrics(res []Result) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	vec := func(name, help string) *prometheus.CounterVec {

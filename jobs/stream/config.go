@@ -35,7 +35,8 @@ type Config struct {
 	// MaxRecordBytes is the largest key+value stored in a topic table;
 	// larger records go to the dead letters, truncated.
 	MaxRecordBytes int
-	// Listen is the address of /metrics, /readyz and /healthz ("" = off).
+	// Listen is the address where endpoints.Run serves the job's Handler
+	// (/metrics, /readyz, /healthz) beside it ("" = off).
 	Listen string
 	// CommitTimeout bounds one table commit, retries included.
 	CommitTimeout time.Duration
@@ -65,7 +66,7 @@ func DefaultConfig() Config {
 		CommitBytes:    64 << 20,
 		MemoryBudget:   512 << 20,
 		MaxRecordBytes: 4 << 20,
-		Listen:         config.StreamListen,
+		Listen:         config.StackListen(config.StreamListen),
 		CommitTimeout:  2 * time.Minute,
 		SessionTimeout: 15 * time.Second,
 		OnRetentionGap: GapFail,

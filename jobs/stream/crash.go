@@ -1,7 +1,10 @@
 package stream
 
 import (
+	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -31,4 +34,24 @@ func Hooks(hooks ...func(string)) func(string) {
 			}
 		}
 	}
+}
+
+// FaultHook is the Config.Hook of a weir stream process: the stall that
+// WEIR_STREAM_STALL_POINT, _AFTER and _FOR (a duration) ask for, then kill
+// (the lakehouse's kill-point hook). Nil when there is neither, as in
+// production.
+func FaultHook(kill func(string)) (func(string), error) {
+	var stall func(string)
+	if point := os.Getenv("WEIR_STREAM_STALL_POINT"); point != "" {
+		n, _ := strconv.Atoi(os.Getenv("WEIR_STREAM_STALL_AFTER"))
+		d, err := time.ParseDuration(os.Getenv("WEIR_STREAM_STALL_FOR"))
+		if err != nil {
+			return nil, fmt.Errorf("WEIR_STREAM_STALL_FOR: %w", err)
+		}
+		stall = StallAt(point, n, d)
+	}
+	if stall == nil && kill == nil {
+		return nil, nil
+	}
+	return Hooks(stall, kill), nil
 }

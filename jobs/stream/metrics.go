@@ -3,13 +3,9 @@ package stream
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/pprof"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -95,8 +91,8 @@ func newMetrics() *metrics {
 	return m
 }
 
-// serve runs the metrics and readiness endpoints until ctx is cancelled.
-func (m *metrics) serve(ctx context.Context, addr string, log *slog.Logger) (string, func() error, error) {
+// handler serves the metrics and readiness endpoints and pprof.
+func (m *metrics) handler() http.Handler {
 	mux := http.NewServeMux()
 	endpoints.Register(mux, m.reg, nil, func(context.Context) error {
 		if !m.ready.Load() {
@@ -108,24 +104,5 @@ func (m *metrics) serve(ctx context.Context, addr string, log *slog.Logger) (str
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan error, 1)
-	go func() {
-		err := srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		done <- err
-	}()
-	log.Info("stream endpoints listening", "addr", ln.Addr().String())
-	stop := func() error {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		return errors.Join(srv.Shutdown(sctx), <-done)
-	}
-	return ln.Addr().String(), stop, nil
+	return mux
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,8 @@ type inflight struct {
 	err  error
 }
 
-// New prepares a job; Run starts it.
+// New prepares a job; Run starts it. endpoints.Run serves Handler on
+// cfg.Listen beside it.
 func New(cfg Config, kcfg config.Kafka, lake *lakehouse.Lakehouse, log *slog.Logger) (*Job, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -76,13 +78,6 @@ func (j *Job) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if j.cfg.Listen != "" {
-		_, stop, err := j.metrics.serve(ctx, j.cfg.Listen, j.log)
-		if err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, stop()) }()
-	}
 	if err := EnsureTables(ctx, j.lake, j.cfg.Topics, j.cfg.DeadLetters); err != nil {
 		return err
 	}
@@ -110,6 +105,10 @@ func (j *Job) Run(ctx context.Context) (err error) {
 	}
 	return runErr
 }
+
+// Handler serves /healthz, /readyz (ready once the partitions are assigned
+// and resumed), /metrics and pprof.
+func (j *Job) Handler() http.Handler { return j.metrics.handler() }
 
 func (j *Job) loop(ctx context.Context) error {
 	for ctx.Err() == nil {

@@ -116,25 +116,23 @@ func Backfill(ctx context.Context, st *store.Store, d *scheduler.DAG, from, to t
 // WaitBackfill polls a backfill every interval, calling progress on each
 // change, until all its runs finished or ctx ends.
 func WaitBackfill(ctx context.Context, st *store.Store, id int64, every time.Duration, progress func(store.Backfill)) (store.Backfill, error) {
-	var last store.Backfill
-	for first := true; ; first = false {
-		b, err := st.BackfillProgress(ctx, id)
-		if err != nil {
-			return b, err
+	var b, last store.Backfill
+	first := true
+	err := wait.Until(ctx, every, func(ctx context.Context) error {
+		var err error
+		if b, err = st.BackfillProgress(ctx, id); err != nil {
+			return wait.Stop(err)
 		}
 		if first || b != last {
 			progress(b)
 		}
-		last = b
+		first, last = false, b
 		if b.Done() {
-			return b, nil
+			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return b, ctx.Err()
-		case <-time.After(every):
-		}
-	}
+		return fmt.Errorf("backfill %d: %d of %d runs finished", id, b.Success+b.Failed, b.Total)
+	})
+	return b, err
 }
 
 // WaitRun polls the run every interval until it has finished (success or

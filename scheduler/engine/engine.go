@@ -117,6 +117,20 @@ var (
 	errShutdown  = errors.New("scheduler shutting down")
 )
 
+// DefaultOptions returns the defaults New gives zero fields (the
+// scheduler's flags start from them).
+func DefaultOptions() Options {
+	return Options{
+		Tick:          time.Second,
+		LeaseTTL:      30 * time.Second,
+		ReloadEvery:   10 * time.Second,
+		ShutdownGrace: 30 * time.Second,
+		KillGrace:     5 * time.Second,
+		Parallelism:   8,
+		LogLimit:      1 << 20,
+	}
+}
+
 // New validates opts, loads the DAG directory once (a missing directory is an
 // error; bad files are not) and returns an engine ready to Run.
 func New(ctx context.Context, st *store.Store, opts Options) (*Engine, error) {
@@ -139,16 +153,17 @@ func New(ctx context.Context, st *store.Store, opts Options) (*Engine, error) {
 		_, _ = rand.Read(b)
 		opts.ID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
-	setDefault(&opts.Tick, time.Second)
-	setDefault(&opts.LeaseTTL, 30*time.Second)
-	setDefault(&opts.ReloadEvery, 10*time.Second)
-	setDefault(&opts.ShutdownGrace, 30*time.Second)
-	setDefault(&opts.KillGrace, 5*time.Second)
+	def := DefaultOptions()
+	setDefault(&opts.Tick, def.Tick)
+	setDefault(&opts.LeaseTTL, def.LeaseTTL)
+	setDefault(&opts.ReloadEvery, def.ReloadEvery)
+	setDefault(&opts.ShutdownGrace, def.ShutdownGrace)
+	setDefault(&opts.KillGrace, def.KillGrace)
 	if opts.Parallelism <= 0 {
-		opts.Parallelism = 8
+		opts.Parallelism = def.Parallelism
 	}
 	if opts.LogLimit <= 0 {
-		opts.LogLimit = 1 << 20
+		opts.LogLimit = def.LogLimit
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

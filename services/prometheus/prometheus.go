@@ -10,6 +10,7 @@
 package prometheus
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -181,36 +182,50 @@ func Config(t Targets, o Options) ([]byte, error) {
 
 // WriteDir writes prometheus.yml for targets into dir, and the rule files
 // next to it (under RulesDir, replacing what was there): what a Prometheus
-// started with --config.file=dir/prometheus.yml loads.
-func WriteDir(dir string, t Targets, o Options) error {
+// started with --config.file=dir/prometheus.yml loads. It reports whether
+// anything changed (a running Prometheus then needs a reload).
+func WriteDir(dir string, t Targets, o Options) (changed bool, err error) {
 	conf, err := Config(t, o)
 	if err != nil {
-		return err
+		return false, err
 	}
-	rulesDir := filepath.Join(dir, RulesDir)
-	if err := os.RemoveAll(rulesDir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(rulesDir, 0o755); err != nil {
-		return err
-	}
+	want := map[string][]byte{"prometheus.yml": conf}
 	err = fs.WalkDir(Rules(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		b, err := fs.ReadFile(Rules(), path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(rulesDir, path), b, 0o644)
+		want[filepath.Join(RulesDir, path)] = b
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("write prometheus rules: %w", err)
+		return false, fmt.Errorf("read prometheus rules: %w", err)
 	}
-	// Prometheus may be reading the old file: replace it in one step.
-	tmp := filepath.Join(dir, "prometheus.yml.tmp")
-	if err := os.WriteFile(tmp, conf, 0o644); err != nil {
-		return err
+	have, _ := filepath.Glob(filepath.Join(dir, RulesDir, "*"))
+	for _, f := range have {
+		if rel, _ := filepath.Rel(dir, f); want[rel] == nil {
+			if err := os.Remove(f); err != nil {
+				return false, err
+			}
+			changed = true
+		}
 	}
-	return os.Rename(tmp, filepath.Join(dir, "prometheus.yml"))
+	if err := os.MkdirAll(filepath.Join(dir, RulesDir), 0o755); err != nil {
+		return false, err
+	}
+	for rel, b := range want {
+		path := filepath.Join(dir, rel)
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+			continue
+		}
+		// Prometheus may be reading the old file: replace it in one step.
+		if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
+			return false, err
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	return changed, nil
 }

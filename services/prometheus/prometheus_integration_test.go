@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"weir/internal/stacktest"
+	"weir/services/grafana"
 	"weir/services/prometheus"
 	"weir/wait"
 )
@@ -73,6 +75,7 @@ func TestStackPrometheus(t *testing.T) {
 		t.Fatalf("stack Prometheus %s: %v (last: %s)", promURL, err, last)
 	}
 	t.Logf("every target of the stack's Prometheus is up")
+	checkOpsDashboard(ctx, t, promURL)
 
 	// The test's Prometheus: the shipped rules, faster.
 	a, err := s.Install(ctx, false)
@@ -84,7 +87,7 @@ func TestStackPrometheus(t *testing.T) {
 	own := s.PrometheusTargets()
 	addr := stacktest.FreeAddr(t)
 	targets := prometheus.Targets{Stream: own.Stream, Alertmanager: own.Alertmanager, Prometheus: []string{addr}}
-	if err := prometheus.WriteDir(dir, targets, prometheus.Options{
+	if _, err := prometheus.WriteDir(dir, targets, prometheus.Options{
 		ScrapeInterval: time.Second, EvaluationInterval: time.Second,
 		ExternalLabels: map[string]string{"weir_test": run},
 	}); err != nil {
@@ -167,6 +170,84 @@ func TestStackPrometheus(t *testing.T) {
 		t.Fatalf("scheduler webhook: %v", err)
 	}
 	t.Logf("WeirStreamDown stored by the scheduler's webhook %s after the stream job stopped", time.Since(stopped).Round(100*time.Millisecond))
+}
+
+// checkOpsDashboard runs every PromQL query of the operations dashboard
+// over the last 15 minutes, as Grafana's data source would: none may fail,
+// and each panel returns series unless its description says it is empty
+// without traffic (the weir processes here read no topic and run no DAG).
+func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
+	t.Helper()
+	files, err := fs.Glob(grafana.Ops(), "*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("ops dashboards: %v", err)
+	}
+	type panel struct {
+		Title       string  `json:"title"`
+		Description string  `json:"description"`
+		Panels      []panel `json:"panels"`
+		Targets     []struct {
+			RefID string `json:"refId"`
+			Expr  string `json:"expr"`
+		} `json:"targets"`
+	}
+	macros := strings.NewReplacer("$__rate_interval", "1m", "$__interval", "15s", "$__range", "15m")
+	end := time.Now()
+	queries, withSeries := 0, 0
+	for _, f := range files {
+		b, err := fs.ReadFile(grafana.Ops(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Panels []panel `json:"panels"`
+		}
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var all []panel
+		var walk func([]panel)
+		walk = func(ps []panel) {
+			for _, p := range ps {
+				all = append(all, p)
+				walk(p.Panels)
+			}
+		}
+		walk(d.Panels)
+		for _, p := range all {
+			series := 0
+			for _, tg := range p.Targets {
+				queries++
+				expr := macros.Replace(tg.Expr)
+				if strings.Contains(expr, "$") {
+					t.Errorf("%s %q %s: unexpanded variable in %s", f, p.Title, tg.RefID, expr)
+					continue
+				}
+				q := url.Values{"query": {expr}, "start": {fmt.Sprint(end.Add(-15 * time.Minute).Unix())},
+					"end": {fmt.Sprint(end.Unix())}, "step": {"15"}}
+				var res struct {
+					Status string `json:"status"`
+					Data   struct {
+						Result []json.RawMessage `json:"result"`
+					} `json:"data"`
+				}
+				if err := getJSON(ctx, promURL+"/api/v1/query_range?"+q.Encode(), &res); err != nil {
+					t.Errorf("%s %q %s: %v", f, p.Title, tg.RefID, err)
+					continue
+				}
+				series += len(res.Data.Result)
+			}
+			if len(p.Targets) == 0 {
+				continue
+			}
+			if series > 0 {
+				withSeries++
+			} else if !strings.HasPrefix(p.Description, "Empty without traffic: ") {
+				t.Errorf("%s %q: no series", f, p.Title)
+			}
+		}
+	}
+	t.Logf("ops dashboard: %d PromQL queries ran without error; %d panels returned series", queries, withSeries)
 }
 
 type target struct {
