@@ -26,8 +26,8 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"weir/config"
+	"weir/internal/stacktest"
 	"weir/lakehouse"
-	"weir/localstack"
 )
 
 func openLake(t *testing.T) *lakehouse.Lakehouse {
@@ -52,9 +52,7 @@ func openLake(t *testing.T) *lakehouse.Lakehouse {
 
 // exportStackEnv points the test at the native stack (its env.sh).
 func exportStackEnv(t *testing.T) {
-	if err := localstack.ExportEnv(); err != nil {
-		t.Fatal(err)
-	}
+	stacktest.ExportEnv(t)
 }
 
 func testTable(t *testing.T, l *lakehouse.Lakehouse) (table.Identifier, *lakehouse.TableSpec) {

@@ -37,8 +37,12 @@ import (
 
 	"github.com/trinodb/trino-go-client/trino"
 
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 )
+
+// TestMain removes the weir binary the test built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 type composeRun struct {
 	project string
@@ -151,7 +155,7 @@ func (c *composeRun) addr(t *testing.T, hostPortVar string, bridgePort int) stri
 
 func TestComposeDeployment(t *testing.T) {
 	c := newComposeRun(t)
-	weir := buildWeir(t)
+	weir := stacktest.Weir(t) // the generator, run on the host
 	downDone := false
 	t.Cleanup(func() {
 		if !downDone {
@@ -318,18 +322,6 @@ func engineFree(t *testing.T) uint64 {
 }
 
 func gb(b uint64) float64 { return float64(b) / 1e9 }
-
-// buildWeir builds the weir binary the test runs on the host (the
-// generator), from this checkout.
-func buildWeir(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "weir")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/weir").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build weir: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // trino opens the deployed coordinator over HTTPS as user weir, trusting
 // the certificate trino-secrets generated (copied out of the stack).

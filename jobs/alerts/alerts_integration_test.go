@@ -11,13 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +29,7 @@ import (
 
 	"weir/config"
 	"weir/events"
+	"weir/internal/stacktest"
 	"weir/jobs/alerts/rules"
 	"weir/kafkaio"
 	"weir/lakehouse"
@@ -39,18 +40,15 @@ import (
 // MinIO. Every run uses its own topic prefix, job name and a run label, so
 // runs do not see each other's data or alerts.
 
+// TestMain removes the weir binary the tests built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
 func loadConfig(t *testing.T) config.Config {
 	t.Helper()
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return stacktest.Config(t)
 }
 
-func runID(name string) string {
-	return fmt.Sprintf("%s%d", name, time.Now().UnixNano()%1_000_000_000)
-}
+func runID(name string) string { return stacktest.ID(name) }
 
 // shippedRules loads rules/alerts.yaml with run added to the external labels.
 func shippedRules(t *testing.T, run string) *rules.File {
@@ -577,12 +575,6 @@ func TestSIGKILLRestart(t *testing.T) {
 	}
 	produce(t, cfg, prefix, append(dimItems(), parts[0]...))
 
-	bin := filepath.Join(t.TempDir(), "weir")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/weir")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatal(err)
-	}
 	killJob := base + "kill"
 	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
 	raw, err := yaml.Marshal(shippedRules(t, killJob))
@@ -595,15 +587,11 @@ func TestSIGKILLRestart(t *testing.T) {
 	if _, err := rules.Load(rulesFile); err != nil {
 		t.Fatalf("rewritten rules: %v", err)
 	}
-	logf, _ := os.Create(filepath.Join(t.TempDir(), "job.log"))
-	startProc := func() *exec.Cmd {
-		cmd := exec.Command(bin, "alerts", "--rules", rulesFile, "--job", killJob, "--topic-prefix", prefix,
+	runs := 0
+	startProc := func() *stacktest.Process {
+		runs++
+		return stacktest.StartWeir(t, fmt.Sprintf("job%d", runs), nil, "alerts", "--rules", rulesFile, "--job", killJob, "--topic-prefix", prefix,
 			"--sinks", strings.Join(sinks, ","), "--max-batch", "1000", "--listen", "", "--resend", "30s")
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
 	}
 	// Kill at a random moment after the job made progress (a new
 	// checkpoint) on the newest chunk.
@@ -622,8 +610,7 @@ func TestSIGKILLRestart(t *testing.T) {
 		}
 		produce(t, cfg, prefix, parts[i])
 		time.Sleep(time.Duration(rnd.IntN(1500)) * time.Millisecond)
-		_ = cmd.Process.Kill() // SIGKILL
-		_ = cmd.Wait()
+		cmd.Kill() // SIGKILL
 		kills++
 		got, _, _ := checkpointState(t, cfg, killJob)
 		t.Logf("kill %d: checkpoint watermark +%s", kills, time.Duration(got-start.UnixMilli())*time.Millisecond)
@@ -632,8 +619,8 @@ func TestSIGKILLRestart(t *testing.T) {
 	cmd := startProc()
 	waitCaughtUp(t, cfg, killJob, wm, sinks, 3*time.Minute)
 	killAM := amSet(t, cfg, killJob)
-	_ = cmd.Process.Signal(os.Interrupt)
-	_ = cmd.Wait()
+	_ = cmd.Signal(syscall.SIGINT)
+	<-cmd.Done()
 
 	// Uninterrupted reference run over the same topics, in process.
 	refJob := base + "ref"

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"weir/config"
 	"weir/events"
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/kafkaio"
 )
@@ -158,25 +161,14 @@ func TestGeneratorGroundTruth(t *testing.T) {
 // every partition of the prefixed topics.
 func waitConsumed(t *testing.T, cfg config.Config, job, prefix string, topics []string, timeout time.Duration) {
 	t.Helper()
-	c, err := kafkaio.NewConsumer(cfg.Kafka, "weir-"+job+"-probe", nil)
-	if err != nil {
-		t.Fatal(err)
+	names := make([]string, len(topics))
+	for i, topic := range topics {
+		names[i] = prefix + topic
 	}
-	defer c.Close()
+	_, high := stacktest.Watermarks(t, cfg.Kafka, names)
 	ends := map[string]int64{}
-	for _, topic := range topics {
-		name := prefix + topic
-		md, err := c.GetMetadata(&name, false, 10_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range md.Topics[name].Partitions {
-			_, high, err := c.QueryWatermarkOffsets(name, p.ID, 10_000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ends[tpKey(topic, p.ID)] = high
-		}
+	for tp, h := range high {
+		ends[tpKey(strings.TrimPrefix(tp.Topic, prefix), tp.Partition)] = h
 	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, cfg.Scheduler.Database)
@@ -184,26 +176,23 @@ func waitConsumed(t *testing.T, cfg config.Config, job, prefix string, topics []
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	deadline := time.Now().Add(timeout)
 	var got map[string]int64
-	for time.Now().Before(deadline) {
+	stacktest.Eventually(t, timeout, 250*time.Millisecond, func() (bool, error) {
 		var raw []byte
-		if err := conn.QueryRow(ctx, `SELECT offsets FROM alerts_checkpoint WHERE job = $1`, job).Scan(&raw); err == nil {
-			got = map[string]int64{}
-			if err := json.Unmarshal(raw, &got); err != nil {
-				t.Fatal(err)
-			}
-			done := true
-			for k, high := range ends {
-				if high > 0 && got[k] < high {
-					done = false
-				}
-			}
-			if done {
-				return
+		if err := conn.QueryRow(ctx, `SELECT offsets FROM alerts_checkpoint WHERE job = $1`, job).Scan(&raw); err != nil {
+			return false, nil
+		}
+		got = map[string]int64{}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			return false, err
+		}
+		for k, high := range ends {
+			if high > 0 && got[k] < high {
+				return false, nil
 			}
 		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("job %s has not consumed its topics after %s: checkpoint offsets %v, ends %v", job, timeout, got, ends)
+		return true, nil
+	}, func() string {
+		return fmt.Sprintf("job %s has not consumed its topics after %s: checkpoint offsets %v, ends %v", job, timeout, got, ends)
+	})
 }

@@ -5,7 +5,6 @@ package alerts
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,9 +15,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"weir/events"
+	"weir/internal/stacktest"
 	"weir/jobs/alerts/rules"
 	"weir/kafkaio"
-	"weir/wait"
 )
 
 // TestNewPartitionPickedUp: a partition added to a source topic under a
@@ -72,17 +71,8 @@ func TestNewPartitionPickedUp(t *testing.T) {
 
 func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	err := wait.Until(ctx, 500*time.Millisecond, func(context.Context) error {
-		if !ok() {
-			return errors.New("not yet")
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("no %s within %s", what, timeout)
-	}
+	stacktest.Eventually(t, timeout, 500*time.Millisecond, func() (bool, error) { return ok(), nil },
+		func() string { return fmt.Sprintf("no %s within %s", what, timeout) })
 }
 
 // checkpointOffsets reads the job's checkpointed next offsets (straight

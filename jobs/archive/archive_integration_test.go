@@ -15,12 +15,16 @@ import (
 
 	"weir/events"
 	"weir/internal/faultreport"
+	"weir/internal/stacktest"
 	"weir/jobs/archive"
 	"weir/jobs/generate"
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
 	"weir/lakehouse"
 )
+
+// TestMain removes the weir binary the tests built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 // Against the local stack (source .stack/env.sh first):
 //
@@ -110,7 +114,7 @@ func TestArchiveFortyDaysKilledHalfway(t *testing.T) {
 	// The real `weir batch archive` process is killed at each point: after
 	// a table's copy and before its delete, and inside its commits. After
 	// every kill the union still shows every row exactly once.
-	bin := silvertest.Weir(t)
+	bin := stacktest.Weir(t)
 	args := append([]string{"batch", "archive"}, env.NamespaceArgs()...)
 	for _, canon := range tables {
 		args = append(args, "--table", canon)
@@ -121,7 +125,7 @@ func TestArchiveFortyDaysKilledHalfway(t *testing.T) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "WEIR_KILL_POINT="+point, fmt.Sprintf("WEIR_KILL_AFTER=%d", 1+i%2))
 		out, err := cmd.CombinedOutput()
-		if !silvertest.KilledBySIGKILL(err) {
+		if !stacktest.KilledBySIGKILL(err) {
 			t.Logf("round %d: not killed at %s (%v): %s", i, point, err, out)
 			continue
 		}

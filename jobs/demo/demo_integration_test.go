@@ -6,13 +6,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"weir/config"
+	"weir/internal/stacktest"
 	"weir/scheduler"
 	"weir/scheduler/store"
 	"weir/trino"
@@ -32,7 +32,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := weirBinary(t)
+	bin := stacktest.Weir(t)
 	db, err := trino.Open(cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	d, err := New(Options{
 		Binary: bin, Dir: filepath.Join("..", ".."), History: 6 * time.Hour, Rate: 2, AnomalyEvery: time.Hour,
 		DAGDir: filepath.Join("..", "..", "dags"), WorkDir: t.TempDir(), Out: &out,
-		TrinoURL: cfg.Trino.URL, SchedulerListen: freeAddr(t),
+		TrinoURL: cfg.Trino.URL, SchedulerListen: stacktest.FreeAddr(t),
 	}, db)
 	if err != nil {
 		t.Fatal(err)
@@ -117,16 +117,4 @@ func checkDAGRuns(ctx context.Context, t *testing.T, cfg config.Config, db *sql.
 				want.DAGID, want.Run.RunID, state, succeeded, tasks, len(want.Tasks))
 		}
 	}
-}
-
-// freeAddr is a loopback address nothing listens on, for the demo's
-// scheduler (a developer's own scheduler may hold scheduler.listen).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

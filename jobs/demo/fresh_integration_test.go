@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/lakehouse"
 	"weir/localstack"
@@ -29,7 +30,7 @@ import (
 // process of the stack may be left. It ignores the shared test stack: every
 // WEIR_* variable is replaced by the new stack's.
 func TestDemoOnFreshStack(t *testing.T) {
-	bin := weirBinary(t)
+	bin := stacktest.Weir(t)
 	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)

@@ -5,55 +5,20 @@ package demo
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"weir/config"
+	"weir/internal/stacktest"
 )
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-	binOut  []byte
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-// weirBinary builds the weir binary once for the package's tests.
-func weirBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "weir-demo-test-"); binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "weir")
-		binOut, binErr = exec.Command("go", "build", "-o", binPath, "weir/cmd/weir").CombinedOutput()
-	})
-	if binErr != nil {
-		t.Fatalf("build weir: %v\n%s", binErr, binOut)
-	}
-	return binPath
-}
+// TestMain removes the weir binary the tests built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 // TestFailedRunStopsWithTaskLog runs a real `weir scheduler` on a fresh
 // schema of the scheduler database (WEIR_SCHEDULER_DATABASE with a
@@ -65,7 +30,7 @@ func TestFailedRunStopsWithTaskLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("WEIR_SCHEDULER_DATABASE", freshSchema(t, cfg.Scheduler.Database))
+	t.Setenv("WEIR_SCHEDULER_DATABASE", stacktest.SchedulerDSN(t, cfg.Scheduler.Database))
 	dags := t.TempDir()
 	err = os.WriteFile(filepath.Join(dags, "broken.yaml"), []byte(`
 id: broken
@@ -84,7 +49,7 @@ tasks:
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	d, err := New(Options{Binary: weirBinary(t), DAGDir: dags, WorkDir: t.TempDir(), SchedulerListen: freeAddr(t), Out: &out}, nil)
+	d, err := New(Options{Binary: stacktest.Weir(t), DAGDir: dags, WorkDir: t.TempDir(), SchedulerListen: stacktest.FreeAddr(t), Out: &out}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,33 +95,4 @@ tasks:
 		t.Errorf("stop scheduler: %v", err)
 	}
 	t.Logf("output:\n%s\nerror: %v", out.String(), err)
-}
-
-// freshSchema creates a schema in the scheduler database, dropped when the
-// test ends, and returns a DSN selecting it.
-func freshSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to scheduler database: %v", err)
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	schema := "demotest_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = conn.Close(context.Background())
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 
 	"weir/config"
 	"weir/events"
+	"weir/internal/stacktest"
 	"weir/kafkaio"
 )
 
@@ -31,42 +31,13 @@ import (
 // Both tests run the weir binary itself and write to topics of their own
 // (weir.test.<run>.<topic>), so a running pipeline is not disturbed.
 
-var (
-	buildOnce sync.Once
-	weirBin   string
-	buildErr  error
-)
-
-func weir(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "weir-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		weirBin = filepath.Join(dir, "weir")
-		out, err := exec.Command("go", "build", "-o", weirBin, "weir/cmd/weir").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return weirBin
-}
+// TestMain removes the weir binary the tests built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 func kafkaConfig(t *testing.T) config.Kafka {
 	t.Helper()
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg.Kafka
+	return stacktest.Config(t).Kafka
 }
-
-func testPrefix() string { return fmt.Sprintf("weir.test.%d.", time.Now().UnixNano()) }
 
 // digest is an order-independent fingerprint of a multiset of records.
 type digest struct {
@@ -90,17 +61,17 @@ func (d *digest) add(key, value []byte) {
 func TestGenerateToKafkaMatchesSummary(t *testing.T) {
 	kcfg := kafkaConfig(t)
 	dir := t.TempDir()
-	prefix := testPrefix()
+	prefix := stacktest.TopicPrefix(t)
 	args := []string{"generate", "--seed", "11", "--start", "2026-03-02T10:00:00Z", "--history", "20m", "--rate", "20",
 		"--users", "300", "--anomaly-every", "5m", "--faults", "malformed=0.01,non_utf8=0.01,duplicate=0.02,out_of_order=0.01,future=0.005",
 		"--topic-prefix", prefix, "--summary", filepath.Join(dir, "summary.json")}
-	cmd := exec.Command(weir(t), args...)
+	cmd := exec.Command(stacktest.Weir(t), args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("weir generate: %v\n%s", err, out)
 	}
 	// The same flags to a file give the records Kafka must now hold.
 	fileArgs := append(args[:len(args)-4:len(args)-4], "--output", filepath.Join(dir, "gen.jsonl"))
-	if out, err := exec.Command(weir(t), fileArgs...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(stacktest.Weir(t), fileArgs...).CombinedOutput(); err != nil {
 		t.Fatalf("weir generate --output: %v\n%s", err, out)
 	}
 	want := map[string]*digest{}
@@ -175,13 +146,13 @@ func TestProduceFixture(t *testing.T) {
 	if err := os.WriteFile(path, gz.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	topic := testPrefix() + events.TopicWebAccess
+	topic := stacktest.TopicPrefix(t) + events.TopicWebAccess
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := kafkaio.EnsureTopics(ctx, kcfg, []kafkaio.TopicSpec{{Name: topic, Partitions: 6}}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(weir(t), "produce", "--topic", topic, "--format", events.TopicWebAccess, "--file", path).CombinedOutput()
+	out, err := exec.Command(stacktest.Weir(t), "produce", "--topic", topic, "--format", events.TopicWebAccess, "--file", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("weir produce: %v\n%s", err, out)
 	}

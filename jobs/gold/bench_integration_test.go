@@ -15,13 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"weir/config"
 	"weir/jobs/generate"
 	"weir/jobs/gold/dashboard"
 	"weir/jobs/load"
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
-	goldsql "weir/sql/gold"
 )
 
 // BenchmarkGoldDashboards measures every dashboard query on a silver layer
@@ -35,26 +33,8 @@ func BenchmarkGoldDashboards(b *testing.B) {
 	if v, err := strconv.ParseInt(os.Getenv("WEIR_BENCH_GOLD_ROWS"), 10, 64); err == nil && v > 0 {
 		target = v
 	}
-	env := silvertest.New(b)
-	cfg, err := config.Load("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	db := openTrino(b, cfg)
-	goldSchema := "gold_" + strings.TrimSuffix(env.NS.Silver, "_silver")
-	tgt := Target{Catalog: cfg.Trino.Catalog, Schemas: map[string]string{
-		"bronze": env.NS.Bronze, "silver": env.NS.Silver, "archive": env.NS.Archive, "gold": goldSchema,
-	}}
-	b.Cleanup(func() { dropSchema(b, db, cfg.Trino.Catalog, goldSchema) })
-	if err := EnsureSources(ctx, env.Lake, tgt); err != nil {
-		b.Fatal(err)
-	}
-	defs, err := Load(goldsql.FS)
-	if err != nil {
-		b.Fatal(err)
-	}
-	runner := &Runner{DB: db, Target: tgt}
-	job := silver.New(env.Lake, silver.Config{Namespaces: env.NS})
+	g := newGoldEnv(b)
+	env, db, tgt, defs, runner, job := g.Env, g.db, g.target, g.defs, g.runner, g.job
 
 	// Seven days ending now (so the dashboards' time ranges hit them), in
 	// chunks that bound memory.

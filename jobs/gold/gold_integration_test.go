@@ -19,6 +19,7 @@ import (
 
 	"weir/config"
 	"weir/events"
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
@@ -33,29 +34,9 @@ import (
 // event model, never read back from silver.
 func TestGoldAgainstGenerator(t *testing.T) {
 	ctx := context.Background()
-	env := silvertest.New(t)
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := openTrino(t, cfg)
-	// Trino may write only under warehouse/gold* (its S3 policy): the
-	// test's gold schema is gold_<prefix>.
-	goldSchema := "gold_" + strings.TrimSuffix(env.NS.Silver, "_silver")
-	target := Target{Catalog: cfg.Trino.Catalog, Schemas: map[string]string{
-		"bronze": env.NS.Bronze, "silver": env.NS.Silver, "archive": env.NS.Archive, "gold": goldSchema,
-	}}
-	t.Cleanup(func() { dropSchema(t, db, cfg.Trino.Catalog, goldSchema) })
-	if err := EnsureSources(ctx, env.Lake, target); err != nil {
-		t.Fatal(err)
-	}
-	defs, err := Load(goldsql.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runner := &Runner{DB: db, Target: target}
+	g := newGoldEnv(t)
+	env, db, goldSchema, defs, runner, job := g.Env, g.db, g.goldSchema, g.defs, g.runner, g.job
 	loadedAt := time.Now().UTC()
-	job := silver.New(env.Lake, silver.Config{Namespaces: env.NS})
 
 	// Batch 1: Sunday 22:00 to Monday 01:00, every anomaly kind.
 	start := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
@@ -665,6 +646,43 @@ func mustExec(t *testing.T, db *sql.DB, stmt string) {
 // before the test's own cleanups, it runs after them (cleanups run last
 // registered first), so dropSchema still has a connection. A deferred
 // Close ran before every cleanup and left the test schemas behind.
+// goldEnv is a test's lakehouse (silvertest: namespaces of its own) with a
+// gold schema of its own on Trino, the gold definitions, a Runner that
+// applies them there, and the silver job over the test's namespaces.
+type goldEnv struct {
+	*silvertest.Env
+	cfg        config.Config
+	db         *sql.DB
+	goldSchema string
+	target     Target
+	defs       []*Definition
+	runner     *Runner
+	job        *silver.Job
+}
+
+func newGoldEnv(tb testing.TB) *goldEnv {
+	tb.Helper()
+	env := silvertest.New(tb)
+	cfg := stacktest.Config(tb)
+	db := openTrino(tb, cfg)
+	// Trino may write only under warehouse/gold* (its S3 policy): the
+	// test's gold schema is gold_<prefix>.
+	goldSchema := "gold_" + strings.TrimSuffix(env.NS.Silver, "_silver")
+	target := Target{Catalog: cfg.Trino.Catalog, Schemas: map[string]string{
+		"bronze": env.NS.Bronze, "silver": env.NS.Silver, "archive": env.NS.Archive, "gold": goldSchema,
+	}}
+	tb.Cleanup(func() { dropSchema(tb, db, cfg.Trino.Catalog, goldSchema) })
+	if err := EnsureSources(context.Background(), env.Lake, target); err != nil {
+		tb.Fatal(err)
+	}
+	defs, err := Load(goldsql.FS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &goldEnv{Env: env, cfg: cfg, db: db, goldSchema: goldSchema, target: target, defs: defs,
+		runner: &Runner{DB: db, Target: target}, job: silver.New(env.Lake, silver.Config{Namespaces: env.NS})}
+}
+
 func openTrino(tb testing.TB, cfg config.Config) *sql.DB {
 	tb.Helper()
 	db, err := trino.Open(cfg.Trino)

@@ -4,18 +4,14 @@ package gold
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"weir/config"
 	"weir/internal/faultreport"
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
-	"weir/localstack"
-	goldsql "weir/sql/gold"
 )
 
 // TestGoldRefreshTrinoDown stops the Trino coordinator while a gold refresh
@@ -24,31 +20,10 @@ import (
 // every view answers what the generator's records say.
 func TestGoldRefreshTrinoDown(t *testing.T) {
 	ctx := context.Background()
-	env := silvertest.New(t)
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls, err := localstack.FromEnv(os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := openTrino(t, cfg)
-	goldSchema := "gold_" + strings.TrimSuffix(env.NS.Silver, "_silver")
-	target := Target{Catalog: cfg.Trino.Catalog, Schemas: map[string]string{
-		"bronze": env.NS.Bronze, "silver": env.NS.Silver, "archive": env.NS.Archive, "gold": goldSchema,
-	}}
-	t.Cleanup(func() { dropSchema(t, db, cfg.Trino.Catalog, goldSchema) })
-	if err := EnsureSources(ctx, env.Lake, target); err != nil {
-		t.Fatal(err)
-	}
-	defs, err := Load(goldsql.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runner := &Runner{DB: db, Target: target}
+	g := newGoldEnv(t)
+	env, db, goldSchema, defs, runner, job := g.Env, g.db, g.goldSchema, g.defs, g.runner, g.job
+	ls := stacktest.Stack(t)
 	loadedAt := time.Now().UTC()
-	job := silver.New(env.Lake, silver.Config{Namespaces: env.NS})
 	start := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 	recs1, _ := silvertest.Generate(t, start, start.Add(3*time.Hour), 8, generate.DefaultFaults, func(c *generate.Config) {
 		c.Seed, c.AnomalyEvery = 21, 30*time.Minute

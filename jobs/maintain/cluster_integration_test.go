@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"weir/internal/faultreport"
+	"weir/internal/stacktest"
 	"weir/jobs/stream"
-	"weir/localstack"
 )
 
 // TestClusterMinIONodeKilled is the compaction soak on the cluster profile
@@ -28,10 +28,7 @@ func TestClusterMinIONodeKilled(t *testing.T) {
 	if os.Getenv("WEIR_STACK_PROFILE") != "cluster" {
 		t.Skip("needs the cluster profile: make test-cluster")
 	}
-	ls, err := localstack.FromEnv(os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls := stacktest.Stack(t)
 	const victim = "minio3"
 	const downFor = 20 * time.Second
 	var killedAt, restartedAt time.Time

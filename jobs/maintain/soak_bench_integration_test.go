@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"weir/internal/stacktest"
 )
 
 // TestBenchCompactionUnderStream is the compaction soak (compactionUnderStream)
@@ -25,7 +27,7 @@ func TestBenchCompactionUnderStream(t *testing.T) {
 	b, _ := json.MarshalIndent(res, "", "  ")
 	out := os.Getenv("WEIR_SOAK_OUT")
 	if out == "" {
-		out = filepath.Join(moduleRoot(t), "bench", "results", "maintain.json")
+		out = filepath.Join(stacktest.ModuleRoot(t), "bench", "results", "maintain.json")
 	}
 	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 		t.Fatal(err)

@@ -34,7 +34,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,7 +42,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +51,7 @@ import (
 
 	"weir/config"
 	"weir/events"
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/jobs/maintain"
 	"weir/jobs/silver"
@@ -60,7 +59,6 @@ import (
 	"weir/jobs/stream"
 	"weir/kafkaio"
 	"weir/lakehouse"
-	"weir/localstack"
 )
 
 // soakFaults are several times generate.DefaultFaults, so rejects,
@@ -103,14 +101,14 @@ func compactionUnderStream(t *testing.T, o soakOptions) (map[string]any, *compac
 	total, produceFor := o.total, o.produceFor
 	s := openSoak(t)
 	ctx := context.Background()
-	bin := buildWeir(t)
+	bin := stacktest.Weir(t)
 	load := &loadSampler{}
 	load.sample()
 
 	gcfg := s.generatorConfig(t, total)
 	wallStart := time.Now()
 	p := s.startStream(t, bin)
-	waitForLog(t, p, "partition assigned", 2*time.Minute)
+	p.WaitLog(t, "partition assigned", 2*time.Minute)
 
 	// Compaction, in a loop, from now until the stream has stopped.
 	var cs compactStats
@@ -213,9 +211,9 @@ wait:
 
 	close(stopLoop)
 	<-loopDone
-	streamCPU := processCPU(p.cmd.Process.Pid)
-	p.stop(t)
-	if pcpu := p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime(); pcpu > 0 {
+	streamCPU := processCPU(p.Cmd.Process.Pid)
+	p.Stop(t, 2*time.Minute)
+	if pcpu := p.Cmd.ProcessState.UserTime() + p.Cmd.ProcessState.SystemTime(); pcpu > 0 {
 		streamCPU = pcpu.Seconds()
 	}
 	silverRuns = append(silverRuns, s.runSilver(t, "after the stream stopped"))
@@ -277,7 +275,7 @@ wait:
 	}
 	t.Logf("bronze data files: stream committed %d, %d live after the final compaction (expected at most %d)", bronzeCommitted, bronzeAfter, bronzeExpected)
 
-	streamLog := readFile(p.log)
+	streamLog := readFile(p.Log)
 	silverLog := readFile(filepath.Join(s.logDir, s.prefix+"-silver.log"))
 	maintainLog := readFile(filepath.Join(s.logDir, s.prefix+"-maintain.log"))
 	retriesByTable := map[string]int{}
@@ -365,11 +363,7 @@ type soak struct {
 
 func openSoak(t *testing.T) *soak {
 	t.Helper()
-	loadStackEnv(t)
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := stacktest.Config(t)
 	ctx := context.Background()
 	lake, err := lakehouse.Open(ctx, cfg)
 	if err != nil {
@@ -378,13 +372,10 @@ func openSoak(t *testing.T) *soak {
 	if err := lake.EnsureNamespaces(ctx); err != nil {
 		t.Fatal(err)
 	}
-	prefix := fmt.Sprintf("soak%06x", rand.Uint32()&0xffffff)
+	prefix := stacktest.ID("soak")
 	s := &soak{cfg: cfg, lake: lake, prefix: prefix, group: prefix + "-stream",
 		ns: silver.Namespaces{Bronze: lakehouse.Bronze, BronzePrefix: prefix + "_", Silver: prefix + "_silver", Archive: prefix + "_archive"}}
-	s.logDir = os.Getenv("WEIR_TEST_LOGS")
-	if s.logDir == "" {
-		s.logDir = t.TempDir()
-	}
+	s.logDir = stacktest.LogDir(t)
 	f, err := os.Create(filepath.Join(s.logDir, prefix+"-silver.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -626,7 +617,7 @@ func (s *soak) compactOnce(ctx context.Context, t testing.TB, bin string, cs *co
 		err = fmt.Errorf("decode maintain report: %w", jerr)
 	}
 	if err != nil {
-		run.err = fmt.Errorf("weir batch maintain: %v\n%s", err, tailString(stderr.String(), 2000))
+		run.err = fmt.Errorf("weir batch maintain: %v\n%s", err, stacktest.Tail(stderr.String(), 2000))
 		t.Errorf("compaction run: %v", run.err)
 	}
 	log := stderr.String()
@@ -665,51 +656,21 @@ func (s *soak) compactOnce(ctx context.Context, t testing.TB, bin string, cs *co
 // highWatermarks is the end offset of every partition of the test's topics.
 func (s *soak) highWatermarks(t testing.TB) map[lakehouse.TopicPartition]int64 {
 	t.Helper()
-	c, err := kafkaio.NewConsumer(s.cfg.Kafka, s.prefix+"-watermarks", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	out := map[lakehouse.TopicPartition]int64{}
-	for _, topic := range s.topics {
-		md, err := c.GetMetadata(&topic, false, 10_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range md.Topics[topic].Partitions {
-			low, high, err := c.QueryWatermarkOffsets(topic, p.ID, 10_000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if low != 0 {
-				t.Fatalf("%s/%d starts at offset %d, want 0", topic, p.ID, low)
-			}
-			out[lakehouse.TopicPartition{Topic: topic, Partition: p.ID}] = high
+	low, high := stacktest.Watermarks(t, s.cfg.Kafka, s.topics)
+	for tp, l := range low {
+		if l != 0 {
+			t.Fatalf("%s/%d starts at offset %d, want 0", tp.Topic, tp.Partition, l)
 		}
 	}
-	return out
+	return high
 }
 
 // waitCaughtUp waits until the bronze tables record every partition's end.
 func (s *soak) waitCaughtUp(t testing.TB, high map[lakehouse.TopicPartition]int64, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var got map[lakehouse.TopicPartition]int64
-	for time.Now().Before(deadline) {
-		var err error
-		if got, err = stream.Offsets(context.Background(), s.lake, s.topics); err != nil {
-			t.Fatal(err)
-		}
-		done := true
-		for tp, h := range high {
-			done = done && got[tp] >= h
-		}
-		if done {
-			return
-		}
-		time.Sleep(time.Second)
-	}
-	t.Fatalf("not caught up after %s: tables record %v, topics end at %v", timeout, got, high)
+	stacktest.WaitCaughtUp(t, high, timeout, time.Second, func() (stacktest.Offsets, error) {
+		return stream.Offsets(context.Background(), s.lake, s.topics)
+	})
 }
 
 // checkBronze asserts that the topic tables hold every offset below the
@@ -976,128 +937,17 @@ func readCoords(ctx context.Context, tbl *table.Table, cols ...string) (map[lake
 	return out, n, nil
 }
 
-// proc is a running `weir stream`.
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-	log  string
-}
-
-func (s *soak) startStream(t testing.TB, bin string) *proc {
+// startStream starts `weir stream` over the test's topics, its log in
+// the test's log directory.
+func (s *soak) startStream(t testing.TB, bin string) *stacktest.Process {
 	t.Helper()
-	logPath := filepath.Join(s.logDir, s.prefix+"-stream.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(bin, "stream", "--topics", strings.Join(s.topics, ","), "--group", s.group,
 		"--dead-letters", deadLetterTable(s.prefix), "--commit-interval", soakCommitEvery, "--listen", "", "--session-timeout", "6s")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, done: make(chan struct{}), log: logPath}
-	go func() {
-		p.err = cmd.Wait()
-		logf.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Signal(syscall.SIGKILL)
-			<-p.done
-		}
-	})
-	return p
+	return stacktest.Start(t, cmd, filepath.Join(s.logDir, s.prefix+"-stream.log"))
 }
 
-// stop sends SIGTERM and waits for a clean exit.
-func (p *proc) stop(t testing.TB) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(2 * time.Minute):
-		_ = p.cmd.Process.Signal(syscall.SIGKILL)
-		<-p.done
-		t.Fatalf("stream did not stop on SIGTERM; log %s", p.log)
-	}
-	if p.err != nil {
-		t.Fatalf("stream exited with %v:\n%s", p.err, tailString(readFile(p.log), 3000))
-	}
-}
-
-func waitForLog(t testing.TB, p *proc, substr string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if strings.Contains(readFile(p.log), substr) {
-			return
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("stream exited (%v) before logging %q:\n%s", p.err, substr, tailString(readFile(p.log), 3000))
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no %q in the stream log after %s:\n%s", substr, timeout, tailString(readFile(p.log), 3000))
-}
-
-var (
-	buildOnce sync.Once
-	weirBin   string
-	buildErr  error
-)
-
-// buildWeir builds cmd/weir once into a temporary directory.
-func buildWeir(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "weir-soak")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		weirBin = filepath.Join(dir, "weir")
-		cmd := exec.Command("go", "build", "-o", weirBin, "./cmd/weir")
-		cmd.Dir = moduleRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build weir: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return weirBin
-}
-
-func moduleRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
-// loadStackEnv exports the variables of .stack/env.sh unless the caller
-// already did (the weir subprocesses inherit them).
-func loadStackEnv(t testing.TB) {
-	if err := localstack.ExportEnv(); err != nil {
-		t.Fatal(err)
-	}
-}
+// TestMain removes the weir binary the soak built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 // loadSampler keeps the first, last and highest 1-minute load average.
 type loadSampler struct {
@@ -1154,13 +1004,6 @@ func appendFile(path string, b []byte) {
 	}
 	defer f.Close()
 	_, _ = io.Copy(f, bytes.NewReader(b))
-}
-
-func tailString(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // countLines counts the lines holding every one of subs.

@@ -10,9 +10,13 @@ import (
 	"time"
 
 	"weir/internal/faultreport"
+	"weir/internal/stacktest"
 	"weir/jobs/silver/silvertest"
 	"weir/lakehouse"
 )
+
+// TestMain removes the weir binary the tests built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 // TestSilverKillPoints SIGKILLs the real `weir batch silver` process inside
 // its commits — with a commit built, with the new metadata written but the
@@ -25,7 +29,7 @@ func TestSilverKillPoints(t *testing.T) {
 	env := silvertest.New(t)
 	end := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Minute)
 	recs, sum := silvertest.Generate(t, end.Add(-30*time.Minute), end, 15, faults)
-	bin := silvertest.Weir(t)
+	bin := stacktest.Weir(t)
 	points := []string{lakehouse.PointCommitBuilt, lakehouse.PointMetadataWritten, lakehouse.PointCommitted}
 	const rounds = 12
 	hits := map[string]int{}
@@ -37,7 +41,7 @@ func TestSilverKillPoints(t *testing.T) {
 		cmd.Env = append(os.Environ(), "WEIR_KILL_POINT="+point, fmt.Sprintf("WEIR_KILL_AFTER=%d", 1+round%4))
 		out, err := cmd.CombinedOutput()
 		switch {
-		case silvertest.KilledBySIGKILL(err):
+		case stacktest.KilledBySIGKILL(err):
 			hits[point]++
 		case err != nil:
 			t.Fatalf("round %d (%s): %v\n%s", round, point, err, tail(out))

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"weir/config"
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
 	"weir/lakehouse"
-	"weir/localstack"
 	"weir/trino"
 )
 
@@ -54,10 +54,7 @@ func BenchmarkSilverVsTrino(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	st, err := localstack.FromEnv(os.Stderr)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := stacktest.Stack(b)
 	trinoPid, err := st.ServicePid("trino")
 	if err != nil || trinoPid == 0 {
 		b.Fatalf("trino pid: %d, %v", trinoPid, err)

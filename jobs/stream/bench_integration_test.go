@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,19 +26,11 @@ import (
 	"testing"
 	"time"
 
+	"weir/internal/stacktest"
 	"weir/kafkaio"
 	"weir/lakehouse"
 	"weir/trino"
 )
-
-func freePort(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 func TestBenchBronzeMillion(t *testing.T) {
 	total := 1_000_000
@@ -48,8 +39,8 @@ func TestBenchBronzeMillion(t *testing.T) {
 	}
 	s := openStack(t)
 	probe := s.newTopics(t, 1, "probe")[0]
-	listen := freePort(t)
-	profPath := filepath.Join(moduleRoot(t), "bench", "results", "bronze.cpu.pprof")
+	listen := stacktest.FreeAddr(t)
+	profPath := filepath.Join(stacktest.ModuleRoot(t), "bench", "results", "bronze.cpu.pprof")
 	profDone := make(chan error, 1)
 	var cpuDrain float64
 	var fresh freshResult
@@ -57,14 +48,14 @@ func TestBenchBronzeMillion(t *testing.T) {
 		args: []string{"--listen", listen, "--commit-interval", "3s"},
 		also: []string{probe},
 		// CPU profile of the drain (where the time goes).
-		draining: func(*proc) {
+		draining: func(*stacktest.Process) {
 			go func() { profDone <- fetchProfile("http://"+listen+"/debug/pprof/profile?seconds=8", profPath) }()
 		},
-		drained: func(p *proc, topics []string) {
+		drained: func(p *stacktest.Process, topics []string) {
 			if err := <-profDone; err != nil {
 				t.Logf("cpu profile: %v", err)
 			}
-			cpuDrain = processCPU(t, p.cmd.Process.Pid)
+			cpuDrain = processCPU(t, p.Cmd.Process.Pid)
 			t.Logf("job CPU %.1fs for the drain", cpuDrain)
 			fresh = s.freshness(t, p, topics, probe, 20*time.Second, 20_000)
 		},
@@ -102,7 +93,7 @@ func TestBenchBronzeMillion(t *testing.T) {
 		"machine":              machine(),
 	}
 	b, _ := json.MarshalIndent(res, "", "  ")
-	out := filepath.Join(moduleRoot(t), "bench", "results", "bronze.json")
+	out := filepath.Join(stacktest.ModuleRoot(t), "bench", "results", "bronze.json")
 	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +107,7 @@ type freshResult struct {
 
 // freshness produces a steady load of rate msg/s for d, plus a probe record
 // every 500ms, and measures when each probe becomes visible in Trino.
-func (s *stack) freshness(t testing.TB, p *proc, topics []string, probe string, d time.Duration, rate int) freshResult {
+func (s *stack) freshness(t testing.TB, p *stacktest.Process, topics []string, probe string, d time.Duration, rate int) freshResult {
 	t.Helper()
 	q := fmt.Sprintf(`SELECT coalesce(max("offset"), -1) FROM %s`, lakehouse.BronzeTable(probe))
 	return s.freshnessQuery(t, topics, probe, q, d, rate)

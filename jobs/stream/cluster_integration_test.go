@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"weir/internal/faultreport"
+	"weir/internal/stacktest"
 	"weir/kafkaio"
-	"weir/localstack"
 )
 
 // TestClusterStreamBrokerKilled runs weir stream on the cluster profile (3
@@ -27,16 +27,13 @@ func TestClusterStreamBrokerKilled(t *testing.T) {
 		t.Skip("needs the cluster profile: make test-cluster")
 	}
 	s := openStack(t)
-	ls, err := localstack.FromEnv(os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls := stacktest.Stack(t)
 	topics := s.newTopics(t, 6, "app.events", "web.access")
 	group := "it-" + topics[0]
 	victim, led := s.busiestLeader(t, topics)
 
 	p := startStream(t, "cluster", topics, group, nil)
-	waitForLog(t, p, "stream started", time.Minute)
+	p.WaitLog(t, "stream started", time.Minute)
 	const perTopic = 30_000
 	produced := make(chan struct{})
 	go func() {
@@ -77,7 +74,7 @@ func TestClusterStreamBrokerKilled(t *testing.T) {
 
 	<-produced
 	high := s.waitCaughtUp(t, topics, 3*time.Minute)
-	p.stop(t)
+	stop(t, p)
 	var ends int64
 	for _, h := range high {
 		ends += h

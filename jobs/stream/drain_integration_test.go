@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"weir/internal/stacktest"
 	"weir/lakehouse"
 )
 
@@ -30,8 +31,8 @@ func TestBronzeDrainExact(t *testing.T) {
 type drainHooks struct {
 	args     []string
 	also     []string
-	draining func(p *proc)
-	drained  func(p *proc, topics []string)
+	draining func(p *stacktest.Process)
+	drained  func(p *stacktest.Process, topics []string)
 }
 
 type drained struct {
@@ -56,11 +57,11 @@ func (s *stack) drainExactly(t *testing.T, total int, h drainHooks) drained {
 	s.produce(t, topics, perTopic, 0)
 	t.Logf("produced in %s", time.Since(produceStart).Round(time.Millisecond))
 
-	binary(t) // build before the clock starts
+	stacktest.Weir(t) // build before the clock starts
 	all := append(slices.Clone(topics), h.also...)
 	start := time.Now()
 	p := startStream(t, "drain", all, "drain-"+topics[0], nil, h.args...)
-	waitForLog(t, p, "partition assigned", time.Minute)
+	p.WaitLog(t, "partition assigned", time.Minute)
 	assigned := logTime(t, p, "partition assigned") // group join done: the drain starts
 	if h.draining != nil {
 		h.draining(p)
@@ -73,8 +74,8 @@ func (s *stack) drainExactly(t *testing.T, total int, h drainHooks) drained {
 		h.drained(p, topics)
 		high = s.waitCaughtUp(t, topics, 5*time.Minute)
 	}
-	p.stop(t)
-	d.cpu = p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+	stop(t, p)
+	d.cpu = p.Cmd.ProcessState.UserTime() + p.Cmd.ProcessState.SystemTime()
 	rows, dead := s.checkExact(t, topics, high)
 	if dead != 0 {
 		t.Fatalf("%d dead letters, want 0", dead)
@@ -84,9 +85,9 @@ func (s *stack) drainExactly(t *testing.T, total int, h drainHooks) drained {
 }
 
 // logTime is the time of the first job log line containing substr.
-func logTime(t testing.TB, p *proc, substr string) time.Time {
+func logTime(t testing.TB, p *stacktest.Process, substr string) time.Time {
 	t.Helper()
-	out, _ := os.ReadFile(p.log)
+	out, _ := os.ReadFile(p.Log)
 	for _, line := range strings.Split(string(out), "\n") {
 		if !strings.Contains(line, substr) {
 			continue

@@ -13,6 +13,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"weir/internal/faultreport"
+	"weir/internal/stacktest"
 	"weir/jobs/stream"
 )
 
@@ -67,15 +68,15 @@ func TestStreamKillPoints(t *testing.T) {
 		p := startStream(t, fmt.Sprintf("kill%02d-%s", i, point), topics, group, env,
 			"--instance-id", "kill-test", "--max-record-bytes", "2048")
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-time.After(90 * time.Second):
-			p.kill()
-			out, _ := os.ReadFile(p.log)
-			t.Fatalf("round %d: the job never reached %s:\n%s", i, point, tail(string(out), 3000))
+			p.Kill()
+			out, _ := os.ReadFile(p.Log)
+			t.Fatalf("round %d: the job never reached %s:\n%s", i, point, stacktest.Tail(string(out), 3000))
 		}
-		if !killedBySIGKILL(p.err) {
-			out, _ := os.ReadFile(p.log)
-			t.Fatalf("round %d (%s): exit %v, want SIGKILL:\n%s", i, point, p.err, tail(string(out), 3000))
+		if !stacktest.KilledBySIGKILL(p.Err()) {
+			out, _ := os.ReadFile(p.Log)
+			t.Fatalf("round %d (%s): exit %v, want SIGKILL:\n%s", i, point, p.Err(), stacktest.Tail(string(out), 3000))
 		}
 		hits[point]++
 	}
@@ -84,7 +85,7 @@ func TestStreamKillPoints(t *testing.T) {
 
 	p := startStream(t, "final", topics, group, nil, "--max-record-bytes", "2048")
 	high := s.waitCaughtUp(t, topics, 3*time.Minute)
-	p.stop(t)
+	stop(t, p)
 	rows, dead := s.checkExact(t, topics, high)
 	if dead == 0 {
 		t.Error("no dead letters: the dead-letter commit was never between kills")

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"weir/internal/faultreport"
-	"weir/localstack"
+	"weir/internal/stacktest"
 )
 
 // TestStreamCatalogDown stops PostgreSQL, which holds the Iceberg catalog,
@@ -19,13 +19,10 @@ import (
 // back, and hold every record exactly once.
 func TestStreamCatalogDown(t *testing.T) {
 	s := openStack(t)
-	ls, err := localstack.FromEnv(os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls := stacktest.Stack(t)
 	topics := s.newTopics(t, 4, "app.events")
 	p := startStream(t, "catalog-down", topics, "it-"+topics[0], nil)
-	waitForLog(t, p, "stream started", time.Minute)
+	p.WaitLog(t, "stream started", time.Minute)
 	produced := make(chan struct{})
 	go func() {
 		defer close(produced)
@@ -46,9 +43,9 @@ func TestStreamCatalogDown(t *testing.T) {
 	})
 	time.Sleep(30 * time.Second)
 	select {
-	case <-p.done:
-		out, _ := os.ReadFile(p.log)
-		t.Fatalf("weir stream exited while the catalog was down: %v\n%s", p.err, tail(string(out), 3000))
+	case <-p.Done():
+		out, _ := os.ReadFile(p.Log)
+		t.Fatalf("weir stream exited while the catalog was down: %v\n%s", p.Err(), stacktest.Tail(string(out), 3000))
 	default:
 	}
 	if err := ls.StartService(ctx, "postgres"); err != nil {
@@ -59,7 +56,7 @@ func TestStreamCatalogDown(t *testing.T) {
 
 	<-produced
 	high := s.waitCaughtUp(t, topics, 3*time.Minute)
-	p.stop(t)
+	stop(t, p)
 	rows, dead := s.checkExact(t, topics, high)
 	var expected int64
 	for _, h := range high {

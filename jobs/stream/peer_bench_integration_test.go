@@ -32,6 +32,7 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/kafkaio"
 	"weir/lakehouse"
@@ -81,14 +82,14 @@ type peerLive struct {
 // contender is one of the two systems under the same harness.
 type contender struct {
 	name  string
-	start func(t testing.TB, round int, topics []string) *proc
+	start func(t testing.TB, round int, topics []string) *stacktest.Process
 	// table is the table (namespace.name) topic lands in for round.
 	table func(round int, topic string) string
 	// offsetCol and coordinates name the columns Trino counts by.
 	offsetCol, topicCol, partitionCol string
 	// started is when the process began reading (its log), or zero.
-	started func(t testing.TB, p *proc) time.Time
-	stop    func(t testing.TB, p *proc)
+	started func(t testing.TB, p *stacktest.Process) time.Time
+	stop    func(t testing.TB, p *stacktest.Process)
 	cleanup func(round int, topics []string)
 }
 
@@ -103,10 +104,7 @@ func TestSideBySidePeer(t *testing.T) {
 	s := openStack(t)
 	ctx := context.Background()
 
-	st, err := localstack.FromEnv(os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := stacktest.Stack(t)
 	t.Log("assembling the iceberg kafka connect sink (cached after the first run)")
 	ic, err := st.InstallIcebergConnect(ctx)
 	if err != nil {
@@ -119,7 +117,7 @@ func TestSideBySidePeer(t *testing.T) {
 	t.Logf("produced %d generated records (%d bytes)", produced, payloadBytes)
 	high := s.highWatermarks(t, topics)
 
-	binary(t) // build before any clock starts
+	stacktest.Weir(t) // build before any clock starts
 	weir := s.weirContender(prefix)
 	peer := s.peerContender(t, ic, prefix)
 
@@ -167,9 +165,9 @@ func TestSideBySidePeer(t *testing.T) {
 		"messages_requested": total,
 	}
 	b, _ := json.MarshalIndent(res, "", "  ")
-	out := filepath.Join(moduleRoot(t), "bench", "results", "peer.json")
+	out := filepath.Join(stacktest.ModuleRoot(t), "bench", "results", "peer.json")
 	if total != 1_000_000 {
-		out = filepath.Join(moduleRoot(t), "bench", "results", "peer-short.json")
+		out = filepath.Join(stacktest.ModuleRoot(t), "bench", "results", "peer-short.json")
 	}
 	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 		t.Fatal(err)
@@ -254,8 +252,8 @@ func (s *stack) drainRound(t testing.TB, c *contender, round int, topics []strin
 	start := time.Now()
 	p := c.start(t, round, topics)
 	done := s.waitRecords(t, c, round, perTopic, 20*time.Minute)
-	cpu := processCPU(t, p.cmd.Process.Pid)
-	rss := peakRSS(p.cmd.Process.Pid)
+	cpu := processCPU(t, p.Cmd.Process.Pid)
+	rss := peakRSS(p.Cmd.Process.Pid)
 	load, _ := os.ReadFile("/proc/loadavg")
 	began := c.started(t, p)
 	if began.IsZero() {
@@ -392,7 +390,7 @@ func (s *stack) liveRound(t testing.TB, c *contender, round, total int) peerLive
 		s.produce(t, topics, n, 20*time.Second)
 	}()
 	time.Sleep(10 * time.Second)
-	p.kill()
+	p.Kill()
 	killedAt := time.Now()
 	time.Sleep(2 * time.Second)
 	p = c.start(t, round, all)
@@ -466,14 +464,14 @@ func waitForTable(t testing.TB, s *stack, name string) {
 func (s *stack) weirContender(prefix string) *contender {
 	return &contender{
 		name: "weir",
-		start: func(t testing.TB, round int, topics []string) *proc {
+		start: func(t testing.TB, round int, topics []string) *stacktest.Process {
 			return startStream(t, fmt.Sprintf("weir-round%d", round), topics, fmt.Sprintf("peer-weir-%s-%d", prefix, round), nil,
 				"--commit-interval", peerCommitInterval.String())
 		},
 		table:     func(_ int, topic string) string { return lakehouse.BronzeTable(topic) },
 		offsetCol: "offset", topicCol: "topic", partitionCol: "partition",
-		started: func(t testing.TB, p *proc) time.Time { return logTime(t, p, "partition assigned") },
-		stop:    func(t testing.TB, p *proc) { p.stop(t) },
+		started: func(t testing.TB, p *stacktest.Process) time.Time { return logTime(t, p, "partition assigned") },
+		stop:    func(t testing.TB, p *stacktest.Process) { stop(t, p) },
 		cleanup: func(_ int, topics []string) {
 			// Next round starts from empty tables (weir resumes from them).
 			for _, name := range append([]string{deadLetters(topics)}, topics...) {
@@ -495,20 +493,20 @@ func peerTable(prefix string, round int, topic string) string {
 func (s *stack) peerContender(t testing.TB, ic localstack.IcebergConnect, prefix string) *contender {
 	return &contender{
 		name: "peer",
-		start: func(t testing.TB, round int, topics []string) *proc {
+		start: func(t testing.TB, round int, topics []string) *stacktest.Process {
 			return s.startConnect(t, ic, prefix, round, topics)
 		},
 		table:     func(round int, topic string) string { return peerTable(prefix, round, topic) },
 		offsetCol: "_kafka_metadata_offset", topicCol: "_kafka_metadata_topic", partitionCol: "_kafka_metadata_partition",
-		started: func(t testing.TB, p *proc) time.Time {
+		started: func(t testing.TB, p *stacktest.Process) time.Time {
 			return connectLogTime(p, "Adding newly assigned partitions")
 		},
-		stop: func(t testing.TB, p *proc) {
-			p.cmd.Process.Signal(syscall.SIGTERM)
+		stop: func(t testing.TB, p *stacktest.Process) {
+			p.Signal(syscall.SIGTERM)
 			select {
-			case <-p.done:
+			case <-p.Done():
 			case <-time.After(90 * time.Second):
-				p.kill()
+				p.Kill()
 			}
 		},
 		cleanup: func(round int, topics []string) {
@@ -525,7 +523,7 @@ func (s *stack) peerContender(t testing.TB, ic localstack.IcebergConnect, prefix
 // startConnect starts a Kafka Connect standalone worker running the sink
 // for topics into round's namespace (same connector name on a restart, so
 // it resumes).
-func (s *stack) startConnect(t testing.TB, ic localstack.IcebergConnect, prefix string, round int, topics []string) *proc {
+func (s *stack) startConnect(t testing.TB, ic localstack.IcebergConnect, prefix string, round int, topics []string) *stacktest.Process {
 	t.Helper()
 	ctx := context.Background()
 	ns, _, _ := strings.Cut(peerTable(prefix, round, topics[0]), ".")
@@ -561,7 +559,7 @@ func (s *stack) startConnect(t testing.TB, ic localstack.IcebergConnect, prefix 
 		"value.converter":                   "org.apache.kafka.connect.converters.ByteArrayConverter",
 		"offset.storage.file.filename":      filepath.Join(dir, "connect.offsets"),
 		"plugin.path":                       ic.PluginPath,
-		"listeners":                         "http://" + freePort(t),
+		"listeners":                         "http://" + stacktest.FreeAddr(t),
 		"plugin.discovery":                  "only_scan",
 		"consumer.auto.offset.reset":        "earliest",
 		"offset.flush.interval.ms":          "10000",
@@ -610,16 +608,12 @@ func (s *stack) startConnect(t testing.TB, ic localstack.IcebergConnect, prefix 
 	}
 
 	logPath := filepath.Join(dir, fmt.Sprintf("connect-%d.log", time.Now().UnixNano()))
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(ic.Java, "-Xms256M", "-Xmx2G", "-XX:+UseG1GC",
 		"-Dlog4j2.configurationFile="+log4j,
 		"-cp", filepath.Join(ic.WorkerLibs, "*"),
 		"org.apache.kafka.connect.cli.ConnectStandalone",
 		filepath.Join(dir, "worker.properties"), filepath.Join(dir, "connector.properties"))
-	return startProc(t, cmd, logf)
+	return stacktest.Start(t, cmd, logPath)
 }
 
 const connectLog4j = `status = warn
@@ -634,8 +628,8 @@ rootLogger.appenderRef.stdout.ref = STDOUT
 
 // connectLogTime is the time of the first worker log line containing
 // substr (zero if none).
-func connectLogTime(p *proc, substr string) time.Time {
-	out, _ := os.ReadFile(p.log)
+func connectLogTime(p *stacktest.Process, substr string) time.Time {
+	out, _ := os.ReadFile(p.Log)
 	for _, line := range strings.Split(string(out), "\n") {
 		if !strings.Contains(line, substr) {
 			continue

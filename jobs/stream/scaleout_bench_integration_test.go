@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"weir/internal/stacktest"
 )
 
 func TestScaleOutStream(t *testing.T) {
@@ -32,7 +34,7 @@ func TestScaleOutStream(t *testing.T) {
 	prefix, _, _ := strings.Cut(topics[0], ".")
 	produced, payloadBytes := s.produceGenerated(t, topics, total)
 	high := s.highWatermarks(t, topics)
-	binary(t)
+	stacktest.Weir(t)
 	weir := s.weirContender(prefix)
 
 	type step struct {
@@ -54,7 +56,7 @@ func TestScaleOutStream(t *testing.T) {
 	var steps []step
 	for k := 1; k <= 3; k++ {
 		group := fmt.Sprintf("scale-%s-%d", prefix, k)
-		var ps []*proc
+		var ps []*stacktest.Process
 		for i := range k {
 			ps = append(ps, startStream(t, fmt.Sprintf("scale%d-%d", k, i), topics, group, nil, "--commit-interval", peerCommitInterval.String()))
 		}
@@ -67,13 +69,13 @@ func TestScaleOutStream(t *testing.T) {
 			if began.IsZero() || at.Before(began) {
 				began = at
 			}
-			cpu += processCPU(t, p.cmd.Process.Pid)
+			cpu += processCPU(t, p.Cmd.Process.Pid)
 		}
 		load, _ := os.ReadFile("/proc/loadavg")
 		var conflicts, fences, commits int
 		for _, p := range ps {
-			p.stop(t)
-			log, _ := os.ReadFile(p.log)
+			stop(t, p)
+			log, _ := os.ReadFile(p.Log)
 			for _, line := range strings.Split(string(log), "\n") {
 				if strings.Contains(line, "bronze commit attempt failed") && strings.Contains(line, "conflict=true") {
 					conflicts++
@@ -117,7 +119,7 @@ func TestScaleOutStream(t *testing.T) {
 	if total != 1_000_000 {
 		name = "scaleout-short.json"
 	}
-	if err := os.WriteFile(filepath.Join(moduleRoot(t), "bench", "results", name), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(stacktest.ModuleRoot(t), "bench", "results", name), append(b, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s", b)

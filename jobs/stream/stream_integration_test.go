@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,10 +33,10 @@ import (
 
 	"weir/config"
 	"weir/internal/faultreport"
+	"weir/internal/stacktest"
 	"weir/jobs/stream"
 	"weir/kafkaio"
 	"weir/lakehouse"
-	"weir/localstack"
 	"weir/trino"
 )
 
@@ -46,38 +45,9 @@ type stack struct {
 	lake *lakehouse.Lakehouse
 }
 
-func moduleRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
-// loadStackEnv exports the variables of .stack/env.sh unless the caller
-// already did.
-func loadStackEnv(t testing.TB) {
-	if err := localstack.ExportEnv(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func openStack(t testing.TB) *stack {
 	t.Helper()
-	loadStackEnv(t)
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := stacktest.Config(t)
 	ctx := context.Background()
 	lake, err := lakehouse.Open(ctx, cfg)
 	if err != nil {
@@ -94,7 +64,7 @@ func openStack(t testing.TB) *stack {
 // drops their bronze tables when the test ends.
 func (s *stack) newTopics(t testing.TB, partitions int, names ...string) []string {
 	t.Helper()
-	prefix := fmt.Sprintf("it%08x", rand.Uint32())
+	prefix := stacktest.ID("it")
 	var specs []kafkaio.TopicSpec
 	var topics []string
 	for _, n := range names {
@@ -173,53 +143,18 @@ func (s *stack) produce(t testing.TB, topics []string, n int, over time.Duration
 // highWatermarks returns the end offset of every partition of topics.
 func (s *stack) highWatermarks(t testing.TB, topics []string) map[lakehouse.TopicPartition]int64 {
 	t.Helper()
-	c, err := kafkaio.NewConsumer(s.cfg.Kafka, "weir-it-watermarks", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	out := map[lakehouse.TopicPartition]int64{}
-	for _, topic := range topics {
-		md, err := c.GetMetadata(&topic, false, 10_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range md.Topics[topic].Partitions {
-			_, high, err := c.QueryWatermarkOffsets(topic, p.ID, 10_000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[lakehouse.TopicPartition{Topic: topic, Partition: p.ID}] = high
-		}
-	}
-	return out
+	_, high := stacktest.Watermarks(t, s.cfg.Kafka, topics)
+	return high
 }
 
 // waitCaughtUp waits until the tables record every partition's end.
 func (s *stack) waitCaughtUp(t testing.TB, topics []string, timeout time.Duration) map[lakehouse.TopicPartition]int64 {
 	t.Helper()
 	want := s.highWatermarks(t, topics)
-	deadline := time.Now().Add(timeout)
-	var got map[lakehouse.TopicPartition]int64
-	for time.Now().Before(deadline) {
-		var err error
-		got, err = stream.Offsets(context.Background(), s.lake, topics)
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := true
-		for tp, high := range want {
-			if got[tp] < high {
-				done = false
-			}
-		}
-		if done {
-			return want
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("not caught up after %s: tables record %v, topics end at %v", timeout, got, want)
-	return nil
+	stacktest.WaitCaughtUp(t, want, timeout, 500*time.Millisecond, func() (stacktest.Offsets, error) {
+		return stream.Offsets(context.Background(), s.lake, topics)
+	})
+	return want
 }
 
 type coord struct {
@@ -497,7 +432,7 @@ func TestStreamMemoryBudget(t *testing.T) {
 	}
 	s.checkExact(t, topics, high)
 	if n := strings.Count(logs.String(), "paused=true"); n == 0 {
-		t.Errorf("the 2 MiB budget never paused consumption:\n%s", tail(logs.String(), 2000))
+		t.Errorf("the 2 MiB budget never paused consumption:\n%s", stacktest.Tail(logs.String(), 2000))
 	} else {
 		t.Logf("paused %d times", n)
 	}
@@ -505,128 +440,23 @@ func TestStreamMemoryBudget(t *testing.T) {
 
 // --- subprocess tests ---
 
-var (
-	buildOnce sync.Once
-	weirBin   string
-	buildErr  error
-)
-
 // TestMain removes the weir binary the subprocess tests built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if weirBin != "" {
-		os.RemoveAll(filepath.Dir(weirBin))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
-func binary(t testing.TB) string {
+func startStream(t testing.TB, name string, topics []string, group string, env []string, extra ...string) *stacktest.Process {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "weir-stream-it")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		weirBin = filepath.Join(dir, "weir")
-		cmd := exec.Command("go", "build", "-o", weirBin, "./cmd/weir")
-		cmd.Dir = moduleRoot(t)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("build weir: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return weirBin
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-	log  string
-}
-
-func startStream(t testing.TB, name string, topics []string, group string, env []string, extra ...string) *proc {
-	t.Helper()
-	dir := os.Getenv("WEIR_TEST_LOGS") // keep the job logs there
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	logPath := filepath.Join(dir, name+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	args := append([]string{"stream", "--topics", strings.Join(topics, ","), "--group", group,
 		"--commit-interval", "700ms", "--listen", "", "--session-timeout", "6s", "--dead-letters", deadLetters(topics)}, extra...)
-	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(), env...)
-	return startProc(t, cmd, logf)
-}
-
-// startProc starts cmd with its output to logf (closed when it exits) and
-// kills it when the test ends.
-func startProc(t testing.TB, cmd *exec.Cmd, logf *os.File) *proc {
-	t.Helper()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, done: make(chan struct{}), log: logf.Name()}
-	go func() {
-		p.err = cmd.Wait()
-		logf.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.kill() })
-	return p
-}
-
-func (p *proc) kill() {
-	select {
-	case <-p.done:
-	default:
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		<-p.done
-	}
+	return stacktest.StartWeir(t, name, env, args...)
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (p *proc) stop(t testing.TB) {
+func stop(t testing.TB, p *stacktest.Process) {
 	t.Helper()
 	// A SIGTERM before main() installs its handler kills the process
 	// outright; that is the runtime, not the job under test.
-	waitForLog(t, p, "stream started", 30*time.Second)
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(90 * time.Second):
-		p.kill()
-		t.Fatalf("stream did not stop on SIGTERM; log %s", p.log)
-	}
-	if p.err != nil {
-		out, _ := os.ReadFile(p.log)
-		t.Fatalf("stream exited with %v:\n%s", p.err, tail(string(out), 3000))
-	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-func killedBySIGKILL(err error) bool {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+	p.WaitLog(t, "stream started", 30*time.Second)
+	p.Stop(t, 90*time.Second)
 }
 
 // TestStreamCrash SIGKILLs the job 12 times while messages arrive: at the
@@ -665,20 +495,20 @@ func TestStreamCrash(t *testing.T) {
 		// Static membership: a restart gets the partitions back at once,
 		// so the kill lands while the job works, not while it joins.
 		p := startStream(t, fmt.Sprintf("round%02d", round), topics, group, env, "--instance-id", "crash-test")
-		waitForLog(t, p, "partition assigned", time.Minute)
+		p.WaitLog(t, "partition assigned", time.Minute)
 		wait := time.Duration(300+rand.IntN(2500)) * time.Millisecond
 		if env != nil {
 			wait = 20 * time.Second // until the crash point
 		}
 		select {
-		case <-p.done:
+		case <-p.Done():
 			selfKills++
 		case <-time.After(wait):
-			p.kill()
+			p.Kill()
 		}
-		if !killedBySIGKILL(p.err) {
-			out, _ := os.ReadFile(p.log)
-			t.Fatalf("round %d: exit %v, want SIGKILL:\n%s", round, p.err, tail(string(out), 3000))
+		if !stacktest.KilledBySIGKILL(p.Err()) {
+			out, _ := os.ReadFile(p.Log)
+			t.Fatalf("round %d: exit %v, want SIGKILL:\n%s", round, p.Err(), stacktest.Tail(string(out), 3000))
 		}
 		kills++
 	}
@@ -686,7 +516,7 @@ func TestStreamCrash(t *testing.T) {
 	<-produced
 	p := startStream(t, "final", topics, group, nil)
 	high := s.waitCaughtUp(t, topics, 3*time.Minute)
-	p.stop(t)
+	stop(t, p)
 	rows, _ := s.checkExact(t, topics, high)
 	t.Logf("%d kills (%d at a crash point around the catalog commit), %d rows, exactly once", kills, selfKills, rows)
 }
@@ -706,7 +536,7 @@ func TestStreamRebalance(t *testing.T) {
 	// Built before the records start: on a loaded machine the build took
 	// longer than the 30 s of producing, and a's first commit held every
 	// record, so its third commit (the stall) never came.
-	binary(t)
+	stacktest.Weir(t)
 
 	produced := make(chan struct{})
 	go func() {
@@ -715,54 +545,35 @@ func TestStreamRebalance(t *testing.T) {
 	}()
 	a := startStream(t, "a", topics, group, []string{
 		"WEIR_STREAM_STALL_POINT=" + stream.CrashBeforeCommit, "WEIR_STREAM_STALL_AFTER=3", "WEIR_STREAM_STALL_FOR=12s"})
-	waitForLog(t, a, "stalling the commit", 30*time.Second)
+	a.WaitLog(t, "stalling the commit", 30*time.Second)
 	b := startStream(t, "b", topics, group, nil)
-	waitForLog(t, b, "stream started", 30*time.Second)
-	waitForLog(t, a, "fence: dropping rows", 40*time.Second)
+	b.WaitLog(t, "stream started", 30*time.Second)
+	a.WaitLog(t, "fence: dropping rows", 40*time.Second)
 
 	time.Sleep(2 * time.Second)
-	a.cmd.Process.Signal(syscall.SIGSTOP)
+	a.Signal(syscall.SIGSTOP)
 	time.Sleep(10 * time.Second) // > session timeout: b takes a's partitions
-	a.cmd.Process.Signal(syscall.SIGCONT)
+	a.Signal(syscall.SIGCONT)
 	time.Sleep(4 * time.Second)
 
-	b.stop(t)
+	stop(t, b)
 	time.Sleep(3 * time.Second)
 	b = startStream(t, "b2", topics, group, nil)
-	waitForLog(t, b, "stream started", 30*time.Second) // a SIGTERM before main() kills
+	b.WaitLog(t, "stream started", 30*time.Second) // a SIGTERM before main() kills
 	<-produced
 	high := s.waitCaughtUp(t, topics, 3*time.Minute)
-	a.stop(t)
-	b.stop(t)
+	stop(t, a)
+	stop(t, b)
 	rows, _ := s.checkExact(t, topics, high)
 	t.Logf("%d rows, exactly once", rows)
-	for _, p := range []*proc{a, b} {
-		out, _ := os.ReadFile(p.log)
+	for _, p := range []*stacktest.Process{a, b} {
+		out, _ := os.ReadFile(p.Log)
 		for _, line := range strings.Split(string(out), "\n") {
 			if strings.Contains(line, "fence") || strings.Contains(line, "attempt failed") || strings.Contains(line, "SESSTMOUT") {
-				t.Log(filepath.Base(p.log), ": ", tail(line, 220))
+				t.Log(filepath.Base(p.Log), ": ", stacktest.Tail(line, 220))
 			}
 		}
 	}
-}
-
-// waitForLog waits until the job's log contains substr.
-func waitForLog(t testing.TB, p *proc, substr string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		out, _ := os.ReadFile(p.log)
-		if strings.Contains(string(out), substr) {
-			return
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("job exited (%v) before logging %q:\n%s", p.err, substr, tail(string(out), 3000))
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	out, _ := os.ReadFile(p.log)
-	t.Fatalf("no %q in the job log after %s:\n%s", substr, timeout, tail(string(out), 3000))
 }
 
 // streamOffsetsSum is the number of records the topic tables record as

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"weir/internal/stacktest"
 	"weir/scheduler"
 	"weir/scheduler/probe"
 	"weir/scheduler/store"
@@ -132,13 +133,8 @@ func alive(pid int) bool {
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	stacktest.Eventually(t, timeout, 50*time.Millisecond, func() (bool, error) { return cond(), nil },
+		func() string { return "timed out waiting for " + what })
 }
 
 func startsOf(recs []probe.Record, task string) []probe.Record {

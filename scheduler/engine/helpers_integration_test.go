@@ -5,12 +5,9 @@ package engine
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"weir/config"
+	"weir/internal/stacktest"
 	"weir/scheduler"
 	"weir/scheduler/probe"
 	"weir/scheduler/store"
@@ -31,43 +26,7 @@ import (
 // search_path selects it; the schema is dropped after the test.
 func testDSN(t *testing.T) string {
 	t.Helper()
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatalf("load config: %v", err)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cfg.Scheduler.Database)
-	if err != nil {
-		t.Fatalf("connect to scheduler database %s (is the local stack up?): %v", redact(cfg.Scheduler.Database), err)
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if os.Getenv("WEIR_TEST_KEEP_SCHEMA") == "" {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		}
-		_ = conn.Close(context.Background())
-	})
-	u, err := url.Parse(cfg.Scheduler.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "(unparsable dsn)"
-	}
-	return u.Redacted()
+	return stacktest.SchedulerDSN(t, stacktest.Config(t).Scheduler.Database)
 }
 
 func openStore(t *testing.T, dsn string) *store.Store {

@@ -4,47 +4,19 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"weir/config"
+	"weir/internal/stacktest"
 	"weir/scheduler"
 )
 
 // testDSN returns a DSN on a fresh schema of the stack's scheduler database.
 func testDSN(t *testing.T) string {
 	t.Helper()
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cfg.Scheduler.Database)
-	if err != nil {
-		t.Fatalf("connect to the scheduler database (is the local stack up?): %v", err)
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = conn.Close(context.Background())
-	})
-	u, _ := url.Parse(cfg.Scheduler.Database)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return stacktest.SchedulerDSN(t, stacktest.Config(t).Scheduler.Database)
 }
 
 func TestConcurrentOpenMigratesOnce(t *testing.T) {

@@ -4,8 +4,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net"
@@ -16,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"weir/config"
+	"weir/internal/stacktest"
 	"weir/scheduler/engine"
 	"weir/scheduler/store"
 )
@@ -46,30 +43,9 @@ func newFixture(t *testing.T, files map[string]string) *uiFixture {
 // access, so a real Alertmanager of the stack can reach it.
 func newFixtureOn(t *testing.T, files map[string]string, addr string, access Access) *uiFixture {
 	t.Helper()
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cfg.Scheduler.Database)
-	if err != nil {
-		t.Fatalf("connect to the scheduler database (is the local stack up?): %v", err)
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = conn.Close(context.Background())
-	})
-	u, _ := url.Parse(cfg.Scheduler.Database)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := store.Open(ctx, u.String())
+	dsn := stacktest.SchedulerDSN(t, stacktest.Config(t).Scheduler.Database)
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +84,7 @@ func newFixtureOn(t *testing.T, files map[string]string, addr string, access Acc
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	u, _ = url.Parse(srv.URL)
+	u, _ := url.Parse(srv.URL)
 	u.User = url.UserPassword(UserOperator, access.OperatorPassword)
 	return &uiFixture{st: st, e: e, srv: srv, url: u.String()}
 }

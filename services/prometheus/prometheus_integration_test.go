@@ -8,21 +8,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
-	"weir/localstack"
-	"weir/proc"
+	"weir/internal/stacktest"
 	"weir/services/grafana"
 	"weir/services/prometheus"
 	"weir/wait"
@@ -38,11 +35,8 @@ import (
 func TestStackPrometheus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := localstack.FromEnv(io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := buildWeir(t)
+	s := stacktest.Stack(t)
+	bin := stacktest.Weir(t)
 	empty := t.TempDir()
 	stream := start(t, bin, "stream", "--topics", `^weir-prometheus-test\..*`, "--group", "weir-prometheus-test")
 	start(t, bin, "alerts", "--job", "prometheus-test", "--reset", "--start-at", "latest", "--sinks", "",
@@ -52,7 +46,7 @@ func TestStackPrometheus(t *testing.T) {
 	// Every target of the stack's Prometheus up.
 	promURL := s.PrometheusURL()
 	var last string
-	err = wait.Until(ctx, time.Second, func(ctx context.Context) error {
+	err := wait.Until(ctx, time.Second, func(ctx context.Context) error {
 		var down []string
 		targets, err := activeTargets(ctx, promURL)
 		if err != nil {
@@ -91,7 +85,7 @@ func TestStackPrometheus(t *testing.T) {
 	dir := t.TempDir()
 	run := fmt.Sprintf("t%d", time.Now().UnixNano())
 	own := s.PrometheusTargets()
-	addr := freeAddr(t)
+	addr := stacktest.FreeAddr(t)
 	targets := prometheus.Targets{Stream: own.Stream, Alertmanager: own.Alertmanager, Prometheus: []string{addr}}
 	if _, err := prometheus.WriteDir(dir, targets, prometheus.Options{
 		ScrapeInterval: time.Second, EvaluationInterval: time.Second,
@@ -120,7 +114,7 @@ func TestStackPrometheus(t *testing.T) {
 
 	// Stop the stream job: the alert reaches Alertmanager.
 	stopped := time.Now()
-	stream.stop()
+	stream.Terminate(10 * time.Second)
 	amURL := os.Getenv("WEIR_ALERTMANAGER_URL")
 	q := url.Values{"filter": {`alertname="WeirStreamDown"`, fmt.Sprintf(`weir_test=%q`, run)}}
 	var got []amAlert
@@ -331,73 +325,13 @@ func shortenFor(t *testing.T, dir, d string) {
 	}
 }
 
-func buildWeir(t *testing.T) string {
+// TestMain removes the weir binary the test built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+// start starts a program in its own process group (stacktest.Start); it
+// is killed at the end of the test, the end of its output shown if the
+// test failed.
+func start(t *testing.T, bin string, args ...string) *stacktest.Process {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "weir")
-	if out, err := exec.Command("go", "build", "-o", bin, "weir/cmd/weir").CombinedOutput(); err != nil {
-		t.Fatalf("build weir: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// child is a program the test started.
-type child struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once it exited
-}
-
-// stop ends the child's process group: SIGTERM, SIGKILL after 10 s.
-func (c *child) stop() {
-	proc.Terminate(c.cmd.Process.Pid, syscall.SIGTERM, 10*time.Second, 5*time.Second, func(within time.Duration) bool {
-		select {
-		case <-c.done:
-			return true
-		case <-time.After(within):
-			return false
-		}
-	})
-}
-
-// start starts a program in its own process group and stops it at the end
-// of the test, showing the end of its output if the test failed.
-func start(t *testing.T, bin string, args ...string) *child {
-	t.Helper()
-	logf, err := os.Create(filepath.Join(t.TempDir(), filepath.Base(bin)+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	c.cmd.SysProcAttr = proc.Detached()
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.cmd.Wait(); close(c.done) }()
-	t.Cleanup(func() {
-		c.stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("%s %s:\n%s", bin, strings.Join(args, " "), tailLines(string(b), 20))
-		}
-		logf.Close()
-	})
-	return c
-}
-
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return stacktest.Start(t, exec.Command(bin, args...), filepath.Join(t.TempDir(), filepath.Base(bin)+".log"))
 }

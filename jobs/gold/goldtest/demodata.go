@@ -5,13 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"weir/internal/stacktest"
 )
 
 // DemoData fills the stack's gold views the way a user does, when they are
-// empty: it builds weir and runs `weir demo` over 6 h of generated traffic
+// empty: it runs `weir demo` over 6 h of generated traffic
 // (about a minute). A test that reads the demo's data calls it first, so it
 // passes alone on a new stack and in any order, not only after jobs/demo.
 func DemoData(t testing.TB, empty bool) {
@@ -19,20 +20,13 @@ func DemoData(t testing.TB, empty bool) {
 	if !empty {
 		return
 	}
-	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		t.Fatalf("find the module's directory: %v", err)
-	}
+	bin := stacktest.Weir(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "weir")
-	if out, err := exec.Command("go", "build", "-o", bin, "weir/cmd/weir").CombinedOutput(); err != nil {
-		t.Fatalf("build weir: %v\n%s", err, out)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "demo", "--history", "6h", "--rate", "2", "--anomaly-every", "1h",
 		"--work-dir", filepath.Join(dir, "demo"))
-	cmd.Dir = strings.TrimSpace(string(root)) // the demo reads dags/ and sql/ from there
+	cmd.Dir = stacktest.ModuleRoot(t) // the demo reads dags/ and sql/ from there
 	cmd.Env = os.Environ()
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {

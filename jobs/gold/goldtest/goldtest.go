@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"weir/config"
+	"weir/internal/stacktest"
 	"weir/scheduler"
 	"weir/scheduler/engine"
 	"weir/scheduler/probe"
@@ -34,7 +35,8 @@ import (
 const roleEnv = "WEIR_GOLDTEST_ROLE"
 
 // Main runs the package's tests, or, in a subprocess the engine started,
-// `weir task sleep|fail`. Call it from TestMain.
+// `weir task sleep|fail`, and removes the weir binary the tests built
+// (stacktest.Run). Call it from TestMain.
 func Main(m *testing.M) {
 	if os.Getenv(roleEnv) == "job" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -45,7 +47,7 @@ func Main(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	os.Exit(stacktest.Run(m))
 }
 
 // Runs are the two runs DAGRuns produced, as the store recorded them.

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 
 	"weir/config"
 	"weir/events"
+	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/jobs/silver"
 	"weir/lakehouse"
@@ -60,7 +60,7 @@ func New(t testing.TB) *Env {
 	if err != nil {
 		t.Skipf("lakehouse not reachable (source .stack/env.sh): %v", err)
 	}
-	prefix := fmt.Sprintf("t%d%04d", time.Now().Unix()%1_000_000, rand.IntN(10000))
+	prefix := stacktest.Namespace(t)
 	ns := silver.Namespaces{Bronze: prefix + "_bronze", Silver: prefix + "_silver", Archive: prefix + "_archive"}
 	if err := lake.EnsureNamespace(ctx, ns.Bronze, ns.Silver, ns.Archive); err != nil {
 		t.Fatal(err)
