@@ -295,7 +295,7 @@ func (j *Job) Run(ctx context.Context) error {
 	}
 	defer c.Close()
 
-	if err := loadDimensions(ctx, cfg, eng, opts.TopicPrefix, log); err != nil {
+	if err := loadDimensions(ctx, cfg, eng, opts.TopicPrefix, m, log); err != nil {
 		return err
 	}
 	var offsets map[string]int64
@@ -579,6 +579,9 @@ func handle(eng *Engine, msg *kafka.Message, next map[string]int64, prefix strin
 	if isDimension(eng, topic) {
 		if f, _, err := Decode(topic, msg.Value); err == nil {
 			eng.Dimension(topic, f)
+		} else if msg.Value != nil {
+			// Enrichment misses this key; silver keeps the record in rejects.
+			m.invalid.WithLabelValues(topic).Inc()
 		}
 		return
 	}
@@ -714,14 +717,19 @@ func discover(c *kafka.Consumer, eng *Engine, assigned map[string]bool, next map
 }
 
 // loadDimensions reads the dimension topics from the beginning before
-// evaluation starts, so enrichment is complete from the first record.
-func loadDimensions(ctx context.Context, cfg config.Config, eng *Engine, prefix string, log *slog.Logger) error {
+// evaluation starts, so enrichment is complete from the first record. A
+// record it cannot decode (not a tombstone) counts in the invalid-records
+// metric and is logged: its key goes without enrichment.
+func loadDimensions(ctx context.Context, cfg config.Config, eng *Engine, prefix string, m *metrics, log *slog.Logger) error {
 	for _, topic := range eng.DimensionTopics() {
-		n := 0
+		n, undecodable := 0, 0
 		err := kafkaio.ReadAll(ctx, cfg.Kafka, prefix+topic, func(msg *kafka.Message) error {
 			if f, _, err := Decode(topic, msg.Value); err == nil {
 				eng.Dimension(topic, f)
 				n++
+			} else if msg.Value != nil {
+				undecodable++
+				m.invalid.WithLabelValues(topic).Inc()
 			}
 			return nil
 		})
@@ -729,7 +737,10 @@ func loadDimensions(ctx context.Context, cfg config.Config, eng *Engine, prefix 
 			log.Warn("load dimension topic", "topic", topic, "err", err)
 			continue
 		}
-		log.Info("loaded dimension topic", "topic", topic, "records", n)
+		if undecodable > 0 {
+			log.Warn("dimension records not decoded (their keys are not enriched)", "topic", topic, "records", undecodable)
+		}
+		log.Info("loaded dimension topic", "topic", topic, "records", n, "undecodable", undecodable)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"weir/events"
 	"weir/internal/stacktest"
@@ -135,4 +136,44 @@ func produceTo(t *testing.T, brokers []string, topic string, partition int32, va
 			t.Fatalf("produce to %s/%d: %v", topic, partition, m.TopicPartition.Error)
 		}
 	}
+}
+
+// TestUndecodableDimensionsCounted: a dimension record the job cannot
+// decode (cut JSON; a tombstone is not one) counts in
+// weir_alerts_invalid_records_total, whether it was read before evaluation
+// started or while the job ran.
+func TestUndecodableDimensionsCounted(t *testing.T) {
+	cfg := loadConfig(t)
+	run := runID("baddims")
+	prefix := run + "."
+	f, err := rules.Parse([]byte(`{settings: {enrich: [{topic: dims.items, key: item, value: category, source: app.events, on: item, as: category}]},` +
+		` rules: [{name: DimsProbe, source: app.events, group_by: [category], window: {size: 10s}, conditions: [{aggregate: count, op: ">=", value: 5}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := scenarioMsg{events.TopicDimItems, "cut", []byte(`{"item": "cut`), time.Time{}}
+	tombstone := scenarioMsg{events.TopicDimItems, "gone", nil, time.Time{}}
+	produce(t, cfg, prefix, append(dimItems(), bad, tombstone))
+	reg := prometheus.NewRegistry()
+	stop := startJob(t, cfg, Options{Rules: f, Job: run, TopicPrefix: prefix, Sinks: []string{}, Registry: reg})
+	defer stop()
+	invalid := func() float64 {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() != "weir_alerts_invalid_records_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "topic" && l.GetValue() == events.TopicDimItems {
+						return m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	waitFor(t, 60*time.Second, "the undecodable record read at start counted once", func() bool { return invalid() == 1 })
+	produce(t, cfg, prefix, []scenarioMsg{bad, tombstone})
+	waitFor(t, 60*time.Second, "the undecodable record read live counted", func() bool { return invalid() == 2 })
 }
