@@ -138,6 +138,24 @@ func Load(path string) (Config, error) {
 	return cfg, nil
 }
 
+// ForIdentity returns c with the variables of one deployment identity
+// applied on top: <prefix><NAME> overrides WEIR_<NAME> (e.g.
+// WEIR_MAINTAIN_S3_ACCESS_KEY for WEIR_S3_ACCESS_KEY with prefix
+// "WEIR_MAINTAIN_"), read through lookup (os.LookupEnv in weir). Without
+// such variables it is c.
+func (c Config) ForIdentity(prefix string, lookup func(string) (string, bool)) (Config, error) {
+	err := c.ApplyEnv(func(name string) (string, bool) {
+		return lookup(prefix + strings.TrimPrefix(name, "WEIR_"))
+	})
+	if err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
 // Parse decodes YAML into cfg, rejecting unknown keys.
 func Parse(raw []byte, cfg *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))

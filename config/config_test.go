@@ -94,3 +94,23 @@ func clearEnv(t *testing.T) {
 		t.Setenv(k, "")
 	}
 }
+
+func TestForIdentity(t *testing.T) {
+	env := map[string]string{"WEIR_MAINTAIN_S3_ACCESS_KEY": "weir-maintain", "WEIR_MAINTAIN_S3_SECRET_KEY": "m-secret", "WEIR_S3_ACCESS_KEY": "ignored"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	base := Default()
+	got, err := base.ForIdentity("WEIR_MAINTAIN_", lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.S3.AccessKey != "weir-maintain" || got.S3.SecretKey != "m-secret" {
+		t.Errorf("S3 = %q/%q, want the identity's", got.S3.AccessKey, got.S3.SecretKey)
+	}
+	if got.S3.Endpoint != base.S3.Endpoint || base.S3.AccessKey == "weir-maintain" {
+		t.Errorf("ForIdentity changed more than the identity's variables, or its receiver")
+	}
+	none, err := base.ForIdentity("WEIR_NOBODY_", lookup)
+	if err != nil || none.S3 != base.S3 {
+		t.Errorf("without the identity's variables: %+v, %v; want the config unchanged", none.S3, err)
+	}
+}

@@ -178,13 +178,7 @@ func (g *globals) openMaintainerLake(ctx context.Context) (*lakehouse.Lakehouse,
 	if err != nil {
 		return nil, err
 	}
-	err = cfg.ApplyEnv(func(name string) (string, bool) {
-		return os.LookupEnv("WEIR_MAINTAIN_" + strings.TrimPrefix(name, "WEIR_"))
-	})
-	if err != nil {
-		return nil, fmt.Errorf("maintenance identity: %w", err)
-	}
-	if err := cfg.Validate(); err != nil {
+	if cfg, err = cfg.ForIdentity("WEIR_MAINTAIN_", os.LookupEnv); err != nil {
 		return nil, fmt.Errorf("maintenance identity: %w", err)
 	}
 	return openLake(ctx, cfg)

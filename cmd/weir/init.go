@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,13 +34,11 @@ compose init service and the silver_build DAG run it.`,
 				return err
 			}
 			if storage {
-				secrets := map[string]string{}
-				for user, env := range setup.StorageUserEnv {
-					if secrets[user] = os.Getenv(env); secrets[user] == "" {
-						return fmt.Errorf("--storage: %s (the secret key of %s) is not set", env, user)
-					}
+				secrets, err := setup.StorageSecretsFromEnv(os.LookupEnv)
+				if err != nil {
+					return fmt.Errorf("--storage: %w", err)
 				}
-				return setup.Storage(c.Context(), cfg, secrets, 3*time.Minute)
+				return setup.Storage(c.Context(), cfg, secrets, setup.StoragePatience)
 			}
 			results, err := setup.Run(c.Context(), cfg, opts)
 			if !opts.SkipGold {

@@ -21,6 +21,25 @@ var StorageUserEnv = map[string]string{
 	"weir-alerts":   "MINIO_ALERTS_SECRET_KEY",
 }
 
+// StoragePatience is how long weir init --storage keeps retrying a MinIO
+// pool that has just started.
+const StoragePatience = 3 * time.Minute
+
+// StorageSecretsFromEnv reads each service user's secret key from its
+// StorageUserEnv variable (through lookup, os.LookupEnv in weir); a missing
+// one is an error naming the variable.
+func StorageSecretsFromEnv(lookup func(string) (string, bool)) (map[string]string, error) {
+	secrets := map[string]string{}
+	for user, env := range StorageUserEnv {
+		v, _ := lookup(env)
+		if v == "" {
+			return nil, fmt.Errorf("%s (the secret key of %s) is not set", env, user)
+		}
+		secrets[user] = v
+	}
+	return secrets, nil
+}
+
 // Storage creates the buckets and the services' least-privilege users and
 // policies (objectstore.ServiceUsers), idempotently, with the admin credential
 // in cfg.S3. secrets maps each user's access key to its secret key. A MinIO
