@@ -4,13 +4,14 @@ package stream_test
 
 import (
 	"context"
-	"database/sql"
+	"fmt"
 	"os"
 	"testing"
 	"time"
 
 	"weir/internal/faultreport"
 	"weir/internal/stacktest"
+	"weir/trino"
 )
 
 // TestStreamCatalogDown stops PostgreSQL, which holds the Iceberg catalog,
@@ -80,21 +81,17 @@ func TestStreamCatalogDown(t *testing.T) {
 // connections are renewed, and the next test must not meet that.
 func (s *stack) awaitTrinoCatalog(t testing.TB) {
 	t.Helper()
-	db, err := sql.Open("trino", s.cfg.Trino.URL+"?catalog="+s.cfg.Trino.Catalog)
+	db, err := trino.Open(s.cfg.Trino)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	var last error
+	stacktest.Eventually(t, 2*time.Minute, time.Second, func() (bool, error) {
 		var n int64
-		err := db.QueryRow("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'bronze'").Scan(&n)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Trino does not read the catalog 2 min after PostgreSQL restarted: %v", err)
-		}
-		time.Sleep(time.Second)
-	}
+		last = db.QueryRow("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'bronze'").Scan(&n)
+		return last == nil, nil
+	}, func() string {
+		return fmt.Sprintf("Trino does not read the catalog 2 min after PostgreSQL restarted: %v", last)
+	})
 }
