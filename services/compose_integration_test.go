@@ -54,7 +54,7 @@ type composeRun struct {
 
 func (c *composeRun) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "docker", append(append([]string{"compose"}, c.args...), args...)...)
-	cmd.Env = append(os.Environ(), "COMPOSE_PROFILES=")
+	cmd.Env = append(os.Environ(), "COMPOSE_PROFILES=prometheus")
 	return cmd
 }
 
@@ -134,6 +134,15 @@ func newComposeRun(t *testing.T) *composeRun {
 			}
 			l.Close()
 		}
+	}
+	if c.host {
+		// Prometheus scrapes the shifted ports: its configuration is
+		// rendered for them, as a deployment on other ports would.
+		promConfig := filepath.Join(t.TempDir(), "prometheus.yml")
+		if err := WriteHostPrometheusConfig(promConfig, env); err != nil {
+			t.Fatal(err)
+		}
+		env["PROMETHEUS_HOST_CONFIG"] = promConfig
 	}
 	if err := WriteEnvFile(envFile, env); err != nil {
 		t.Fatal(err)
@@ -226,6 +235,10 @@ func TestComposeDeployment(t *testing.T) {
 			}
 			time.Sleep(5 * time.Second)
 		}
+	})
+
+	t.Run("Prometheus scrapes every target", func(t *testing.T) {
+		checkPrometheusTargets(t, "http://"+c.addr(t, "WEIR_PORT_PROMETHEUS", 9090))
 	})
 
 	t.Run("Alertmanager notifies the scheduler's webhook", func(t *testing.T) {
@@ -603,5 +616,57 @@ func checkNothingLeft(t *testing.T, c *composeRun) {
 			continue
 		}
 		l.Close()
+	}
+}
+
+// checkPrometheusTargets waits until the deployed Prometheus has scraped
+// every target it is configured with successfully (health "up").
+func checkPrometheusTargets(t *testing.T, prom string) {
+	t.Helper()
+	type target struct {
+		Job       string `json:"scrapePool"`
+		URL       string `json:"scrapeUrl"`
+		Health    string `json:"health"`
+		LastError string `json:"lastError"`
+	}
+	var down []target
+	var n int
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		resp, err := http.Get(prom + "/api/v1/targets?state=active")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Data struct {
+				ActiveTargets []target `json:"activeTargets"`
+			} `json:"data"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /api/v1/targets: %s %v", resp.Status, err)
+		}
+		down, n = nil, len(body.Data.ActiveTargets)
+		jobs := map[string]bool{}
+		for _, tg := range body.Data.ActiveTargets {
+			jobs[tg.Job] = true
+			if tg.Health != "up" {
+				down = append(down, tg)
+			}
+		}
+		if n > 0 && len(down) == 0 {
+			for _, job := range []string{"weir-stream", "weir-alerts", "weir-scheduler", "minio", "trino", "alertmanager", "prometheus"} {
+				if !jobs[job] {
+					t.Errorf("Prometheus has no target of job %s (jobs: %v)", job, jobs)
+				}
+			}
+			t.Logf("Prometheus: all %d targets up", n)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus: %d of %d targets not up 3 min after the deployment was healthy: %+v", len(down), n, down)
+		}
+		time.Sleep(5 * time.Second)
 	}
 }

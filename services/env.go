@@ -80,12 +80,14 @@ var trinoUsers = map[string]string{
 const pbkdf2Iterations = 10000
 
 // IsSetting reports whether a compose variable is a deployment setting with
-// a default in the compose files (images, host ports, traffic), which
+// a default in the compose files (images, host ports, traffic, the host
+// Prometheus configuration rendered for other host ports), which
 // services/.env may set but Generate does not produce; every other variable
 // is a generated value that must be present.
 func IsSetting(name string) bool {
 	return strings.HasSuffix(name, "_IMAGE") || name == "IMAGE_PULL_POLICY" ||
-		strings.HasPrefix(name, "WEIR_PORT_") || strings.HasPrefix(name, "TRAFFIC_")
+		strings.HasPrefix(name, "WEIR_PORT_") || strings.HasPrefix(name, "TRAFFIC_") ||
+		name == "PROMETHEUS_HOST_CONFIG"
 }
 
 // Names lists every variable Generate produces, sorted.

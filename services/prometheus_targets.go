@@ -2,30 +2,47 @@ package services
 
 import (
 	"fmt"
+	"os"
 
 	"weir/services/prometheus"
 )
 
 // PrometheusTargets are the compose stack's scrape targets: service names
-// and container ports on the compose network, or, with hostNetwork (compose.host.yaml), the default
-// host ports every container listens on there. Rendered by
-// prometheus.Config into services/prometheus/prometheus.yml and
-// prometheus.host.yml (TestPrometheusConfigFiles checks the files and
-// every target against the compose files).
+// and container ports on the compose network, or, with hostNetwork
+// (compose.host.yaml), the host ports every container listens on there:
+// the WEIR_PORT_* value in env when it has one, else compose.host.yaml's
+// default. Rendered by prometheus.Config into
+// services/prometheus/prometheus.yml and prometheus.host.yml (the
+// defaults; TestPrometheusConfigFiles checks the files and every target
+// against the compose files); a host deployment on other ports renders its
+// own (WriteHostPrometheusConfig).
 //
 // Trino: the workers only. The coordinator serves clients over HTTPS with
 // a password; its /metrics would need a Trino user and secret for
 // Prometheus, which the stack does not have yet.
-func PrometheusTargets(hostNetwork bool) prometheus.Targets {
+func PrometheusTargets(hostNetwork bool, env map[string]string) prometheus.Targets {
 	if hostNetwork {
+		port := func(name string, def int) []string {
+			if v := env[name]; v != "" {
+				return []string{"127.0.0.1:" + v}
+			}
+			return hostPorts(def)
+		}
+		all := func(ts ...[]string) []string {
+			var out []string
+			for _, t := range ts {
+				out = append(out, t...)
+			}
+			return out
+		}
 		return prometheus.Targets{
-			Stream:       []string{"127.0.0.1:11464"},
-			Alerts:       []string{"127.0.0.1:11711"},
-			Scheduler:    []string{"127.0.0.1:11700"},
-			MinIO:        hostPorts(11000, 11010, 11020, 11030),
-			Trino:        hostPorts(11081, 11082),
-			Alertmanager: []string{"127.0.0.1:11903"},
-			Prometheus:   []string{"127.0.0.1:11990"},
+			Stream:       port("WEIR_PORT_STREAM", 11464),
+			Alerts:       port("WEIR_PORT_ALERTS", 11711),
+			Scheduler:    port("WEIR_PORT_SCHEDULER", 11700),
+			MinIO:        all(port("WEIR_PORT_MINIO1", 11000), port("WEIR_PORT_MINIO2", 11010), port("WEIR_PORT_MINIO3", 11020), port("WEIR_PORT_MINIO4", 11030)),
+			Trino:        all(port("WEIR_PORT_TRINO_WORKER1", 11081), port("WEIR_PORT_TRINO_WORKER2", 11082)),
+			Alertmanager: port("WEIR_PORT_ALERTMANAGER", 11903),
+			Prometheus:   port("WEIR_PORT_PROMETHEUS", 11990),
 		}
 	}
 	return prometheus.Targets{
@@ -37,6 +54,18 @@ func PrometheusTargets(hostNetwork bool) prometheus.Targets {
 		Alertmanager: []string{"alertmanager:9093"},
 		Prometheus:   []string{"localhost:9090"},
 	}
+}
+
+// WriteHostPrometheusConfig renders the host-network Prometheus
+// configuration for the ports in env to path; compose.host.yaml mounts the
+// file PROMETHEUS_HOST_CONFIG names (default: the committed one, for the
+// default ports).
+func WriteHostPrometheusConfig(path string, env map[string]string) error {
+	raw, err := prometheus.Config(PrometheusTargets(true, env), prometheus.Options{})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
 }
 
 func hostPorts(ports ...int) []string {

@@ -38,7 +38,7 @@ func TestPrometheusConfigFiles(t *testing.T) {
 		{"prometheus.host.yml", true, []string{"compose.yaml", hostOverride}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			targets := PrometheusTargets(tc.host)
+			targets := PrometheusTargets(tc.host, nil)
 			want, err := prometheus.Config(targets, prometheus.Options{})
 			if err != nil {
 				t.Fatal(err)

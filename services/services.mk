@@ -59,13 +59,13 @@ docker_engine:
 # The compose stack under a real Docker engine (services/compose_integration_test.go,
 # build tag compose): images, deploy, exact counts through the deployed
 # services, a killed stream container, an alert, maintenance, down, nothing
-# left. Host networking: the CI machines' engine has no bridge. Without
-# Prometheus (its go install is the heaviest build; deploy_services has it).
+# left, and Prometheus (profile prometheus) scraping every target. Host
+# networking: the CI machines' engine has no bridge.
 # An engine this target started is stopped at the end, pass or fail (its
 # data directory, with the images, stays for the next run); dangling images
 # and build cache of earlier weir builds are pruned so repeated runs do not
 # fill the disk. Each step that fails says which one.
-COMPOSE_TEST_IMAGES ?= weir kafka minio postgres trino alertmanager
+COMPOSE_TEST_IMAGES ?= weir kafka minio postgres trino alertmanager prometheus
 test-compose: build
 	@set -o pipefail; log=$$(mktemp); start=$$SECONDS; \
 	services/engine.sh start 2>&1 | tee $$log; erc=$$?; \
