@@ -629,44 +629,39 @@ func checkPrometheusTargets(t *testing.T, prom string) {
 		Health    string `json:"health"`
 		LastError string `json:"lastError"`
 	}
-	var down []target
-	var n int
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	var active, down []target
+	stacktest.Eventually(t, 3*time.Minute, 5*time.Second, func() (bool, error) {
 		resp, err := http.Get(prom + "/api/v1/targets?state=active")
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
+		defer resp.Body.Close()
 		var body struct {
 			Data struct {
 				ActiveTargets []target `json:"activeTargets"`
 			} `json:"data"`
 		}
-		err = json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET /api/v1/targets: %s %v", resp.Status, err)
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+			return false, fmt.Errorf("GET /api/v1/targets: %s %v", resp.Status, err)
 		}
-		down, n = nil, len(body.Data.ActiveTargets)
-		jobs := map[string]bool{}
-		for _, tg := range body.Data.ActiveTargets {
-			jobs[tg.Job] = true
+		active, down = body.Data.ActiveTargets, nil
+		for _, tg := range active {
 			if tg.Health != "up" {
 				down = append(down, tg)
 			}
 		}
-		if n > 0 && len(down) == 0 {
-			for _, job := range []string{"weir-stream", "weir-alerts", "weir-scheduler", "minio", "trino", "alertmanager", "prometheus"} {
-				if !jobs[job] {
-					t.Errorf("Prometheus has no target of job %s (jobs: %v)", job, jobs)
-				}
-			}
-			t.Logf("Prometheus: all %d targets up", n)
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Prometheus: %d of %d targets not up 3 min after the deployment was healthy: %+v", len(down), n, down)
-		}
-		time.Sleep(5 * time.Second)
+		return len(active) > 0 && len(down) == 0, nil
+	}, func() string {
+		return fmt.Sprintf("Prometheus: %d of %d targets not up 3 min after the deployment was healthy: %+v", len(down), len(active), down)
+	})
+	jobs := map[string]bool{}
+	for _, tg := range active {
+		jobs[tg.Job] = true
 	}
+	for _, job := range []string{"weir-stream", "weir-alerts", "weir-scheduler", "minio", "trino", "alertmanager", "prometheus"} {
+		if !jobs[job] {
+			t.Errorf("Prometheus has no target of job %s (jobs: %v)", job, jobs)
+		}
+	}
+	t.Logf("Prometheus: all %d targets up", len(active))
 }
