@@ -42,8 +42,12 @@ func TestStackPrometheus(t *testing.T) {
 	start(t, bin, "alerts", "--job", "prometheus-test", "--reset", "--start-at", "latest", "--sinks", "",
 		"--rules", filepath.Join("..", "..", "rules", "alerts.yaml"))
 	start(t, bin, "scheduler", "--manual-only", "--dags", empty)
+	began := time.Now()
 
-	// Every target of the stack's Prometheus up.
+	// Every target of the stack's Prometheus up; the test's processes by a
+	// scrape after they started: an earlier process on the same address
+	// (another test's) leaves its target "up" until the next scrape.
+	ours := map[string]bool{prometheus.JobStream: true, prometheus.JobAlerts: true, prometheus.JobScheduler: true}
 	promURL := s.PrometheusURL()
 	var last string
 	err := wait.Until(ctx, time.Second, func(ctx context.Context) error {
@@ -55,8 +59,11 @@ func TestStackPrometheus(t *testing.T) {
 		jobs := map[string]bool{}
 		for _, tg := range targets {
 			jobs[tg.Labels["job"]] = true
-			if tg.Health != "up" {
+			switch {
+			case tg.Health != "up":
 				down = append(down, fmt.Sprintf("%s %s: %s %s", tg.Labels["job"], tg.ScrapeURL, tg.Health, tg.LastError))
+			case ours[tg.Labels["job"]] && tg.LastScrape.Before(began):
+				down = append(down, fmt.Sprintf("%s %s: not scraped since the test's processes started", tg.Labels["job"], tg.ScrapeURL))
 			}
 		}
 		for _, j := range []string{prometheus.JobStream, prometheus.JobAlerts, prometheus.JobScheduler, prometheus.JobMinIO,
@@ -192,7 +199,9 @@ func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
 		} `json:"targets"`
 	}
 	macros := strings.NewReplacer("$__rate_interval", "1m", "$__interval", "15s", "$__range", "15m")
-	end := time.Now()
+	// The range ends on a whole second after now, so that it holds the
+	// samples of the scrapes just seen.
+	end := time.Now().Truncate(time.Second).Add(time.Second)
 	queries, withSeries := 0, 0
 	for _, f := range files {
 		b, err := fs.ReadFile(grafana.Ops(), f)
@@ -251,10 +260,11 @@ func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
 }
 
 type target struct {
-	Labels    map[string]string `json:"labels"`
-	ScrapeURL string            `json:"scrapeUrl"`
-	Health    string            `json:"health"`
-	LastError string            `json:"lastError"`
+	Labels     map[string]string `json:"labels"`
+	ScrapeURL  string            `json:"scrapeUrl"`
+	Health     string            `json:"health"`
+	LastError  string            `json:"lastError"`
+	LastScrape time.Time         `json:"lastScrape"`
 }
 
 func activeTargets(ctx context.Context, base string) ([]target, error) {
