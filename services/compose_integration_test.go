@@ -135,17 +135,20 @@ func newComposeRun(t *testing.T) *composeRun {
 			l.Close()
 		}
 	}
-	if c.host {
-		// Prometheus scrapes the shifted ports: its configuration is
-		// rendered for them, as a deployment on other ports would.
-		promConfig := filepath.Join(t.TempDir(), "prometheus.yml")
-		if err := WriteHostPrometheusConfig(promConfig, env); err != nil {
-			t.Fatal(err)
-		}
-		env["PROMETHEUS_HOST_CONFIG"] = promConfig
-	}
 	if err := WriteEnvFile(envFile, env); err != nil {
 		t.Fatal(err)
+	}
+	if c.host {
+		// Prometheus scrapes the shifted ports: `make services_env`
+		// renders its configuration for them, as for any deployment on
+		// other ports.
+		prom, err := EnsureHostPrometheusConfig(envFile, func(string) string { return "" })
+		if err != nil || prom == "" {
+			t.Fatalf("host Prometheus configuration for the shifted ports: %q, %v", prom, err)
+		}
+		if env, err = ReadEnvFile(envFile); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c.env = env
 	c.args = append([]string{"-p", c.project, "--project-directory", "."}, files...)

@@ -3,6 +3,8 @@ package services
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"weir/services/prometheus"
 )
@@ -74,4 +76,71 @@ func hostPorts(ports ...int) []string {
 		out[i] = fmt.Sprintf("127.0.0.1:%d", p)
 	}
 	return out
+}
+
+// HostPrometheusConfigFile is where EnsureHostPrometheusConfig renders a
+// host deployment's own Prometheus configuration, next to its env file
+// (git-ignored: it follows the deployment's settings).
+const HostPrometheusConfigFile = ".prometheus.host.yml"
+
+// EnsureHostPrometheusConfig keeps a host-network deployment's Prometheus
+// on its ports: when the env file at envPath or the environment (which
+// compose reads first) sets any WEIR_PORT_*, it renders the configuration
+// for those ports beside the env file and names it in the env file's
+// PROMETHEUS_HOST_CONFIG; otherwise the committed prometheus.host.yml, for
+// the default ports, serves (a configuration rendered before is removed). A PROMETHEUS_HOST_CONFIG
+// of the user's own (another file) is left alone. It returns the file it
+// rendered, or "".
+func EnsureHostPrometheusConfig(envPath string, getenv func(string) string) (string, error) {
+	env, err := ReadEnvFile(envPath)
+	if err != nil {
+		return "", err
+	}
+	dir, err := filepath.Abs(filepath.Dir(envPath))
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, HostPrometheusConfigFile)
+	if own := env["PROMETHEUS_HOST_CONFIG"]; own != "" && own != path {
+		return "", nil
+	}
+	ports := map[string]string{}
+	for k, v := range env {
+		if strings.HasPrefix(k, "WEIR_PORT_") {
+			ports[k] = v
+		}
+	}
+	for _, k := range hostPortSettings {
+		if v := getenv(k); v != "" {
+			ports[k] = v
+		}
+	}
+	if len(ports) == 0 {
+		if env["PROMETHEUS_HOST_CONFIG"] == "" {
+			return "", nil
+		}
+		// Back on the default ports: the committed configuration serves.
+		delete(env, "PROMETHEUS_HOST_CONFIG")
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+		return "", WriteEnvFile(envPath, env)
+	}
+	if err := WriteHostPrometheusConfig(path, ports); err != nil {
+		return "", err
+	}
+	if env["PROMETHEUS_HOST_CONFIG"] != path {
+		env["PROMETHEUS_HOST_CONFIG"] = path
+		if err := WriteEnvFile(envPath, env); err != nil {
+			return "", err
+		}
+	}
+	return path, nil
+}
+
+// hostPortSettings are the WEIR_PORT_* settings PrometheusTargets reads.
+var hostPortSettings = []string{
+	"WEIR_PORT_STREAM", "WEIR_PORT_ALERTS", "WEIR_PORT_SCHEDULER",
+	"WEIR_PORT_MINIO1", "WEIR_PORT_MINIO2", "WEIR_PORT_MINIO3", "WEIR_PORT_MINIO4",
+	"WEIR_PORT_TRINO_WORKER1", "WEIR_PORT_TRINO_WORKER2", "WEIR_PORT_ALERTMANAGER", "WEIR_PORT_PROMETHEUS",
 }

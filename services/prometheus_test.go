@@ -159,3 +159,86 @@ func TestGrafanaOpsProvisioning(t *testing.T) {
 		t.Error("ops.json must query the weir-prometheus data source only")
 	}
 }
+
+// TestEnsureHostPrometheusConfig: a deployment on other WEIR_PORT_*
+// values (in services/.env or the environment) gets a configuration
+// scraping those ports, named in PROMETHEUS_HOST_CONFIG; one on the
+// default ports, or with a configuration of its own, is left alone.
+func TestEnsureHostPrometheusConfig(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	t.Run("default ports", func(t *testing.T) {
+		envFile := filepath.Join(t.TempDir(), ".env")
+		if err := WriteEnvFile(envFile, map[string]string{"TRAFFIC_REPLICAS": "1"}); err != nil {
+			t.Fatal(err)
+		}
+		prom, err := EnsureHostPrometheusConfig(envFile, noEnv)
+		if err != nil || prom != "" {
+			t.Fatalf("got %q, %v; want nothing rendered", prom, err)
+		}
+	})
+	t.Run("ports in the env file and the environment", func(t *testing.T) {
+		envFile := filepath.Join(t.TempDir(), ".env")
+		if err := WriteEnvFile(envFile, map[string]string{"WEIR_PORT_STREAM": "12464"}); err != nil {
+			t.Fatal(err)
+		}
+		getenv := func(k string) string {
+			if k == "WEIR_PORT_MINIO3" {
+				return "12020"
+			}
+			return ""
+		}
+		for range 2 { // a re-run renders the same and keeps the setting
+			prom, err := EnsureHostPrometheusConfig(envFile, getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := filepath.Join(filepath.Dir(envFile), HostPrometheusConfigFile); prom != want {
+				t.Fatalf("rendered %q, want %q", prom, want)
+			}
+			env, err := ReadEnvFile(envFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if env["PROMETHEUS_HOST_CONFIG"] != prom || env["WEIR_PORT_STREAM"] != "12464" {
+				t.Fatalf("env file after rendering: %v", env)
+			}
+			raw, err := os.ReadFile(prom)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := PrometheusTargets(true, map[string]string{"WEIR_PORT_STREAM": "12464", "WEIR_PORT_MINIO3": "12020"})
+			for _, addr := range append(want.Stream, want.MinIO...) {
+				if !strings.Contains(string(raw), "'"+addr+"'") {
+					t.Errorf("rendered configuration lacks target %s:\n%s", addr, raw)
+				}
+			}
+		}
+		// Back on the default ports: the rendered file and its setting go.
+		if err := WriteEnvFile(envFile, map[string]string{"PROMETHEUS_HOST_CONFIG": filepath.Join(filepath.Dir(envFile), HostPrometheusConfigFile)}); err != nil {
+			t.Fatal(err)
+		}
+		if prom, err := EnsureHostPrometheusConfig(envFile, noEnv); err != nil || prom != "" {
+			t.Fatalf("default ports again: %q, %v", prom, err)
+		}
+		if env, _ := ReadEnvFile(envFile); env["PROMETHEUS_HOST_CONFIG"] != "" {
+			t.Errorf("PROMETHEUS_HOST_CONFIG still %q on the default ports", env["PROMETHEUS_HOST_CONFIG"])
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(envFile), HostPrometheusConfigFile)); !os.IsNotExist(err) {
+			t.Errorf("rendered configuration left behind: %v", err)
+		}
+	})
+	t.Run("a configuration of the user's own", func(t *testing.T) {
+		envFile := filepath.Join(t.TempDir(), ".env")
+		env := map[string]string{"WEIR_PORT_STREAM": "12464", "PROMETHEUS_HOST_CONFIG": "/etc/mine.yml"}
+		if err := WriteEnvFile(envFile, env); err != nil {
+			t.Fatal(err)
+		}
+		prom, err := EnsureHostPrometheusConfig(envFile, noEnv)
+		if err != nil || prom != "" {
+			t.Fatalf("got %q, %v; want the user's configuration kept", prom, err)
+		}
+		if got, _ := ReadEnvFile(envFile); got["PROMETHEUS_HOST_CONFIG"] != "/etc/mine.yml" {
+			t.Fatalf("PROMETHEUS_HOST_CONFIG = %q", got["PROMETHEUS_HOST_CONFIG"])
+		}
+	})
+}
