@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Kind tells a view from a rollup table.
@@ -23,9 +24,12 @@ const (
 
 // Definition is one file of sql/gold: a view (NAME.sql) or a rollup table
 // (rollups/NAME.sql). Leading "--" lines are the description; in a rollup
-// they may hold directives "-- @key: a, b", "-- @partitioning: day(bucket)"
-// and "-- @time: event_ts" (the event-time column of the sources, by which
-// a refresh restricts them to the days that changed).
+// they may hold directives "-- @key: a, b", "-- @partitioning: day(bucket)",
+// "-- @time: event_ts" (the event-time column of the sources, by which
+// a refresh restricts them to the days that changed) and "-- @window:
+// window_start, 1m" (rows are windows keyed by their start column that read
+// the sources up to that long past their start, so a window may span
+// midnight: see Refresh).
 type Definition struct {
 	Name        string // table or view name in the gold schema
 	Kind        Kind
@@ -36,6 +40,10 @@ type Definition struct {
 	Key          []string
 	Partitioning []string
 	TimeColumn   string
+	// WindowColumn and WindowSize (@window): each row is a window starting
+	// at WindowColumn that reads source rows up to WindowSize after it.
+	WindowColumn string
+	WindowSize   time.Duration
 	// Sources are the non-gold tables read: "silver.events", or a table of
 	// another Trino catalog by its three-part name ("scheduler.public.dag_runs",
 	// which Target does not map); Deps the gold objects read. Both in order
@@ -117,6 +125,15 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 					return nil, fmt.Errorf("%s: @time: want one column", file)
 				}
 				d.TimeColumn = vals[0]
+			case "window":
+				if len(vals) != 2 {
+					return nil, fmt.Errorf("%s: @window: want column, duration", file)
+				}
+				size, err := time.ParseDuration(vals[1])
+				if err != nil || size <= 0 || size > 24*time.Hour {
+					return nil, fmt.Errorf("%s: @window: duration %q: want a positive duration up to 24h", file, vals[1])
+				}
+				d.WindowColumn, d.WindowSize = vals[0], size
 			default:
 				return nil, fmt.Errorf("%s: unknown directive @%s", file, k)
 			}

@@ -534,18 +534,29 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 	check(t, db, "host_usage_vs_users", q("SELECT bucket, host, cpu_pct_avg, mem_bytes_max, active_users FROM gold.host_usage_vs_users"), wantHosts, false)
 
 	// §5.9 anomalies.
-	bursts := map[string]int64{}
+	// The UserRepeatingOperation rule: distinct action ids other than page
+	// views, per user and type, in 1-minute windows sliding by 10 s, > 10.
+	burstIDs := map[string]map[string]bool{}
 	for _, e := range evs {
-		if e.UserID != "" {
-			bursts[fmt.Sprintf("%s|%s|%s", e.UserID, e.Type, e.TS.UTC().Truncate(time.Minute).Format(tsFmt))]++
+		if e.Type == events.TypePageView {
+			continue
+		}
+		pane := e.TS.UTC().Truncate(10 * time.Second)
+		for k := range 6 {
+			w := fmt.Sprintf("%s|%s|%s", e.UserID, e.Type, pane.Add(-time.Duration(k)*10*time.Second).Format(tsFmt))
+			if burstIDs[w] == nil {
+				burstIDs[w] = map[string]bool{}
+			}
+			burstIDs[w][e.ActionID] = true
 		}
 	}
-	for k, n := range bursts {
-		if n <= 20 {
-			delete(bursts, k)
+	bursts := map[string]int64{}
+	for k, ids := range burstIDs {
+		if len(ids) > 10 {
+			bursts[k] = int64(len(ids))
 		}
 	}
-	check(t, db, "anomaly_operation_bursts", q("SELECT user_id, operation, minute, operations FROM gold.anomaly_operation_bursts"), countLines(bursts), false)
+	check(t, db, "anomaly_operation_bursts", q("SELECT user_id, operation, window_start, operations FROM gold.anomaly_operation_bursts"), countLines(bursts), false)
 	var wantBTR []string
 	for _, r := range evs {
 		if r.Type != events.TypeRefund || r.Service != "orders" {
@@ -553,7 +564,7 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 		}
 		for _, b := range evs {
 			if b.Type == events.TypeBuy && b.Status == events.StatusOK && b.UserID == r.UserID && b.Item == r.Item &&
-				!b.TS.After(r.TS) && b.TS.After(r.TS.Add(-10*time.Minute)) && (r.OrderID == "" || r.OrderID == b.ActionID) {
+				b.TS.Before(r.TS) && !b.TS.Before(r.TS.Add(-10*time.Minute)) && (r.OrderID == "" || r.OrderID == b.ActionID) {
 				wantBTR = append(wantBTR, fmt.Sprintf("%s|%s|%s|%s", r.UserID, r.Item, b.ActionID, r.ActionID))
 			}
 		}

@@ -4,9 +4,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	goldsql "weir/sql/gold"
 )
@@ -137,6 +139,19 @@ func TestDayFilter(t *testing.T) {
 	want := `(("event_ts" >= TIMESTAMP '2026-11-01 00:00:00 UTC' AND "event_ts" < TIMESTAMP '2026-11-03 00:00:00 UTC') OR ("event_ts" >= TIMESTAMP '2026-11-05 00:00:00 UTC' AND "event_ts" < TIMESTAMP '2026-11-06 00:00:00 UTC'))`
 	if got != want {
 		t.Errorf("dayFilter =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A window rollup reads its sources a window past its days, and recomputes
+// the day before each changed one (its late windows read the changed day).
+func TestWindowDays(t *testing.T) {
+	got := dayFilterPast(`"event_ts"`, []string{"2026-11-01", "2026-11-02"}, time.Minute)
+	want := `(("event_ts" >= TIMESTAMP '2026-11-01 00:00:00 UTC' AND "event_ts" < TIMESTAMP '2026-11-03 00:00:00 UTC' + INTERVAL '60' SECOND))`
+	if got != want {
+		t.Errorf("dayFilterPast =\n%s\nwant\n%s", got, want)
+	}
+	if got, want := withDaysBefore([]string{"2026-11-01", "2026-11-05"}), []string{"2026-10-31", "2026-11-01", "2026-11-04", "2026-11-05"}; !slices.Equal(got, want) {
+		t.Errorf("withDaysBefore = %v, want %v", got, want)
 	}
 }
 

@@ -76,6 +76,9 @@ func (r *Runner) refreshOne(ctx context.Context, d *Definition, ex *existing) (R
 		return Result{}, err
 	}
 	days := changedDays(prev, cur)
+	if d.WindowSize > 0 {
+		days = withDaysBefore(days)
+	}
 	if len(days) == 0 {
 		return Result{Change: Unchanged}, nil
 	}
@@ -142,14 +145,30 @@ func allDays(c dayCounts) []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
+// withDaysBefore adds to days the day before each: a window rollup's
+// windows that start late on that day read the changed day's rows.
+func withDaysBefore(days []string) []string {
+	set := map[string]bool{}
+	for _, day := range days {
+		set[day] = true
+		if t, err := time.Parse(time.DateOnly, day); err == nil {
+			set[t.AddDate(0, 0, -1).Format(time.DateOnly)] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
 // merge recomputes the given days of d with every source restricted to
-// them, and merges the result on d's key.
+// them, and merges the result on d's key. A window rollup (@window) reads
+// its sources up to the window size past each range of days, so a window
+// that starts before midnight sees its whole extent, and merges only the
+// windows that start in the days.
 func (r *Runner) merge(ctx context.Context, d *Definition, days []string) error {
 	cols, err := r.columns(ctx, d.Name)
 	if err != nil {
 		return err
 	}
-	filter := dayFilter(trino.Ident(d.TimeColumn), days)
+	filter := dayFilterPast(trino.Ident(d.TimeColumn), days, d.WindowSize)
 	subs := map[string]string{}
 	for _, src := range d.Sources {
 		schema, name, _ := strings.Cut(src, ".")
@@ -157,6 +176,9 @@ func (r *Runner) merge(ctx context.Context, d *Definition, days []string) error 
 		subs[strings.ToLower(phys)] = fmt.Sprintf("SELECT * FROM %s.%s WHERE %s", trino.Ident(r.Target.schema(schema)), trino.Ident(name), filter)
 	}
 	query := replaceTables(r.Target.physical(d.SQL), subs)
+	if d.WindowColumn != "" {
+		query = fmt.Sprintf("SELECT * FROM (\n%s\n) WHERE %s", query, dayFilter(trino.Ident(d.WindowColumn), days))
+	}
 	isKey := map[string]bool{}
 	var on []string
 	for _, k := range d.Key {
@@ -185,7 +207,11 @@ func (r *Runner) merge(ctx context.Context, d *Definition, days []string) error 
 
 // dayFilter is a predicate selecting the UTC days, as few ranges as the
 // days allow so Iceberg prunes partitions.
-func dayFilter(col string, days []string) string {
+func dayFilter(col string, days []string) string { return dayFilterPast(col, days, 0) }
+
+// dayFilterPast is dayFilter with each range extended by past after its
+// last day.
+func dayFilterPast(col string, days []string, past time.Duration) string {
 	var ranges []string
 	for i := 0; i < len(days); {
 		start, _ := time.Parse(time.DateOnly, days[i])
@@ -198,8 +224,12 @@ func dayFilter(col string, days []string) string {
 			}
 			end = end.AddDate(0, 0, 1)
 		}
-		ranges = append(ranges, fmt.Sprintf("(%s >= TIMESTAMP '%s 00:00:00 UTC' AND %s < TIMESTAMP '%s 00:00:00 UTC')",
-			col, start.Format(time.DateOnly), col, end.Format(time.DateOnly)))
+		upper := fmt.Sprintf("TIMESTAMP '%s 00:00:00 UTC'", end.Format(time.DateOnly))
+		if past > 0 {
+			upper = fmt.Sprintf("%s + INTERVAL '%d' SECOND", upper, int64(past.Round(time.Second)/time.Second))
+		}
+		ranges = append(ranges, fmt.Sprintf("(%s >= TIMESTAMP '%s 00:00:00 UTC' AND %s < %s)",
+			col, start.Format(time.DateOnly), col, upper))
 		i = j
 	}
 	return "(" + strings.Join(ranges, " OR ") + ")"
