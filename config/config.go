@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -25,7 +26,27 @@ type Config struct {
 	Alertmanager Alertmanager `yaml:"alertmanager"`
 	Prometheus   Prometheus   `yaml:"prometheus"`
 	Scheduler    Scheduler    `yaml:"scheduler"`
+	// Promote makes fields that silver keeps in a table's extra column
+	// (fields a JSON source's model does not know) typed columns of their
+	// own, per source: app_events, app_logs, infra_metrics. The silver
+	// table's schema evolves (Iceberg schema evolution) on the next silver
+	// run; rows written before read null, and extra keeps the field too.
+	Promote map[string][]Promoted `yaml:"promote"`
 }
+
+// Promoted is one field promoted to a typed silver column of the same name.
+type Promoted struct {
+	Field string `yaml:"field"` // the JSON field; lower case letters, digits, _
+	Type  string `yaml:"type"`  // one of PromotedTypes
+}
+
+// PromoteSources are the sources whose fields may be promoted (the JSON
+// topics; silver's source names).
+var PromoteSources = []string{"app_events", "app_logs", "infra_metrics"}
+
+// PromotedTypes are the column types a promoted field may take: Iceberg's
+// string, long, double, boolean and timestamp (RFC 3339 text).
+var PromotedTypes = []string{"string", "long", "double", "boolean", "timestamp"}
 
 // Kafka is the broker list shared by producers and consumers.
 type Kafka struct {
@@ -262,7 +283,42 @@ func (c Config) Validate() error {
 	if !strings.Contains(c.Scheduler.Listen, ":") {
 		return fmt.Errorf("scheduler.listen: %q is not host:port", c.Scheduler.Listen)
 	}
+	return c.validatePromote()
+}
+
+func (c Config) validatePromote() error {
+	for source, fields := range c.Promote {
+		if !slices.Contains(PromoteSources, source) {
+			return fmt.Errorf("promote.%s: unknown source, want one of %s", source, strings.Join(PromoteSources, ", "))
+		}
+		seen := map[string]bool{}
+		for i, f := range fields {
+			switch {
+			case !columnName(f.Field):
+				return fmt.Errorf("promote.%s[%d].field: %q is not a column name (lower case letters, digits and _, starting with a letter, at most 64)", source, i, f.Field)
+			case seen[f.Field]:
+				return fmt.Errorf("promote.%s[%d].field: %q promoted twice", source, i, f.Field)
+			case !slices.Contains(PromotedTypes, f.Type):
+				return fmt.Errorf("promote.%s[%d].type: %q, want one of %s", source, i, f.Type, strings.Join(PromotedTypes, ", "))
+			}
+			seen[f.Field] = true
+		}
+	}
 	return nil
+}
+
+// columnName reports whether s is a plain lower-case SQL column name, the
+// same in Iceberg, Trino and JSON.
+func columnName(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 func checkURL(raw string, schemes ...string) error {

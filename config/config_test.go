@@ -23,13 +23,16 @@ func TestLoadGood(t *testing.T) {
 
 func TestLoadBad(t *testing.T) {
 	want := map[string]string{
-		"unknown-key.bad.yaml": "field bootstrap not found",
-		"broker-port.bad.yaml": "kafka.brokers[0]",
-		"s3-scheme.bad.yaml":   "s3.endpoint",
-		"catalog-uri.bad.yaml": "catalog.uri",
-		"warehouse.bad.yaml":   "catalog.warehouse",
-		"trino-url.bad.yaml":   "trino.url",
-		"syntax.bad.yaml":      "parse config",
+		"unknown-key.bad.yaml":    "field bootstrap not found",
+		"broker-port.bad.yaml":    "kafka.brokers[0]",
+		"s3-scheme.bad.yaml":      "s3.endpoint",
+		"catalog-uri.bad.yaml":    "catalog.uri",
+		"warehouse.bad.yaml":      "catalog.warehouse",
+		"trino-url.bad.yaml":      "trino.url",
+		"syntax.bad.yaml":         "parse config",
+		"promote-type.bad.yaml":   "promote.app_events[0].type",
+		"promote-field.bad.yaml":  "promote.app_logs[0].field",
+		"promote-source.bad.yaml": "promote.web_access: unknown source",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {

@@ -26,6 +26,8 @@ type AppEvent struct {
 	// action_id, on the buy and on every refund of it. A refund is its own
 	// action, so this is what ties it to the purchase.
 	OrderID string `json:"order_id,omitempty"`
+	// Extra keeps the fields this model does not know (silver column extra).
+	Extra Extra `json:"-"`
 }
 
 // ParseAppEvent reads one app.events payload and validates it.
@@ -87,7 +89,7 @@ func ParseAppEvent(b []byte) (AppEvent, error) {
 		case "order_id":
 			e.OrderID, err = p.str(key)
 		default:
-			err = p.skip(key)
+			err = p.extra(&e.Extra, key)
 		}
 		if err != nil {
 			return AppEvent{}, err
@@ -170,5 +172,6 @@ func (e *AppEvent) AppendJSON(dst []byte) []byte {
 	o.intOmit("attempt", int64(e.Attempt))
 	o.floatOmit("duration_ms", e.DurationMs)
 	o.strOmit("order_id", e.OrderID)
+	o.extra(e.Extra)
 	return o.close()
 }

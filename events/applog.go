@@ -16,6 +16,8 @@ type AppLog struct {
 	Line     int       `json:"line,omitempty"`
 	Message  string    `json:"message"`
 	ActionID string    `json:"action_id,omitempty"`
+	// Extra keeps the fields this model does not know (silver column extra).
+	Extra Extra `json:"-"`
 }
 
 // ParseAppLog reads one app.logs payload and validates it.
@@ -63,7 +65,7 @@ func ParseAppLog(b []byte) (AppLog, error) {
 		case "action_id":
 			l.ActionID, err = p.str(key)
 		default:
-			err = p.skip(key)
+			err = p.extra(&l.Extra, key)
 		}
 		if err != nil {
 			return AppLog{}, err
@@ -110,5 +112,6 @@ func (l *AppLog) AppendJSON(dst []byte) []byte {
 	o.intOmit("line", int64(l.Line))
 	o.str("message", l.Message)
 	o.strOmit("action_id", l.ActionID)
+	o.extra(l.Extra)
 	return o.close()
 }

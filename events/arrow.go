@@ -1,6 +1,8 @@
 package events
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -20,6 +22,8 @@ var (
 	f64Type = arrow.PrimitiveTypes.Float64
 	i64Type = arrow.PrimitiveTypes.Int64
 	i32Type = arrow.PrimitiveTypes.Int32
+	// extraType is the ExtraField column: field name → JSON text.
+	extraType = arrow.MapOf(strType, strType)
 )
 
 func req(name string, t arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: t} }
@@ -73,6 +77,7 @@ func AppEventFields() []arrow.Field {
 		opt("attempt", i32Type),
 		req("duration_ms", f64Type),
 		opt("order_id", strType),
+		opt(ExtraField, extraType),
 	}
 }
 
@@ -89,6 +94,7 @@ func AppLogFields() []arrow.Field {
 		opt("line", i32Type),
 		req("message", strType),
 		opt("action_id", strType),
+		opt(ExtraField, extraType),
 	}
 }
 
@@ -106,6 +112,7 @@ func MetricFields() []arrow.Field {
 		req("net_rx_bytes", i64Type),
 		req("net_tx_bytes", i64Type),
 		req("requests", i64Type),
+		opt(ExtraField, extraType),
 	}
 }
 
@@ -165,6 +172,21 @@ func (w *rowWriter) optI64(v int64, valid bool) {
 	}
 	b.Append(v)
 }
+
+// extra appends x as a map in key order; null when empty.
+func (w *rowWriter) extra(x Extra) {
+	b := w.next().(*array.MapBuilder)
+	if len(x) == 0 {
+		b.AppendNull()
+		return
+	}
+	b.Append(true)
+	keys, items := b.KeyBuilder().(*array.StringBuilder), b.ItemBuilder().(*array.StringBuilder)
+	for _, k := range slices.Sorted(maps.Keys(x)) {
+		keys.Append(k)
+		items.Append(x[k])
+	}
+}
 func (w *rowWriter) i32(v int) { w.next().(*array.Int32Builder).Append(int32(v)) }
 func (w *rowWriter) optI32(v int) {
 	b := w.next().(*array.Int32Builder)
@@ -216,6 +238,7 @@ func AppendAppEventRow(b *array.RecordBuilder, e *AppEvent) {
 	w.optI32(e.Attempt)
 	w.f64(e.DurationMs)
 	w.optStr(e.OrderID)
+	w.extra(e.Extra)
 }
 
 // AppendAppLogRow appends l to the leading AppLogFields of b.
@@ -231,6 +254,7 @@ func AppendAppLogRow(b *array.RecordBuilder, l *AppLog) {
 	w.optI32(l.Line)
 	w.str(l.Message)
 	w.optStr(l.ActionID)
+	w.extra(l.Extra)
 }
 
 // AppendMetricRow appends m to the leading MetricFields of b.
@@ -247,6 +271,7 @@ func AppendMetricRow(b *array.RecordBuilder, m *Metric) {
 	w.i64(m.NetRxBytes)
 	w.i64(m.NetTxBytes)
 	w.i64(m.Requests)
+	w.extra(m.Extra)
 }
 
 // AppendDimItemRow appends d to the leading DimItemFields of b.

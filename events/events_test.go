@@ -372,3 +372,35 @@ func TestBestEffortEventTime(t *testing.T) {
 		})
 	}
 }
+
+// TestExtraFieldsKept: fields a model does not know are kept as their JSON
+// text (strings with their quotes, objects whole, null absent) and written
+// back by AppendJSON, so a producer's new field is never lost.
+func TestExtraFieldsKept(t *testing.T) {
+	const in = `{"event_id":"e","action_id":"a","ts":"2026-03-14T15:09:26Z","service":"s","type":"page_view","status":"ok",` +
+		`"coupon":"SAVE\u0031","discount":12.5,"gift":true,"none":null,"meta":{"a":[1, 2]},"Status":"x"}`
+	ev, err := ParseAppEvent([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Extra{"coupon": `"SAVE\u0031"`, "discount": "12.5", "gift": "true", "meta": `{"a":[1, 2]}`, "Status": `"x"`}
+	if !reflect.DeepEqual(ev.Extra, want) {
+		t.Errorf("Extra = %v, want %v", ev.Extra, want)
+	}
+	again, err := ParseAppEvent(ev.AppendJSON(nil))
+	if err != nil || !reflect.DeepEqual(again, ev) {
+		t.Errorf("round trip: %v\n got %+v\nwant %+v", err, again, ev)
+	}
+	lg, err := ParseAppLog([]byte(`{"ts":"2026-03-14T15:09:26Z","level":"info","service":"s","host":"h","message":"m","trace_id":"t1"}`))
+	if err != nil || lg.Extra["trace_id"] != `"t1"` {
+		t.Errorf("app log Extra = %v, %v", lg.Extra, err)
+	}
+	m, err := ParseMetric([]byte(`{"ts":"2026-03-14T15:09:26Z","host":"h","cpu_pct":1,"mem_bytes":1,"mem_pct":1,"load1":1,"disk_used_pct":1,"net_rx_bytes":1,"net_tx_bytes":1,"requests":1,"gpu_pct":7}`))
+	if err != nil || m.Extra["gpu_pct"] != "7" {
+		t.Errorf("metric Extra = %v, %v", m.Extra, err)
+	}
+	known, err := ParseAppEvent([]byte(`{"event_id":"e","action_id":"a","ts":"2026-03-14T15:09:26Z","service":"s","type":"page_view","status":"ok"}`))
+	if err != nil || known.Extra != nil {
+		t.Errorf("a record of known fields only: Extra = %#v, %v", known.Extra, err)
+	}
+}

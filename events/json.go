@@ -1,7 +1,9 @@
 package events
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -286,6 +288,34 @@ func (p *jsonScanner) time(field string) (time.Time, error) {
 	return t, nil
 }
 
+// Extra holds the fields of a JSON record that its model does not know,
+// each value as its JSON text (a string keeps its quotes, an object or
+// array its whole text), so that nothing a producer adds is lost and
+// AppendJSON writes it back as it came. A null value is absent. Silver
+// keeps them in the ExtraField column, where a promoted field
+// (config promote) becomes a typed column.
+type Extra map[string]string
+
+// ExtraField is the column (a map of field name → JSON text) that keeps a
+// record's Extra.
+const ExtraField = "extra"
+
+// extra reads the value of key, which the model does not know, into *m.
+func (p *jsonScanner) extra(m *Extra, key string) error {
+	if p.null() {
+		return nil
+	}
+	start := p.i
+	if err := p.skip(key); err != nil {
+		return err
+	}
+	if *m == nil {
+		*m = Extra{}
+	}
+	(*m)[key] = p.s[start:p.i]
+	return nil
+}
+
 // skip consumes any value (of a key this model does not know).
 func (p *jsonScanner) skip(field string) error {
 	depth := 0
@@ -467,6 +497,19 @@ func (o *jsonObject) time(k string, t time.Time) {
 	o.buf = append(o.buf, '"')
 	o.buf = appendRFC3339(o.buf, t)
 	o.buf = append(o.buf, '"')
+}
+
+// extra writes the fields of x after the model's own, in key order.
+func (o *jsonObject) extra(x Extra) {
+	for _, k := range slices.Sorted(maps.Keys(x)) {
+		if o.n > 0 {
+			o.buf = append(o.buf, ',')
+		}
+		o.n++
+		o.buf = appendJSONString(o.buf, k)
+		o.buf = append(o.buf, ':')
+		o.buf = append(o.buf, x[k]...)
+	}
 }
 
 func (o *jsonObject) close() []byte { return append(o.buf, '}') }

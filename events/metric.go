@@ -17,6 +17,8 @@ type Metric struct {
 	NetRxBytes  int64     `json:"net_rx_bytes"`
 	NetTxBytes  int64     `json:"net_tx_bytes"`
 	Requests    int64     `json:"requests"`
+	// Extra keeps the fields this model does not know (silver column extra).
+	Extra Extra `json:"-"`
 }
 
 // ParseMetric reads one infra.metrics payload and validates it.
@@ -61,7 +63,7 @@ func ParseMetric(b []byte) (Metric, error) {
 		case "requests":
 			m.Requests, err = p.int(key)
 		default:
-			err = p.skip(key)
+			err = p.extra(&m.Extra, key)
 		}
 		if err != nil {
 			return Metric{}, err
@@ -119,5 +121,6 @@ func (m *Metric) AppendJSON(dst []byte) []byte {
 	o.int("net_rx_bytes", m.NetRxBytes)
 	o.int("net_tx_bytes", m.NetTxBytes)
 	o.int("requests", m.Requests)
+	o.extra(m.Extra)
 	return o.close()
 }

@@ -344,7 +344,7 @@ func LoadOrCreate(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 		if spec == nil {
 			return tbl, nil
 		}
-		return evolveSchema(ctx, cat, ident, tbl, spec.Schema)
+		return EvolveSchema(ctx, cat, ident, tbl, spec.Schema)
 	}
 	if !errors.Is(err, catalog.ErrNoSuchTable) || spec == nil {
 		return nil, fmt.Errorf("load table %s: %w", name, err)
@@ -366,16 +366,16 @@ func LoadOrCreate(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 	// catalog reports that as "already exists" or as a serialization
 	// failure, so whatever the error, a table that now loads wins.
 	if existing, lerr := cat.LoadTable(ctx, ident); lerr == nil {
-		return evolveSchema(ctx, cat, ident, existing, spec.Schema)
+		return EvolveSchema(ctx, cat, ident, existing, spec.Schema)
 	}
 	return nil, fmt.Errorf("create table %s: %w", name, err)
 }
 
-// evolveSchema adds the columns of want that tbl lacks, by name, and makes
+// EvolveSchema adds the columns of want that tbl lacks, by name, and makes
 // optional the columns want has optional that tbl requires (e.g. a field
 // that became nullable). Existing data files keep their schema; the new
 // columns read as null in them. A column tbl has optional stays optional.
-func evolveSchema(ctx context.Context, cat catalog.Catalog, ident table.Identifier, tbl *table.Table, want *iceberg.Schema) (*table.Table, error) {
+func EvolveSchema(ctx context.Context, cat catalog.Catalog, ident table.Identifier, tbl *table.Table, want *iceberg.Schema) (*table.Table, error) {
 	if want == nil || !needsEvolution(tbl.Schema(), want) {
 		return tbl, nil
 	}

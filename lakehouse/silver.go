@@ -274,20 +274,48 @@ func SilverPartitionColumns(name string) []string {
 
 // SilverTableSpec is how a silver table is created.
 func SilverTableSpec(name string) (*TableSpec, error) {
-	return silverSpec(name, 3)
+	return silverSpec(name, 3, nil)
+}
+
+// SilverTableSpecWith is SilverTableSpec with promoted columns (PromotedColumn)
+// after the lineage columns, where schema evolution puts them in a table
+// created without them.
+func SilverTableSpecWith(name string, promoted []arrow.Field) (*TableSpec, error) {
+	return silverSpec(name, 3, promoted)
+}
+
+// PromotedColumn is the silver column of a field promoted out of the extra
+// column (config promote): its type is one of config.PromotedTypes.
+func PromotedColumn(field, typ string) (arrow.Field, error) {
+	t, ok := map[string]arrow.DataType{"string": str, "long": i64, "double": arrow.PrimitiveTypes.Float64,
+		"boolean": boolTy, "timestamp": tsUTC}[typ]
+	if !ok {
+		return arrow.Field{}, fmt.Errorf("promoted field %s: unknown type %q", field, typ)
+	}
+	return optField(field, t), nil
 }
 
 // ArchiveTableSpec is how the archive twin of a silver table is created:
 // the same schema and layout, compressed harder (it is read rarely); its
 // location is on the archive bucket (Lakehouse.TableLocation).
 func ArchiveTableSpec(silver string) (*TableSpec, error) {
-	return silverSpec(silver, 12)
+	return silverSpec(silver, 12, nil)
 }
 
-func silverSpec(name string, zstdLevel int) (*TableSpec, error) {
+func silverSpec(name string, zstdLevel int, promoted []arrow.Field) (*TableSpec, error) {
 	sc, err := SilverArrowSchema(name)
 	if err != nil {
 		return nil, err
+	}
+	if len(promoted) > 0 {
+		fields := sc.Fields()
+		for _, p := range promoted {
+			if sc.HasField(p.Name) {
+				return nil, fmt.Errorf("promoted field %s: %s already has a column of that name", p.Name, name)
+			}
+			fields = append(fields, p)
+		}
+		sc = arrow.NewSchema(fields, nil)
 	}
 	schema, err := table.ArrowSchemaToIcebergWithFreshIDs(sc, false)
 	if err != nil {

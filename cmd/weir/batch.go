@@ -68,12 +68,17 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 			if err := silver.ValidateSource(source); err != nil {
 				return fmt.Errorf("--source: %w", err)
 			}
-			lake, err := g.openLake(cmd.Context())
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			lake, err := openLake(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer lake.Close()
-			job := silver.New(lake, silver.Config{Namespaces: ns, MaxFuture: maxFuture, ChunkRows: chunkRows, RunID: os.Getenv("WEIR_RUN_ID")})
+			job := silver.New(lake, silver.Config{Namespaces: ns, MaxFuture: maxFuture, ChunkRows: chunkRows,
+				Promote: cfg.Promote, RunID: os.Getenv("WEIR_RUN_ID")})
 			res, err := job.Run(cmd.Context(), source)
 			if perr := printJSON(cmd, res); perr != nil && err == nil {
 				err = perr

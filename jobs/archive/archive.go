@@ -205,6 +205,11 @@ func (j *Job) Table(ctx context.Context, canon string) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	// A column the hot table gained (a field promoted out of extra) reaches
+	// the archive twin before the copy, so a move never drops one.
+	if arch, err = lakehouse.EvolveSchema(ctx, j.lake.Catalog, lakehouse.Ident(archName), arch, hot.Schema()); err != nil {
+		return rep, err
+	}
 	keyCols := lakehouse.SilverKey(canon)
 	rep.MoveID = moveID(hot, files)
 	summary := map[string]string{SummaryMoveID: rep.MoveID, SummaryBefore: rep.Cutoff}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"weir/config"
 	"weir/events"
 	"weir/lakehouse"
 )
@@ -75,6 +76,11 @@ type Config struct {
 	// MaxRuns bounds how often a run starts over because a concurrent run
 	// moved a table's position (default 10).
 	MaxRuns int
+	// Promote lists, per source, fields of its extra column that become
+	// typed columns of the main table (config.Config.Promote): the table's
+	// schema evolves on the next run. Every column a table has beyond the
+	// model's is filled from extra, promoted here or in an earlier run.
+	Promote map[string][]config.Promoted
 	// RunID is recorded in the summary of every commit (the scheduler's
 	// WEIR_RUN_ID), to trace a snapshot back to its DAG run.
 	RunID string

@@ -2,10 +2,13 @@ package silver
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +64,9 @@ type codec[T any] struct {
 	appendRow func(b *array.RecordBuilder, v *T)
 	// extra fills the table's own fields from index i on, before lineage.
 	extra func(b *array.RecordBuilder, i int, v *T, d *dimLookup) int
+	// extraOf returns the fields of a record its model does not know
+	// (events.Extra), from which promoted columns are filled; nil: none.
+	extraOf func(*T) events.Extra
 }
 
 // typedRows collects the parsed rows of one chunk for one typed table.
@@ -195,11 +201,15 @@ func (t *typedRows[T]) dedup(existing map[string]struct{}) int {
 const maxBatchRows = 64 << 10
 
 // batches yields the rows in partition and sort order as record batches
-// of sc (the table's Arrow schema, whose leading fields are those of
-// package events and whose last fields are the lineage columns).
+// of sc (writeSchema: the fields of package events, the table's own, the
+// lineage columns, then promoted columns).
 func (t *typedRows[T]) batches(sc *arrow.Schema, d *dimLookup, part, parts int) iter.Seq2[arrow.RecordBatch, error] {
 	return func(yield func(arrow.RecordBatch, error) bool) {
-		lineage := sc.NumFields() - len(lineageColumns)
+		lineage := -1
+		if idx := sc.FieldIndices(lineageColumns[0]); len(idx) == 1 {
+			lineage = idx[0]
+		}
+		promoted := lineage + len(lineageColumns)
 		if err := checkLineage(sc, lineage); err != nil {
 			yield(nil, err)
 			return
@@ -229,6 +239,14 @@ func (t *typedRows[T]) batches(sc *arrow.Schema, d *dimLookup, part, parts int) 
 					return
 				}
 				appendLineage(b, lineage, &r.src)
+				var extra events.Extra
+				if t.c.extraOf != nil {
+					extra = t.c.extraOf(&r.v)
+				}
+				for i := promoted; i < sc.NumFields(); i++ {
+					raw, ok := extra[sc.Field(i).Name]
+					appendPromoted(b.Field(i), raw, ok)
+				}
 			}
 			if !yield(b.NewRecordBatch(), nil) {
 				return
@@ -257,8 +275,8 @@ func leading[T any](t *typedRows[T]) int {
 var lineageColumns = []string{lakehouse.ColIsFuture, lakehouse.ColSourceTopic, lakehouse.ColSourcePartition, lakehouse.ColSourceOffset, lakehouse.ColKafkaTS, lakehouse.ColIngestedAt}
 
 func checkLineage(sc *arrow.Schema, at int) error {
-	if at < 0 {
-		return errors.New("silver schema: too few columns")
+	if at < 0 || at+len(lineageColumns) > sc.NumFields() {
+		return errors.New("silver schema: no lineage columns")
 	}
 	for i, name := range lineageColumns {
 		if got := sc.Field(at + i).Name; got != name {
@@ -327,6 +345,7 @@ func appEventCodec() codec[events.AppEvent] {
 		},
 		key:       func(e *events.AppEvent) string { return e.EventID },
 		appendRow: events.AppendAppEventRow,
+		extraOf:   func(e *events.AppEvent) events.Extra { return e.Extra },
 		extra: func(b *array.RecordBuilder, i int, e *events.AppEvent, d *dimLookup) int {
 			it, pr := d.item(e.Item), d.provider(e.Provider)
 			appendOptStr(b.Field(i), it.Name)
@@ -347,6 +366,7 @@ func appLogCodec() codec[events.AppLog] {
 			return sortKey{s1: l.Level, t: l.TS.UnixMicro()}
 		},
 		appendRow: events.AppendAppLogRow,
+		extraOf:   func(l *events.AppLog) events.Extra { return l.Extra },
 	}
 }
 
@@ -358,6 +378,7 @@ func metricCodec() codec[events.Metric] {
 			return sortKey{s1: m.Host, t: m.TS.UnixMicro()}
 		},
 		appendRow: events.AppendMetricRow,
+		extraOf:   func(m *events.Metric) events.Extra { return m.Extra },
 	}
 }
 
@@ -374,4 +395,68 @@ func newConverter(source string) converter {
 		return newTyped(metricCodec())
 	}
 	panic("silver: no converter for source " + source) // ValidateSource ran
+}
+
+// appendPromoted appends a promoted column's value: the JSON text raw of
+// the field (ok: present in extra) converted to the column's type. A field
+// that is absent, null, or of another type is null (extra keeps its text).
+func appendPromoted(b array.Builder, raw string, ok bool) {
+	if !ok {
+		b.AppendNull()
+		return
+	}
+	s, quoted := jsonText(raw)
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		b.Append(s) // a number or object as its JSON text
+	case *array.Int64Builder:
+		if v, err := strconv.ParseInt(raw, 10, 64); err == nil {
+			b.Append(v)
+		} else if f, err := strconv.ParseFloat(raw, 64); err == nil && !quoted && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+			b.Append(int64(f))
+		} else {
+			b.AppendNull()
+		}
+	case *array.Float64Builder:
+		if f, err := strconv.ParseFloat(raw, 64); err == nil && !quoted {
+			b.Append(f)
+		} else {
+			b.AppendNull()
+		}
+	case *array.BooleanBuilder:
+		if raw == "true" || raw == "false" {
+			b.Append(raw == "true")
+		} else {
+			b.AppendNull()
+		}
+	case *array.TimestampBuilder:
+		ts, err := time.Parse(time.RFC3339Nano, s)
+		if !quoted || err != nil {
+			b.AppendNull()
+			return
+		}
+		v, err := arrow.TimestampFromTime(ts, b.Type().(*arrow.TimestampType).Unit)
+		if err != nil {
+			b.AppendNull()
+			return
+		}
+		b.Append(v)
+	default:
+		b.AppendNull()
+	}
+}
+
+// jsonText decodes raw when it is a JSON string (quoted); other JSON text
+// is returned as it is.
+func jsonText(raw string) (s string, quoted bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return raw, false
+	}
+	if !strings.Contains(raw, "\\") {
+		return raw[1 : len(raw)-1], true
+	}
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		return raw, false
+	}
+	return s, true
 }

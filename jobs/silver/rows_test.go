@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"weir/events"
 	"weir/lakehouse"
 )
@@ -131,5 +135,34 @@ func TestOrderMatchesStringOrder(t *testing.T) {
 		if same := samePartition(&got[i-1], &got[i]); same != (a.day == b.day && a.v.Service == b.v.Service) {
 			t.Fatalf("position %d: samePartition = %v for days %d/%d, services %s/%s", i, same, a.day, b.day, a.v.Service, b.v.Service)
 		}
+	}
+}
+
+// TestAppendPromoted: a promoted column takes the field's JSON text
+// converted to its type; absent, null-typed or mistyped values are null.
+func TestAppendPromoted(t *testing.T) {
+	ts, _ := arrow.TimestampFromTime(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC), arrow.Microsecond)
+	for _, tc := range []struct {
+		typ  arrow.DataType
+		raws []string // "" = absent
+		want string
+	}{
+		{arrow.BinaryTypes.String, []string{`"SAVE\u0031"`, `"plain"`, "12", `{"a":1}`, ""}, `["SAVE1" "plain" "12" "{\"a\":1}" (null)]`},
+		{arrow.PrimitiveTypes.Int64, []string{"42", "-7", "3.0", "3.5", `"42"`, "true", ""}, "[42 -7 3 (null) (null) (null) (null)]"},
+		{arrow.PrimitiveTypes.Float64, []string{"12.5", "1e3", `"12.5"`, "null", ""}, "[12.5 1000 (null) (null) (null)]"},
+		{arrow.FixedWidthTypes.Boolean, []string{"true", "false", `"true"`, ""}, "[true false (null) (null)]"},
+		{arrow.FixedWidthTypes.Timestamp_us, []string{`"2026-03-14T16:09:26+01:00"`, `"yesterday"`, "1773500966", ""},
+			fmt.Sprintf("[%d (null) (null) (null)]", ts)},
+	} {
+		b := array.NewBuilder(memory.DefaultAllocator, tc.typ)
+		for _, raw := range tc.raws {
+			appendPromoted(b, raw, raw != "")
+		}
+		arr := b.NewArray()
+		if got := arr.String(); got != tc.want {
+			t.Errorf("%s from %q:\n got %s\nwant %s", tc.typ, tc.raws, got, tc.want)
+		}
+		arr.Release()
+		b.Release()
 	}
 }

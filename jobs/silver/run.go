@@ -148,6 +148,9 @@ type target struct {
 	spec  *lakehouse.TableSpec
 	tbl   *table.Table
 	pos   *int64 // bronze snapshot the table is built up to
+	// main: the source's typed table, whose columns beyond the model's
+	// (promoted fields) silver fills from extra.
+	main bool
 }
 
 func (j *Job) targets(source string) ([]*target, error) {
@@ -159,14 +162,24 @@ func (j *Job) targets(source string) ([]*target, error) {
 	}
 	var out []*target
 	for _, c := range canon {
-		spec, err := lakehouse.SilverTableSpec(c)
+		var promoted []arrow.Field
+		if c == mainTable(source) {
+			for _, p := range j.cfg.Promote[source] {
+				f, err := lakehouse.PromotedColumn(p.Field, p.Type)
+				if err != nil {
+					return nil, err
+				}
+				promoted = append(promoted, f)
+			}
+		}
+		spec, err := lakehouse.SilverTableSpecWith(c, promoted)
 		if err != nil {
 			return nil, err
 		}
 		name := j.cfg.Namespaces.Table(c)
 		ns, short, _ := strings.Cut(name, ".")
 		spec.Location = j.lake.TableLocation(ns, short)
-		out = append(out, &target{name: name, canon: c, spec: spec})
+		out = append(out, &target{name: name, canon: c, spec: spec, main: c == mainTable(source)})
 	}
 	return out, nil
 }
@@ -445,9 +458,10 @@ func ptrStr(p *int64) string {
 
 // writeSchema is the table's Arrow schema (its field IDs) in the column
 // order the row builders fill: package events' fields, the table's own,
-// lineage last. A table created before a column was added to the model has
-// that column last (schema evolution appends), so the order is taken from
-// the model, not from the table.
+// lineage, then, for a source's main table, every column it has beyond the
+// model's (promoted fields, filled from extra) in table order. A table created before a
+// column was added to the model has that column last (schema evolution
+// appends), so the model's order is taken from the model, not the table.
 func writeSchema(t *target) (*arrow.Schema, error) {
 	sc, err := table.SchemaToArrowSchema(t.tbl.Schema(), nil, true, false)
 	if err != nil {
@@ -457,13 +471,21 @@ func writeSchema(t *target) (*arrow.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields := make([]arrow.Field, 0, want.NumFields())
+	fields := make([]arrow.Field, 0, sc.NumFields())
 	for _, f := range want.Fields() {
 		idx := sc.FieldIndices(f.Name)
 		if len(idx) == 0 {
 			return nil, fmt.Errorf("table %s has no column %s: its schema was not evolved", t.name, f.Name)
 		}
 		fields = append(fields, sc.Field(idx[0]))
+	}
+	for _, f := range sc.Fields() {
+		if t.main && !want.HasField(f.Name) {
+			if !f.Nullable {
+				return nil, fmt.Errorf("table %s: column %s is not silver's and is required: silver cannot fill it", t.name, f.Name)
+			}
+			fields = append(fields, f)
+		}
 	}
 	return arrow.NewSchema(fields, nil), nil
 }
