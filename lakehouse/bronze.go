@@ -77,6 +77,10 @@ func bronzeFields() []iceberg.NestedField {
 
 // BronzeTableSpec is how a bronze table is created: partitioned by
 // day(ingested_at), sorted by topic, partition, offset, Parquet with zstd.
+// BronzeDayPartitionField is the partition field id of a bronze table's
+// day(ingested_at) partition.
+const BronzeDayPartitionField = 1000
+
 func BronzeTableSpec(deadLetters bool) *TableSpec {
 	schema := BronzeSchema()
 	if deadLetters {
@@ -93,7 +97,7 @@ func BronzeTableSpec(deadLetters bool) *TableSpec {
 	return &TableSpec{
 		Schema: schema,
 		Spec: iceberg.NewPartitionSpec(iceberg.PartitionField{
-			SourceIDs: []int{8}, FieldID: 1000, Name: "ingested_at_day", Transform: iceberg.DayTransform{},
+			SourceIDs: []int{8}, FieldID: BronzeDayPartitionField, Name: "ingested_at_day", Transform: iceberg.DayTransform{},
 		}),
 		SortOrder: order,
 		Properties: iceberg.Properties{

@@ -107,7 +107,7 @@ func newBatchMaintainCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "maintain",
-		Short: "compact small files, rewrite manifests, expire snapshots, remove orphan files",
+		Short: "bronze retention, compact small files, rewrite manifests, expire snapshots, remove orphan files",
 		Example: `  # everything, on every table
   weir batch maintain
   # a full compaction of one table
@@ -140,6 +140,7 @@ func newBatchMaintainCmd(g *globals) *cobra.Command {
 	f.DurationVar(&mc.SnapshotWindow, "snapshot-window", mc.SnapshotWindow, "keep snapshots younger than this")
 	f.IntVar(&mc.RetainLast, "retain-last", mc.RetainLast, "keep at least this many snapshots")
 	f.DurationVar(&mc.OrphanAge, "orphan-age", mc.OrphanAge, "delete only unreferenced files older than this")
+	f.DurationVar(&mc.BronzeRetention, "bronze-retention", mc.BronzeRetention, "delete bronze rows ingested longer ago than this (whole days) once every silver table reading them has consumed them; negative: keep bronze forever")
 	return cmd
 }
 

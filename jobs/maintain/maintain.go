@@ -27,6 +27,11 @@
 //     so silver can still read the data files those snapshots appended.
 //     Expiry deletes no files itself (post-commit cleanup off): orphan
 //     removal does, later.
+//   - Bronze retention (BronzeRetention, default 30 days) deletes bronze
+//     data files whose day partition ended before the window and whose rows
+//     every silver table reading them has consumed (the file's data
+//     sequence number is at most that of the oldest silver position); a
+//     table no silver table reads keeps everything (see retain).
 //   - Orphan removal deletes only files older than OrphanAge (default 24h)
 //     that no kept snapshot or metadata references: files of a commit in
 //     flight are younger than that.
@@ -54,6 +59,7 @@ import (
 
 // Operations a run performs.
 const (
+	OpRetain    = "retain"
 	OpCompact   = "compact"
 	OpManifests = "manifests"
 	OpExpire    = "expire"
@@ -61,7 +67,7 @@ const (
 )
 
 // AllOps is the default: every operation, in this order.
-var AllOps = []string{OpCompact, OpManifests, OpExpire, OpOrphans}
+var AllOps = []string{OpRetain, OpCompact, OpManifests, OpExpire, OpOrphans}
 
 // SummaryMaintain marks the snapshots maintenance commits ("compact", ...).
 const SummaryMaintain = "weir.maintain"
@@ -96,8 +102,12 @@ type Config struct {
 	// OrphanAge: only unreferenced files older than this are deleted
 	// (default 24h).
 	OrphanAge time.Duration
-	Now       func() time.Time
-	Log       *slog.Logger
+	// BronzeRetention: bronze rows ingested longer ago than this (whole
+	// days) are deleted once silver has consumed them (default 30 days);
+	// negative keeps bronze forever.
+	BronzeRetention time.Duration
+	Now             func() time.Time
+	Log             *slog.Logger
 }
 
 // DefaultConfig returns the tuning defaults New gives zero fields (the
@@ -110,6 +120,7 @@ func DefaultConfig() Config {
 		SnapshotWindow:  24 * time.Hour,
 		RetainLast:      20,
 		OrphanAge:       24 * time.Hour,
+		BronzeRetention: 30 * 24 * time.Hour,
 	}
 }
 
@@ -138,6 +149,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OrphanAge <= 0 {
 		c.OrphanAge = d.OrphanAge
+	}
+	if c.BronzeRetention == 0 {
+		c.BronzeRetention = d.BronzeRetention
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -175,7 +189,10 @@ type TableReport struct {
 	CompactPolicy    string `json:"compact_policy,omitempty"`
 	ExpiredSnapshots int    `json:"expired_snapshots"`
 	OrphansRemoved   int    `json:"orphans_removed"`
-	Skipped          string `json:"skipped,omitempty"`
+	// Bronze retention: data files (and their rows) deleted.
+	RetentionDeletedFiles int    `json:"retention_deleted_files"`
+	RetentionDeletedRows  int64  `json:"retention_deleted_rows"`
+	Skipped               string `json:"skipped,omitempty"`
 }
 
 // Job runs maintenance.
@@ -266,6 +283,11 @@ func (j *Job) Table(ctx context.Context, name string) (TableReport, error) {
 		return rep, err
 	}
 	rep.FilesAfter = rep.FilesBefore
+	if j.has(OpRetain) {
+		if err := j.retain(ctx, name, &rep); err != nil {
+			return rep, err
+		}
+	}
 	if j.has(OpCompact) {
 		if err := j.compact(ctx, name, tbl, &rep); err != nil {
 			return rep, err
@@ -291,7 +313,8 @@ func (j *Job) Table(ctx context.Context, name string) (TableReport, error) {
 	}
 	j.cfg.Log.Info("table maintained", "table", name, "files_before", rep.FilesBefore, "files_after", rep.FilesAfter,
 		"rewritten_files", rep.RewrittenFiles, "manifests_before", rep.ManifestsBefore, "manifests_after", rep.ManifestsAfter,
-		"expired_snapshots", rep.ExpiredSnapshots, "orphans_removed", rep.OrphansRemoved)
+		"expired_snapshots", rep.ExpiredSnapshots, "orphans_removed", rep.OrphansRemoved,
+		"retention_deleted_files", rep.RetentionDeletedFiles)
 	return rep, nil
 }
 
