@@ -29,16 +29,6 @@ func (g *globals) load() (config.Config, error) {
 	return config.Load(g.configPath)
 }
 
-// openLake loads the configuration and opens the lakehouse; the caller
-// closes it.
-func (g *globals) openLake(ctx context.Context) (*lakehouse.Lakehouse, error) {
-	cfg, err := g.load()
-	if err != nil {
-		return nil, err
-	}
-	return openLake(ctx, cfg)
-}
-
 // openLake opens the lakehouse with the fault tests' kill hook
 // (WEIR_KILL_POINT; nil in production) on its commits.
 func openLake(ctx context.Context, cfg config.Config) (*lakehouse.Lakehouse, error) {
