@@ -12,9 +12,12 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"weir/events"
 )
 
 // Config holds the addresses and credentials of every service weir talks to.
@@ -32,6 +35,88 @@ type Config struct {
 	// table's schema evolves (Iceberg schema evolution) on the next silver
 	// run; rows written before read null, and extra keeps the field too.
 	Promote map[string][]Promoted `yaml:"promote"`
+	// AccessLogFormats declares, by topic, the line format of access logs
+	// that are not in the default format (Combined Log Format, optionally
+	// followed by request time and cache status). The silver job and the
+	// alert job read the topic's lines with it.
+	AccessLogFormats map[string]AccessLogFormat `yaml:"access_log_formats"`
+}
+
+// AccessLogFormat is one declared access-log format: exactly one of an
+// nginx log_format string (or "combined"), an Apache LogFormat string (or
+// "common", "combined"), or the names of tab-separated fields. Variables
+// without a typed column land in silver.access_logs.extra
+// (events.AccessFormat).
+type AccessLogFormat struct {
+	Nginx  string   `yaml:"nginx"`
+	Apache string   `yaml:"apache"`
+	TSV    []string `yaml:"tsv"`
+}
+
+// Compile compiles the declaration.
+func (f AccessLogFormat) Compile() (*events.AccessFormat, error) {
+	af, key, err := f.compile()
+	if err != nil && key != "" {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return af, err
+}
+
+// compile also returns the key whose value did not compile.
+func (f AccessLogFormat) compile() (*events.AccessFormat, string, error) {
+	set := 0
+	for _, ok := range []bool{f.Nginx != "", f.Apache != "", len(f.TSV) > 0} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 {
+		return nil, "", errors.New("want exactly one of nginx, apache or tsv")
+	}
+	var af *events.AccessFormat
+	var err error
+	key := "nginx"
+	switch {
+	case f.Nginx != "":
+		af, err = events.CompileNginx(f.Nginx)
+	case f.Apache != "":
+		key = "apache"
+		af, err = events.CompileApache(f.Apache)
+	default:
+		key = "tsv"
+		af, err = events.CompileTSV(f.TSV)
+	}
+	if err != nil {
+		return nil, key, err
+	}
+	return af, "", nil
+}
+
+// AccessFormats compiles the declared access-log formats by topic.
+func (c Config) AccessFormats() (events.AccessFormats, error) {
+	out := events.AccessFormats{}
+	topics := make([]string, 0, len(c.AccessLogFormats))
+	for t := range c.AccessLogFormats {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	for _, topic := range topics {
+		// Only web.access (and a prefixed copy of it, staging.web.access)
+		// carries access-log lines into bronze.web_access and the alert
+		// rules; a format for another topic would never be read.
+		if topic != events.TopicWebAccess && !strings.HasSuffix(topic, "."+events.TopicWebAccess) {
+			return nil, fmt.Errorf("access_log_formats[%q]: not an access-log topic: want %s or a prefixed copy of it (staging.%s)", topic, events.TopicWebAccess, events.TopicWebAccess)
+		}
+		af, key, err := c.AccessLogFormats[topic].compile()
+		switch {
+		case err != nil && key != "":
+			return nil, fmt.Errorf("access_log_formats[%q].%s: %w", topic, key, err)
+		case err != nil:
+			return nil, fmt.Errorf("access_log_formats[%q]: %w", topic, err)
+		}
+		out[topic] = af
+	}
+	return out, nil
 }
 
 // Promoted is one field promoted to a typed silver column of the same name.
@@ -282,6 +367,9 @@ func (c Config) Validate() error {
 	}
 	if !strings.Contains(c.Scheduler.Listen, ":") {
 		return fmt.Errorf("scheduler.listen: %q is not host:port", c.Scheduler.Listen)
+	}
+	if _, err := c.AccessFormats(); err != nil {
+		return err
 	}
 	return c.validatePromote()
 }

@@ -43,6 +43,11 @@ type AccessLog struct {
 	// ParseIssue says what was cut from a truncated line (Issue*), "" for a
 	// whole one.
 	ParseIssue string `json:"parse_issue,omitempty"`
+	// Extra holds, as logged, the variables of a declared format
+	// (AccessFormat) that no field above holds, by nginx name (host,
+	// request_length, upstream_response_time, ...); nil for the default
+	// format.
+	Extra map[string]string `json:"extra,omitempty"`
 }
 
 // NoBytes is Bytes of a line that logged none ("-") or whose bytes were cut.

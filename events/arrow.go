@@ -34,7 +34,9 @@ func opt(name string, t arrow.DataType) arrow.Field {
 // AccessLogFields are the typed columns of web.access, including the derived
 // status_class and is_static_file. request_time_ms is null when not logged;
 // bytes is null when logged as "-" or cut; parse_issue says what was cut from
-// a truncated line (null for a whole one).
+// a truncated line (null for a whole one); extra holds the variables of a
+// declared format that no other column holds (AccessLog.Extra, as logged;
+// null for the default format).
 func AccessLogFields() []arrow.Field {
 	return []arrow.Field{
 		req("event_ts", tsType),
@@ -53,6 +55,7 @@ func AccessLogFields() []arrow.Field {
 		opt("cache_status", strType),
 		req("is_static_file", arrow.FixedWidthTypes.Boolean),
 		opt("parse_issue", strType),
+		opt(ExtraField, extraType),
 	}
 }
 
@@ -216,6 +219,7 @@ func AppendAccessLogRow(b *array.RecordBuilder, a *AccessLog) {
 	w.optStr(a.CacheStatus)
 	w.next().(*array.BooleanBuilder).Append(IsStaticFile(a.Path))
 	w.optStr(a.ParseIssue)
+	w.extra(a.Extra)
 }
 
 // AppendAppEventRow appends e to the leading AppEventFields of b.

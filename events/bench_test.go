@@ -80,3 +80,31 @@ func BenchmarkBestEffortEventTime(b *testing.B) {
 		BestEffortEventTime(TopicAppEvents, in)
 	}
 }
+
+// The compiled nginx combined format against the default parser on the same
+// Combined Log Format lines (the README's figure for declared formats), and
+// the declared formats of the tests with their extra fields.
+func BenchmarkParseCombinedDefault(b *testing.B) {
+	benchParse(b, combinedLines(1024), ParseAccessLog)
+}
+
+func BenchmarkParseCombinedNginx(b *testing.B) {
+	benchParse(b, combinedLines(1024), mustCompile(CompileNginx("combined")).Parse)
+}
+
+func BenchmarkParseNginxMain(b *testing.B) {
+	lines := combinedLines(1024)
+	for i := range lines {
+		lines[i] = fmt.Appendf(lines[i], ` "-" 0.%03d 0.%03d, 0.002`, i%1000, i%900)
+	}
+	benchParse(b, lines, mustCompile(CompileNginx(nginxMain)).Parse)
+}
+
+func BenchmarkParseCDNTSV(b *testing.B) {
+	lines := make([][]byte, 1024)
+	for i := range lines {
+		lines[i] = fmt.Appendf(nil, "2026-12-04T10:%02d:%02d+01:00\tcdn%d.example.net\t10.%d.%d.%d\tGET\t/img/%d.png\tHTTP/2.0\t200\t%d\t%d\t%d\t512, %d\tMISS\t0.0%02d\tMozilla/5.0 (X11; Linux x86_64)",
+			i/60%60, i%60, i%8, i%7, i%250, i%13, i, 300+i%200, 18000+i, 17600+i, i, i%100)
+	}
+	benchParse(b, lines, mustCompile(CompileTSV(cdnFields)).Parse)
+}

@@ -3,6 +3,7 @@ package events
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -120,5 +121,69 @@ func FuzzBestEffortEventTime(f *testing.F) {
 	f.Add(TopicAppEvents, []byte(`{"ts":"2026-03-14T15:09:26Z"}`))
 	f.Fuzz(func(t *testing.T, topic string, b []byte) {
 		BestEffortEventTime(topic, b)
+	})
+}
+
+// FuzzAccessFormat: lines in the declared formats of the tests (nginx
+// combined and main, Apache combined with %D, the CDN TSV) parse without
+// panic, with typed errors, to records that pass Validate; a line that both
+// the compiled combined format and the default parser accept reads the same
+// through both.
+func FuzzAccessFormat(f *testing.F) {
+	f.Add([]byte(clfLine))
+	f.Add([]byte(clfLine + ` "-" 0.012 0.010, 0.003 : 0.001`))
+	f.Add([]byte(`192.0.2.7 - - [04/Dec/2026:10:15:32 +0100] "GET /a HTTP/1.1" 200 5 "-" "x \"y\" \\" 2345`))
+	f.Add([]byte("2026-12-04T10:15:32+01:00\th\t192.0.2.7\tGET\t/\tHTTP/1.1\t200\t1\t2\t3\t512, 1024\tHIT\t0.001\t-"))
+	f.Add([]byte("1.2.3.4 - - [\xff"))
+	combined := mustCompile(CompileNginx("combined"))
+	formats := []*AccessFormat{combined, mustCompile(CompileNginx(nginxMain)), mustCompile(CompileApache(apacheD)), mustCompile(CompileTSV(cdnFields))}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, af := range formats {
+			a, err := af.Parse(b)
+			checkErr(t, err)
+			if err != nil {
+				continue
+			}
+			if err := a.Validate(); err != nil {
+				t.Fatalf("%s accepted a line that fails Validate: %v", af, err)
+			}
+			if af != combined {
+				continue
+			}
+			if def, err := ParseAccessLog(b); err == nil && !reflect.DeepEqual(def, a) {
+				t.Fatalf("combined and the default parser disagree:\n compiled %+v\n  default %+v", a, def)
+			}
+		}
+	})
+}
+
+// FuzzCompileAccessFormat: any declaration compiles or fails with a
+// *FormatError; a compiled one parses any line without panic, with typed
+// errors.
+func FuzzCompileAccessFormat(f *testing.F) {
+	f.Add(nginxMain, []byte(clfLine+` "-" 0.012 0.010`))
+	f.Add(apacheD, []byte(clfLine+" 12"))
+	f.Add(`${msec}|$remote_addr|$status|"$request"|$upstream_addr`, []byte(`1.5|1.2.3.4|200|"GET / HTTP/1.1"|a, b`))
+	f.Add(`%a %{sec}t %>s %400,501{User-agent}i %{ms}T`, []byte(`1.2.3.4 1796375732 500 - 7`))
+	f.Fuzz(func(t *testing.T, decl string, line []byte) {
+		for _, compile := range []func(string) (*AccessFormat, error){CompileNginx, CompileApache, func(s string) (*AccessFormat, error) {
+			return CompileTSV(strings.Split(s, " "))
+		}} {
+			af, err := compile(decl)
+			if err != nil {
+				var fe *FormatError
+				if !errors.As(err, &fe) {
+					t.Fatalf("compile error is not a *FormatError: %v", err)
+				}
+				continue
+			}
+			a, err := af.Parse(line)
+			checkErr(t, err)
+			if err == nil {
+				if err := a.Validate(); err != nil {
+					t.Fatalf("%s accepted a line that fails Validate: %v", af, err)
+				}
+			}
+		}
 	})
 }

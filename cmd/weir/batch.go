@@ -72,13 +72,17 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			formats, err := cfg.AccessFormats()
+			if err != nil {
+				return err
+			}
 			lake, err := openLake(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer lake.Close()
 			job := silver.New(lake, silver.Config{Namespaces: ns, MaxFuture: maxFuture, ChunkRows: chunkRows,
-				Promote: cfg.Promote, RunID: os.Getenv("WEIR_RUN_ID")})
+				Promote: cfg.Promote, AccessFormats: formats, RunID: os.Getenv("WEIR_RUN_ID")})
 			res, err := job.Run(cmd.Context(), source)
 			if perr := printJSON(cmd, res); perr != nil && err == nil {
 				err = perr

@@ -31,6 +31,11 @@ type Source struct {
 // notification. now is the wall clock the engine sees (records later than
 // now + max_future are future-dated).
 func Backtest(f *rules.File, recs []Source, now time.Time) []Notification {
+	return Decoder{}.Backtest(f, recs, now)
+}
+
+// Backtest is the package's Backtest with d's access-log formats.
+func (d Decoder) Backtest(f *rules.File, recs []Source, now time.Time) []Notification {
 	e := NewEngine(f, func() time.Time { return now })
 	sources := map[string]bool{}
 	for _, t := range e.SourceTopics() {
@@ -40,14 +45,14 @@ func Backtest(f *rules.File, recs []Source, now time.Time) []Notification {
 	for i, m := range recs {
 		switch {
 		case isDimension(e, m.Topic):
-			if fl, _, err := Decode(m.Topic, m.Value); err == nil {
+			if fl, _, err := d.Decode(m.Topic, m.Value); err == nil {
 				e.Dimension(m.Topic, fl)
 			}
 			continue
 		case !sources[m.Topic]:
 			continue
 		}
-		fl, ts, err := Decode(m.Topic, m.Value)
+		fl, ts, err := d.Decode(m.Topic, m.Value)
 		if err != nil {
 			e.Invalid(Record{Topic: m.Topic, Offset: int64(i)})
 			continue
@@ -68,10 +73,13 @@ func Backtest(f *rules.File, recs []Source, now time.Time) []Notification {
 // after the newest event time, leaving out the newest 0.1% (records dated
 // days ahead by a broken producer would otherwise pass for on time, as they
 // never do for the running job, and drag the watermark with them).
-func BacktestClock(recs []Source) time.Time {
+func BacktestClock(recs []Source) time.Time { return Decoder{}.BacktestClock(recs) }
+
+// BacktestClock is the package's BacktestClock with d's access-log formats.
+func (d Decoder) BacktestClock(recs []Source) time.Time {
 	var ts []int64
 	for _, r := range recs {
-		if _, t, err := Decode(r.Topic, r.Value); err == nil && !t.IsZero() {
+		if _, t, err := d.Decode(r.Topic, r.Value); err == nil && !t.IsZero() {
 			ts = append(ts, t.UnixMilli())
 		}
 	}
@@ -88,6 +96,13 @@ func BacktestClock(recs []Source) time.Time {
 // bounds are open), ordered by event time, dimensions first. It holds them
 // in memory: a backtest covers hours or days, not the whole retention.
 func ReadSources(ctx context.Context, cfg config.Kafka, f *rules.File, prefix string, from, until time.Time) ([]Source, error) {
+	return Decoder{Prefix: prefix}.ReadSources(ctx, cfg, f, from, until)
+}
+
+// ReadSources is the package's ReadSources with d's access-log formats and
+// topic prefix.
+func (d Decoder) ReadSources(ctx context.Context, cfg config.Kafka, f *rules.File, from, until time.Time) ([]Source, error) {
+	prefix := d.Prefix
 	e := NewEngine(f, time.Now)
 	var dims, recs []Source
 	var times []int64
@@ -102,7 +117,7 @@ func ReadSources(ctx context.Context, cfg config.Kafka, f *rules.File, prefix st
 	}
 	for _, topic := range e.SourceTopics() {
 		err := kafkaio.ReadAll(ctx, cfg, prefix+topic, func(m *kafka.Message) error {
-			_, ts, err := Decode(topic, m.Value)
+			_, ts, err := d.Decode(topic, m.Value)
 			if err == nil && (!from.IsZero() && ts.Before(from) || !until.IsZero() && !ts.Before(until)) {
 				return nil
 			}

@@ -5,13 +5,40 @@ import (
 	"strings"
 	"time"
 
+	"weir/config"
 	"weir/events"
 	"weir/jobs/alerts/rules"
 )
 
 // Decode parses one source payload into the fields rules read and its event
-// time. Topics without a decoder are not alert sources.
+// time, access-log lines in the default format. Topics without a decoder are
+// not alert sources.
 func Decode(topic string, value []byte) (rules.Fields, time.Time, error) {
+	return Decoder{}.Decode(topic, value)
+}
+
+// Decoder parses source payloads the way the silver job does: web.access
+// lines in the format declared for their topic (config access_log_formats),
+// so that both jobs read the same fields from the same line.
+type Decoder struct {
+	// Access are the declared access-log formats by Kafka topic.
+	Access events.AccessFormats
+	// Prefix is the prefix of the topics read (a staging or test copy):
+	// formats are looked up by the whole Kafka topic, as silver does.
+	Prefix string
+}
+
+// NewDecoder is the decoder of a configuration's declared formats.
+func NewDecoder(cfg config.Config, prefix string) (Decoder, error) {
+	formats, err := cfg.AccessFormats()
+	if err != nil {
+		return Decoder{}, err
+	}
+	return Decoder{Access: formats, Prefix: prefix}, nil
+}
+
+// Decode parses one payload of topic (without the prefix).
+func (d Decoder) Decode(topic string, value []byte) (rules.Fields, time.Time, error) {
 	switch topic {
 	case events.TopicAppEvents:
 		ev, err := events.ParseAppEvent(value)
@@ -26,7 +53,7 @@ func Decode(topic string, value []byte) (rules.Fields, time.Time, error) {
 		}
 		return &appLogFields{l}, l.TS, nil
 	case events.TopicWebAccess:
-		a, err := events.ParseAccessLog(value)
+		a, err := d.Access.For(d.Prefix + topic)(value)
 		if err != nil {
 			return nil, time.Time{}, err
 		}
@@ -193,6 +220,11 @@ func (f *accessFields) Str(name string) (string, bool) {
 	case "bytes", "request_time_ms":
 		v, ok := f.Num(name)
 		return fnum(v), ok
+	}
+	// The variables of a declared format without a field of their own
+	// (host, upstream_response_time, ...), as logged; "-" is absent.
+	if v, ok := a.Extra[name]; ok {
+		return v, v != "-"
 	}
 	return "", false
 }

@@ -149,6 +149,7 @@ func (o *Options) defaults(cfg config.Config) {
 type Job struct {
 	cfg   config.Config
 	opts  Options
+	dec   Decoder
 	m     *metrics
 	ready atomic.Bool
 }
@@ -171,7 +172,11 @@ func New(cfg config.Config, opts Options) (*Job, error) {
 	if opts.StartAt != "earliest" && opts.StartAt != "latest" {
 		return nil, fmt.Errorf("start at: want earliest or latest, got %q", opts.StartAt)
 	}
-	return &Job{cfg: cfg, opts: opts, m: newMetrics(opts.Registry)}, nil
+	dec, err := NewDecoder(cfg, opts.TopicPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return &Job{cfg: cfg, opts: opts, dec: dec, m: newMetrics(opts.Registry)}, nil
 }
 
 // Handler serves /healthz, /readyz (ready once the state is loaded and the
@@ -326,7 +331,7 @@ func (j *Job) Run(ctx context.Context) error {
 				log.Warn("look for new source partitions", "err", err)
 			}
 		}
-		read, err := runBatch(ctx, c, eng, next, ends, opts, m)
+		read, err := runBatch(ctx, c, eng, next, ends, opts, j.dec, m)
 		if err != nil {
 			return err
 		}
@@ -536,7 +541,7 @@ const advanceEvery = 5000
 
 // runBatch polls for one batch interval (or MaxBatch records) and feeds the
 // engine, advancing next offsets. It returns the records read.
-func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[string]int64, ends *backlog, opts Options, m *metrics) (int, error) {
+func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[string]int64, ends *backlog, opts Options, dec Decoder, m *metrics) (int, error) {
 	deadline := time.Now().Add(opts.BatchInterval)
 	n := 0
 	for n < opts.MaxBatch && ctx.Err() == nil {
@@ -551,7 +556,7 @@ func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[stri
 				return n, fmt.Errorf("consume %s: %w", e.TopicPartition, e.TopicPartition.Error)
 			}
 			n++
-			handle(eng, e, next, opts.TopicPrefix, m)
+			handle(eng, e, next, dec, m)
 			if n%advanceEvery == 0 {
 				// A large catch-up batch still moves the watermark as it goes,
 				// so late records are judged and state is bounded within it.
@@ -572,8 +577,8 @@ func runBatch(ctx context.Context, c *kafka.Consumer, eng *Engine, next map[stri
 	return n, nil
 }
 
-func handle(eng *Engine, msg *kafka.Message, next map[string]int64, prefix string, m *metrics) {
-	topic := strings.TrimPrefix(*msg.TopicPartition.Topic, prefix)
+func handle(eng *Engine, msg *kafka.Message, next map[string]int64, dec Decoder, m *metrics) {
+	topic := strings.TrimPrefix(*msg.TopicPartition.Topic, dec.Prefix)
 	part := msg.TopicPartition.Partition
 	off := int64(msg.TopicPartition.Offset)
 	if isDimension(eng, topic) {
@@ -586,7 +591,7 @@ func handle(eng *Engine, msg *kafka.Message, next map[string]int64, prefix strin
 		return
 	}
 	next[tpKey(topic, part)] = off + 1
-	f, ts, err := Decode(topic, msg.Value)
+	f, ts, err := dec.Decode(topic, msg.Value)
 	if err != nil {
 		m.invalid.WithLabelValues(topic).Inc()
 		eng.Invalid(Record{Topic: topic, Partition: part, Offset: off})

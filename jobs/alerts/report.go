@@ -53,6 +53,7 @@ func RunBacktest(ctx context.Context, o BacktestOptions, load func() (config.Con
 		}
 	}
 	var recs []Source
+	dec := Decoder{Prefix: o.TopicPrefix}
 	if o.File != "" {
 		in, closeIn, err := generate.OpenFile(o.File)
 		if err != nil {
@@ -71,15 +72,18 @@ func RunBacktest(ctx context.Context, o BacktestOptions, load func() (config.Con
 		if err != nil {
 			return err
 		}
-		if recs, err = ReadSources(ctx, cfg.Kafka, f, o.TopicPrefix, lo, hi); err != nil {
+		if dec, err = NewDecoder(cfg, o.TopicPrefix); err != nil {
+			return err
+		}
+		if recs, err = dec.ReadSources(ctx, cfg.Kafka, f, lo, hi); err != nil {
 			return err
 		}
 	}
-	now := BacktestClock(recs)
+	now := dec.BacktestClock(recs)
 	if !hi.IsZero() {
 		now = hi
 	}
-	eps := Episodes(Backtest(f, recs, now))
+	eps := Episodes(dec.Backtest(f, recs, now))
 	printEpisodes(w, eps)
 	res := map[string]any{"records": len(recs), "episodes": eps}
 	if o.Truth != "" {

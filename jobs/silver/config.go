@@ -84,8 +84,12 @@ type Config struct {
 	// RunID is recorded in the summary of every commit (the scheduler's
 	// WEIR_RUN_ID), to trace a snapshot back to its DAG run.
 	RunID string
-	Now   func() time.Time
-	Log   *slog.Logger
+	// AccessFormats are the declared access-log formats by topic
+	// (config.Config.AccessFormats); a topic without one, and every topic
+	// when nil, reads the default format.
+	AccessFormats events.AccessFormats
+	Now           func() time.Time
+	Log           *slog.Logger
 }
 
 // DefaultConfig returns the tuning defaults New gives zero fields (the

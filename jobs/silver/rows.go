@@ -52,7 +52,10 @@ func (c *coords) less(o *coords) int {
 
 // codec is how one source's payloads become typed silver rows.
 type codec[T any] struct {
-	parse     func([]byte) (T, error)
+	parse func([]byte) (T, error)
+	// parserFor, when set, returns the parser of a topic's payloads (its
+	// declared access-log format) in place of parse.
+	parserFor func(topic string) func([]byte) (T, error)
 	eventTime func(*T) time.Time
 	// part is the identity partition value after the day (service), or "".
 	part func(*T) string
@@ -73,6 +76,11 @@ type codec[T any] struct {
 type typedRows[T any] struct {
 	c    codec[T]
 	rows []typedRow[T]
+
+	// The parser of the last topic seen (c.parserFor): a chunk's rows come
+	// from one topic, or a few.
+	topic string
+	parse func([]byte) (T, error)
 
 	sortOnce sync.Once
 	sorted   []sortEntry // the write order, once batches asked for it
@@ -119,7 +127,14 @@ func (t *typedRows[T]) add(r *bronzeRow, maxFuture time.Duration) error {
 	if r.nullValue {
 		return &events.ParseError{Reason: "null value (tombstone) on an event topic", Offset: -1, Err: errNull}
 	}
-	v, err := t.c.parse(r.value)
+	parse := t.c.parse
+	if t.c.parserFor != nil {
+		if t.parse == nil || r.topic != t.topic {
+			t.topic, t.parse = r.topic, t.c.parserFor(r.topic)
+		}
+		parse = t.parse
+	}
+	v, err := parse(r.value)
 	if err != nil {
 		return err
 	}
@@ -320,9 +335,19 @@ func Endpoint(path string) string {
 	return path
 }
 
-func accessCodec() codec[events.AccessLog] {
+// accessCodec reads every topic in the default format.
+func accessCodec() codec[events.AccessLog] { return accessCodecFor(nil) }
+
+// accessCodecFor reads each topic in its declared format (the default
+// format where none is declared).
+func accessCodecFor(formats events.AccessFormats) codec[events.AccessLog] {
+	var parserFor func(string) func([]byte) (events.AccessLog, error)
+	if len(formats) > 0 {
+		parserFor = formats.For
+	}
 	return codec[events.AccessLog]{
 		parse:     events.ParseAccessLog,
+		parserFor: parserFor,
 		eventTime: func(a *events.AccessLog) time.Time { return a.Time },
 		sortKey: func(a *events.AccessLog) sortKey {
 			return sortKey{t: a.Time.UnixMicro(), s2: a.ClientIP}
@@ -382,11 +407,16 @@ func metricCodec() codec[events.Metric] {
 	}
 }
 
-// newConverter returns the typed rows of an event source.
-func newConverter(source string) converter {
+// newConverter returns the typed rows of an event source, access logs in
+// the default format.
+func newConverter(source string) converter { return newConverterFor(source, nil) }
+
+// newConverterFor returns the typed rows of an event source, access logs
+// in the formats declared for their topics.
+func newConverterFor(source string, formats events.AccessFormats) converter {
 	switch source {
 	case SourceWebAccess:
-		return newTyped(accessCodec())
+		return newTyped(accessCodecFor(formats))
 	case SourceAppEvents:
 		return newTyped(appEventCodec())
 	case SourceAppLogs:

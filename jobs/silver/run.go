@@ -319,7 +319,7 @@ func (j *Job) chunk(ctx context.Context, source string, bronze *table.Table, bro
 	for w := range per {
 		per[w].rejects = &rejectRows{at: at}
 		if source != SourceDims {
-			per[w].conv = newConverter(source)
+			per[w].conv = newConverterFor(source, j.cfg.AccessFormats)
 			per[w].conv.grow(int(min(c.rows, 2*j.cfg.ChunkRows)) / workers)
 		}
 	}
