@@ -180,7 +180,9 @@ func TestCompileErrors(t *testing.T) {
 		compile func() (*AccessFormat, error)
 		want    string
 	}{
-		{"adjacent variables", func() (*AccessFormat, error) { return CompileNginx(`$remote_addr $host$request_uri $status [$time_local]`) }, "request_uri follows host without a separator"},
+		{"adjacent variables", func() (*AccessFormat, error) {
+			return CompileNginx(`$remote_addr $host$request_uri $status [$time_local]`)
+		}, "request_uri follows host without a separator"},
 		{"lone dollar", func() (*AccessFormat, error) { return CompileNginx(`$remote_addr $ $status`) }, "byte 13: $ without a variable name"},
 		{"open brace", func() (*AccessFormat, error) { return CompileNginx(`${remote_addr $status`) }, "without its closing }"},
 		{"no status", func() (*AccessFormat, error) { return CompileNginx(`$remote_addr [$time_local]`) }, "no field for a status"},
