@@ -8,7 +8,7 @@ WEIR := $(CURDIR)/bin/weir
 STACK_ENV := source $(WEIR_STACK_DIR)/env.sh
 GOTEST := go test -count=1
 
-.PHONY: build up down status logs test test-unit test-rules test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer bench-scaleout bench-report vet soak-stack test-alone test-helm
+.PHONY: build up down status logs test test-unit test-rules test-integration test-fresh test-cluster test-faults fuzz demo bench bench-peer bench-scaleout bench-freshness bench-report vet soak-stack test-alone test-helm
 
 build:
 	go build -o $(WEIR) ./cmd/weir
@@ -189,6 +189,19 @@ bench-scaleout: build
 	source $(CLUSTER_DIR)/env.sh && WEIR_BENCH_MESSAGES=$(SCALE_MESSAGES) $(GOTEST) -tags 'integration bench' -timeout 90m -run '^TestScaleOutStream$$' -v ./jobs/stream/ \
 		|| { $(CLUSTER_ENV) $(WEIR) stack down; exit 1; }
 	$(CLUSTER_ENV) $(WEIR) stack down
+
+# Event → gold view freshness with silver in follow mode (weir batch silver
+# --follow --gold, interval 10 s): the generator live at FRESH_RATE records/s
+# for FRESH_DURATION, the stream job, the follower refreshing every gold
+# rollup, and probe events polled through Trino in gold.events (over
+# silver) and gold.event_counts_15m (over a rollup):
+# bench/results/freshness-gold.json. Not part of make bench or make test.
+FRESH_RATE ?= 5000
+FRESH_DURATION ?= 2m
+bench-freshness: up
+	mkdir -p bench/results
+	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 WEIR_BENCH_RATE=$(FRESH_RATE) WEIR_BENCH_DURATION=$(FRESH_DURATION) \
+		$(GOTEST) -tags 'integration bench' -timeout 30m -run '^TestFreshnessFollow$$' -v ./jobs/gold/
 
 # The README's Performance table, made from bench/results/*.json
 # (internal/benchreport): no figure in it is typed by hand.

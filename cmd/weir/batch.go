@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -11,11 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"weir/endpoints"
 	"weir/jobs/archive"
+	"weir/jobs/gold"
 	"weir/jobs/maintain"
 	"weir/jobs/silver"
 	"weir/lakehouse"
 	"weir/scheduler/engine"
+	"weir/trino"
 )
 
 // newBatchCmd wires the batch jobs the DAGs run: `weir batch silver`,
@@ -56,13 +60,26 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 		maxFuture time.Duration
 		chunkRows int64
 		ns        silver.Namespaces
+		follow    bool
+		fc        = silver.DefaultFollowConfig()
+		withGold  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "silver [--source web_access|app_events|app_logs|infra_metrics|dims|all]",
 		Short: "build silver tables from the bronze snapshots added since the last run",
 		Example: `  # every source, dimensions first
   weir batch silver
-  weir batch silver --source web_access --max-future 10m`,
+  weir batch silver --source web_access --max-future 10m
+  # continuously: a run every 10 s, then the gold rollups' changed days
+  weir batch silver --follow --interval 10s --gold --listen 127.0.0.1:9465`,
+		Long: `silver builds the silver tables from the bronze snapshots added since the
+last run, once, and prints the results as JSON.
+
+With --follow it runs again --interval after each run ends, until SIGTERM or
+SIGINT, which stop it between runs (a run in progress finishes, commits
+included). Each run is the ordinary incremental, exactly-once run, so follow
+mode may overlap with scheduled runs. --gold refreshes the gold rollups
+(weir gold refresh) after every run that changed silver.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := silver.ValidateSource(source); err != nil {
@@ -83,6 +100,9 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 			defer lake.Close()
 			job := silver.New(lake, silver.Config{Namespaces: ns, MaxFuture: maxFuture, ChunkRows: chunkRows,
 				Promote: cfg.Promote, AccessFormats: formats, RunID: os.Getenv("WEIR_RUN_ID")})
+			if follow {
+				return followSilver(cmd, g, job, source, fc, withGold)
+			}
 			res, err := job.Run(cmd.Context(), source)
 			if perr := printJSON(cmd, res); perr != nil && err == nil {
 				err = perr
@@ -98,8 +118,46 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&source, "source", silver.SourceAll, "bronze source to build: "+strings.Join(silver.Sources, ", ")+" or all (dims first)")
 	cmd.Flags().DurationVar(&maxFuture, "max-future", silver.DefaultConfig().MaxFuture, "records whose event time is more than this after their ingestion go to silver.rejects (class future); the alert job's max_future")
 	cmd.Flags().Int64Var(&chunkRows, "chunk-rows", silver.DefaultConfig().ChunkRows, "bronze rows per silver commit (bounds memory)")
+	cmd.Flags().BoolVar(&follow, "follow", false, "run continuously: again --interval after each run, until SIGTERM (stops between runs)")
+	cmd.Flags().DurationVar(&fc.Interval, "interval", fc.Interval, "follow mode: pause between the end of a run and the next")
+	cmd.Flags().StringVar(&fc.Listen, "listen", fc.Listen, "follow mode: address of /metrics, /readyz, /healthz (empty: off)")
+	cmd.Flags().BoolVar(&withGold, "gold", false, "follow mode: refresh the gold rollups after every run that changed silver (medallion namespaces only)")
 	namespaceFlags(cmd, &ns)
 	return cmd
+}
+
+// followSilver runs the silver job in follow mode beside its endpoints;
+// with gold, each run that changed silver is followed by the gold refresh.
+func followSilver(cmd *cobra.Command, g *globals, job *silver.Job, source string, fc silver.FollowConfig, withGold bool) error {
+	fc.Source = source
+	if withGold {
+		cfg, err := g.load()
+		if err != nil {
+			return err
+		}
+		defs, err := gold.Definitions("")
+		if err != nil {
+			return err
+		}
+		db, err := trino.Open(cfg.Trino)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		r := &gold.Runner{DB: db, Target: gold.Target{Catalog: cfg.Trino.Catalog}, Log: slog.Default()}
+		fc.Then = func(ctx context.Context, _ []silver.Result) error {
+			_, err := r.Refresh(ctx, defs)
+			return err
+		}
+	}
+	f, err := silver.NewFollower(job, fc)
+	if err != nil {
+		return err
+	}
+	if err := endpoints.Run(cmd.Context(), fc.Listen, f.Handler(), f, slog.Default()); err != nil {
+		return fmt.Errorf("silver follow: %w", err)
+	}
+	return nil
 }
 
 func newBatchMaintainCmd(g *globals) *cobra.Command {

@@ -44,6 +44,8 @@ var Figures = []Figure{
 			"commit conflicts {steps.0.commit_conflicts} / {steps.1.commit_conflicts} / {steps.2.commit_conflicts}, fence drops {steps.0.fence_drops} / {steps.1.fence_drops} / {steps.2.fence_drops}; " +
 			"duplicates {steps.0.duplicates} / {steps.1.duplicates} / {steps.2.duplicates}, missing {steps.0.missing} / {steps.1.missing} / {steps.2.missing}", "0 duplicates, 0 missing"},
 	{"compaction under a 1M-message stream", "maintain.json", "bronze {data_files.bronze_committed_by_stream|%.0f} files → {data_files.bronze_after_final_compaction|%.0f}, {compaction.rewritten_mib|%.0f} MiB rewritten, exact: {bronze.exact}", "—"},
+	{"event → gold view freshness, silver in follow mode (`make bench-freshness`: `weir batch silver --follow --gold`, interval 10 s, every rollup refreshed)", "freshness-gold.json",
+		"at {achieved_rate_records_s|%.0f} records/s: gold.events (view over silver) p50 {views.gold.events.freshness_p50_s|%.1f} s, p95 {views.gold.events.freshness_p95_s|%.1f} s; gold.event_counts_15m (view over a rollup) p50 {views.gold.event_counts_15m.freshness_p50_s|%.1f} s, p95 {views.gold.event_counts_15m.freshness_p95_s|%.1f} s; follow step p50 {follow_step_p50_s|%.1f} s, p95 {follow_step_p95_s|%.1f} s", "p95 ≤ 60 s at 5k events/s"},
 	{"gold dashboard queries, 10.4M silver rows", "gold.json", "alone p50 {alone.p50_ms|%.0f} ms, p95 {alone.p95_ms|%.0f} ms; under load p50 {under_load.p50_ms|%.0f} ms, p95 {under_load.p95_ms|%.0f} ms", "p95 ≤ 1.5 s"},
 	{"`weir load`, 4 clients", "load.json", "p50 {total.p50_ms|%.0f} ms, p95 {total.p95_ms|%.0f} ms, {queries_per_second|%.1f} queries/s", "—"},
 	{"alert quality vs generator ground truth (engine alone)", "alerts-quality.json", "{overall.incidents|%.0f} incidents: recall {overall.recall|%.2f}, precision {overall.precision|%.2f}, median coverage {overall.median_coverage|%.2f}", "recall, precision ≥ 0.95"},
@@ -52,7 +54,7 @@ var Figures = []Figure{
 
 // Optional figures appear once their results file exists (benchmarks
 // that have not been run on this machine yet).
-var Optional = map[string]bool{"silver-trino.json": true, "scaleout.json": true}
+var Optional = map[string]bool{"silver-trino.json": true, "scaleout.json": true, "freshness-gold.json": true}
 
 // Table renders figs from the JSON files in dir as a Markdown table.
 func Table(dir string, figs []Figure) (string, error) {
