@@ -145,7 +145,7 @@ func followSilver(cmd *cobra.Command, g *globals, job *silver.Job, source string
 		}
 		defer db.Close()
 		r := &gold.Runner{DB: db, Target: gold.Target{Catalog: cfg.Trino.Catalog}, Log: slog.Default()}
-		fc.Then = func(ctx context.Context, _ []silver.Result) error {
+		fc.Then = func(ctx context.Context) error {
 			_, err := r.Refresh(ctx, defs)
 			return err
 		}

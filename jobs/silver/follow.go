@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,10 +27,11 @@ type FollowConfig struct {
 	Interval time.Duration
 	// Listen is the address of /healthz, /readyz and /metrics (empty: off).
 	Listen string
-	// Then runs after every run that added rows (or rejects) to silver,
-	// with the run's results: the gold refresh. Its error is logged and
-	// counted; the next run goes on.
-	Then func(ctx context.Context, res []Result) error
+	// Then runs after runs that added rows (or rejects) to silver: the
+	// gold refresh. It runs beside the silver loop, never holding it up;
+	// runs that end while it works make it due once more. A failed Then is
+	// logged, counted and retried after Interval.
+	Then func(ctx context.Context) error
 }
 
 // DefaultFollowConfig returns follow mode's defaults (the command's flags
@@ -57,9 +59,8 @@ type Follower struct {
 	last  prometheus.Gauge
 	lag   prometheus.Gauge
 	ready atomic.Bool
-	// thenPending: Then failed, so the next step runs it even if its run
-	// changed nothing (only the loop's goroutine touches it).
-	thenPending bool
+	// thenDue holds a token while Then is due (buffer 1).
+	thenDue chan struct{}
 }
 
 // NewFollower returns a Follower of job; zero fields of cfg take
@@ -76,13 +77,13 @@ func NewFollower(job *Job, cfg FollowConfig) (*Follower, error) {
 		return nil, fmt.Errorf("follow: %w", err)
 	}
 	reg := prometheus.NewRegistry()
-	f := &Follower{job: job, cfg: cfg, reg: reg, c: newCounters(reg),
+	f := &Follower{job: job, cfg: cfg, reg: reg, c: newCounters(reg), thenDue: make(chan struct{}, 1),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "weir_silver_follow_runs_total",
-			Help: "Follow-mode runs by outcome (ok, failed, then_failed)."}, []string{"outcome"}),
+			Help: "Follow-mode silver runs by outcome (ok, failed) and after-run steps (then_ok, then_failed)."}, []string{"outcome"}),
 		last: prometheus.NewGauge(prometheus.GaugeOpts{Name: "weir_silver_follow_last_success_timestamp_seconds",
-			Help: "End of the last successful follow-mode run (and its Then), Unix seconds."}),
+			Help: "End of the last successful follow-mode silver run, Unix seconds."}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "weir_silver_follow_run_seconds",
-			Help: "Wall time of the last follow-mode run, Then included."}),
+			Help: "Wall time of the last successful follow-mode silver run."}),
 	}
 	reg.MustRegister(f.runs, f.last, f.lag)
 	return f, nil
@@ -105,17 +106,29 @@ func (f *Follower) Handler() http.Handler {
 var errFollowing = errors.New("following bronze")
 
 // Run runs the job every Interval until ctx ends, then returns nil once
-// the run in progress (if any) finished. A failed run is logged and
-// counted, and the next one retries it.
+// the run in progress (if any) and Then in progress finished. A failed run
+// is logged and counted, and the next one retries it. Then runs in a loop
+// of its own, so a slow gold refresh never holds silver back: after each
+// run that changed silver it is due, and it runs as soon as the previous
+// one ended (runs meanwhile collapse into one).
 func (f *Follower) Run(ctx context.Context) error {
 	log := f.job.cfg.Log.With("source", f.cfg.Source)
 	log.Info("silver follow mode", "interval", f.cfg.Interval)
+	var wg sync.WaitGroup
+	if f.cfg.Then != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.thenLoop(ctx)
+		}()
+	}
 	err := wait.Until(ctx, f.cfg.Interval, func(ctx context.Context) error {
 		// Detached from cancellation: SIGTERM never interrupts a run,
 		// the loop stops before the next one.
-		f.Once(context.WithoutCancel(ctx))
+		f.once(context.WithoutCancel(ctx))
 		return errFollowing
 	})
+	wg.Wait()
 	if ctx.Err() != nil {
 		log.Info("silver follow mode stopped")
 		return nil
@@ -123,35 +136,58 @@ func (f *Follower) Run(ctx context.Context) error {
 	return err
 }
 
-// Once is one follow-mode step: the incremental run, then Then when the
-// run changed silver (or the last Then failed). It reports whether both
-// succeeded. Not safe for concurrent use (Run calls it in turn).
-func (f *Follower) Once(ctx context.Context) bool {
+// once is one silver run; when it changed silver, Then is due.
+func (f *Follower) once(ctx context.Context) {
 	start := f.job.cfg.Now()
 	res, err := f.job.Run(ctx, f.cfg.Source)
 	f.c.add(res)
 	if err != nil {
 		f.runs.WithLabelValues("failed").Inc()
 		f.job.cfg.Log.Error("silver follow run failed; the next run retries", "err", err)
-		return false
+		return
 	}
 	var changed int64
 	for _, r := range res {
 		changed += r.Rows + r.Rejects
 	}
-	if (changed > 0 || f.thenPending) && f.cfg.Then != nil {
-		if err := f.cfg.Then(ctx, res); err != nil {
-			f.thenPending = true
-			f.runs.WithLabelValues("then_failed").Inc()
-			f.job.cfg.Log.Error("silver follow: after-run step failed; the next step retries it", "err", err)
-			return false
-		}
-		f.thenPending = false
+	if changed > 0 {
+		f.due()
 	}
 	end := f.job.cfg.Now()
 	f.runs.WithLabelValues("ok").Inc()
 	f.last.Set(float64(end.UnixMilli()) / 1000)
 	f.lag.Set(end.Sub(start).Seconds())
 	f.ready.Store(true)
-	return true
+}
+
+// due marks Then due (at most one pending).
+func (f *Follower) due() {
+	select {
+	case f.thenDue <- struct{}{}:
+	default:
+	}
+}
+
+// thenLoop runs Then each time it is due, until ctx ends; a Then in
+// progress finishes first. A failed Then is due again after Interval.
+func (f *Follower) thenLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.thenDue:
+		}
+		if err := f.cfg.Then(context.WithoutCancel(ctx)); err != nil {
+			f.runs.WithLabelValues("then_failed").Inc()
+			f.job.cfg.Log.Error("silver follow: after-run step failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(f.cfg.Interval):
+			}
+			f.due()
+			continue
+		}
+		f.runs.WithLabelValues("then_ok").Inc()
+	}
 }
