@@ -437,6 +437,16 @@ func UnionViews() []UnionView {
 // hot lacks. A table with a union view selects its declared columns after
 // a tier column; rows from the future are left out where the table has
 // the column.
+//
+// A row is in both tiers only between a move's copy and its delete, and
+// then it is the same row, with the same time and so in the same day
+// partition, in both (silver's dedup already takes a key to be unique
+// within its day). Such a row's day is therefore one archive holds, so the
+// anti-join reads only the hot rows older than the end of archive's newest
+// day partition, read from arch's $partitions metadata table: normally none
+// at all (the hot tier starts where archive ends), where it read every hot
+// key on every query before. With an empty archive the bound is null and
+// no hot row is read.
 func HotArchiveSQL(name, hot, arch string) string {
 	d, _ := silverDeclOf(name)
 	hotCols, archCols := "*", "a.*"
@@ -454,9 +464,14 @@ func HotArchiveSQL(name, hot, arch string) string {
 		archWhere = "NOT a." + ColIsFuture + "\n  AND "
 	}
 	var on []string
+	if col := PartitionTimeColumn(name); col != "" {
+		schema, tbl, _ := strings.Cut(arch, ".")
+		on = append(on, fmt.Sprintf("h.%s < (SELECT with_timezone(CAST(max(p.partition.%s_day) + INTERVAL '1' DAY AS timestamp), 'UTC') FROM %s.\"%s$partitions\" p)",
+			col, col, schema, tbl))
+	}
 	for _, k := range SilverKey(name) {
 		on = append(on, fmt.Sprintf("h.%s = a.%s", k, k))
 	}
 	return fmt.Sprintf("SELECT %s\nFROM %s%s\nUNION ALL\nSELECT %s\nFROM %s a\nWHERE %sNOT EXISTS (SELECT 1 FROM %s h WHERE %s)",
-		hotCols, hot, hotWhere, archCols, arch, archWhere, hot, strings.Join(on, " AND "))
+		hotCols, hot, hotWhere, archCols, arch, archWhere, hot, strings.Join(on, "\n    AND "))
 }

@@ -381,7 +381,7 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 		want := trace[id]
 		sort.Strings(want) // time first; ties by source, service, kind
 		check(t, db, "request_trace "+id, q(fmt.Sprintf(
-			"SELECT format_datetime(event_ts, 'HH:mm:ss.SSS') || ' ' || source || ' ' || service || ' ' || kind FROM gold.request_trace WHERE action_id = '%s' ORDER BY step", id)), want, false)
+			"SELECT format_datetime(event_ts, 'HH:mm:ss.SSS') || ' ' || source || ' ' || service || ' ' || kind FROM gold.request_trace WHERE action_id = '%s' ORDER BY event_ts, source, service, detail", id)), want, false)
 	}
 
 	// §5.3 events and log lines by type/level, service and interval.
