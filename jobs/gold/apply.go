@@ -277,6 +277,13 @@ func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (
 		res.Change = Created
 	case fingerprintOf(c) != fp:
 		res.Change, res.Reason = Replaced, "definition changed"
+		// Dropped, not replaced in place: Trino's CREATE OR REPLACE keeps
+		// the old partition specs in the table's metadata, and one over a
+		// column the new definition lacks fails every later refresh.
+		// Readers see no table until the rebuild below ends.
+		if err := r.exec(ctx, "DROP TABLE IF EXISTS "+r.qualified("gold", d.Name)); err != nil {
+			return res, fmt.Errorf("drop the old rollup: %w", err)
+		}
 	default:
 		res.Change = Unchanged
 		return res, nil
