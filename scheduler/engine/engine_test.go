@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"weir/scheduler"
 	"weir/scheduler/store"
+	"weir/wait"
 )
 
 func TestCaptureKeepsTheTail(t *testing.T) {
@@ -29,17 +31,28 @@ func TestCaptureKeepsTheTail(t *testing.T) {
 
 func TestRunJobTimeoutKillsProcessGroup(t *testing.T) {
 	exe, _ := os.Executable()
-	// Long enough for the job to install its SIGTERM handler (a race
-	// build starts slower; a signal before it kills the job outright).
-	ctx, cancel := context.WithTimeoutCause(context.Background(), 2*time.Second, errTimeout)
-	defer cancel()
+	// The timeout fires once the job runs: it prints its first line after
+	// installing its SIGTERM handler, and a signal before that kills it
+	// outright (a race build on a loaded machine took over 2 s to start).
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	out := newCapture(1 << 16)
-	start := time.Now()
+	var timedOut atomic.Int64 // UnixNano
+	go func() {
+		_ = wait.Until(ctx, 20*time.Millisecond, func(context.Context) error {
+			if !strings.Contains(out.String(), "task sleep:") {
+				return errors.New("job not started")
+			}
+			return nil
+		})
+		timedOut.Store(time.Now().UnixNano())
+		cancel(errTimeout)
+	}()
 	code, err := runJob(ctx, exe, []string{"task", "sleep", "--duration=30s"}, append(os.Environ(), "WEIR_TEST_ROLE=weir"), out, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 7*time.Second {
+	if took := time.Since(time.Unix(0, timedOut.Load())); took > 5*time.Second {
 		t.Errorf("job ran %s after its timeout", took)
 	}
 	// SIGTERM reaches the job, which says so and exits 130.
