@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"weir/config"
 	"weir/endpoints"
 	"weir/jobs/archive"
 	"weir/jobs/gold"
@@ -19,7 +20,6 @@ import (
 	"weir/jobs/silver"
 	"weir/lakehouse"
 	"weir/scheduler/engine"
-	"weir/trino"
 )
 
 // newBatchCmd wires the batch jobs the DAGs run: `weir batch silver`,
@@ -101,7 +101,7 @@ mode may overlap with scheduled runs. --gold refreshes the gold rollups
 			job := silver.New(lake, silver.Config{Namespaces: ns, MaxFuture: maxFuture, ChunkRows: chunkRows,
 				Promote: cfg.Promote, AccessFormats: formats, RunID: os.Getenv("WEIR_RUN_ID")})
 			if follow {
-				return followSilver(cmd, g, job, source, fc, withGold)
+				return followSilver(cmd, cfg, job, source, fc, withGold)
 			}
 			res, err := job.Run(cmd.Context(), source)
 			if perr := printJSON(cmd, res); perr != nil && err == nil {
@@ -128,23 +128,18 @@ mode may overlap with scheduled runs. --gold refreshes the gold rollups
 
 // followSilver runs the silver job in follow mode beside its endpoints;
 // with gold, each run that changed silver is followed by the gold refresh.
-func followSilver(cmd *cobra.Command, g *globals, job *silver.Job, source string, fc silver.FollowConfig, withGold bool) error {
+func followSilver(cmd *cobra.Command, cfg config.Config, job *silver.Job, source string, fc silver.FollowConfig, withGold bool) error {
 	fc.Source = source
 	if withGold {
-		cfg, err := g.load()
-		if err != nil {
-			return err
-		}
 		defs, err := gold.Definitions("")
 		if err != nil {
 			return err
 		}
-		db, err := trino.Open(cfg.Trino)
+		r, closeTrino, err := goldRunner(cfg)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		r := &gold.Runner{DB: db, Target: gold.Target{Catalog: cfg.Trino.Catalog}, Log: slog.Default()}
+		defer closeTrino()
 		fc.Then = func(ctx context.Context) error {
 			_, err := r.Refresh(ctx, defs)
 			return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"weir/config"
 	"weir/jobs/gold"
 	"weir/trino"
 )
@@ -48,12 +49,11 @@ func newGoldCmd(g *globals) *cobra.Command {
 				return err
 			}
 		}
-		db, err := trino.Open(cfg.Trino)
+		r, closeTrino, err := goldRunner(cfg)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		r := &gold.Runner{DB: db, Target: gold.Target{Catalog: cfg.Trino.Catalog}, Log: slog.Default()}
+		defer closeTrino()
 		results, err := do(r, defs)
 		printResults(results, asJSON)
 		return err
@@ -133,4 +133,14 @@ func printResults(results []gold.Result, asJSON bool) {
 	}
 	w.Flush()
 	fmt.Println(gold.SummaryLine(results))
+}
+
+// goldRunner is the gold runner of the medallion schemas on the configured
+// Trino; closeTrino closes its connection.
+func goldRunner(cfg config.Config) (r *gold.Runner, closeTrino func() error, err error) {
+	db, err := trino.Open(cfg.Trino)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &gold.Runner{DB: db, Target: gold.Target{Catalog: cfg.Trino.Catalog}, Log: slog.Default()}, db.Close, nil
 }

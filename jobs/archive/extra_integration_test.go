@@ -5,12 +5,8 @@ package archive_test
 import (
 	"context"
 	"slices"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/iceberg-go/table"
 
 	"weir/events"
 	"weir/jobs/archive"
@@ -53,41 +49,8 @@ func TestArchiveKeepsAccessExtra(t *testing.T) {
 		env.NS.Table(lakehouse.SilverAccessLogs):                         {"192.0.2.2 host=new.example.com;upstream_response_time=-"},
 		env.NS.Table(lakehouse.ArchiveTable(lakehouse.SilverAccessLogs)): {"192.0.2.1 host=old.example.com;upstream_response_time=0.010, 0.002"},
 	} {
-		if got := extras(t, env, name); !slices.Equal(got, want) {
+		if got := env.AccessExtras(t, name); !slices.Equal(got, want) {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
 	}
-}
-
-// extras reads client_ip and the extra map of every row of a table.
-func extras(t *testing.T, env *silvertest.Env, name string) []string {
-	t.Helper()
-	ctx := context.Background()
-	tbl, err := env.Lake.Catalog.LoadTable(ctx, lakehouse.Ident(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, recs, err := tbl.Scan(table.WithSelectedFields("client_ip", "extra")).ToArrowRecords(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for rec, err := range recs {
-		if err != nil {
-			t.Fatal(err)
-		}
-		ip, m := rec.Column(0).(*array.String), rec.Column(1).(*array.Map)
-		keys, items := m.Keys().(*array.String), m.Items().(*array.String)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			start, end := m.ValueOffsets(i)
-			var kv []string
-			for j := start; j < end; j++ {
-				kv = append(kv, keys.Value(int(j))+"="+items.Value(int(j)))
-			}
-			out = append(out, ip.Value(i)+" "+strings.Join(kv, ";"))
-		}
-		rec.Release()
-	}
-	slices.Sort(out)
-	return out
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"weir/events"
 	"weir/internal/stacktest"
 	"weir/jobs/generate"
 	"weir/jobs/silver"
@@ -91,14 +90,7 @@ func TestSilverFollow(t *testing.T) {
 // summary), for polling.
 func exact(t *testing.T, env *silvertest.Env, sum *generate.Summary) string {
 	t.Helper()
-	tables := map[string]string{
-		events.TopicWebAccess: lakehouse.SilverAccessLogs,
-		events.TopicAppEvents: lakehouse.SilverEvents,
-		events.TopicAppLogs:   lakehouse.SilverLogs,
-		events.TopicMetrics:   lakehouse.SilverMetrics,
-		events.TopicDimItems:  lakehouse.SilverDimItems,
-		"dims.providers":      lakehouse.SilverDimProviders,
-	}
+	tables := summaryTables
 	var diffs []string
 	for topic, ts := range sum.Topics {
 		if name, ok := tables[topic]; ok {

@@ -30,17 +30,20 @@ import (
 
 var faults = generate.FaultRates{Malformed: 0.01, NonUTF8: 0.005, Duplicate: 0.03, OutOfOrder: 0.01, Future: 0.005}
 
+// summaryTables maps a generator summary's topics to their silver tables.
+var summaryTables = map[string]string{
+	events.TopicWebAccess: lakehouse.SilverAccessLogs,
+	events.TopicAppEvents: lakehouse.SilverEvents,
+	events.TopicAppLogs:   lakehouse.SilverLogs,
+	events.TopicMetrics:   lakehouse.SilverMetrics,
+	events.TopicDimItems:  lakehouse.SilverDimItems,
+	"dims.providers":      lakehouse.SilverDimProviders,
+}
+
 // expect checks every silver table against the generator summary.
 func expect(t *testing.T, env *silvertest.Env, sum *generate.Summary) {
 	t.Helper()
-	tables := map[string]string{
-		events.TopicWebAccess: lakehouse.SilverAccessLogs,
-		events.TopicAppEvents: lakehouse.SilverEvents,
-		events.TopicAppLogs:   lakehouse.SilverLogs,
-		events.TopicMetrics:   lakehouse.SilverMetrics,
-		events.TopicDimItems:  lakehouse.SilverDimItems,
-		"dims.providers":      lakehouse.SilverDimProviders,
-	}
+	tables := summaryTables
 	var rejected int64
 	for topic, ts := range sum.Topics {
 		rejected += ts.Rejected

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -319,4 +320,39 @@ func scanColumn(ctx context.Context, tbl *table.Table, col string, fn func(arrow
 		}
 	}
 	return nil
+}
+
+// AccessExtras reads client_ip and the extra map of every row of an access
+// table (namespaced name), one "ip k=v;k=v" line per row (keys in map
+// order), sorted.
+func (e *Env) AccessExtras(t testing.TB, name string) []string {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := e.Lake.Catalog.LoadTable(ctx, lakehouse.Ident(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, recs, err := tbl.Scan(table.WithSelectedFields("client_ip", events.ExtraField)).ToArrowRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rec, err := range recs {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip, m := rec.Column(0).(*array.String), rec.Column(1).(*array.Map)
+		keys, items := m.Keys().(*array.String), m.Items().(*array.String)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			start, end := m.ValueOffsets(i)
+			var kv []string
+			for j := start; j < end; j++ {
+				kv = append(kv, keys.Value(int(j))+"="+items.Value(int(j)))
+			}
+			out = append(out, ip.Value(i)+" "+strings.Join(kv, ";"))
+		}
+		rec.Release()
+	}
+	slices.Sort(out)
+	return out
 }
