@@ -83,6 +83,35 @@ func TestResolveFactor(t *testing.T) {
 	})
 }
 
+// TestSignificantExcessHolds: a firing alert whose window dips under the
+// resolve level keeps firing while the excess is still significant (22
+// against a usual 10: P = 7·10⁻⁴ < 10⁻²), and resolves on a dip that
+// chance explains (15: P = 0.08). A noisy tail percentile at low volume
+// hovering around its resolve level flapped before.
+func TestSignificantExcessHolds(t *testing.T) {
+	for _, tc := range []struct {
+		dip  int
+		want string
+	}{
+		{22, "resolved Spike service=s +50s..+1m10s"},
+		{15, "resolved Spike service=s +50s..+1m0s"},
+	} {
+		e, _ := newTestEngine(t, `
+settings: {out_of_orderness: 0s, allowed_lateness: 0s}
+rules:
+  - name: Spike
+    source: t
+    group_by: [service]
+    window: {size: 10s}
+    conditions:
+      - {aggregate: count, op: ">", baseline: {factor: 3, windows: 3, resolve_factor: 2.5}, significance: 1e-2}
+`)
+		feed(e, "t", series(10, 10, 10, 10, 60, tc.dip, 10, 10)...)
+		ns, _ := e.Drain()
+		equal(t, summary(ns, "service"), []string{"firing Spike service=s +50s", tc.want})
+	}
+}
+
 // TestOnsetFromResolveLevel: an alert is dated back to the first window of
 // the unbroken run at its resolve level that led to it (a rise that held
 // at 1.5× before crossing 3×); without a resolve level, to its first true

@@ -440,6 +440,7 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, bool, map[string]floa
 		raw[i] = v
 		vals[c.c.Name] = v
 		var fire, resolve float64
+		significant := false // still improbable under the baseline
 		if b := c.c.Baseline; b != nil {
 			base, warm := wr.baseline(g, end, i, b)
 			vals[c.c.Name+"_baseline"] = base
@@ -460,7 +461,8 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, bool, map[string]floa
 					}
 				}
 				vals[c.c.Name+"_pvalue"] = p
-				if !(p < c.c.Significance) {
+				significant = p < c.c.Significance
+				if !significant {
 					ok = false
 				}
 			}
@@ -473,7 +475,9 @@ func (wr *windowRule) evaluate(g *group, end int64) (bool, bool, map[string]floa
 		if !rules.Compare(c.c.Op, v, fire) {
 			ok = false
 		}
-		if !rules.Compare(c.c.Op, v, resolve) {
+		// A firing alert's excess that is still significant has not
+		// ended, though a noisy window dipped under the resolve level.
+		if !rules.Compare(c.c.Op, v, resolve) && !significant {
 			hold = false
 		}
 	}

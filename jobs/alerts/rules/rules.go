@@ -146,7 +146,8 @@ type Condition struct {
 	// A quiet group's complete outage is significant with a handful of
 	// records, a busy group's bad minute is not: the floor scales with the
 	// group. Only on baseline conditions of count, ratio or percentile with
-	// op > or >=; not applied to resolving.
+	// op > or >=. A firing alert's condition also holds while its window
+	// is still significant, below the resolve level.
 	Significance float64 `yaml:"significance,omitempty"`
 }
 
