@@ -343,44 +343,80 @@ func ReadAll(ctx context.Context, cfg config.Kafka, topic string, fn func(*kafka
 		return err
 	}
 	defer c.Close()
+	_, err = readUpTo(ctx, c, topic, func(low int64, _ kafka.TopicPartition) int64 { return low }, fn)
+	return err
+}
+
+// ReadCommitted reads every partition of topic from the committed offset of
+// c's consumer group (the low watermark where there is none, or where it fell
+// below it) to the high watermark it had when ReadCommitted was called,
+// calling fn for each message in partition order. It commits nothing: it
+// returns the next offset of every partition, for c.CommitOffsets once what
+// fn produced is durable (a crash before the commit re-reads the range).
+func ReadCommitted(ctx context.Context, c *kafka.Consumer, topic string, fn func(*kafka.Message) error) ([]kafka.TopicPartition, error) {
+	return readUpTo(ctx, c, topic, func(low int64, committed kafka.TopicPartition) int64 {
+		if committed.Offset >= 0 && int64(committed.Offset) > low {
+			return int64(committed.Offset)
+		}
+		return low
+	}, fn)
+}
+
+// readUpTo assigns c every partition of topic from start(low watermark,
+// committed offset) to the high watermark and calls fn for each message; it
+// returns the next offset of every partition (its high watermark).
+func readUpTo(ctx context.Context, c *kafka.Consumer, topic string, start func(low int64, committed kafka.TopicPartition) int64, fn func(*kafka.Message) error) ([]kafka.TopicPartition, error) {
 	md, err := c.GetMetadata(&topic, false, 10_000)
 	if err != nil {
-		return fmt.Errorf("read metadata of topic %s: %w", topic, err)
+		return nil, fmt.Errorf("read metadata of topic %s: %w", topic, err)
 	}
 	tm, ok := md.Topics[topic]
 	if !ok || tm.Error.Code() != kafka.ErrNoError {
-		return fmt.Errorf("read metadata of topic %s: %v", topic, tm.Error)
+		return nil, fmt.Errorf("read metadata of topic %s: %v", topic, tm.Error)
 	}
-	var assign []kafka.TopicPartition
+	parts := make([]kafka.TopicPartition, len(tm.Partitions))
+	for i, p := range tm.Partitions {
+		parts[i] = kafka.TopicPartition{Topic: &topic, Partition: p.ID}
+	}
+	committed, err := c.Committed(parts, 10_000)
+	if err != nil {
+		return nil, fmt.Errorf("read committed offsets of %s: %w", topic, err)
+	}
+	var assign, next []kafka.TopicPartition
 	end := map[int32]int64{}
-	for _, p := range tm.Partitions {
-		low, high, err := c.QueryWatermarkOffsets(topic, p.ID, 10_000)
+	for _, p := range committed {
+		low, high, err := c.QueryWatermarkOffsets(topic, p.Partition, 10_000)
 		if err != nil {
-			return fmt.Errorf("query watermarks of %s/%d: %w", topic, p.ID, err)
+			return nil, fmt.Errorf("query watermarks of %s/%d: %w", topic, p.Partition, err)
 		}
-		if high > low {
-			assign = append(assign, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(low)})
-			end[p.ID] = high
+		next = append(next, kafka.TopicPartition{Topic: &topic, Partition: p.Partition, Offset: kafka.Offset(high)})
+		if from := start(low, p); high > from {
+			assign = append(assign, kafka.TopicPartition{Topic: &topic, Partition: p.Partition, Offset: kafka.Offset(from)})
+			end[p.Partition] = high
 		}
 	}
 	if len(assign) == 0 {
-		return nil
+		return next, nil
 	}
 	if err := c.Assign(assign); err != nil {
-		return fmt.Errorf("assign %s: %w", topic, err)
+		return nil, fmt.Errorf("assign %s: %w", topic, err)
 	}
+	defer func() { _ = c.Unassign() }()
 	for len(end) > 0 {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		ev := c.Poll(200)
 		switch e := ev.(type) {
 		case *kafka.Message:
 			if e.TopicPartition.Error != nil {
-				return fmt.Errorf("read %s/%d: %w", topic, e.TopicPartition.Partition, e.TopicPartition.Error)
+				return nil, fmt.Errorf("read %s/%d: %w", topic, e.TopicPartition.Partition, e.TopicPartition.Error)
+			}
+			if _, reading := end[e.TopicPartition.Partition]; !reading {
+				continue
 			}
 			if err := fn(e); err != nil {
-				return err
+				return nil, err
 			}
 			// Transaction markers and compaction leave gaps, so the last data
 			// offset may be below high-1; the idle branch catches that case.
@@ -389,7 +425,7 @@ func ReadAll(ctx context.Context, cfg config.Kafka, topic string, fn func(*kafka
 			}
 		case kafka.Error:
 			if e.IsFatal() {
-				return fmt.Errorf("read %s: %w", topic, e)
+				return nil, fmt.Errorf("read %s: %w", topic, e)
 			}
 		case nil:
 			// Idle: a partition may end on control records; check positions.
@@ -404,5 +440,5 @@ func ReadAll(ctx context.Context, cfg config.Kafka, topic string, fn func(*kafka
 			}
 		}
 	}
-	return nil
+	return next, nil
 }

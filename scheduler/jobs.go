@@ -16,6 +16,8 @@ func DefaultJobs() []Job {
 		{Name: "batch silver", Doc: "build silver tables from the bronze snapshots added since the last run"},
 		{Name: "batch maintain", Doc: "compact small files, expire snapshots, remove orphan files"},
 		{Name: "batch archive", Doc: "move partitions older than the hot window to archive tables"},
+		{Name: "batch enrich", Doc: "enrich the new app.events into app.events.enriched"},
+		{Name: "batch orders", Doc: "upsert gold.orders by order id and refresh the order marts"},
 		{Name: "gold apply", Doc: "create or replace the gold views from sql/gold"},
 		{Name: "gold refresh", Doc: "refresh the gold rollup tables incrementally"},
 		{Name: "task sleep", Doc: "test job: sleep, print the data interval, optionally record the run"},

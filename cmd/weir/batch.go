@@ -23,19 +23,20 @@ import (
 )
 
 // newBatchCmd wires the batch jobs the DAGs run: `weir batch silver`,
-// `weir batch maintain`, `weir batch archive`. Each prints a JSON report on
+// `weir batch maintain`, `weir batch archive`, `weir batch enrich`,
+// `weir batch orders`. Each prints a JSON report on
 // stdout (the task log) and logs on stderr. The scheduler passes
 // WEIR_RUN_ID (recorded in silver commits); the jobs are incremental and
 // need no data interval.
 func newBatchCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "batch",
-		Short: "batch jobs: silver build, table maintenance, hot/archive moves",
+		Short: "batch jobs: silver build, table maintenance, hot/archive moves, order enrichment and marts",
 		Example: `  weir batch silver
   weir batch maintain --op compact --table silver.events
   weir batch archive --hot-days 30`,
 	}
-	cmd.AddCommand(newBatchSilverCmd(g), newBatchMaintainCmd(g), newBatchArchiveCmd(g))
+	cmd.AddCommand(newBatchSilverCmd(g), newBatchMaintainCmd(g), newBatchArchiveCmd(g), newBatchEnrichCmd(g), newBatchOrdersCmd(g))
 	return cmd
 }
 
