@@ -41,6 +41,7 @@ WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
 		{"Anomalies · buy followed by refund within 10 minutes (top 8)", "SELECT user_id, item, bought_at, seconds_between FROM gold.anomaly_buy_then_refund ORDER BY refunded_at DESC LIMIT 8"},
 		{"Alerts raised by this demo's alert job", "SELECT rule, severity, count(*) AS alerts, min(starts_at) AS first, max(starts_at) AS last FROM gold.alerts_raised WHERE job = " + trino.String(job) + " GROUP BY rule, severity ORDER BY alerts DESC"},
 		{"Hot and archive tiers", "SELECT table_name, tier, rows, first_day, last_day FROM gold.data_span WHERE rows > 0 ORDER BY table_name, tier"},
+		{"Storage per tier (live data files)", "SELECT tier, count(*) AS tables, sum(files) AS files, round(sum(bytes) / 1048576.0, 1) AS mib, sum(rows) AS rows FROM gold.pipeline_storage GROUP BY tier ORDER BY min(table_name)"},
 		{RejectsTitle, "SELECT topic, error_class, sum(records) AS records FROM gold.pipeline_rejects GROUP BY topic, error_class ORDER BY topic, error_class"},
 	}
 	var answers []Answer

@@ -153,7 +153,11 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 	foreign := catalogTables(d.SQL)
 	d.Sources = append(d.Sources, foreign...)
 	for _, ref := range references(d.SQL, "gold") {
-		d.Deps = append(d.Deps, strings.TrimPrefix(ref, "gold."))
+		// A metadata table (gold."x$partitions") depends on its table.
+		name, _, _ := strings.Cut(strings.TrimPrefix(ref, "gold."), "$")
+		if !slices.Contains(d.Deps, name) {
+			d.Deps = append(d.Deps, name)
+		}
 	}
 	if kind == KindRollup {
 		switch {

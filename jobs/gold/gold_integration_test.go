@@ -577,6 +577,13 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 	check(t, db, "access_logs_all", q("SELECT tier, count(*) FROM gold.access_logs_all GROUP BY tier"), []string{fmt.Sprintf("hot|%d", len(m.access))}, false)
 	check(t, db, "logs_all", q("SELECT tier, count(*) FROM gold.logs_all GROUP BY tier"), []string{fmt.Sprintf("hot|%d", len(m.logs))}, false)
 	check(t, db, "metrics_all", q("SELECT tier, count(*) FROM gold.metrics_all GROUP BY tier"), []string{fmt.Sprintf("hot|%d", len(m.metrics))}, false)
+	// Storage per tier: the same rows from partition metadata, in files
+	// of some bytes; the archive tier empty.
+	check(t, db, "pipeline_storage", q(`SELECT table_name, rows, files > 0 AND bytes > 0 FROM gold.pipeline_storage
+		WHERE table_name IN ('silver.events', 'silver.access_logs', 'silver.logs', 'silver.metrics', 'archive.events')`), []string{
+		fmt.Sprintf("silver.events|%d|true", len(evs)), fmt.Sprintf("silver.access_logs|%d|true", len(m.access)),
+		fmt.Sprintf("silver.logs|%d|true", len(m.logs)), fmt.Sprintf("silver.metrics|%d|true", len(m.metrics)), "archive.events|0|false",
+	}, false)
 	var wantRejects []string
 	for topic, n := range m.rejects {
 		wantRejects = append(wantRejects, fmt.Sprintf("%s|%d", topic, n))
