@@ -70,7 +70,8 @@ func Marts(ctx context.Context, db *sql.DB, cfg MartsConfig, log *slog.Logger) (
 		return res, err
 	}
 	start := time.Now()
-	for _, stmt := range martStatements(cfg) {
+	ddl, merge := martStatements(cfg)
+	for _, stmt := range append(append(ddl[:2:2], merge), ddl[2:]...) {
 		if err := trino.Retry(ctx, func() error { return trino.Exec(ctx, db, stmt) }); err != nil {
 			return res, fmt.Errorf("order marts: %s: %w", firstLine(stmt), err)
 		}
@@ -94,8 +95,25 @@ func firstLine(s string) string {
 	return s
 }
 
-// martStatements are the statements of one run, in order.
-func martStatements(c MartsConfig) []string {
+// EnsureMarts creates the gold schema, gold.orders and the mart views where
+// missing (the views replaced), without reading silver: weir init runs it
+// so readers never depend on the job having run.
+func EnsureMarts(ctx context.Context, db *sql.DB, cfg MartsConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	ddl, _ := martStatements(cfg)
+	for _, stmt := range ddl {
+		if err := trino.Retry(ctx, func() error { return trino.Exec(ctx, db, stmt) }); err != nil {
+			return fmt.Errorf("order marts: %s: %w", firstLine(stmt), err)
+		}
+	}
+	return nil
+}
+
+// martStatements are the statements of a run: ddl (schema, table, then the
+// views) and the merge, which goes after the table and before the views.
+func martStatements(c MartsConfig) (ddl []string, merge string) {
 	orders := c.table(c.Gold, TableOrders)
 	finals := "CAST(NULL AS varchar)"
 	closed := "s.bought"
@@ -147,7 +165,7 @@ LEFT JOIN %[2]s d ON d.item = coalesce(t.item, o.item)`,
 		set = append(set, fmt.Sprintf("%[1]s = s.%[1]s", col))
 		vals = append(vals, "s."+col)
 	}
-	merge := fmt.Sprintf(`MERGE INTO %s t USING (
+	merge = fmt.Sprintf(`MERGE INTO %s t USING (
 SELECT s.*, NOT s.refunded AND %s AS closed FROM (
 %s
 ) s
@@ -186,8 +204,7 @@ GROUP BY user_id, %s`, c.table(c.Gold, view), trino.String(name), cols, orders, 
   closed boolean,
   updated_at timestamp(6) with time zone
 ) COMMENT 'orders by order id, upserted by weir batch orders (jobs/orders)'`, orders),
-		merge,
 		mart(ViewUserItem, "item, item_name, category", "item, item_name, category", "closed orders per user and item (jobs/orders)"),
 		mart(ViewUserCategory, "coalesce(category, 'unknown') AS category", "coalesce(category, 'unknown')", "closed orders per user and item category (jobs/orders)"),
-	}
+	}, merge
 }

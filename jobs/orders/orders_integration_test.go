@@ -320,6 +320,13 @@ func TestOrderMartsReplay(t *testing.T) {
 			}
 		}
 	}
+	// As weir init does: the table and views exist, empty, before any run.
+	if err := orders.EnsureMarts(ctx, db, configs["buy"]); err != nil {
+		t.Fatal(err)
+	}
+	if rows := snapshot(t, ctx, db, configs["buy"]); len(rows) != 0 {
+		t.Fatalf("gold.orders and the marts before any run: %v, want nothing", rows)
+	}
 	build()
 	before := map[string][]string{}
 	for mode, c := range configs {

@@ -1,8 +1,9 @@
 // Package setup creates, idempotently, everything weir's jobs and readers
-// expect to exist before any job has run: the source Kafka topics, the
-// lakehouse namespaces, every Iceberg table of lakehouse.Tables (bronze,
-// dead letters, silver with alerts and rejects, archive), the scheduler's
-// store, and the gold rollups and views (sql/gold, through Trino).
+// expect to exist before any job has run: the source Kafka topics and
+// app.events.enriched, the lakehouse namespaces, every Iceberg table of
+// lakehouse.Tables (bronze, dead letters, silver with alerts and rejects,
+// archive), the scheduler's store, the gold rollups and views (sql/gold,
+// through Trino), and gold.orders with the order mart views (jobs/orders).
 //
 // `weir init` runs it. `weir stack up`, `make demo`, the compose init
 // service and the silver_build DAG's first task run `weir init`, so no reader
@@ -17,7 +18,9 @@ import (
 	"log/slog"
 
 	"weir/config"
+	"weir/events"
 	"weir/jobs/gold"
+	"weir/jobs/orders"
 	"weir/kafkaio"
 	"weir/lakehouse"
 	"weir/trino"
@@ -43,7 +46,8 @@ func Run(ctx context.Context, cfg config.Config, opts Options) ([]gold.Result, e
 		log = slog.Default()
 	}
 	if !opts.SkipTopics {
-		if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, kafkaio.SourceTopics()); err != nil {
+		topics := append(kafkaio.SourceTopics(), orders.OutTopic(events.TopicAppEventsEnriched))
+		if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, topics); err != nil {
 			return nil, fmt.Errorf("create source topics: %w", err)
 		}
 	}
@@ -74,6 +78,9 @@ func Run(ctx context.Context, cfg config.Config, opts Options) ([]gold.Result, e
 	results, err := r.Apply(ctx, defs)
 	if err != nil {
 		return results, fmt.Errorf("apply gold: %w", err)
+	}
+	if err := orders.EnsureMarts(ctx, db, orders.DefaultMartsConfig(cfg.Trino.Catalog)); err != nil {
+		return results, err
 	}
 	return results, nil
 }
