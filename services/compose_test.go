@@ -523,9 +523,12 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"TRINO_WEIR_PASSWORD_HASH":    {"trino-secrets"},
 		"TRINO_GRAFANA_PASSWORD":      {"grafana"},
 		"TRINO_GRAFANA_PASSWORD_HASH": {"trino-secrets"},
-		"GRAFANA_ADMIN_PASSWORD":      {"grafana"},
-		"SCHEDULER_OPERATOR_PASSWORD": {"weir-scheduler"},
-		"SCHEDULER_VIEWER_PASSWORD":   {"weir-scheduler"},
+		// prometheus only, as a compose secret (not in its environment)
+		"TRINO_PROMETHEUS_PASSWORD":      nil,
+		"TRINO_PROMETHEUS_PASSWORD_HASH": {"trino-secrets"},
+		"GRAFANA_ADMIN_PASSWORD":         {"grafana"},
+		"SCHEDULER_OPERATOR_PASSWORD":    {"weir-scheduler"},
+		"SCHEDULER_VIEWER_PASSWORD":      {"weir-scheduler"},
 		// and alertmanager, as a compose secret (not in its environment)
 		"SCHEDULER_RECEIVER_PASSWORD": {"weir-scheduler"},
 		"GRAFANA_SECRET_KEY":          {"grafana"},

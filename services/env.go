@@ -48,10 +48,11 @@ var Secrets = []string{
 	"PG_TRINO_PASSWORD",          // trino: catalog commits
 	"PG_WEIR_READER_PASSWORD",    // trino's scheduler catalog: reads the scheduler's store
 
-	"TRINO_SHARED_SECRET",     // coordinator ↔ worker authentication
-	"TRINO_KEYSTORE_PASSWORD", // the coordinator's TLS keystore
-	"TRINO_WEIR_PASSWORD",     // Trino user weir (gold apply, SQL tasks)
-	"TRINO_GRAFANA_PASSWORD",  // Trino user grafana (read-only, gold only)
+	"TRINO_SHARED_SECRET",       // coordinator ↔ worker authentication
+	"TRINO_KEYSTORE_PASSWORD",   // the coordinator's TLS keystore
+	"TRINO_WEIR_PASSWORD",       // Trino user weir (gold apply, SQL tasks)
+	"TRINO_GRAFANA_PASSWORD",    // Trino user grafana (read-only, gold only)
+	"TRINO_PROMETHEUS_PASSWORD", // Trino user prometheus (the coordinator's /metrics only)
 
 	"SCHEDULER_OPERATOR_PASSWORD", // the scheduler UI's operator sign-in (acts)
 	"SCHEDULER_VIEWER_PASSWORD",   // the scheduler UI's viewer sign-in (reads)
@@ -71,8 +72,9 @@ const (
 // hash for the coordinator's password file, so the coordinator never sees a
 // clear-text user password.
 var trinoUsers = map[string]string{
-	"TRINO_WEIR_PASSWORD":    "TRINO_WEIR_PASSWORD_HASH",
-	"TRINO_GRAFANA_PASSWORD": "TRINO_GRAFANA_PASSWORD_HASH",
+	"TRINO_WEIR_PASSWORD":       "TRINO_WEIR_PASSWORD_HASH",
+	"TRINO_GRAFANA_PASSWORD":    "TRINO_GRAFANA_PASSWORD_HASH",
+	"TRINO_PROMETHEUS_PASSWORD": "TRINO_PROMETHEUS_PASSWORD_HASH",
 }
 
 // pbkdf2Iterations is above Trino's minimum of 1000; Trino caches successful

@@ -147,7 +147,7 @@ var (
 	hexToken  = regexp.MustCompile(`\b[0-9a-fA-F]{32,}\b`)
 	b64Token  = regexp.MustCompile(`[A-Za-z0-9+/_-]{32,}={0,2}`)
 	// Keys that contain a secret-looking word but name no secret.
-	notSecretKeys = []string{"password-authenticator.name"}
+	notSecretKeys = []string{"password-authenticator.name", "TrinoPasswordFile"} // the latter a path
 )
 
 // leaks reports lines of raw that look like a committed secret.

@@ -19,9 +19,9 @@ import (
 // against the compose files); a host deployment on other ports renders its
 // own (WriteHostPrometheusConfig).
 //
-// Trino: the workers only. The coordinator serves clients over HTTPS with
-// a password; its /metrics would need a Trino user and secret for
-// Prometheus, which the stack does not have yet.
+// Trino: the workers over HTTP; the coordinator, which serves clients over
+// HTTPS with a password, as Trino user prometheus (TRINO_PROMETHEUS_PASSWORD,
+// the compose secret trino_prometheus_password) trusting the stack's CA.
 func PrometheusTargets(hostNetwork bool, env map[string]string) prometheus.Targets {
 	if hostNetwork {
 		port := func(name string, def int) []string {
@@ -43,8 +43,12 @@ func PrometheusTargets(hostNetwork bool, env map[string]string) prometheus.Targe
 			Scheduler:    port("WEIR_PORT_SCHEDULER", 11700),
 			MinIO:        all(port("WEIR_PORT_MINIO1", 11000), port("WEIR_PORT_MINIO2", 11010), port("WEIR_PORT_MINIO3", 11020), port("WEIR_PORT_MINIO4", 11030)),
 			Trino:        all(port("WEIR_PORT_TRINO_WORKER1", 11081), port("WEIR_PORT_TRINO_WORKER2", 11082)),
+			TrinoHTTPS:   port("WEIR_PORT_TRINO_HTTPS", 11443),
 			Alertmanager: port("WEIR_PORT_ALERTMANAGER", 11903),
 			Prometheus:   port("WEIR_PORT_PROMETHEUS", 11990),
+
+			TrinoPasswordFile: trinoPasswordFile,
+			TrinoCAFile:       trinoCAFile,
 		}
 	}
 	return prometheus.Targets{
@@ -53,10 +57,21 @@ func PrometheusTargets(hostNetwork bool, env map[string]string) prometheus.Targe
 		Scheduler:    []string{"weir-scheduler:8700"},
 		MinIO:        []string{"minio1:9000", "minio2:9000", "minio3:9000", "minio4:9000"},
 		Trino:        []string{"trino-worker1:8080", "trino-worker2:8080"},
+		TrinoHTTPS:   []string{"trino-coordinator:8443"},
 		Alertmanager: []string{"alertmanager:9093"},
 		Prometheus:   []string{"localhost:9090"},
+
+		TrinoPasswordFile: trinoPasswordFile,
+		TrinoCAFile:       trinoCAFile,
 	}
 }
+
+// Where the compose Prometheus finds the Trino user's password (the compose
+// secret) and the coordinator's certificate (the trino-ca volume).
+const (
+	trinoPasswordFile = "/run/secrets/trino_prometheus_password"
+	trinoCAFile       = "/etc/weir/trino-ca/trino.crt"
+)
 
 // WriteHostPrometheusConfig renders the host-network Prometheus
 // configuration for the ports in env to path; compose.host.yaml mounts the

@@ -40,13 +40,16 @@ const RulesDir = "rules"
 
 // Job names: the rules and the ops dashboard select series by them.
 const (
-	JobStream       = "weir-stream"
-	JobAlerts       = "weir-alerts"
-	JobScheduler    = "weir-scheduler"
-	JobMinIO        = "minio"
-	JobTrino        = "trino"
-	JobAlertmanager = "alertmanager"
-	JobPrometheus   = "prometheus"
+	JobStream    = "weir-stream"
+	JobAlerts    = "weir-alerts"
+	JobScheduler = "weir-scheduler"
+	JobMinIO     = "minio"
+	JobTrino     = "trino"
+	// JobTrinoCoordinator is a coordinator that serves clients over HTTPS
+	// with a password (Targets.TrinoHTTPS).
+	JobTrinoCoordinator = "trino-coordinator"
+	JobAlertmanager     = "alertmanager"
+	JobPrometheus       = "prometheus"
 )
 
 // Targets are one stack's addresses (host:port), by what runs there. Kafka
@@ -64,9 +67,15 @@ type Targets struct {
 	MinIO []string
 	// Trino nodes: /metrics (OpenMetrics, built into the server), asked
 	// as Trino user TrinoUser.
-	Trino        []string
-	Alertmanager []string
-	Prometheus   []string
+	Trino []string
+	// TrinoHTTPS are coordinators that serve clients over HTTPS with a
+	// password (the compose stack's): scraped as TrinoUser with basic
+	// auth, the password read from TrinoPasswordFile and the server's
+	// certificate checked against TrinoCAFile.
+	TrinoHTTPS                     []string
+	TrinoPasswordFile, TrinoCAFile string
+	Alertmanager                   []string
+	Prometheus                     []string
 }
 
 // trinoScrapeInterval is how often Trino's nodes are scraped (at least).
@@ -114,8 +123,20 @@ type scrapeConfig struct {
 	JobName        string                         `yaml:"job_name"`
 	ScrapeInterval string                         `yaml:"scrape_interval,omitempty"`
 	MetricsPath    string                         `yaml:"metrics_path,omitempty"`
+	Scheme         string                         `yaml:"scheme,omitempty"`
+	BasicAuth      *basicAuth                     `yaml:"basic_auth,omitempty"`
+	TLSConfig      *tlsConfig                     `yaml:"tls_config,omitempty"`
 	HTTPHeaders    map[string]map[string][]string `yaml:"http_headers,omitempty"`
 	StaticConfigs  []staticConfig                 `yaml:"static_configs"`
+}
+
+type basicAuth struct {
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+type tlsConfig struct {
+	CAFile string `yaml:"ca_file"`
 }
 
 // Config renders prometheus.yml for a stack: a scrape job per kind of
@@ -167,6 +188,17 @@ func Config(t Targets, o Options) ([]byte, error) {
 	// longer.
 	if sc := add(JobTrino, "", t.Trino, map[string][]string{"X-Trino-User": {TrinoUser}}); sc != nil && o.ScrapeInterval < trinoScrapeInterval {
 		sc.ScrapeInterval = trinoScrapeInterval.String()
+	}
+	if sc := add(JobTrinoCoordinator, "", t.TrinoHTTPS, nil); sc != nil {
+		if t.TrinoPasswordFile == "" || t.TrinoCAFile == "" {
+			return nil, fmt.Errorf("prometheus config: Trino over HTTPS needs a password file and a CA file")
+		}
+		sc.Scheme = "https"
+		sc.BasicAuth = &basicAuth{Username: TrinoUser, PasswordFile: t.TrinoPasswordFile}
+		sc.TLSConfig = &tlsConfig{CAFile: t.TrinoCAFile}
+		if o.ScrapeInterval < trinoScrapeInterval {
+			sc.ScrapeInterval = trinoScrapeInterval.String()
+		}
 	}
 	add(JobAlertmanager, "", t.Alertmanager, nil)
 	add(JobPrometheus, "", t.Prometheus, nil)

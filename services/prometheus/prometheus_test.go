@@ -13,6 +13,7 @@ import (
 var everyTarget = Targets{
 	Stream: []string{"s:1"}, Alerts: []string{"a:1"}, Scheduler: []string{"c:1"}, MinIO: []string{"m:1"},
 	Trino: []string{"t:1"}, Alertmanager: []string{"am:1"}, Prometheus: []string{"p:1"},
+	TrinoHTTPS: []string{"tc:1"}, TrinoPasswordFile: "/pw", TrinoCAFile: "/ca.crt",
 }
 
 // TestRulesNameRenderedJobs: a rule selecting a scrape job names one that
@@ -64,6 +65,7 @@ func TestConfig(t *testing.T) {
 	for _, want := range []string{
 		"scrape_interval: 1s", "run: x", "- rules/*.yml", "targets: ['am:1']",
 		"metrics_path: /minio/v2/metrics/cluster", "X-Trino-User:", "- prometheus",
+		"job_name: trino-coordinator", "scheme: https", "username: prometheus", "password_file: /pw", "ca_file: /ca.crt",
 	} {
 		if !strings.Contains(string(conf), want) {
 			t.Errorf("config lacks %q:\n%s", want, conf)
@@ -71,5 +73,8 @@ func TestConfig(t *testing.T) {
 	}
 	if _, err := Config(Targets{}, Options{}); err == nil {
 		t.Error("a config without targets: no error")
+	}
+	if _, err := Config(Targets{TrinoHTTPS: []string{"tc:1"}}, Options{}); err == nil {
+		t.Error("Trino over HTTPS without a password file: no error")
 	}
 }

@@ -3,7 +3,7 @@
 # one-shot, files handed to the trino user):
 #   /secrets/keystore.p12  TLS key pair, generated once and kept in its volume
 #   /ca/trino.crt          its certificate, which Grafana and weir trust
-#   /secrets/password.db   Trino users weir and grafana, PBKDF2 hashes from .env
+#   /secrets/password.db   Trino users weir, grafana and prometheus, PBKDF2 hashes from .env
 set -euo pipefail
 
 keytool=keytool
@@ -22,7 +22,8 @@ fi
 mv /ca/trino.crt.tmp /ca/trino.crt
 
 umask 077
-printf 'weir:%s\ngrafana:%s\n' "$TRINO_WEIR_PASSWORD_HASH" "$TRINO_GRAFANA_PASSWORD_HASH" >/secrets/password.db
+printf 'weir:%s\ngrafana:%s\nprometheus:%s\n' "$TRINO_WEIR_PASSWORD_HASH" "$TRINO_GRAFANA_PASSWORD_HASH" \
+	"$TRINO_PROMETHEUS_PASSWORD_HASH" >/secrets/password.db
 
 chown trino:trino /secrets/keystore.p12 /secrets/password.db
 chmod 0400 /secrets/keystore.p12 /secrets/password.db
