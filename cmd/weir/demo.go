@@ -49,6 +49,7 @@ Run it through 'make demo', which starts the local stack first.`,
 	f.Uint64Var(&opts.Seed, "seed", opts.Seed, "generator seed")
 	f.StringVar(&opts.DAGDir, "dags", "", "DAG directory the scheduler loads (default scheduler.dag_dir)")
 	f.BoolVar(&opts.KeepScheduler, "keep-scheduler", false, "leave the scheduler (and its UI) running when the demo ends")
+	f.BoolVar(&opts.Archive, "archive", opts.Archive, "end with a move of the partitions older than the history's whole days to the archive tier (weir batch archive --hot-days), rows per tier before and after")
 	f.StringVar(&opts.WorkDir, "work-dir", "", "where the summary, ground truth and job logs go (default: a temp dir)")
 	f.DurationVar(&opts.CatchUpTimeout, "catch-up-timeout", opts.CatchUpTimeout, "longest wait for bronze to hold every record")
 	return cmd

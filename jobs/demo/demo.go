@@ -77,6 +77,11 @@ type Options struct {
 	// KeepScheduler leaves the scheduler running when the demo ends (or
 	// fails), for its UI; otherwise the demo stops it.
 	KeepScheduler bool
+	// Archive ends the demo with a move to the archive tier (weir batch
+	// archive) of every partition older than the history's whole days
+	// (72h: the oldest, partial day), rows per tier printed before and
+	// after. It moves older data of any run on the stack too.
+	Archive bool
 	// CatchUpTimeout bounds the wait for bronze to hold every record.
 	CatchUpTimeout time.Duration
 	Out            io.Writer
@@ -88,7 +93,7 @@ type Options struct {
 // DefaultOptions returns the defaults New gives zero fields (the command's
 // flags start from them).
 func DefaultOptions() Options {
-	return Options{History: 72 * time.Hour, Rate: 2, AnomalyEvery: 3 * time.Hour, Seed: 1, CatchUpTimeout: 4 * time.Minute}
+	return Options{History: 72 * time.Hour, Rate: 2, AnomalyEvery: 3 * time.Hour, Seed: 1, Archive: true, CatchUpTimeout: 4 * time.Minute}
 }
 
 // WithConfig fills what the configuration says: the DAG directory (when
@@ -354,6 +359,11 @@ func (d *Demo) Run(ctx context.Context) error {
 		return err
 	}
 	d.reported = true
+	if d.opts.Archive {
+		if err := d.archiveMove(ctx); err != nil {
+			return err
+		}
+	}
 	total := d.opts.Now().Sub(d.start)
 	d.printf("\ndemo finished in %s\n", total.Round(time.Second))
 	for _, s := range d.stages {

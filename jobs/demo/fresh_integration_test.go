@@ -87,6 +87,9 @@ func TestDemoOnFreshStack(t *testing.T) {
 	if strings.Contains(out, "query failed") {
 		t.Errorf("a section's query failed:\n%s", out)
 	}
+	if !strings.Contains(out, ArchiveTitle) {
+		t.Errorf("the demo printed no archive move (%q)", ArchiveTitle)
+	}
 	checkAnswers(t, work, out)
 	t.Logf("stack up %s, demo %s", upTook.Round(time.Second), demoTook.Round(time.Second))
 }
