@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -260,6 +261,36 @@ func (c Config) ForIdentity(prefix string, lookup func(string) (string, bool)) (
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// IdentityEnv is ForIdentity for a process weir starts: environ (as
+// os.Environ gives it) with each WEIR_<NAME> that configures weir replaced
+// by <prefix><NAME> where that is set and not empty. The native stack's
+// env.sh carries one such set per job identity (WEIR_STREAM_, WEIR_BATCH_,
+// ...), and weir demo starts each job with its own.
+func IdentityEnv(environ []string, prefix string) []string {
+	names := map[string]bool{"WEIR_KAFKA_BROKERS": true, "WEIR_S3_USE_SSL": true}
+	for name := range (&Config{}).envVars() {
+		names[name] = true
+	}
+	over := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if name, ok := strings.CutPrefix(k, prefix); ok && v != "" && names["WEIR_"+name] {
+			over["WEIR_"+name] = v
+		}
+	}
+	out := make([]string, 0, len(environ)+len(over))
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := over[k]; !ok {
+			out = append(out, kv)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(over)) {
+		out = append(out, name+"="+over[name])
+	}
+	return out
 }
 
 // Parse decodes YAML into cfg, rejecting unknown keys.

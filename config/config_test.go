@@ -2,6 +2,7 @@ package config
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -98,6 +99,40 @@ func clearEnv(t *testing.T) {
 	}
 	for _, k := range []string{"WEIR_KAFKA_BROKERS", "WEIR_S3_USE_SSL"} {
 		t.Setenv(k, "")
+	}
+}
+
+func TestIdentityEnv(t *testing.T) {
+	environ := []string{
+		"PATH=/bin",
+		"WEIR_S3_ACCESS_KEY=admin",
+		"WEIR_S3_SECRET_KEY=admin-secret",
+		"WEIR_CATALOG_URI=postgres://weir@db/iceberg_catalog",
+		"WEIR_STREAM_S3_ACCESS_KEY=weir-stream",
+		"WEIR_STREAM_S3_SECRET_KEY=s-secret",
+		"WEIR_STREAM_CATALOG_URI=postgres://weir_stream@db/iceberg_catalog",
+		"WEIR_STREAM_NOT_A_SETTING=x",
+		"WEIR_STREAM_TRINO_URL=",
+		"WEIR_BATCH_S3_ACCESS_KEY=weir-batch",
+	}
+	got := IdentityEnv(environ, "WEIR_STREAM_")
+	want := []string{
+		"PATH=/bin",
+		"WEIR_STREAM_S3_ACCESS_KEY=weir-stream",
+		"WEIR_STREAM_S3_SECRET_KEY=s-secret",
+		"WEIR_STREAM_CATALOG_URI=postgres://weir_stream@db/iceberg_catalog",
+		"WEIR_STREAM_NOT_A_SETTING=x",
+		"WEIR_STREAM_TRINO_URL=",
+		"WEIR_BATCH_S3_ACCESS_KEY=weir-batch",
+		"WEIR_CATALOG_URI=postgres://weir_stream@db/iceberg_catalog",
+		"WEIR_S3_ACCESS_KEY=weir-stream",
+		"WEIR_S3_SECRET_KEY=s-secret",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("IdentityEnv:\n got %q\nwant %q", got, want)
+	}
+	if none := IdentityEnv(environ, "WEIR_NOBODY_"); !slices.Equal(none, environ) {
+		t.Errorf("without the identity's variables: %q, want environ unchanged", none)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"weir/config"
+	"weir/jobs/setup"
 	"weir/lakehouse"
-	"weir/objectstore"
 	"weir/trino"
 	"weir/wait"
 )
@@ -18,25 +18,36 @@ import (
 // credentials.
 func (s *Stack) Config(sec Secrets) (config.Config, error) {
 	cfg := config.Default()
-	env := map[string]string{}
-	for _, kv := range s.Env(sec) {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	if err := cfg.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+	if err := cfg.ApplyEnv(s.envLookup(sec)); err != nil {
 		return config.Config{}, err
 	}
 	return cfg, cfg.Validate()
 }
 
-// WeirConfig is Config with the stack's generated secrets: what `weir`
-// reads from env.sh.
-func (s *Stack) WeirConfig() (config.Config, error) {
+// envLookup looks a variable up in Env, as os.LookupEnv does in a shell
+// that sourced env.sh.
+func (s *Stack) envLookup(sec Secrets) func(string) (string, bool) {
+	env := map[string]string{}
+	for _, kv := range s.Env(sec) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
+// IdentityConfig is the weir configuration of this stack (what `weir`
+// reads from env.sh) as one job identity (prefix WEIR_INIT_, WEIR_STREAM_,
+// ...; see Env), or as the admin when the stack has none.
+func (s *Stack) IdentityConfig(prefix string) (config.Config, error) {
 	sec, err := s.loadSecrets()
 	if err != nil {
 		return config.Config{}, err
 	}
-	return s.Config(sec)
+	cfg, err := s.Config(sec)
+	if err != nil {
+		return config.Config{}, err
+	}
+	return cfg.ForIdentity(prefix, s.envLookup(sec))
 }
 
 // serviceSecrets maps each lakehouse service user to its generated secret.
@@ -61,15 +72,11 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 	if err := s.createDatabases(ctx, sec); err != nil {
 		return err
 	}
-	users := objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
-	// A distributed MinIO that just reported write quorum can still stall
-	// its first requests while peers finish connecting: bound each try.
-	if err := retry(ctx, 4*time.Minute, 60*time.Second, func(ctx context.Context) error {
-		if err := objectstore.EnsureBuckets(ctx, cfg.S3); err != nil {
-			return err
-		}
-		return objectstore.EnsureServiceUsers(ctx, cfg.S3, users)
-	}); err != nil {
+	// The buckets and the services' MinIO users and policies, as
+	// weir init --storage makes them for compose and Helm. A distributed
+	// MinIO that just reported write quorum can still stall its first
+	// requests while peers finish connecting: Storage bounds each try.
+	if err := setup.Storage(ctx, cfg, serviceSecrets(sec), 4*time.Minute); err != nil {
 		return err
 	}
 	lh, err := lakehouse.Open(ctx, cfg)
@@ -113,15 +120,4 @@ func trinoReady(ctx context.Context, db *sql.DB, nodes int) error {
 		return fmt.Errorf("trino sees %d of %d weir schemas", n, len(lakehouse.Namespaces))
 	}
 	return nil
-}
-
-// retry runs fn with a per-try timeout until it succeeds or total elapses.
-func retry(ctx context.Context, total, each time.Duration, fn func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, total)
-	defer cancel()
-	return wait.Until(ctx, time.Second, func(ctx context.Context) error {
-		tctx, cancel := context.WithTimeout(ctx, each)
-		defer cancel()
-		return fn(tctx)
-	})
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"weir/services/postgres"
 	"weir/trino"
 )
 
@@ -287,6 +288,9 @@ func (s *Stack) createDatabases(ctx context.Context, sec Secrets) error {
 		return fmt.Errorf("connect postgres: %w", err)
 	}
 	defer conn.Close(ctx)
+	if err := s.applyRoles(ctx, conn, sec); err != nil {
+		return err
+	}
 	if _, err := conn.Exec(ctx, fmt.Sprintf(`DO $$ BEGIN
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') THEN CREATE ROLE %s LOGIN; END IF;
 	END $$`, PGReader, PGReader)); err != nil {
@@ -307,6 +311,55 @@ func (s *Stack) createDatabases(ctx context.Context, sec Secrets) error {
 		}
 	}
 	return s.grantReader(ctx, sec)
+}
+
+// pgRolesMarker, in the stack directory, says that the stack's PostgreSQL
+// has the per-service roles of services/postgres/roles.sql: env.sh then
+// carries each job's own identity, and Trino signs in as its role.
+const pgRolesMarker = "pg-roles"
+
+// pgRoles reports whether the stack's PostgreSQL has the per-service roles.
+func (s *Stack) pgRoles() bool {
+	_, err := os.Stat(s.path(pgRolesMarker))
+	return err == nil
+}
+
+// applyRoles runs services/postgres/roles.sql, the compose stack's roles,
+// databases and grants, on a new server (psql, as the superuser, with the
+// passwords in its environment only). A stack created before the roles
+// existed keeps its databases and the superuser for every job: it says so.
+func (s *Stack) applyRoles(ctx context.Context, conn *pgx.Conn, sec Secrets) error {
+	var roles, catalog bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'iceberg_owner'),
+		EXISTS (SELECT 1 FROM pg_database WHERE datname = 'iceberg_catalog')`).Scan(&roles, &catalog); err != nil {
+		return fmt.Errorf("look for weir's roles: %w", err)
+	}
+	switch {
+	case roles:
+		return writeFile(s.path(pgRolesMarker), "services/postgres/roles.sql applied\n", 0o644)
+	case catalog:
+		s.logf("  postgres       this stack predates per-service roles: every job signs in as the superuser (make down, remove %s for a new one)", s.Dir)
+		return nil
+	}
+	env := append(os.Environ(), "PGPASSWORD="+sec["PG_PASSWORD"], "PGCONNECT_TIMEOUT=10")
+	for role, name := range postgres.RolePasswordEnv {
+		env = append(env, name+"="+pgRolePassword(sec, role))
+	}
+	cmd := exec.CommandContext(ctx, pgBin("psql"), "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-q",
+		"-h", "127.0.0.1", "-p", strconv.Itoa(s.port(pgPort)), "-U", PGUser, "-d", "postgres", "-f", "-")
+	cmd.Env, cmd.Stdin = env, strings.NewReader(postgres.RolesSQL)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("run services/postgres/roles.sql: %w\n%s", err, tail(out))
+	}
+	return writeFile(s.path(pgRolesMarker), "services/postgres/roles.sql applied\n", 0o644)
+}
+
+// pgRolePassword is the generated password of a login role of roles.sql.
+func pgRolePassword(sec Secrets, role string) string {
+	if role == PGReader {
+		return sec["PG_READER_PASSWORD"]
+	}
+	return sec[postgres.RolePasswordEnv[role]]
 }
 
 // PGReader is the read-only role Trino's "scheduler" catalog logs in as.

@@ -20,6 +20,14 @@ var secretKeys = []string{
 	"MINIO_ROOT_PASSWORD",
 	"PG_PASSWORD",
 	"PG_READER_PASSWORD",
+	// The login roles of services/postgres/roles.sql (postgres.RolePasswordEnv;
+	// weir_reader's is PG_READER_PASSWORD).
+	"PG_WEIR_INIT_PASSWORD",
+	"PG_WEIR_STREAM_PASSWORD",
+	"PG_WEIR_BATCH_PASSWORD",
+	"PG_WEIR_ALERTS_PASSWORD",
+	"PG_WEIR_SCHEDULER_PASSWORD",
+	"PG_TRINO_PASSWORD",
 	"S3_STREAM_SECRET",
 	"S3_BATCH_SECRET",
 	"S3_MAINTAIN_SECRET",
@@ -80,7 +88,8 @@ func (s *Stack) secrets() (Secrets, error) {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%s\n", k, sec[k])
 	}
-	if err := os.WriteFile(s.path("secrets.env"), []byte(b.String()), 0o600); err != nil {
+	// Atomic, and 0600 even over a file that existed with another mode.
+	if err := writeFileAtomic(s.path("secrets.env"), b.String(), 0o600); err != nil {
 		return nil, fmt.Errorf("write stack secrets: %w", err)
 	}
 	return sec, nil
@@ -97,14 +106,49 @@ const PGUser = "weir"
 const schedulerPort = 18700
 
 // Env returns the WEIR_* variables that point weir (and the tests) at this
-// stack, with admin credentials.
+// stack. WEIR_S3_* and WEIR_CATALOG_URI are the stack's admin identity (the
+// tests make and drop namespaces and tables of their own); each job's own
+// least-privilege identity is a set of WEIR_<JOB>_<NAME> variables
+// (config.IdentityEnv), present once PostgreSQL has the per-service roles.
 func (s *Stack) Env(sec Secrets) []string {
 	var brokers []string
 	for _, n := range s.kafkaNodes() {
 		brokers = append(brokers, fmt.Sprintf("127.0.0.1:%d", n.port))
 	}
 	pg := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d", PGUser, sec["PG_PASSWORD"], s.port(pgPort))
-	return []string{
+	schedulerDB := pg + "/weir_scheduler?sslmode=disable"
+	var identities []string
+	if s.pgRoles() {
+		pgAs := func(role, db string) string {
+			return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", role, pgRolePassword(sec, role), s.port(pgPort), db)
+		}
+		// The scheduler's store belongs to its role, which owns the
+		// database (tests make their schemas in it): what the superuser
+		// created there, the scheduler could not use.
+		schedulerDB = pgAs("weir_scheduler", "weir_scheduler")
+		s3 := serviceSecrets(sec)
+		identities = []string{
+			// weir init: writes every namespace's first metadata.
+			"WEIR_INIT_S3_ACCESS_KEY=weir-maintain",
+			"WEIR_INIT_S3_SECRET_KEY=" + s3["weir-maintain"],
+			"WEIR_INIT_CATALOG_URI=" + pgAs("weir_init", "iceberg_catalog"),
+			"WEIR_STREAM_S3_ACCESS_KEY=weir-stream",
+			"WEIR_STREAM_S3_SECRET_KEY=" + s3["weir-stream"],
+			"WEIR_STREAM_CATALOG_URI=" + pgAs("weir_stream", "iceberg_catalog"),
+			// The scheduler and the batch jobs it starts; its maintenance
+			// jobs switch to WEIR_MAINTAIN_* themselves.
+			"WEIR_BATCH_S3_ACCESS_KEY=weir-batch",
+			"WEIR_BATCH_S3_SECRET_KEY=" + s3["weir-batch"],
+			"WEIR_BATCH_CATALOG_URI=" + pgAs("weir_batch", "iceberg_catalog"),
+			"WEIR_MAINTAIN_S3_ACCESS_KEY=weir-maintain",
+			"WEIR_MAINTAIN_S3_SECRET_KEY=" + s3["weir-maintain"],
+			"WEIR_ALERTS_S3_ACCESS_KEY=weir-alerts",
+			"WEIR_ALERTS_S3_SECRET_KEY=" + s3["weir-alerts"],
+			"WEIR_ALERTS_CATALOG_URI=" + pgAs("weir_alerts", "iceberg_catalog"),
+			"WEIR_ALERTS_SCHEDULER_DATABASE=" + pgAs("weir_alerts", "weir_alerts"),
+		}
+	}
+	return append([]string{
 		"WEIR_STACK_DIR=" + s.Dir,
 		"WEIR_CACHE_DIR=" + s.Cache,
 		"WEIR_STACK_PROFILE=" + string(s.Profile),
@@ -114,7 +158,7 @@ func (s *Stack) Env(sec Secrets) []string {
 		"WEIR_S3_ACCESS_KEY=" + MinIORootUser,
 		"WEIR_S3_SECRET_KEY=" + sec["MINIO_ROOT_PASSWORD"],
 		"WEIR_CATALOG_URI=" + pg + "/iceberg_catalog?sslmode=disable",
-		"WEIR_SCHEDULER_DATABASE=" + pg + "/weir_scheduler?sslmode=disable",
+		"WEIR_SCHEDULER_DATABASE=" + schedulerDB,
 		fmt.Sprintf("WEIR_TRINO_URL=http://weir@127.0.0.1:%d", s.port(trinoPort)),
 		"WEIR_ALERTMANAGER_URL=http://" + s.alertmanagerAddr(),
 		"WEIR_PROMETHEUS_URL=" + s.PrometheusURL(),
@@ -125,7 +169,7 @@ func (s *Stack) Env(sec Secrets) []string {
 		"WEIR_SCHEDULER_VIEWER_PASSWORD=" + sec["SCHEDULER_VIEWER_PASSWORD"],
 		// Alertmanager's webhook signs in with it (etc/alertmanager.yml).
 		"WEIR_SCHEDULER_RECEIVER_PASSWORD=" + sec["SCHEDULER_RECEIVER_PASSWORD"],
-	}
+	}, identities...)
 }
 
 func (s *Stack) writeEnv(sec Secrets) error {
@@ -135,7 +179,7 @@ func (s *Stack) writeEnv(sec Secrets) error {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Fprintf(&b, "export %s='%s'\n", k, v)
 	}
-	return os.WriteFile(s.path("env.sh"), []byte(b.String()), 0o600)
+	return writeFileAtomic(s.path("env.sh"), b.String(), 0o600)
 }
 
 // ExportEnv sets the variables of the nearest .stack/env.sh above the

@@ -117,6 +117,12 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 	), 0o600); err != nil {
 		return err
 	}
+	// Trino commits to the catalog as its own role (services/postgres/roles.sql)
+	// when the stack has them.
+	catalogUser, catalogPassword := PGUser, sec["PG_PASSWORD"]
+	if s.pgRoles() {
+		catalogUser, catalogPassword = "trino", pgRolePassword(sec, "trino")
+	}
 	// Catalog files hold passwords: 0600, for Trino (which runs as weir's
 	// user) alone. Trino reads everything and writes only gold (the views and rollups
 	// it owns): its own MinIO user, see objectstore.ServiceUsers.
@@ -125,8 +131,8 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 		"iceberg.catalog.type=jdbc",
 		"iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
 		fmt.Sprintf("iceberg.jdbc-catalog.connection-url=jdbc:postgresql://127.0.0.1:%d/iceberg_catalog", s.port(pgPort)),
-		"iceberg.jdbc-catalog.connection-user="+PGUser,
-		"iceberg.jdbc-catalog.connection-password="+sec["PG_PASSWORD"],
+		"iceberg.jdbc-catalog.connection-user="+catalogUser,
+		"iceberg.jdbc-catalog.connection-password="+catalogPassword,
 		"iceberg.jdbc-catalog.catalog-name=weir",
 		"iceberg.jdbc-catalog.default-warehouse-dir=s3://weir-lake/warehouse",
 		"iceberg.jdbc-catalog.schema-version=V1",

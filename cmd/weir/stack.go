@@ -64,7 +64,8 @@ query. It is idempotent.`,
 			if skipInit {
 				return nil
 			}
-			cfg, err := s.WeirConfig()
+			// As weir init's own identity, as compose's init service runs.
+			cfg, err := s.IdentityConfig("WEIR_INIT_")
 			if err != nil {
 				return err
 			}

@@ -421,6 +421,27 @@ func (d *Demo) bronzeRows(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// jobIdentities names the identity each job the demo starts signs in as:
+// the WEIR_<JOB>_* variables of the native stack's env.sh (or a
+// deployment's), applied over WEIR_* by config.IdentityEnv. The scheduler's
+// identity is the batch jobs' it runs (its maintenance jobs switch to
+// WEIR_MAINTAIN_* themselves); the generator talks to Kafka only. Without
+// such variables a job runs with WEIR_* as they are.
+var jobIdentities = map[string]string{
+	"init":      "WEIR_INIT_",
+	"stream":    "WEIR_STREAM_",
+	"alerts":    "WEIR_ALERTS_",
+	"scheduler": "WEIR_BATCH_",
+}
+
+// jobEnv is environ for the job named name, with its identity applied.
+func jobEnv(environ []string, name string) []string {
+	if prefix, ok := jobIdentities[name]; ok {
+		return config.IdentityEnv(environ, prefix)
+	}
+	return environ
+}
+
 // run runs `weir args...` to completion, its output in WorkDir/<name>.log.
 func (d *Demo) run(ctx context.Context, name string, args ...string) error {
 	logPath := filepath.Join(d.opts.WorkDir, name+".log")
@@ -431,6 +452,7 @@ func (d *Demo) run(ctx context.Context, name string, args ...string) error {
 	defer f.Close()
 	cmd := exec.CommandContext(ctx, d.opts.Binary, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = d.opts.Dir, f, f
+	cmd.Env = jobEnv(os.Environ(), name)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
 	if err := cmd.Run(); err != nil {
@@ -464,7 +486,7 @@ func (d *Demo) spawn(ctx context.Context, name string, detach bool, args ...stri
 	}
 	cmd := exec.Command(d.opts.Binary, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = d.opts.Dir, f, f
-	cmd.Env = append(os.Environ(), "WEIR_SCHEDULER_OPERATOR_PASSWORD="+d.opts.SchedulerOperatorPassword,
+	cmd.Env = append(jobEnv(os.Environ(), name), "WEIR_SCHEDULER_OPERATOR_PASSWORD="+d.opts.SchedulerOperatorPassword,
 		"WEIR_SCHEDULER_VIEWER_PASSWORD="+d.opts.SchedulerViewerPassword)
 	if detach {
 		cmd.SysProcAttr = proc.Detached()
