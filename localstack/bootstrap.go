@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"weir/config"
-	"weir/jobs/setup"
 	"weir/lakehouse"
+	"weir/objectstore"
 	"weir/trino"
 	"weir/wait"
 )
@@ -75,8 +75,9 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 	// The buckets and the services' MinIO users and policies, as
 	// weir init --storage makes them for compose and Helm. A distributed
 	// MinIO that just reported write quorum can still stall its first
-	// requests while peers finish connecting: Storage bounds each try.
-	if err := setup.Storage(ctx, cfg, serviceSecrets(sec), 4*time.Minute); err != nil {
+	// requests while peers finish connecting: EnsureStorage bounds each try.
+	users := objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
+	if err := objectstore.EnsureStorage(ctx, cfg.S3, users, 4*time.Minute); err != nil {
 		return err
 	}
 	lh, err := lakehouse.Open(ctx, cfg)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/minio/madmin-go/v3"
 	"github.com/minio/minio-go/v7"
@@ -16,6 +17,7 @@ import (
 
 	"weir/config"
 	"weir/lakehouse"
+	"weir/wait"
 )
 
 // NewS3 returns a minio-go client for the configured endpoint.
@@ -150,6 +152,29 @@ func EnsureServiceUsers(ctx context.Context, s3 config.S3, users []ServiceUser) 
 		if err != nil && !strings.Contains(err.Error(), "already") {
 			return fmt.Errorf("attach policy %s to %s: %w", policy, u.AccessKey, err)
 		}
+	}
+	return nil
+}
+
+// EnsureStorage creates the buckets and users (EnsureBuckets,
+// EnsureServiceUsers) with the admin credential in s3: what weir init
+// --storage and the native stack's start run. A MinIO pool that has just
+// started can refuse or stall its first requests, so each try is bounded
+// (a minute, even when patience is almost over) and retried for up to
+// patience.
+func EnsureStorage(ctx context.Context, s3 config.S3, users []ServiceUser, patience time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	err := wait.Until(wctx, 2*time.Second, func(context.Context) error {
+		tctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := EnsureBuckets(tctx, s3); err != nil {
+			return err
+		}
+		return EnsureServiceUsers(tctx, s3, users)
+	})
+	if err != nil {
+		return fmt.Errorf("create buckets and service users: %w", err)
 	}
 	return nil
 }

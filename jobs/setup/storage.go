@@ -7,7 +7,6 @@ import (
 
 	"weir/config"
 	"weir/objectstore"
-	"weir/wait"
 )
 
 // StorageUserEnv names, for each lakehouse service user, the environment
@@ -42,24 +41,8 @@ func StorageSecretsFromEnv(lookup func(string) (string, bool)) (map[string]strin
 
 // Storage creates the buckets and the services' least-privilege users and
 // policies (objectstore.ServiceUsers), idempotently, with the admin credential
-// in cfg.S3. secrets maps each user's access key to its secret key. A MinIO
-// pool that has just started can refuse or stall its first requests, so each
-// try is bounded and retried for up to patience.
+// in cfg.S3 (objectstore.EnsureStorage, which the native stack runs too).
+// secrets maps each user's access key to its secret key.
 func Storage(ctx context.Context, cfg config.Config, secrets map[string]string, patience time.Duration) error {
-	users := objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, secrets)
-	wctx, cancel := context.WithTimeout(ctx, patience)
-	defer cancel()
-	err := wait.Until(wctx, 2*time.Second, func(context.Context) error {
-		// Each try gets its minute even when the wait is almost over.
-		tctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		if err := objectstore.EnsureBuckets(tctx, cfg.S3); err != nil {
-			return err
-		}
-		return objectstore.EnsureServiceUsers(tctx, cfg.S3, users)
-	})
-	if err != nil {
-		return fmt.Errorf("create buckets and service users: %w", err)
-	}
-	return nil
+	return objectstore.EnsureStorage(ctx, cfg.S3, objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, secrets), patience)
 }
