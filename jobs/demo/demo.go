@@ -425,13 +425,15 @@ func (d *Demo) bronzeRows(ctx context.Context) (int64, error) {
 // the WEIR_<JOB>_* variables of the native stack's env.sh (or a
 // deployment's), applied over WEIR_* by config.IdentityEnv. The scheduler's
 // identity is the batch jobs' it runs (its maintenance jobs switch to
-// WEIR_MAINTAIN_* themselves); the generator talks to Kafka only. Without
-// such variables a job runs with WEIR_* as they are.
+// WEIR_MAINTAIN_* themselves), and the archive move runs as the scheduler
+// would run it; the generator talks to Kafka only. Without such variables a
+// job runs with WEIR_* as they are.
 var jobIdentities = map[string]string{
 	"init":      "WEIR_INIT_",
 	"stream":    "WEIR_STREAM_",
 	"alerts":    "WEIR_ALERTS_",
 	"scheduler": "WEIR_BATCH_",
+	"archive":   "WEIR_BATCH_",
 }
 
 // jobEnv is environ for the job named name, with its identity applied.
