@@ -30,6 +30,9 @@ func (d *Demo) report(ctx context.Context, job, truthPath string, sum *generate.
 		{"Web traffic · distinct client IPs and days of data", "SELECT (SELECT distinct_client_ips FROM gold.web_distinct_client_ips) AS distinct_client_ips, days, first_day, last_day FROM gold.web_days_of_data"},
 		{"Web traffic · response bytes by status class", "SELECT status_class, requests, bytes_logged, bytes_total, bytes_max, bytes_min, round(bytes_avg, 1) AS bytes_avg FROM gold.web_bytes_by_status_class ORDER BY status_class"},
 		{"Web traffic · weekday with the most 4xx errors", "SELECT weekday, errors_4xx FROM gold.web_4xx_by_weekday WHERE rank = 1"},
+		{"Web traffic · CDN bandwidth by client (null: not in the log format)", `SELECT client, sum(requests) AS requests, round(100.0 * sum(cache_hits) / sum(requests), 1) AS cache_hit_pct,
+  sum(bytes_user_edge) AS user_edge, sum(bytes_edge_origin) AS edge_origin, sum(bytes_origin_edge) AS origin_edge, sum(bytes_edge_user) AS edge_user
+FROM gold.cdn_bandwidth GROUP BY client ORDER BY requests DESC, client LIMIT 5`},
 		{"Business · per day", `SELECT CAST(t.bucket AS date) AS day, t.transactions, t.failed_buys, t.page_views, round(t.revenue, 2) AS revenue,
   u.viewing_users, u.buying_users, round(100.0 * u.buying_users / nullif(u.viewing_users, 0), 1) AS conversion_pct
 FROM gold.transactions_page_views t JOIN gold.simultaneous_users u ON u.grain = '1d' AND u.bucket = t.bucket

@@ -272,6 +272,12 @@ func diff(got, want []string) string {
 
 func queryLines(t *testing.T, db *sql.DB, query string) []string {
 	t.Helper()
+	return queryLinesFloats(t, db, query, f2)
+}
+
+// queryLinesFloats is queryLines with doubles printed by float.
+func queryLinesFloats(t *testing.T, db *sql.DB, query string, float func(float64) string) []string {
+	t.Helper()
 	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatalf("query %s: %v", query, err)
@@ -284,7 +290,7 @@ func queryLines(t *testing.T, db *sql.DB, query string) []string {
 			case time.Time:
 				cells[i] = x.UTC().Format(tsFmt)
 			case float64:
-				cells[i] = f2(x)
+				cells[i] = float(x)
 			case nil:
 				cells[i] = "NULL"
 			default:

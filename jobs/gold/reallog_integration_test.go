@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -304,13 +305,20 @@ func checkRealLog(t *testing.T, db *sql.DB, g string, want *realLogAnswers, tier
 // and views, web_* views): the rest have nothing to read here.
 func webDefs(t *testing.T) []*Definition {
 	t.Helper()
+	return prefixDefs(t, "access_", "web_")
+}
+
+// prefixDefs are the shipped definitions whose names start with one of
+// prefixes, in apply order.
+func prefixDefs(t *testing.T, prefixes ...string) []*Definition {
+	t.Helper()
 	all, err := Load(goldsql.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var defs []*Definition
 	for _, d := range all {
-		if strings.HasPrefix(d.Name, "access_") || strings.HasPrefix(d.Name, "web_") {
+		if slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(d.Name, p) }) {
 			defs = append(defs, d)
 		}
 	}
