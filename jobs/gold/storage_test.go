@@ -2,7 +2,6 @@ package gold
 
 import (
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,16 +29,7 @@ func TestStorageViewIsGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *update {
-		var head []string
-		for _, line := range strings.SplitAfter(string(got), "\n") {
-			if !strings.HasPrefix(line, "--") {
-				break
-			}
-			head = append(head, line)
-		}
-		if err := os.WriteFile(filepath.Join("..", "..", "sql", "gold", file), []byte(strings.Join(head, "")+want+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		rewriteGenerated(t, file, got, want)
 		return
 	}
 	if Normalize(string(got)) != Normalize(want) {

@@ -28,16 +28,7 @@ func TestUnionViewsAreGenerated(t *testing.T) {
 			continue
 		}
 		if *update {
-			var head []string
-			for _, line := range strings.SplitAfter(string(got), "\n") {
-				if !strings.HasPrefix(line, "--") {
-					break
-				}
-				head = append(head, line)
-			}
-			if err := os.WriteFile(filepath.Join("..", "..", "sql", "gold", name+".sql"), []byte(strings.Join(head, "")+want+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			rewriteGenerated(t, name+".sql", got, want)
 			continue
 		}
 		if Normalize(string(got)) != Normalize(want) {
@@ -52,5 +43,21 @@ func TestUnionViewsAreGenerated(t *testing.T) {
 		if !declared[f] {
 			t.Errorf("sql/gold/%s: no silver table in lakehouse declares this union view", f)
 		}
+	}
+}
+
+// rewriteGenerated replaces the query of the generated sql/gold file (its
+// current text old) with want, keeping its leading comment.
+func rewriteGenerated(t *testing.T, file string, old []byte, want string) {
+	t.Helper()
+	var head []string
+	for _, line := range strings.SplitAfter(string(old), "\n") {
+		if !strings.HasPrefix(line, "--") {
+			break
+		}
+		head = append(head, line)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "sql", "gold", file), []byte(strings.Join(head, "")+want+"\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
