@@ -19,7 +19,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 it in bronze (weir stream) while the alert job (weir alerts) watches the same
 topics, starts the scheduler (weir scheduler --manual-only on scheduler.listen:
 the DAGs' cron schedules stay off in it), triggers manual runs of the
-silver_build and gold_views DAGs through its API and waits for each, and
+silver_build, gold_views and order_marts DAGs through its API and waits for each, and
 prints the answers: the web-log questions, business metrics, latency,
 anomalies, the alerts raised, and where to look next. The scheduler is
 stopped at the end unless --keep-scheduler.

@@ -1,14 +1,14 @@
 // Package demo runs weir end to end on the local stack and prints what it
 // found: it generates a few days of traffic with every anomaly kind into
 // Kafka, lands it in bronze with the stream job while the alert job watches
-// the same topics, runs the silver_build and gold_views DAGs through the
-// real scheduler, and prints the answers of the gold views.
+// the same topics, runs the silver_build, gold_views and order_marts DAGs
+// through the real scheduler, and prints the answers of the gold views.
 //
 // Contract:
 //   - Every stage is the weir binary's own subcommand, run as a subprocess,
 //     so the demo exercises what production runs.
-//   - The batch stages are manual runs of the silver_build and gold_views
-//     DAGs, triggered through the API of a `weir scheduler --manual-only`
+//   - The batch stages are manual runs of the silver_build, gold_views and
+//     order_marts DAGs, triggered through the API of a `weir scheduler --manual-only`
 //     the demo starts on the configured scheduler address (cron off in it,
 //     so no scheduled run starts next to the demo's). The runs land in the
 //     scheduler's store, where the gold pipeline-health views read them.
@@ -334,7 +334,7 @@ func (d *Demo) Run(ctx context.Context) error {
 		return err
 	}
 
-	for _, dagID := range []string{"silver_build", "gold_views"} {
+	for _, dagID := range []string{"silver_build", "gold_views", "order_marts"} {
 		if err := d.stage("run DAG "+dagID+" through the scheduler (a manual run)", func() error {
 			_, err := d.runDAG(ctx, dagID, d.sched)
 			return err

@@ -58,7 +58,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	for _, want := range []string{
 		"top 10 client IPs", "6 most requested endpoints", "distinct client IPs and days of data",
 		"response bytes by status class", "weekday with the most 4xx", "Business · per day",
-		"Alerts raised by this demo's alert job", "Where to look next", "demo finished",
+		"Alerts raised by this demo's alert job", "Orders · closed orders", "Where to look next", "demo finished",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
@@ -71,13 +71,13 @@ func TestDemoEndToEnd(t *testing.T) {
 	t.Logf("demo took %s\n%s", took.Round(time.Second), text)
 }
 
-// checkDAGRuns asserts that the demo ran silver_build and then gold_views,
-// that the scheduler's store recorded both runs and all their tasks as
+// checkDAGRuns asserts that the demo ran silver_build, gold_views and
+// order_marts in order, that the scheduler's store recorded the runs and all their tasks as
 // successful, and that gold.pipeline_dag_runs shows them so.
 func checkDAGRuns(ctx context.Context, t *testing.T, cfg config.Config, db *sql.DB, runs []DAGRun) {
 	t.Helper()
-	if len(runs) != 2 || runs[0].DAGID != "silver_build" || runs[1].DAGID != "gold_views" {
-		t.Fatalf("demo runs %+v, want silver_build then gold_views", runs)
+	if len(runs) != 3 || runs[0].DAGID != "silver_build" || runs[1].DAGID != "gold_views" || runs[2].DAGID != "order_marts" {
+		t.Fatalf("demo runs %+v, want silver_build, gold_views, order_marts", runs)
 	}
 	st, err := store.Open(ctx, cfg.Scheduler.Database)
 	if err != nil {

@@ -39,6 +39,7 @@ FROM gold.transactions_page_views t JOIN gold.simultaneous_users u ON u.grain = 
 WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
 		{"Business · revenue by payment provider", "SELECT provider, sum(transactions) AS transactions, round(sum(revenue), 2) AS revenue FROM gold.revenue_by_provider GROUP BY provider ORDER BY 3 DESC"},
 		{"Business · payments by attempts and outcome", "SELECT attempts, outcome, payments FROM gold.retry_outcomes ORDER BY attempts, outcome"},
+		{"Orders · closed orders per user and category (order marts, top 8)", "SELECT user_id, category, orders, round(amount, 2) AS amount, first_order_at, last_order_at FROM gold.orders_by_user_category ORDER BY orders DESC, amount DESC, user_id, category LIMIT 8"},
 		{"Performance · slowest operations (p95)", "SELECT service, operation, operations, round(avg_ms, 1) AS avg_ms, round(p50_ms, 1) AS p50_ms, round(p95_ms, 1) AS p95_ms, round(p99_ms, 1) AS p99_ms, max_ms FROM gold.operation_duration ORDER BY p95_ms DESC LIMIT 8"},
 		{"Anomalies · bursts of one operation by one user (top 8)", "SELECT user_id, operation, count(*) AS burst_windows, max(operations) AS max_per_window, min(window_start) AS first_seen FROM gold.anomaly_operation_bursts GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 8"},
 		{"Anomalies · buy followed by refund within 10 minutes (top 8)", "SELECT user_id, item, bought_at, seconds_between FROM gold.anomaly_buy_then_refund ORDER BY refunded_at DESC LIMIT 8"},
