@@ -148,6 +148,30 @@ type S3 struct {
 	UseSSL        bool   `yaml:"use_ssl"`
 	Bucket        string `yaml:"bucket"`
 	ArchiveBucket string `yaml:"archive_bucket"`
+	// ArchiveTier, when its endpoint is set, is where the archive bucket's
+	// objects are stored.
+	ArchiveTier ArchiveTier `yaml:"archive_tier"`
+}
+
+// ArchiveTier is a second MinIO deployment, on drives (and erasure-coding
+// parity) of its own, that the warehouse MinIO moves every object of the
+// archive bucket to as soon as it is written: MinIO object tiering, a
+// lifecycle transition with no delay (objectstore.EnsureArchiveTier). The
+// keys do not change and reads still go to s3.endpoint, which fetches a
+// moved object from the tier, so Trino and the Iceberg writers keep one S3
+// endpoint. Credentials are not configuration: weir init --storage reads
+// them from its environment.
+type ArchiveTier struct {
+	// Name is the tier's name on the warehouse MinIO, which reports it as a
+	// moved object's storage class: upper case letters, digits, _ and -.
+	Name string `yaml:"name"`
+	// Endpoint is the tier's host:port as the warehouse MinIO (and weir
+	// init) reach it; empty: no tier, the archive bucket stays on the
+	// warehouse MinIO.
+	Endpoint string `yaml:"endpoint"`
+	UseSSL   bool   `yaml:"use_ssl"`
+	// Bucket is the tier's bucket on that MinIO.
+	Bucket string `yaml:"bucket"`
 }
 
 // Catalog is the Iceberg JDBC catalog on PostgreSQL.
@@ -206,6 +230,7 @@ func Default() Config {
 			Region:        "us-east-1",
 			Bucket:        "weir-lake",
 			ArchiveBucket: "weir-archive",
+			ArchiveTier:   ArchiveTier{Name: "ARCHIVE", Bucket: "weir-archive-tier"},
 		},
 		Catalog: Catalog{
 			Name:      "weir",
@@ -312,6 +337,9 @@ func (c *Config) envVars() map[string]*string {
 		"WEIR_S3_SECRET_KEY":               &c.S3.SecretKey,
 		"WEIR_S3_BUCKET":                   &c.S3.Bucket,
 		"WEIR_S3_ARCHIVE_BUCKET":           &c.S3.ArchiveBucket,
+		"WEIR_S3_ARCHIVE_TIER_NAME":        &c.S3.ArchiveTier.Name,
+		"WEIR_S3_ARCHIVE_TIER_ENDPOINT":    &c.S3.ArchiveTier.Endpoint,
+		"WEIR_S3_ARCHIVE_TIER_BUCKET":      &c.S3.ArchiveTier.Bucket,
 		"WEIR_CATALOG_NAME":                &c.Catalog.Name,
 		"WEIR_CATALOG_URI":                 &c.Catalog.URI,
 		"WEIR_CATALOG_WAREHOUSE":           &c.Catalog.Warehouse,
@@ -372,6 +400,9 @@ func (c Config) Validate() error {
 	if c.S3.ArchiveBucket == "" {
 		return errors.New("s3.archive_bucket: required")
 	}
+	if err := c.S3.ArchiveTier.validate(); err != nil {
+		return err
+	}
 	if c.Catalog.Name == "" {
 		return errors.New("catalog.name: required")
 	}
@@ -403,6 +434,25 @@ func (c Config) Validate() error {
 		return err
 	}
 	return c.validatePromote()
+}
+
+func (t ArchiveTier) validate() error {
+	if t.Endpoint == "" {
+		return nil
+	}
+	if strings.Contains(t.Endpoint, "://") || !strings.Contains(t.Endpoint, ":") {
+		return fmt.Errorf("s3.archive_tier.endpoint: want host:port without scheme, got %q", t.Endpoint)
+	}
+	if t.Name == "" || strings.Trim(t.Name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+		return fmt.Errorf("s3.archive_tier.name: want upper case letters, digits, _ and -, got %q", t.Name)
+	}
+	if t.Name == "STANDARD" || t.Name == "REDUCED_REDUNDANCY" {
+		return fmt.Errorf("s3.archive_tier.name: %s is one of MinIO's own storage classes", t.Name)
+	}
+	if t.Bucket == "" {
+		return errors.New("s3.archive_tier.bucket: required with an endpoint")
+	}
+	return nil
 }
 
 func (c Config) validatePromote() error {

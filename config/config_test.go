@@ -24,19 +24,20 @@ func TestLoadGood(t *testing.T) {
 
 func TestLoadBad(t *testing.T) {
 	want := map[string]string{
-		"unknown-key.bad.yaml":    "field bootstrap not found",
-		"broker-port.bad.yaml":    "kafka.brokers[0]",
-		"s3-scheme.bad.yaml":      "s3.endpoint",
-		"catalog-uri.bad.yaml":    "catalog.uri",
-		"warehouse.bad.yaml":      "catalog.warehouse",
-		"trino-url.bad.yaml":      "trino.url",
-		"access-format.bad.yaml":  `access_log_formats["web.access"].nginx: nginx format at byte 43: request_uri follows host`,
-		"access-topic.bad.yaml":   `access_log_formats["cdn.access"]: not an access-log topic`,
-		"access-two.bad.yaml":     `access_log_formats["web.access"]: want exactly one of nginx, apache or tsv`,
-		"syntax.bad.yaml":         "parse config",
-		"promote-type.bad.yaml":   "promote.app_events[0].type",
-		"promote-field.bad.yaml":  "promote.app_logs[0].field",
-		"promote-source.bad.yaml": "promote.web_access: unknown source",
+		"unknown-key.bad.yaml":       "field bootstrap not found",
+		"broker-port.bad.yaml":       "kafka.brokers[0]",
+		"s3-scheme.bad.yaml":         "s3.endpoint",
+		"archive-tier-name.bad.yaml": "s3.archive_tier.name",
+		"catalog-uri.bad.yaml":       "catalog.uri",
+		"warehouse.bad.yaml":         "catalog.warehouse",
+		"trino-url.bad.yaml":         "trino.url",
+		"access-format.bad.yaml":     `access_log_formats["web.access"].nginx: nginx format at byte 43: request_uri follows host`,
+		"access-topic.bad.yaml":      `access_log_formats["cdn.access"]: not an access-log topic`,
+		"access-two.bad.yaml":        `access_log_formats["web.access"]: want exactly one of nginx, apache or tsv`,
+		"syntax.bad.yaml":            "parse config",
+		"promote-type.bad.yaml":      "promote.app_events[0].type",
+		"promote-field.bad.yaml":     "promote.app_logs[0].field",
+		"promote-source.bad.yaml":    "promote.web_access: unknown source",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {

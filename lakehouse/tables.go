@@ -83,6 +83,12 @@ func (l *Lakehouse) EnsureTables(ctx context.Context, schema func(logical string
 			return err
 		}
 		spec.Location = l.TableLocation(ns, name)
+		if logical == Archive && ns != Archive {
+			// A test's archive namespace is on the archive bucket (and its
+			// tier) too, in a directory of its own, where jobs/archive
+			// would create it.
+			spec.Location = l.TableLocation(Archive, ns+"/"+name)
+		}
 		if _, err := LoadOrCreate(ctx, l.Catalog, Ident(ns+"."+name), spec); err != nil {
 			return fmt.Errorf("ensure table %s.%s: %w", ns, name, err)
 		}

@@ -77,7 +77,8 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 	// MinIO that just reported write quorum can still stall its first
 	// requests while peers finish connecting: EnsureStorage bounds each try.
 	users := objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, serviceSecrets(sec))
-	if err := objectstore.EnsureStorage(ctx, cfg.S3, users, 4*time.Minute); err != nil {
+	tier := objectstore.TierAccess{AdminAccessKey: ArchiveRootUser, AdminSecretKey: sec["MINIO_ARCHIVE_ROOT_PASSWORD"], UserSecretKey: sec["S3_TIER_SECRET"]}
+	if err := objectstore.EnsureStorage(ctx, cfg.S3, users, tier, 4*time.Minute); err != nil {
 		return err
 	}
 	lh, err := lakehouse.Open(ctx, cfg)

@@ -15,6 +15,22 @@ import (
 
 const minioPort = 19000
 
+// archiveMinIOPort is the archive tier's MinIO, in both profiles.
+const archiveMinIOPort = 19050
+
+// ArchiveParity is the erasure-coding parity of the archive tier's MinIO:
+// EC:1 over its four drives (three data shards and one parity: 75% of the
+// raw space usable, one drive may fail), cheaper than the warehouse's EC:2
+// (single profile) or EC:4 (cluster profile).
+const ArchiveParity = 1
+
+// ArchiveTierName is the tier's name on the warehouse MinIO (the storage
+// class a moved object reports).
+const ArchiveTierName = "ARCHIVE"
+
+// archiveTierBucket is the tier's bucket on the archive MinIO.
+const archiveTierBucket = "weir-archive-tier"
+
 func (s *Stack) minio(sec Secrets) []*service {
 	env := []string{
 		"MINIO_ROOT_USER=" + MinIORootUser,
@@ -31,7 +47,7 @@ func (s *Stack) minio(sec Secrets) []*service {
 	// Names the drives' fallback directory; the root password is random per
 	// stack, so a new stack never meets an old one's drives.
 	sum := sha256.Sum256([]byte(s.Dir + sec["MINIO_ROOT_PASSWORD"]))
-	prepare := func(ctx context.Context) error { return s.prepareMinIOData(hex.EncodeToString(sum[:6])) }
+	prepare := func(ctx context.Context) error { return s.prepareMinIOData("minio", hex.EncodeToString(sum[:6])) }
 	if s.Profile == Single {
 		// One node, four drives: erasure-coded (EC:2) on one machine.
 		drives := filepath.Join(s.path("data", "minio"), "d{1...4}")
@@ -82,6 +98,38 @@ func (s *Stack) minio(sec Secrets) []*service {
 	return out
 }
 
+// minioArchive is the archive tier's MinIO (config.ArchiveTier): a
+// deployment of its own, one node on four drives of its own with
+// ArchiveParity, that the warehouse MinIO moves the archive bucket's objects
+// to (objectstore.EnsureArchiveTier). On a real machine its drives would be
+// the cheaper disks.
+func (s *Stack) minioArchive(sec Secrets) *service {
+	addr := fmt.Sprintf("127.0.0.1:%d", s.port(archiveMinIOPort))
+	console := fmt.Sprintf("127.0.0.1:%d", s.port(archiveMinIOPort+1))
+	sum := sha256.Sum256([]byte(s.Dir + sec["MINIO_ARCHIVE_ROOT_PASSWORD"]))
+	return &service{
+		name:     "minio-archive",
+		group:    "storage",
+		endpoint: "http://" + addr,
+		listens:  []string{addr, console},
+		argv:     []string{s.minioBin(), "server", filepath.Join(s.path("data", "minio-archive"), "d{1...4}"), "--address", addr, "--console-address", console},
+		env: []string{
+			"MINIO_ROOT_USER=" + ArchiveRootUser,
+			"MINIO_ROOT_PASSWORD=" + sec["MINIO_ARCHIVE_ROOT_PASSWORD"],
+			fmt.Sprintf("MINIO_STORAGE_CLASS_STANDARD=EC:%d", ArchiveParity),
+			"MINIO_CI_CD=1",
+			"MINIO_BROWSER=off",
+			"MINIO_UPDATE=off",
+			"MINIO_PROMETHEUS_AUTH_TYPE=public",
+		},
+		prepare: func(ctx context.Context) error {
+			return s.prepareMinIOData("minio-archive", hex.EncodeToString(sum[:6]))
+		},
+		startTimeout: 60 * time.Second,
+		healthy:      minioHealthy(addr),
+	}
+}
+
 // minioHealthy asks the node whether the cluster has write quorum.
 func minioHealthy(addr string) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
@@ -112,9 +160,10 @@ func joinLines(lines ...string) string { return strings.Join(lines, "\n") + "\n"
 // with "drive not supported" otherwise, e.g. on some FUSE or network
 // mounts). When the stack directory's filesystem lacks it, the drives go to
 // the first directory that has it, linked from <stack>/data/minio so every
-// path and process still names the stack directory.
-func (s *Stack) prepareMinIOData(id string) error {
-	dir := s.path("data", "minio")
+// path and process still names the stack directory. name is the
+// deployment's directory under <stack>/data.
+func (s *Stack) prepareMinIOData(name, id string) error {
+	dir := s.path("data", name)
 	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		// Redirected by an earlier start; the target may be on a tmpfs
 		// that a reboot emptied.
@@ -136,7 +185,7 @@ func (s *Stack) prepareMinIOData(id string) error {
 	}
 	candidates := []string{filepath.Join(s.Cache, "minio-data"), "/var/tmp", os.TempDir(), "/dev/shm"}
 	for _, c := range candidates {
-		alt := filepath.Join(c, "weir-minio-"+id)
+		alt := filepath.Join(c, "weir-"+name+"-"+id)
 		if err := os.MkdirAll(alt, 0o755); err != nil {
 			continue
 		}
@@ -150,7 +199,7 @@ func (s *Stack) prepareMinIOData(id string) error {
 		if err := os.Symlink(alt, dir); err != nil {
 			return err
 		}
-		s.logf("  minio          %s does not take O_DIRECT writes (%v); drives in %s", dir, probe, alt)
+		s.logf("  %-14s %s does not take O_DIRECT writes (%v); drives in %s", name, dir, probe, alt)
 		return nil
 	}
 	return fmt.Errorf("MinIO's erasure-coded drives need a filesystem with O_DIRECT writes; %s has none (%v) and neither has any of %v; set WEIR_STACK_DIR to a directory on ext4, xfs or tmpfs",

@@ -18,6 +18,8 @@ type Secrets map[string]string
 // Keys every stack has. Service S3 users are created by objectstore.EnsureServiceUsers.
 var secretKeys = []string{
 	"MINIO_ROOT_PASSWORD",
+	"MINIO_ARCHIVE_ROOT_PASSWORD",
+	"S3_TIER_SECRET",
 	"PG_PASSWORD",
 	"PG_READER_PASSWORD",
 	// The login roles of services/postgres/roles.sql (postgres.RolePasswordEnv;
@@ -98,6 +100,9 @@ func (s *Stack) secrets() (Secrets, error) {
 // MinIORootUser is the admin user of the local MinIO.
 const MinIORootUser = "weir-admin"
 
+// ArchiveRootUser is the admin user of the archive tier's MinIO.
+const ArchiveRootUser = "weir-archive-admin"
+
 // PGUser is the superuser of the local PostgreSQL.
 const PGUser = "weir"
 
@@ -157,6 +162,13 @@ func (s *Stack) Env(sec Secrets) []string {
 		fmt.Sprintf("WEIR_STACK_PORT_OFFSET=%d", s.PortOffset),
 		"WEIR_S3_ACCESS_KEY=" + MinIORootUser,
 		"WEIR_S3_SECRET_KEY=" + sec["MINIO_ROOT_PASSWORD"],
+		// The archive tier, and its admin for tests (weir init --storage's
+		// variables): the jobs never sign in to it.
+		fmt.Sprintf("WEIR_S3_ARCHIVE_TIER_ENDPOINT=127.0.0.1:%d", s.port(archiveMinIOPort)),
+		"WEIR_S3_ARCHIVE_TIER_NAME=" + ArchiveTierName,
+		"WEIR_S3_ARCHIVE_TIER_BUCKET=" + archiveTierBucket,
+		"MINIO_ARCHIVE_ROOT_USER=" + ArchiveRootUser,
+		"MINIO_ARCHIVE_ROOT_PASSWORD=" + sec["MINIO_ARCHIVE_ROOT_PASSWORD"],
 		"WEIR_CATALOG_URI=" + pg + "/iceberg_catalog?sslmode=disable",
 		"WEIR_SCHEDULER_DATABASE=" + schedulerDB,
 		fmt.Sprintf("WEIR_TRINO_URL=http://weir@127.0.0.1:%d", s.port(trinoPort)),

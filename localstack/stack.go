@@ -139,6 +139,7 @@ func (s *Stack) services(sec Secrets) []*service {
 	var out []*service
 	out = append(out, s.postgres(sec))
 	out = append(out, s.minio(sec)...)
+	out = append(out, s.minioArchive(sec))
 	out = append(out, s.kafka()...)
 	out = append(out, s.alertmanager(sec))
 	out = append(out, s.trino(sec)...)
@@ -300,9 +301,11 @@ func (s *Stack) Remove(ctx context.Context) error {
 		return err
 	}
 	// MinIO's drives, when redirected off a filesystem without O_DIRECT.
-	if target, err := os.Readlink(s.path("data", "minio")); err == nil {
-		if err := os.RemoveAll(target); err != nil {
-			return err
+	for _, d := range []string{"minio", "minio-archive"} {
+		if target, err := os.Readlink(s.path("data", d)); err == nil {
+			if err := os.RemoveAll(target); err != nil {
+				return err
+			}
 		}
 	}
 	return os.RemoveAll(s.Dir)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir/jobs/setup"
+	"weir/objectstore"
 )
 
 // newInitCmd creates everything the jobs and readers expect to exist:
@@ -26,7 +27,7 @@ a gold view whose SQL changed is replaced. weir stack up, make demo, the
 compose init service and the silver_build DAG run it.`,
 		Example: `  weir init                 # everything, gold included
   weir init --skip-gold     # without Trino: topics, tables, scheduler store
-  weir init --storage       # buckets and service users only (compose, Helm)`,
+  weir init --storage       # buckets, service users, archive tier only (compose, Helm)`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -38,7 +39,11 @@ compose init service and the silver_build DAG run it.`,
 				if err != nil {
 					return fmt.Errorf("--storage: %w", err)
 				}
-				return setup.Storage(c.Context(), cfg, secrets, setup.StoragePatience)
+				tier, err := objectstore.TierAccessFromEnv(cfg.S3, os.LookupEnv)
+				if err != nil {
+					return fmt.Errorf("--storage: %w", err)
+				}
+				return setup.Storage(c.Context(), cfg, secrets, tier, setup.StoragePatience)
 			}
 			results, err := setup.Run(c.Context(), cfg, opts)
 			if !opts.SkipGold {
@@ -53,6 +58,7 @@ compose init service and the silver_build DAG run it.`,
 	f.StringVar(&opts.GoldSQL, "sql", "", "directory of the gold SQL (default: the copy built into weir, from sql/gold)")
 	f.BoolVar(&asJSON, "json", false, "print the gold results as JSON")
 	f.BoolVar(&storage, "storage", false, "only create the buckets and the services' MinIO users and policies, as the S3 admin of the configuration, with secret keys from "+
-		"MINIO_STREAM_SECRET_KEY, MINIO_BATCH_SECRET_KEY, MINIO_MAINTAIN_SECRET_KEY, MINIO_TRINO_SECRET_KEY and MINIO_ALERTS_SECRET_KEY")
+		"MINIO_STREAM_SECRET_KEY, MINIO_BATCH_SECRET_KEY, MINIO_MAINTAIN_SECRET_KEY, MINIO_TRINO_SECRET_KEY and MINIO_ALERTS_SECRET_KEY; "+
+		"with s3.archive_tier.endpoint set, also the archive tier (MINIO_ARCHIVE_ROOT_USER, MINIO_ARCHIVE_ROOT_PASSWORD: its MinIO's admin; MINIO_TIER_SECRET_KEY: weir-tier's secret key)")
 	return cmd
 }

@@ -40,9 +40,10 @@ func StorageSecretsFromEnv(lookup func(string) (string, bool)) (map[string]strin
 }
 
 // Storage creates the buckets and the services' least-privilege users and
-// policies (objectstore.ServiceUsers), idempotently, with the admin credential
-// in cfg.S3 (objectstore.EnsureStorage, which the native stack runs too).
+// policies (objectstore.ServiceUsers), and puts the archive bucket on its
+// tier when one is configured, idempotently, with the admin credential in
+// cfg.S3 (objectstore.EnsureStorage, which the native stack runs too).
 // secrets maps each user's access key to its secret key.
-func Storage(ctx context.Context, cfg config.Config, secrets map[string]string, patience time.Duration) error {
-	return objectstore.EnsureStorage(ctx, cfg.S3, objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, secrets), patience)
+func Storage(ctx context.Context, cfg config.Config, secrets map[string]string, tier objectstore.TierAccess, patience time.Duration) error {
+	return objectstore.EnsureStorage(ctx, cfg.S3, objectstore.ServiceUsers(cfg.S3, cfg.Catalog.Warehouse, secrets), tier, patience)
 }
