@@ -229,7 +229,8 @@ func TestComposeTopology(t *testing.T) {
 			t.Run("minio: 4 nodes in one erasure-coded pool", func(t *testing.T) {
 				var nodes []types.ServiceConfig
 				for _, s := range p.Services {
-					if imageRepo(s.Image) == "minio/minio" && len(s.Command) > 0 && s.Command[0] == "server" {
+					// minio-archive, the archive tier, is a deployment of its own.
+					if imageRepo(s.Image) == "minio/minio" && len(s.Command) > 0 && s.Command[0] == "server" && s.Name != "minio-archive" {
 						nodes = append(nodes, s)
 					}
 				}
@@ -268,6 +269,32 @@ func TestComposeTopology(t *testing.T) {
 					if net := n.Networks["default"]; net == nil || !slices.Contains(net.Aliases, "minio") {
 						t.Errorf("%s: not reachable under the shared alias minio", n.Name)
 					}
+				}
+			})
+
+			t.Run("minio-archive: the archive tier, a MinIO of its own with parity EC:1", func(t *testing.T) {
+				a, ok := p.Services["minio-archive"]
+				if !ok || imageRepo(a.Image) != "minio/minio" {
+					t.Fatal("no minio-archive service")
+				}
+				if got := envOf(a, "MINIO_STORAGE_CLASS_STANDARD"); got != "EC:1" {
+					t.Errorf("minio-archive: standard storage class %q, want EC:1", got)
+				}
+				drives := 0
+				for _, v := range a.Volumes {
+					if v.Type == types.VolumeTypeVolume && strings.HasPrefix(v.Source, "minio-archive-") {
+						drives++
+					}
+				}
+				if drives != 4 || !slices.Contains(a.Command, "/data{1...4}") {
+					t.Errorf("minio-archive: %d drives of its own on named volumes, command %v; want 4", drives, a.Command)
+				}
+				mi := p.Services["minio-init"]
+				if envOf(mi, "WEIR_S3_ARCHIVE_TIER_ENDPOINT") != "minio-archive:9000" || envOf(mi, "MINIO_ARCHIVE_ROOT_USER") != envOf(a, "MINIO_ROOT_USER") {
+					t.Errorf("minio-init does not put the archive bucket on minio-archive (its endpoint and root user)")
+				}
+				if _, ok := mi.DependsOn["minio-archive"]; !ok {
+					t.Error("minio-init does not wait for minio-archive")
 				}
 			})
 
@@ -504,6 +531,8 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 	trinoNodes := []string{"trino-coordinator", "trino-worker1", "trino-worker2"}
 	want := map[string][]string{
 		"MINIO_ROOT_PASSWORD":         minio,
+		"MINIO_ARCHIVE_ROOT_PASSWORD": {"minio-archive", "minio-init"},
+		"MINIO_TIER_SECRET_KEY":       {"minio-init"},
 		"MINIO_STREAM_SECRET_KEY":     {"minio-init", "weir-stream"},
 		"MINIO_BATCH_SECRET_KEY":      {"minio-init", "weir-scheduler", "weir-gold-init"},
 		"MINIO_ALERTS_SECRET_KEY":     {"minio-init", "weir-alerts"},

@@ -29,6 +29,11 @@ import (
 // holder besides the service that checks it.
 var Secrets = []string{
 	"MINIO_ROOT_PASSWORD",     // minio nodes and minio-init only
+	// The archive tier's MinIO: its root (minio-archive and minio-init
+	// only) and weir-tier, the warehouse pool's sign-in to it (set on the
+	// pool's tier by minio-init; no container holds it).
+	"MINIO_ARCHIVE_ROOT_PASSWORD",
+	"MINIO_TIER_SECRET_KEY",
 	"MINIO_STREAM_SECRET_KEY", // weir-stream: writes bronze
 	"MINIO_BATCH_SECRET_KEY",  // weir-scheduler's batch jobs: bronze → silver/gold/archive
 	"MINIO_ALERTS_SECRET_KEY", // weir-alerts: writes silver.alerts

@@ -60,6 +60,9 @@ func (d *Demo) archiveMove(ctx context.Context) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	if d.opts.ArchiveStorage != "" {
+		d.printf("   archive tier: %s\n", d.opts.ArchiveStorage)
+	}
 	d.printf("   (gold.data_span and gold.pipeline_storage show the tiers; the *_all views read both)\n")
 	return nil
 }

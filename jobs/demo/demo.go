@@ -82,6 +82,9 @@ type Options struct {
 	// (72h: the oldest, partial day), rows per tier printed before and
 	// after. It moves older data of any run on the stack too.
 	Archive bool
+	// ArchiveStorage says where the archive tier's objects live, for the
+	// archive section (WithConfig: the archive bucket and its tier).
+	ArchiveStorage string
 	// CatchUpTimeout bounds the wait for bronze to hold every record.
 	CatchUpTimeout time.Duration
 	Out            io.Writer
@@ -106,7 +109,19 @@ func (o Options) WithConfig(cfg config.Config) Options {
 	o.TrinoURL = redactURL(cfg.Trino.URL)
 	o.SchedulerListen = cfg.Scheduler.Listen
 	o.SchedulerOperatorPassword, o.SchedulerViewerPassword = cfg.Scheduler.OperatorPassword, cfg.Scheduler.ViewerPassword
+	o.ArchiveStorage = ArchiveStorage(cfg.S3)
 	return o
+}
+
+// ArchiveStorage describes where the archive tier's objects are stored:
+// the archive bucket, and the MinIO of its tier when one is configured.
+func ArchiveStorage(s3 config.S3) string {
+	t := s3.ArchiveTier
+	if t.Endpoint == "" {
+		return fmt.Sprintf("bucket %s on the warehouse MinIO %s", s3.ArchiveBucket, s3.Endpoint)
+	}
+	return fmt.Sprintf("bucket %s, its objects moved to tier %s: MinIO %s of its own, bucket %s (reads through %s)",
+		s3.ArchiveBucket, t.Name, t.Endpoint, t.Bucket, s3.Endpoint)
 }
 
 // redactURL drops a password from a URL (user names stay).
