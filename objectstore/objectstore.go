@@ -196,6 +196,11 @@ func EnsureStorage(ctx context.Context, s3 config.S3, users []ServiceUser, tier 
 // tier's MinIO as: it reads and writes the tier's bucket and nothing else.
 const TierUser = "weir-tier"
 
+// TierServiceUser is TierUser on the tier's MinIO, with its secret key.
+func TierServiceUser(t config.ArchiveTier, secret string) ServiceUser {
+	return ServiceUser{AccessKey: TierUser, SecretKey: secret, Write: []string{t.Bucket}}
+}
+
 // TierAccess is what setting up the archive tier needs besides the
 // warehouse MinIO's admin: the tier MinIO's admin credential, which creates
 // the tier's bucket and TierUser, and TierUser's secret key.
@@ -261,8 +266,7 @@ func EnsureArchiveTier(ctx context.Context, s3 config.S3, access TierAccess) err
 	if err := ensureBucket(ctx, tc, t.Bucket, s3.Region); err != nil {
 		return fmt.Errorf("archive tier %s: %w", t.Name, err)
 	}
-	user := ServiceUser{AccessKey: TierUser, SecretKey: access.UserSecretKey, Write: []string{t.Bucket}}
-	if err := EnsureServiceUsers(ctx, tierAdmin, []ServiceUser{user}); err != nil {
+	if err := EnsureServiceUsers(ctx, tierAdmin, []ServiceUser{TierServiceUser(t, access.UserSecretKey)}); err != nil {
 		return fmt.Errorf("archive tier %s: %w", t.Name, err)
 	}
 
