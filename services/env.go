@@ -29,11 +29,6 @@ import (
 // holder besides the service that checks it.
 var Secrets = []string{
 	"MINIO_ROOT_PASSWORD",     // minio nodes and minio-init only
-	// The archive tier's MinIO: its root (minio-archive and minio-init
-	// only) and weir-tier, the warehouse pool's sign-in to it (set on the
-	// pool's tier by minio-init; no container holds it).
-	"MINIO_ARCHIVE_ROOT_PASSWORD",
-	"MINIO_TIER_SECRET_KEY",
 	"MINIO_STREAM_SECRET_KEY", // weir-stream: writes bronze
 	"MINIO_BATCH_SECRET_KEY",  // weir-scheduler's batch jobs: bronze → silver/gold/archive
 	"MINIO_ALERTS_SECRET_KEY", // weir-alerts: writes silver.alerts
@@ -43,6 +38,11 @@ var Secrets = []string{
 	// (their first metadata goes under each namespace). No long-running
 	// container holds it until maintenance tasks run with their own.
 	"MINIO_MAINTAIN_SECRET_KEY",
+	// The archive tier's MinIO: its root (minio-archive and minio-init
+	// only) and weir-tier's, the warehouse pool's sign-in to it (minio-init
+	// only, which sets it on the pool's tier; the pool keeps it).
+	"MINIO_ARCHIVE_ROOT_PASSWORD",
+	"MINIO_TIER_SECRET_KEY",
 
 	"POSTGRES_PASSWORD",          // the postgres superuser, init scripts only
 	"PG_WEIR_INIT_PASSWORD",      // weir-init: catalog namespaces
