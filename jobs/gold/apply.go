@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"weir/trino"
@@ -29,7 +30,8 @@ type Result struct {
 	Kind     Kind          `json:"kind"`
 	Change   Change        `json:"change"`
 	Reason   string        `json:"reason,omitempty"`
-	Days     int           `json:"days,omitempty"` // rollup days recomputed
+	Days     int           `json:"days,omitempty"`   // rollup days recomputed, in whole or in slices
+	Slices   int           `json:"slices,omitempty"` // slices recomputed (a rollup with @slice)
 	Duration time.Duration `json:"duration_ns"`
 }
 
@@ -59,6 +61,11 @@ type Runner struct {
 	Target Target
 	Log    *slog.Logger
 	Now    func() time.Time
+	// Parallel is how many rollups Refresh recomputes at once (0:
+	// DefaultParallel).
+	Parallel int
+
+	stateReady atomic.Bool // the state table exists with every column
 }
 
 func (r *Runner) log() *slog.Logger {

@@ -29,7 +29,8 @@ const (
 // a refresh restricts them to the days that changed) and "-- @window:
 // window_start, 1m" (rows are windows keyed by their start column that read
 // the sources up to that long past their start, so a window may span
-// midnight: see Refresh).
+// midnight: see Refresh) and "-- @slice: 15m" (no group spans a 15-minute
+// slice of the day: Refresh recomputes changed slices, not whole days).
 type Definition struct {
 	Name        string // table or view name in the gold schema
 	Kind        Kind
@@ -44,6 +45,10 @@ type Definition struct {
 	// at WindowColumn that reads source rows up to WindowSize after it.
 	WindowColumn string
 	WindowSize   time.Duration
+	// Slice (@slice: 15m) is the span of event time no group of the
+	// rollup spans (aligned to UTC midnight): a refresh recomputes only the
+	// slices whose count changed. 0: a day.
+	Slice time.Duration
 	// Sources are the non-gold tables read: "silver.events", or a table of
 	// another Trino catalog by its three-part name ("scheduler.public.dag_runs",
 	// which Target does not map); Deps the gold objects read. Both in order
@@ -134,6 +139,15 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 					return nil, fmt.Errorf("%s: @window: duration %q: want a positive duration up to 24h", file, vals[1])
 				}
 				d.WindowColumn, d.WindowSize = vals[0], size
+			case "slice":
+				if len(vals) != 1 {
+					return nil, fmt.Errorf("%s: @slice: want one duration", file)
+				}
+				size, err := parseSlice(vals[0])
+				if err != nil {
+					return nil, fmt.Errorf("%s: @slice: %w", file, err)
+				}
+				d.Slice = size
 			default:
 				return nil, fmt.Errorf("%s: unknown directive @%s", file, k)
 			}
@@ -173,6 +187,9 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 			return nil, fmt.Errorf("%s: rollup reads no silver table", file)
 		case len(d.Deps) > 0:
 			return nil, fmt.Errorf("%s: a rollup reads silver, not gold (reads %v)", file, d.Deps)
+		case d.WindowSize > d.slice():
+			// Refresh recomputes one slice before a changed one.
+			return nil, fmt.Errorf("%s: @window %s is longer than @slice %s", file, d.WindowSize, d.slice())
 		}
 	}
 	return d, nil

@@ -1,13 +1,17 @@
 package gold
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"weir/trino"
@@ -24,11 +28,19 @@ type dayCounts map[string]map[string]int64
 // Refresh brings every rollup up to date incrementally: it compares each
 // source's record count per day (from the Iceberg $partitions metadata,
 // so it reads no data) with the counts of the last refresh, and recomputes
-// only the days that changed, late events included, with one MERGE per
-// rollup, so readers never see a day half refreshed. Rollup groups must
-// not span days, and key columns must be non-null. A rollup whose table is
-// missing or whose definition changed is rebuilt in full. Days that
-// disappear from a source (moved to the archive) keep their rollup rows.
+// only what changed, late events included, with one MERGE per rollup, so
+// readers never see a slice half refreshed. A rollup with @slice recomputes
+// only the slices of a changed day whose count changed (counted per minute
+// of the changed days, one scan of the time column per source), else the
+// whole day. Rollup groups must not span slices (days without @slice), and
+// key columns must be non-null. A rollup whose table is missing or whose
+// definition changed is rebuilt in full. Days that disappear from a source
+// (moved to the archive) keep their rollup rows.
+//
+// Rollups are recomputed up to Parallel at a time, the smallest time range
+// first, and the state of every rollup that succeeded is saved after its
+// MERGE, in two statements for all: a crash before the save makes the next
+// refresh recompute the same slices again, which gives the same rows.
 func (r *Runner) Refresh(ctx context.Context, defs []*Definition) ([]Result, error) {
 	ex, err := r.inspect(ctx)
 	if err != nil {
@@ -37,63 +49,291 @@ func (r *Runner) Refresh(ctx context.Context, defs []*Definition) ([]Result, err
 	if err := r.ensureState(ctx); err != nil {
 		return nil, err
 	}
+	var jobs []*refreshJob
+	for _, d := range defs {
+		if d.Kind == KindRollup {
+			jobs = append(jobs, &refreshJob{d: d, res: Result{Name: d.Name, Kind: KindRollup}})
+		}
+	}
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	if err := r.plan(ctx, jobs, ex); err != nil {
+		return nil, err
+	}
+	// Smallest time range first: the rollups of fresh dashboards, which
+	// recompute a slice or two, do not wait behind whole days.
+	order := slices.Clone(jobs)
+	slices.SortStableFunc(order, func(a, b *refreshJob) int { return cmp.Compare(a.work(), b.work()) })
+	work := make(chan *refreshJob)
+	var wg sync.WaitGroup
+	for range max(1, min(r.parallel(), len(order))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				r.runJob(ctx, j)
+			}
+		}()
+	}
+	for _, j := range order {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+
+	var done []*refreshJob
+	for _, j := range jobs {
+		if j.err == nil && j.res.Change != Unchanged {
+			done = append(done, j)
+		}
+	}
+	if err := r.saveStates(ctx, done); err != nil {
+		for _, j := range done {
+			j.err = err
+		}
+	}
 	var results []Result
 	var errs []error
-	for _, d := range defs {
-		if d.Kind != KindRollup {
-			continue
+	for _, j := range jobs {
+		if j.err != nil {
+			j.res.Change, j.res.Reason = Failed, firstLine(j.err.Error())
+			errs = append(errs, fmt.Errorf("refresh gold.%s: %w", j.d.Name, j.err))
 		}
-		start := time.Now()
-		res, err := r.refreshOne(ctx, d, ex)
-		res.Name, res.Kind, res.Duration = d.Name, KindRollup, time.Since(start)
-		if err != nil {
-			res.Change, res.Reason = Failed, firstLine(err.Error())
-			errs = append(errs, fmt.Errorf("refresh gold.%s: %w", d.Name, err))
-		}
-		r.log().Info("gold refresh", "name", d.Name, "change", res.Change, "days", res.Days, "reason", res.Reason, "took", res.Duration.Round(time.Millisecond))
-		results = append(results, res)
+		r.log().Info("gold refresh", "name", j.d.Name, "change", j.res.Change, "days", j.res.Days, "slices", j.res.Slices,
+			"reason", j.res.Reason, "took", j.res.Duration.Round(time.Millisecond))
+		results = append(results, j.res)
 	}
 	return results, errors.Join(errs...)
 }
 
-func (r *Runner) refreshOne(ctx context.Context, d *Definition, ex *existing) (Result, error) {
-	fp := Fingerprint(r.Target.physical(d.SQL) + "|" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
-	c, ok := ex.tables[d.Name]
-	if !ok || fingerprintOf(c) != fp {
-		change, reason := Created, "table missing"
-		if ok {
-			change, reason = Replaced, "definition changed"
-		}
-		days, err := r.build(ctx, d, fp)
-		return Result{Change: change, Reason: reason, Days: days}, err
+// DefaultParallel is how many rollups Refresh recomputes at once when
+// Runner.Parallel is 0.
+const DefaultParallel = 3
+
+func (r *Runner) parallel() int {
+	if r.Parallel <= 0 {
+		return DefaultParallel
 	}
-	prev, err := r.loadState(ctx, d.Name, fp)
-	if err != nil {
-		return Result{}, err
-	}
-	cur, err := r.dayCounts(ctx, d)
-	if err != nil {
-		return Result{}, err
-	}
-	days := changedDays(prev, cur)
-	if d.WindowSize > 0 {
-		days = withDaysBefore(days)
-	}
-	if len(days) == 0 {
-		return Result{Change: Unchanged}, nil
-	}
-	if err := r.merge(ctx, d, days); err != nil {
-		return Result{}, err
-	}
-	if err := r.saveState(ctx, d.Name, fp, cur); err != nil {
-		return Result{}, err
-	}
-	return Result{Change: Refreshed, Days: len(days)}, nil
+	return r.Parallel
 }
 
-// build (re)creates the rollup table from all of its sources. Counts are
-// read first, so rows committed during the build are recomputed by the
-// next refresh rather than missed.
+// refreshJob is one rollup's part of a Refresh: what plan found to do, and
+// how it went.
+type refreshJob struct {
+	d  *Definition
+	fp string
+	// build: (re)create the table from all sources.
+	build bool
+	// cur: the sources' day counts, read before the job's statement; days
+	// the changed ones (saved with curSlices, their per-slice counts, for
+	// a sliced rollup).
+	cur       dayCounts
+	curSlices sliceCounts
+	days      []string
+	// What the MERGE recomputes: whole days, or slices (sliced rollups).
+	mergeDays   []string
+	mergeSlices []time.Time
+	cols        []string // the rollup table's columns, for the MERGE
+	res         Result
+	err         error
+}
+
+// work estimates the time range a job recomputes.
+func (j *refreshJob) work() time.Duration {
+	switch {
+	case j.res.Change == Unchanged || j.err != nil:
+		return 0
+	case j.build:
+		return math.MaxInt64
+	case len(j.mergeSlices) > 0:
+		return time.Duration(len(j.mergeSlices)) * j.d.slice()
+	}
+	return time.Duration(len(j.mergeDays)) * 24 * time.Hour
+}
+
+// plan reads the state of every rollup and the current counts of their
+// sources (each source once) and decides, per rollup, what to recompute.
+// Nothing is written.
+func (r *Runner) plan(ctx context.Context, jobs []*refreshJob, ex *existing) error {
+	// The reads are independent: all at once (each is small; under load
+	// their latency, not their work, is what adds up).
+	var (
+		states       map[stateKey]rollupState
+		cols         map[string][]string
+		stateErr     error
+		colsErr      error
+		names        []string
+		mu           sync.Mutex
+		days         = map[string]map[string]int64{} // "source|time column" → day counts
+		daysErr      = map[string]error{}
+		reads        []func()
+		sourceColumn = func(src, col string) string { return src + "|" + col }
+	)
+	for _, j := range jobs {
+		names = append(names, j.d.Name)
+		for _, src := range j.d.Sources {
+			k := sourceColumn(src, j.d.TimeColumn)
+			if _, ok := days[k]; ok {
+				continue
+			}
+			days[k] = nil
+			reads = append(reads, func() {
+				counts, err := r.sourceDays(ctx, src, j.d.TimeColumn)
+				mu.Lock()
+				days[k], daysErr[k] = counts, err
+				mu.Unlock()
+			})
+		}
+	}
+	reads = append(reads,
+		func() { states, stateErr = r.loadStates(ctx) },
+		func() { cols, colsErr = r.tableColumns(ctx, names) })
+	concurrently(reads)
+	if err := errors.Join(stateErr, colsErr); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		d := j.d
+		j.fp = Fingerprint(r.Target.physical(d.SQL) + "|" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
+		j.cur = dayCounts{}
+		for _, src := range d.Sources {
+			k := sourceColumn(src, d.TimeColumn)
+			if daysErr[k] != nil {
+				j.err = daysErr[k]
+				break
+			}
+			j.cur[src] = days[k]
+		}
+		if j.err != nil {
+			continue
+		}
+		c, ok := ex.tables[d.Name]
+		switch {
+		case !ok:
+			j.build, j.res.Change, j.res.Reason = true, Created, "table missing"
+			continue
+		case fingerprintOf(c) != j.fp:
+			j.build, j.res.Change, j.res.Reason = true, Replaced, "definition changed"
+			continue
+		}
+		prev := states[stateKey{d.Name, j.fp}]
+		j.days = changedDays(prev.days, j.cur)
+		if len(j.days) == 0 {
+			j.res.Change = Unchanged
+			continue
+		}
+		j.res.Change = Refreshed
+		if j.cols = cols[d.Name]; len(j.cols) == 0 {
+			j.err = fmt.Errorf("read columns of gold.%s: no columns", d.Name)
+			continue
+		}
+		if d.Slice == 0 {
+			j.mergeDays = j.days
+			if d.WindowSize > 0 {
+				j.mergeDays = withDaysBefore(j.days)
+			}
+			j.res.Days = len(j.mergeDays)
+		}
+	}
+	// Sliced rollups: the changed days counted per minute, once per source
+	// for the days any rollup needs, then per rollup's slice.
+	need := map[string][]string{} // "source|time column" → days
+	for _, j := range jobs {
+		if j.res.Change == Refreshed && j.d.Slice > 0 {
+			for _, src := range j.d.Sources {
+				k := src + "|" + j.d.TimeColumn
+				need[k] = sortedUnion(need[k], j.days)
+			}
+		}
+	}
+	minutes := map[string]map[int64]int64{}
+	minutesErr := map[string]error{}
+	reads = nil
+	for _, k := range slices.Sorted(maps.Keys(need)) {
+		src, col, _ := strings.Cut(k, "|")
+		reads = append(reads, func() {
+			m, err := r.minuteCounts(ctx, src, col, need[k])
+			mu.Lock()
+			minutes[k], minutesErr[k] = m, err
+			mu.Unlock()
+		})
+	}
+	concurrently(reads)
+	for _, j := range jobs {
+		if j.res.Change != Refreshed || j.d.Slice == 0 {
+			continue
+		}
+		for _, src := range j.d.Sources {
+			if err := minutesErr[sourceColumn(src, j.d.TimeColumn)]; err != nil && j.err == nil {
+				j.err = err
+			}
+		}
+	}
+	for _, j := range jobs {
+		if j.err != nil || j.res.Change != Refreshed || j.d.Slice == 0 {
+			continue
+		}
+		j.curSlices = sliceCounts{}
+		for _, src := range j.d.Sources {
+			j.curSlices[src] = toSlices(minutes[src+"|"+j.d.TimeColumn], j.days, j.d.Slice)
+		}
+		prev := states[stateKey{j.d.Name, j.fp}]
+		j.mergeSlices = changedSlices(prev.slices, j.curSlices)
+		if j.d.WindowSize > 0 {
+			j.mergeSlices = withSlicesBefore(j.mergeSlices, j.d.Slice)
+		}
+		j.res.Slices = len(j.mergeSlices)
+		j.res.Days = len(sliceDays(j.mergeSlices))
+		if len(j.mergeSlices) == 0 {
+			// The days' counts moved but no slice's did (rows the
+			// partition metadata counts, such as deleted ones): only the
+			// state changes.
+			j.res.Days = 0
+		}
+	}
+	return nil
+}
+
+// concurrently runs fns at once and waits for them.
+func concurrently(fns []func()) {
+	var wg sync.WaitGroup
+	for _, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn()
+		}()
+	}
+	wg.Wait()
+}
+
+// runJob runs one job's statement (build or MERGE) and times it.
+func (r *Runner) runJob(ctx context.Context, j *refreshJob) {
+	if j.err != nil || j.res.Change == Unchanged {
+		return
+	}
+	start := time.Now()
+	defer func() { j.res.Duration = time.Since(start) }()
+	switch {
+	case j.build:
+		if err := r.create(ctx, j.d, j.fp); err != nil {
+			j.err = err
+			return
+		}
+		j.res.Days = len(allDays(j.cur))
+	case len(j.mergeSlices) > 0:
+		j.err = r.merge(ctx, j.d, j.cols, sliceFilter(trino.Ident(j.d.TimeColumn), j.mergeSlices, j.d.Slice, j.d.WindowSize),
+			sliceFilter(trino.Ident(j.d.WindowColumn), j.mergeSlices, j.d.Slice, 0), fmt.Sprintf("%d slices", len(j.mergeSlices)))
+	case len(j.mergeDays) > 0:
+		j.err = r.merge(ctx, j.d, j.cols, dayFilterPast(trino.Ident(j.d.TimeColumn), j.mergeDays, j.d.WindowSize),
+			dayFilter(trino.Ident(j.d.WindowColumn), j.mergeDays), fmt.Sprintf("%d days", len(j.mergeDays)))
+	}
+}
+
+// build (re)creates the rollup table from all of its sources and saves
+// its state (Apply). Counts are read first, so rows committed during the
+// build are recomputed by the next refresh rather than missed.
 func (r *Runner) build(ctx context.Context, d *Definition, fp string) (int, error) {
 	if err := r.ensureState(ctx); err != nil {
 		return 0, err
@@ -102,6 +342,18 @@ func (r *Runner) build(ctx context.Context, d *Definition, fp string) (int, erro
 	if err != nil {
 		return 0, err
 	}
+	if err := r.create(ctx, d, fp); err != nil {
+		return 0, err
+	}
+	j := &refreshJob{d: d, fp: fp, build: true, cur: counts}
+	if err := r.saveStates(ctx, []*refreshJob{j}); err != nil {
+		return 0, err
+	}
+	return len(allDays(counts)), nil
+}
+
+// create runs the CREATE OR REPLACE TABLE ... AS of a rollup.
+func (r *Runner) create(ctx context.Context, d *Definition, fp string) error {
 	with := ""
 	if len(d.Partitioning) > 0 {
 		parts := make([]string, len(d.Partitioning))
@@ -113,12 +365,9 @@ func (r *Runner) build(ctx context.Context, d *Definition, fp string) (int, erro
 	stmt := fmt.Sprintf("CREATE OR REPLACE TABLE %s COMMENT %s%s AS\n%s",
 		r.qualified("gold", d.Name), trino.String(comment(d, fp)), with, r.Target.physical(d.SQL))
 	if err := r.exec(ctx, stmt); err != nil {
-		return 0, fmt.Errorf("build rollup: %w", err)
+		return fmt.Errorf("build rollup: %w", err)
 	}
-	if err := r.saveState(ctx, d.Name, fp, counts); err != nil {
-		return 0, err
-	}
-	return len(allDays(counts)), nil
+	return nil
 }
 
 // changedDays lists, sorted, the days whose count differs in any source;
@@ -158,17 +407,13 @@ func withDaysBefore(days []string) []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
-// merge recomputes the given days of d with every source restricted to
-// them, and merges the result on d's key. A window rollup (@window) reads
-// its sources up to the window size past each range of days, so a window
-// that starts before midnight sees its whole extent, and merges only the
-// windows that start in the days.
-func (r *Runner) merge(ctx context.Context, d *Definition, days []string) error {
-	cols, err := r.columns(ctx, d.Name)
-	if err != nil {
-		return err
-	}
-	filter := dayFilterPast(trino.Ident(d.TimeColumn), days, d.WindowSize)
+// merge recomputes d with every source restricted by filter (of the time
+// column: whole days or slices, a window rollup's up to its window size
+// past them, so a window that starts before a boundary sees its whole
+// extent), and merges the result on d's key; a window rollup merges only
+// the windows that start in the days or slices (outFilter, of its window
+// column). what names the range in errors.
+func (r *Runner) merge(ctx context.Context, d *Definition, cols []string, filter, outFilter, what string) error {
 	subs := map[string]string{}
 	for _, src := range d.Sources {
 		schema, name, _ := strings.Cut(src, ".")
@@ -177,7 +422,7 @@ func (r *Runner) merge(ctx context.Context, d *Definition, days []string) error 
 	}
 	query := replaceTables(r.Target.physical(d.SQL), subs)
 	if d.WindowColumn != "" {
-		query = fmt.Sprintf("SELECT * FROM (\n%s\n) WHERE %s", query, dayFilter(trino.Ident(d.WindowColumn), days))
+		query = fmt.Sprintf("SELECT * FROM (\n%s\n) WHERE %s", query, outFilter)
 	}
 	isKey := map[string]bool{}
 	var on []string
@@ -200,7 +445,7 @@ func (r *Runner) merge(ctx context.Context, d *Definition, days []string) error 
 	}
 	stmt += fmt.Sprintf("WHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)", strings.Join(names, ", "), strings.Join(vals, ", "))
 	if err := r.exec(ctx, stmt); err != nil {
-		return fmt.Errorf("merge %d days: %w", len(days), err)
+		return fmt.Errorf("merge %s: %w", what, err)
 	}
 	return nil
 }
@@ -235,33 +480,74 @@ func dayFilterPast(col string, days []string, past time.Duration) string {
 	return "(" + strings.Join(ranges, " OR ") + ")"
 }
 
-func (r *Runner) columns(ctx context.Context, table string) ([]string, error) {
-	cols, err := trino.Strings(ctx, r.DB, fmt.Sprintf(
-		"SELECT column_name FROM %s.information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-		trino.Ident(r.Target.Catalog), trino.String(r.Target.schema("gold")), trino.String(table)))
+// tableColumns reads the columns of the gold tables, in order, in one query.
+func (r *Runner) tableColumns(ctx context.Context, tables []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	in := make([]string, len(tables))
+	for i, t := range tables {
+		in[i] = trino.String(t)
+	}
+	err := trino.Each(ctx, r.DB, fmt.Sprintf(
+		"SELECT table_name, column_name FROM %s.information_schema.columns WHERE table_schema = %s AND table_name IN (%s) ORDER BY table_name, ordinal_position",
+		trino.Ident(r.Target.Catalog), trino.String(r.Target.schema("gold")), strings.Join(in, ", ")), func(row trino.Scanner) error {
+		var table, col string
+		if err := row.Scan(&table, &col); err != nil {
+			return err
+		}
+		out[table] = append(out[table], col)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read columns of gold.%s: %w", table, err)
+		return nil, fmt.Errorf("read columns of the gold tables: %w", err)
 	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("read columns of gold.%s: no columns", table)
-	}
-	return cols, nil
+	return out, nil
 }
 
-// dayCounts reads the record count per day of every source of d: from
-// $partitions when the source is a day-partitioned table, else by counting.
+// dayCounts reads the record count per day of every source of d.
 func (r *Runner) dayCounts(ctx context.Context, d *Definition) (dayCounts, error) {
 	out := dayCounts{}
 	for _, src := range d.Sources {
-		schema, name, _ := strings.Cut(src, ".")
-		counts, err := r.partitionDays(ctx, schema, name)
+		counts, err := r.sourceDays(ctx, src, d.TimeColumn)
 		if err != nil {
-			counts, err = r.countDays(ctx, schema, name, d.TimeColumn)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("count days of %s: %w", src, err)
+			return nil, err
 		}
 		out[src] = counts
+	}
+	return out, nil
+}
+
+// sourceDays reads the record count per day of one source: from
+// $partitions when it is a day-partitioned table, else by counting.
+func (r *Runner) sourceDays(ctx context.Context, src, timeCol string) (map[string]int64, error) {
+	schema, name, _ := strings.Cut(src, ".")
+	counts, err := r.partitionDays(ctx, schema, name)
+	if err != nil {
+		counts, err = r.countDays(ctx, schema, name, timeCol)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("count days of %s: %w", src, err)
+	}
+	return counts, nil
+}
+
+// minuteCounts counts the rows of src per minute (start, Unix seconds) of
+// the days: one scan of the time column of those days.
+func (r *Runner) minuteCounts(ctx context.Context, src, timeCol string, days []string) (map[int64]int64, error) {
+	schema, name, _ := strings.Cut(src, ".")
+	col := trino.Ident(timeCol)
+	out := map[int64]int64{}
+	err := trino.Each(ctx, r.DB, fmt.Sprintf(
+		`SELECT CAST(floor(to_unixtime(%s) / 60) AS bigint) * 60, count(*) FROM %s WHERE %s GROUP BY 1`,
+		col, trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name), dayFilter(col, days)), func(row trino.Scanner) error {
+		var m, n int64
+		if err := row.Scan(&m, &n); err != nil {
+			return err
+		}
+		out[m] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count minutes of %s: %w", src, err)
 	}
 	return out, nil
 }
@@ -323,67 +609,144 @@ func (r *Runner) countDays(ctx context.Context, schema, name, timeCol string) (m
 	return out, err
 }
 
+// ensureState creates the state table, or adds slice_start to one an
+// older weir made, once per Runner (again after a failed state read).
 func (r *Runner) ensureState(ctx context.Context) error {
+	if r.stateReady.Load() {
+		return nil
+	}
+	table := r.qualified("gold", StateTable)
 	err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
   rollup_name varchar, fingerprint varchar, source varchar, day date, record_count bigint,
-  refreshed_at timestamp(6) with time zone)
-COMMENT 'per rollup, source and day: the record count the rollup was last built from (weir gold refresh)'`,
-		r.qualified("gold", StateTable)))
+  refreshed_at timestamp(6) with time zone, slice_start timestamp(6) with time zone)
+COMMENT 'per rollup, source and day (slice_start null) or slice of a day: the record count the rollup was last built from (weir gold refresh)'`,
+		table))
+	if err == nil {
+		err = r.exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS slice_start timestamp(6) with time zone", table))
+	}
 	if err != nil {
 		return fmt.Errorf("create %s: %w", StateTable, err)
 	}
+	r.stateReady.Store(true)
 	return nil
 }
 
-func (r *Runner) loadState(ctx context.Context, rollup, fp string) (dayCounts, error) {
-	out := dayCounts{}
+// stateKey is a rollup and the fingerprint its state rows were saved with.
+type stateKey struct{ rollup, fingerprint string }
+
+// rollupState is what the last refresh of a rollup built from: the day
+// counts of its sources, and, for a sliced rollup, the slice counts of
+// the days it last refreshed.
+type rollupState struct {
+	days   dayCounts
+	slices sliceCounts
+}
+
+// loadStates reads the state of every rollup, in one query.
+func (r *Runner) loadStates(ctx context.Context) (map[stateKey]rollupState, error) {
+	out := map[stateKey]rollupState{}
 	err := trino.Each(ctx, r.DB, fmt.Sprintf(
-		"SELECT source, CAST(day AS varchar), record_count FROM %s WHERE rollup_name = %s AND fingerprint = %s AND day IS NOT NULL",
-		r.qualified("gold", StateTable), trino.String(rollup), trino.String(fp)), func(row trino.Scanner) error {
+		"SELECT rollup_name, fingerprint, source, CAST(day AS varchar), CAST(to_unixtime(slice_start) AS bigint), record_count FROM %s WHERE day IS NOT NULL",
+		r.qualified("gold", StateTable)), func(row trino.Scanner) error {
+		var k stateKey
 		var src, day string
+		var slice sql.NullInt64
 		var n int64
-		if err := row.Scan(&src, &day, &n); err != nil {
+		if err := row.Scan(&k.rollup, &k.fingerprint, &src, &day, &slice, &n); err != nil {
 			return err
 		}
-		if out[src] == nil {
-			out[src] = map[string]int64{}
+		st, ok := out[k]
+		if !ok {
+			st = rollupState{days: dayCounts{}, slices: sliceCounts{}}
+			out[k] = st
 		}
-		out[src][day] = n
+		if slice.Valid {
+			if st.slices[src] == nil {
+				st.slices[src] = map[int64]int64{}
+			}
+			st.slices[src][slice.Int64] = n
+			return nil
+		}
+		if st.days[src] == nil {
+			st.days[src] = map[string]int64{}
+		}
+		st.days[src][day] = n
 		return nil
 	})
 	if err != nil {
+		// The table may have gone (a dropped schema): make it again next time.
+		r.stateReady.Store(false)
 		return nil, fmt.Errorf("load rollup state: %w", err)
 	}
 	return out, nil
 }
 
-// saveState replaces the rollup's state rows; a crash between the two
-// statements leaves no state, which makes the next refresh rebuild the
-// days it finds, never skip them.
-func (r *Runner) saveState(ctx context.Context, rollup, fp string, counts dayCounts) error {
-	table := r.qualified("gold", StateTable)
-	if err := r.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE rollup_name = %s", table, trino.String(rollup))); err != nil {
-		return fmt.Errorf("save rollup state: %w", err)
+// saveStates records, for every job, the counts it was built from: all of
+// a built rollup's rows are replaced; a refreshed one's rows of its changed
+// days (day counts, and slice counts of a sliced rollup). One DELETE and
+// one INSERT (per 1000 rows) for all jobs; a crash between them leaves
+// those rows missing, which makes the next refresh recompute the days it
+// finds, never skip them.
+func (r *Runner) saveStates(ctx context.Context, jobs []*refreshJob) error {
+	if len(jobs) == 0 {
+		return nil
 	}
-	now := r.now().UTC().Format("2006-01-02 15:04:05.000000")
-	var vals []string
-	for _, src := range slices.Sorted(maps.Keys(counts)) {
-		for _, day := range slices.Sorted(maps.Keys(counts[src])) {
-			d := "NULL"
+	table := r.qualified("gold", StateTable)
+	now := "TIMESTAMP '" + r.now().UTC().Format("2006-01-02 15:04:05.000000") + " UTC'"
+	var where, vals []string
+	for _, j := range jobs {
+		name := trino.String(j.d.Name)
+		fp := trino.String(j.fp)
+		row := func(src, day string, slice *time.Time, n int64) {
+			d, s := "NULL", "NULL"
 			if day != "" {
 				d = "DATE " + trino.String(day)
 			}
-			vals = append(vals, fmt.Sprintf("(%s, %s, %s, %s, %d, TIMESTAMP '%s UTC')",
-				trino.String(rollup), trino.String(fp), trino.String(src), d, counts[src][day], now))
+			if slice != nil {
+				s = "TIMESTAMP '" + slice.UTC().Format("2006-01-02 15:04:05") + " UTC'"
+			}
+			vals = append(vals, fmt.Sprintf("(%s, %s, %s, %s, %d, %s, %s)", name, fp, trino.String(src), d, n, now, s))
+		}
+		if j.build {
+			where = append(where, "rollup_name = "+name)
+			for _, src := range slices.Sorted(maps.Keys(j.cur)) {
+				for _, day := range slices.Sorted(maps.Keys(j.cur[src])) {
+					row(src, day, nil, j.cur[src][day])
+				}
+			}
+			if len(j.cur) == 0 || len(allDays(j.cur)) == 0 {
+				// Remember the refresh even with empty sources.
+				vals = append(vals, fmt.Sprintf("(%s, %s, NULL, NULL, 0, %s, NULL)", name, fp, now))
+			}
+			continue
+		}
+		dates := make([]string, len(j.days))
+		for i, day := range j.days {
+			dates[i] = "DATE " + trino.String(day)
+		}
+		// Rows of another fingerprint are stale: a refresh only runs on a
+		// table of the current one.
+		where = append(where, fmt.Sprintf("(rollup_name = %s AND (fingerprint <> %s OR day IN (%s)))", name, fp, strings.Join(dates, ", ")))
+		for _, src := range slices.Sorted(maps.Keys(j.cur)) {
+			for _, day := range j.days {
+				if n, ok := j.cur[src][day]; ok {
+					row(src, day, nil, n)
+				}
+			}
+			for _, start := range slices.Sorted(maps.Keys(j.curSlices[src])) {
+				t := time.Unix(start, 0).UTC()
+				row(src, t.Format(time.DateOnly), &t, j.curSlices[src][start])
+			}
 		}
 	}
-	if len(vals) == 0 {
-		// Remember the refresh even with empty sources.
-		vals = append(vals, fmt.Sprintf("(%s, %s, NULL, NULL, 0, TIMESTAMP '%s UTC')", trino.String(rollup), trino.String(fp), now))
+	if err := r.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s", table, strings.Join(where, " OR "))); err != nil {
+		r.stateReady.Store(false)
+		return fmt.Errorf("save rollup state: %w", err)
 	}
 	for len(vals) > 0 {
-		n := min(len(vals), 500)
-		if err := r.exec(ctx, fmt.Sprintf("INSERT INTO %s VALUES %s", table, strings.Join(vals[:n], ", "))); err != nil {
+		n := min(len(vals), 1000)
+		if err := r.exec(ctx, fmt.Sprintf("INSERT INTO %s (rollup_name, fingerprint, source, day, record_count, refreshed_at, slice_start) VALUES %s",
+			table, strings.Join(vals[:n], ", "))); err != nil {
 			return fmt.Errorf("save rollup state: %w", err)
 		}
 		vals = vals[n:]

@@ -131,6 +131,14 @@ func RuleRollupFile(rr RuleRollup, r *rules.Rule) (string, error) {
 	b.WriteString("-- @partitioning: day(window_start)\n")
 	b.WriteString("-- @time: event_ts\n")
 	fmt.Fprintf(&b, "-- @window: window_start, %s\n", r.Window.Size.D())
+	// Refresh recomputes the changed slices and the one before each; a
+	// window is at most a slice long.
+	for _, s := range []time.Duration{15 * time.Minute, time.Hour} {
+		if r.Window.Size.D() <= s {
+			fmt.Fprintf(&b, "-- @slice: %s\n", strings.TrimSuffix(strings.TrimSuffix(s.String(), "0s"), "0m"))
+			break
+		}
+	}
 	b.WriteString(q + "\n")
 	return b.String(), nil
 }

@@ -17,6 +17,7 @@
 -- @key: minute, client
 -- @partitioning: day(minute)
 -- @time: event_ts
+-- @slice: 15m
 SELECT
   date_trunc('minute', event_ts) AS minute,
   client,

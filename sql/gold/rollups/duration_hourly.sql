@@ -3,6 +3,7 @@
 -- @key: bucket, service, operation
 -- @partitioning: day(bucket)
 -- @time: event_ts
+-- @slice: 1h
 SELECT
   date_trunc('hour', event_ts) AS bucket,
   service,

@@ -4,6 +4,7 @@
 -- @key: bucket, service, type, status
 -- @partitioning: day(bucket)
 -- @time: event_ts
+-- @slice: 15m
 SELECT
   date_trunc('hour', event_ts) + (minute(event_ts) / 15) * INTERVAL '15' MINUTE AS bucket,
   service,

@@ -2,6 +2,7 @@
 -- @key: bucket, host
 -- @partitioning: day(bucket)
 -- @time: event_ts
+-- @slice: 15m
 SELECT
   date_trunc('hour', event_ts) + (minute(event_ts) / 15) * INTERVAL '15' MINUTE AS bucket,
   host,

@@ -10,6 +10,7 @@
 -- @partitioning: day(window_start)
 -- @time: event_ts
 -- @window: window_start, 1m0s
+-- @slice: 15m
 SELECT "user_id", "type", window_start, window_start + INTERVAL '60' SECOND AS window_end,
        count(DISTINCT "action_id") AS "repeats"
 FROM (
