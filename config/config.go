@@ -205,6 +205,8 @@ type Prometheus struct {
 const (
 	StreamListen = "127.0.0.1:9464"
 	AlertsListen = "127.0.0.1:18711"
+	// FollowListen is silver follow mode's (weir batch silver --follow).
+	FollowListen = "127.0.0.1:9465"
 )
 
 // Scheduler is the DAG scheduler's store and web address.

@@ -176,12 +176,12 @@ func ephemeralPorts() (lo, hi int) {
 }
 
 // listenAddrs is every address the stack's services (and the weir
-// processes: stream, alerts, scheduler) listen on.
+// processes: stream, alerts, scheduler, silver follow mode) listen on.
 func (s *Stack) listenAddrs() []string {
 	var out []string
 	for _, sv := range s.services(Secrets{}) {
 		out = append(out, sv.listens...)
 	}
-	stream, alerts, sched := s.weirListens()
-	return append(out, stream, alerts, sched)
+	stream, alerts, sched, follow := s.weirListens()
+	return append(out, stream, alerts, sched, follow)
 }

@@ -35,9 +35,9 @@ func (s *Stack) shift(addr string) string {
 }
 
 // weirListens are where the weir processes serve /metrics on this stack by
-// default: stream, alerts, scheduler.
-func (s *Stack) weirListens() (stream, alerts, scheduler string) {
-	return s.shift(config.StreamListen), s.shift(config.AlertsListen), fmt.Sprintf("127.0.0.1:%d", s.port(schedulerPort))
+// default: stream, alerts, scheduler, silver follow mode.
+func (s *Stack) weirListens() (stream, alerts, scheduler, follow string) {
+	return s.shift(config.StreamListen), s.shift(config.AlertsListen), fmt.Sprintf("127.0.0.1:%d", s.port(schedulerPort)), s.shift(config.FollowListen)
 }
 
 // PrometheusTargets are what the stack's Prometheus scrapes: the weir
@@ -45,11 +45,12 @@ func (s *Stack) weirListens() (stream, alerts, scheduler string) {
 // a target is down while its process does not run), every MinIO and Trino
 // node, Alertmanager and Prometheus itself.
 func (s *Stack) PrometheusTargets() prometheus.Targets {
-	stream, alerts, sched := s.weirListens()
+	stream, alerts, sched, follow := s.weirListens()
 	t := prometheus.Targets{
 		Stream:       []string{stream},
 		Alerts:       []string{alerts},
 		Scheduler:    []string{sched},
+		Follow:       []string{follow},
 		Alertmanager: []string{s.alertmanagerAddr()},
 		Prometheus:   []string{s.prometheusAddr()},
 	}

@@ -661,7 +661,7 @@ func checkPrometheusTargets(t *testing.T, prom string) {
 	for _, tg := range active {
 		jobs[tg.Job] = true
 	}
-	for _, job := range []string{"weir-stream", "weir-alerts", "weir-scheduler", "minio", "trino", "trino-coordinator", "alertmanager", "prometheus"} {
+	for _, job := range []string{"weir-stream", "weir-alerts", "weir-scheduler", "weir-silver-follow", "minio", "trino", "trino-coordinator", "alertmanager", "prometheus"} {
 		if !jobs[job] {
 			t.Errorf("Prometheus has no target of job %s (jobs: %v)", job, jobs)
 		}

@@ -429,7 +429,7 @@ func TestComposeTopology(t *testing.T) {
 				if !ok || init.Image != "weir:local" || init.PullPolicy != types.PullPolicyNever {
 					t.Fatalf("weir-init: image %q pull policy %q, want weir:local, never", init.Image, init.PullPolicy)
 				}
-				for _, name := range []string{"weir-init", "weir-stream", "weir-alerts", "weir-scheduler"} {
+				for _, name := range []string{"weir-init", "weir-stream", "weir-alerts", "weir-scheduler", "weir-follow"} {
 					s, ok := p.Services[name]
 					if !ok {
 						t.Errorf("no %s service", name)
@@ -534,21 +534,21 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"MINIO_ARCHIVE_ROOT_PASSWORD": {"minio-archive", "minio-init"},
 		"MINIO_TIER_SECRET_KEY":       {"minio-init"},
 		"MINIO_STREAM_SECRET_KEY":     {"minio-init", "weir-stream"},
-		"MINIO_BATCH_SECRET_KEY":      {"minio-init", "weir-scheduler", "weir-gold-init"},
+		"MINIO_BATCH_SECRET_KEY":      {"minio-init", "weir-scheduler", "weir-gold-init", "weir-follow"},
 		"MINIO_ALERTS_SECRET_KEY":     {"minio-init", "weir-alerts"},
 		"MINIO_TRINO_SECRET_KEY":      append([]string{"minio-init"}, trinoNodes...),
 		"MINIO_MAINTAIN_SECRET_KEY":   {"minio-init", "weir-init", "weir-scheduler"},
 		"POSTGRES_PASSWORD":           {"postgres"},
 		"PG_WEIR_INIT_PASSWORD":       {"postgres", "weir-init"},
 		"PG_WEIR_STREAM_PASSWORD":     {"postgres", "weir-stream"},
-		"PG_WEIR_BATCH_PASSWORD":      {"postgres", "weir-scheduler", "weir-gold-init"},
+		"PG_WEIR_BATCH_PASSWORD":      {"postgres", "weir-scheduler", "weir-gold-init", "weir-follow"},
 		"PG_WEIR_ALERTS_PASSWORD":     {"postgres", "weir-alerts"},
 		"PG_WEIR_SCHEDULER_PASSWORD":  {"postgres", "weir-scheduler", "weir-init", "weir-gold-init"},
 		"PG_TRINO_PASSWORD":           append([]string{"postgres"}, trinoNodes...),
 		"PG_WEIR_READER_PASSWORD":     append([]string{"postgres"}, trinoNodes...),
 		"TRINO_SHARED_SECRET":         trinoNodes,
 		"TRINO_KEYSTORE_PASSWORD":     {"trino-secrets", "trino-coordinator"},
-		"TRINO_WEIR_PASSWORD":         {"weir-scheduler", "weir-gold-init"},
+		"TRINO_WEIR_PASSWORD":         {"weir-scheduler", "weir-gold-init", "weir-follow"},
 		"TRINO_WEIR_PASSWORD_HASH":    {"trino-secrets"},
 		"TRINO_GRAFANA_PASSWORD":      {"grafana"},
 		"TRINO_GRAFANA_PASSWORD_HASH": {"trino-secrets"},
@@ -601,6 +601,21 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		users[u] = name
 		if _, err := os.Stat(filepath.Join("minio/policies", envOf(s, "WEIR_S3_ACCESS_KEY")+".json")); err != nil {
 			t.Errorf("%s: no policy for its MinIO user: %v", name, err)
+		}
+	}
+	// Silver follow mode runs the scheduler's batch jobs (silver, gold
+	// refresh) and nothing else: it signs in exactly as they do (MinIO
+	// weir-batch, catalog role weir_batch, Trino user weir), never as the
+	// maintenance identity or an administrator.
+	follow, sched := p.Services["weir-follow"], p.Services["weir-scheduler"]
+	for _, k := range []string{"WEIR_S3_ACCESS_KEY", "WEIR_S3_SECRET_KEY", "WEIR_CATALOG_URI", "WEIR_TRINO_URL"} {
+		if envOf(follow, k) == "" || envOf(follow, k) != envOf(sched, k) {
+			t.Errorf("weir-follow: %s is not the scheduler's batch identity", k)
+		}
+	}
+	for k := range follow.Environment {
+		if strings.HasPrefix(k, "WEIR_MAINTAIN_") || strings.HasPrefix(k, "MINIO_") || k == "WEIR_SCHEDULER_DATABASE" {
+			t.Errorf("weir-follow: holds %s, which follow mode does not use", k)
 		}
 	}
 }

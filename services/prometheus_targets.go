@@ -41,6 +41,7 @@ func PrometheusTargets(hostNetwork bool, env map[string]string) prometheus.Targe
 			Stream:       port("WEIR_PORT_STREAM", 11464),
 			Alerts:       port("WEIR_PORT_ALERTS", 11711),
 			Scheduler:    port("WEIR_PORT_SCHEDULER", 11700),
+			Follow:       port("WEIR_PORT_FOLLOW", 11465),
 			MinIO:        all(port("WEIR_PORT_MINIO1", 11000), port("WEIR_PORT_MINIO2", 11010), port("WEIR_PORT_MINIO3", 11020), port("WEIR_PORT_MINIO4", 11030)),
 			Trino:        all(port("WEIR_PORT_TRINO_WORKER1", 11081), port("WEIR_PORT_TRINO_WORKER2", 11082)),
 			TrinoHTTPS:   port("WEIR_PORT_TRINO_HTTPS", 11443),
@@ -55,6 +56,7 @@ func PrometheusTargets(hostNetwork bool, env map[string]string) prometheus.Targe
 		Stream:       []string{"weir-stream:9464"},
 		Alerts:       []string{"weir-alerts:18711"},
 		Scheduler:    []string{"weir-scheduler:8700"},
+		Follow:       []string{"weir-follow:9465"},
 		MinIO:        []string{"minio1:9000", "minio2:9000", "minio3:9000", "minio4:9000"},
 		Trino:        []string{"trino-worker1:8080", "trino-worker2:8080"},
 		TrinoHTTPS:   []string{"trino-coordinator:8443"},
@@ -155,7 +157,7 @@ func EnsureHostPrometheusConfig(envPath string, getenv func(string) string) (str
 
 // hostPortSettings are the WEIR_PORT_* settings PrometheusTargets reads.
 var hostPortSettings = []string{
-	"WEIR_PORT_STREAM", "WEIR_PORT_ALERTS", "WEIR_PORT_SCHEDULER",
+	"WEIR_PORT_STREAM", "WEIR_PORT_ALERTS", "WEIR_PORT_SCHEDULER", "WEIR_PORT_FOLLOW",
 	"WEIR_PORT_MINIO1", "WEIR_PORT_MINIO2", "WEIR_PORT_MINIO3", "WEIR_PORT_MINIO4",
 	"WEIR_PORT_TRINO_WORKER1", "WEIR_PORT_TRINO_WORKER2", "WEIR_PORT_ALERTMANAGER", "WEIR_PORT_PROMETHEUS",
 }

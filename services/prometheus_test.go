@@ -61,7 +61,7 @@ func TestPrometheusConfigFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all := [][]string{targets.Stream, targets.Alerts, targets.Scheduler, targets.MinIO, targets.Trino, targets.TrinoHTTPS, targets.Alertmanager}
+			all := [][]string{targets.Stream, targets.Alerts, targets.Scheduler, targets.Follow, targets.MinIO, targets.Trino, targets.TrinoHTTPS, targets.Alertmanager}
 			for _, group := range all {
 				for _, target := range group {
 					if !servedBy(p, target, tc.host) {

@@ -72,7 +72,7 @@ func newBatchSilverCmd(g *globals) *cobra.Command {
   weir batch silver
   weir batch silver --source web_access --max-future 10m
   # continuously: a run every 10 s, then the gold rollups' changed days
-  weir batch silver --follow --interval 10s --gold --listen 127.0.0.1:9465`,
+  weir batch silver --follow --interval 10s --gold`,
 		Long: `silver builds the silver tables from the bronze snapshots added since the
 last run, once, and prints the results as JSON.
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"weir/config"
 	"weir/endpoints"
 	"weir/wait"
 )
@@ -25,7 +26,9 @@ type FollowConfig struct {
 	// Interval is the pause between the end of one run and the start of
 	// the next (default 10s).
 	Interval time.Duration
-	// Listen is the address of /healthz, /readyz and /metrics (empty: off).
+	// Listen is the address of /healthz, /readyz and /metrics (empty:
+	// off; default config.FollowListen shifted by the stack's port
+	// offset, where the native stack's Prometheus scrapes it).
 	Listen string
 	// Then runs after runs that added rows (or rejects) to silver: the
 	// gold refresh. It runs beside the silver loop, never holding it up;
@@ -37,7 +40,7 @@ type FollowConfig struct {
 // DefaultFollowConfig returns follow mode's defaults (the command's flags
 // start from them).
 func DefaultFollowConfig() FollowConfig {
-	return FollowConfig{Source: SourceAll, Interval: 10 * time.Second}
+	return FollowConfig{Source: SourceAll, Interval: 10 * time.Second, Listen: config.StackListen(config.FollowListen)}
 }
 
 // Follower runs a Job's incremental run every Interval until its context

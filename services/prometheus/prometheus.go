@@ -43,8 +43,11 @@ const (
 	JobStream    = "weir-stream"
 	JobAlerts    = "weir-alerts"
 	JobScheduler = "weir-scheduler"
-	JobMinIO     = "minio"
-	JobTrino     = "trino"
+	// JobFollow is silver follow mode (weir batch silver --follow): the
+	// silver runs and the gold refresh in one long-running process.
+	JobFollow = "weir-silver-follow"
+	JobMinIO  = "minio"
+	JobTrino  = "trino"
 	// JobTrinoCoordinator is a coordinator that serves clients over HTTPS
 	// with a password (Targets.TrinoHTTPS).
 	JobTrinoCoordinator = "trino-coordinator"
@@ -61,6 +64,8 @@ type Targets struct {
 	// own: they are children of the scheduler, which reports their tries,
 	// durations and last successes (weir_scheduler_*).
 	Stream, Alerts, Scheduler []string
+	// Follow is silver follow mode's /metrics (JobFollow).
+	Follow []string
 	// MinIO nodes: /minio/v2/metrics/cluster, which needs
 	// MINIO_PROMETHEUS_AUTH_TYPE=public on the nodes (both stacks set it;
 	// MinIO listens on loopback or the compose network only).
@@ -182,6 +187,7 @@ func Config(t Targets, o Options) ([]byte, error) {
 	add(JobStream, "", t.Stream, nil)
 	add(JobAlerts, "", t.Alerts, nil)
 	add(JobScheduler, "", t.Scheduler, nil)
+	add(JobFollow, "", t.Follow, nil)
 	add(JobMinIO, "/minio/v2/metrics/cluster", t.MinIO, nil)
 	// Trino serves ~11,000 series (its JMX beans) per node, built on each
 	// scrape: less often than the rest, unless the stack's own interval is

@@ -27,7 +27,7 @@ import (
 
 // TestStackPrometheus runs the weir processes at their default addresses
 // (stream on no topic, alerts without sinks, a manual-only scheduler without
-// DAGs) and asserts that the stack's Prometheus has every target up. Then a
+// DAGs, silver follow mode on namespaces without bronze) and asserts that the stack's Prometheus has every target up. Then a
 // Prometheus of the test's own, with the shipped rules whose `for:` is cut
 // to 2 s, watches that stream job, which is stopped: WeirStreamDown must
 // reach the stack's Alertmanager, and through its routing tree the
@@ -42,12 +42,17 @@ func TestStackPrometheus(t *testing.T) {
 	start(t, bin, "alerts", "--job", "prometheus-test", "--reset", "--start-at", "latest", "--sinks", "",
 		"--rules", filepath.Join("..", "..", "rules", "alerts.yaml"))
 	start(t, bin, "scheduler", "--manual-only", "--dags", empty)
+	// Silver follow mode on namespaces without bronze tables: its runs
+	// find nothing and write nothing.
+	start(t, bin, "batch", "silver", "--follow", "--interval", "1h",
+		"--bronze-namespace", "weir_prometheus_test_bronze", "--silver-namespace", "weir_prometheus_test_silver",
+		"--archive-namespace", "weir_prometheus_test_archive")
 	began := time.Now()
 
 	// Every target of the stack's Prometheus up; the test's processes by a
 	// scrape after they started: an earlier process on the same address
 	// (another test's) leaves its target "up" until the next scrape.
-	ours := map[string]bool{prometheus.JobStream: true, prometheus.JobAlerts: true, prometheus.JobScheduler: true}
+	ours := map[string]bool{prometheus.JobStream: true, prometheus.JobAlerts: true, prometheus.JobScheduler: true, prometheus.JobFollow: true}
 	promURL := s.PrometheusURL()
 	var last string
 	err := wait.Until(ctx, time.Second, func(ctx context.Context) error {
@@ -66,7 +71,7 @@ func TestStackPrometheus(t *testing.T) {
 				down = append(down, fmt.Sprintf("%s %s: not scraped since the test's processes started", tg.Labels["job"], tg.ScrapeURL))
 			}
 		}
-		for _, j := range []string{prometheus.JobStream, prometheus.JobAlerts, prometheus.JobScheduler, prometheus.JobMinIO,
+		for _, j := range []string{prometheus.JobStream, prometheus.JobAlerts, prometheus.JobScheduler, prometheus.JobFollow, prometheus.JobMinIO,
 			prometheus.JobTrino, prometheus.JobAlertmanager, prometheus.JobPrometheus} {
 			if !jobs[j] {
 				down = append(down, j+": no target")
