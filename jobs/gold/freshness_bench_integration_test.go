@@ -230,10 +230,12 @@ func TestFreshnessFollow(t *testing.T) {
 		"gold_refreshes":           len(refreshSecs),
 		"gold_refresh_p50_s":       quant(refreshSecs, 0.5),
 		"gold_refresh_p95_s":       quant(refreshSecs, 0.95),
+		"gold_refresh_parallel":    runner.parallel(),
 		"views":                    views,
 		"stream_commit_interval_s": stream.DefaultConfig().CommitInterval.Seconds(),
 		"method": "probe app event (wall-clock ts) every 1 s on one partition; Trino polled every 500 ms per view for the probes visible; " +
-			"visible = poll completion time; silver follow mode (every source, 10 s after each run) with the gold refresh of every rollup in a loop beside it, due after each run that changed silver",
+			"visible = poll completion time; silver follow mode (every source, 10 s after each run) with the gold refresh of every rollup in a loop beside it, due after each run that changed silver; " +
+			"a refresh merges the changed slices of rollups with @slice (events_15m: 15 min), whole changed days of the others, gold_refresh_parallel at once",
 	}
 	b, _ := json.MarshalIndent(res, "", "  ")
 	t.Logf("freshness:\n%s", b)
