@@ -183,8 +183,22 @@ type Catalog struct {
 
 // Trino is the query engine the gold layer and the dashboards use.
 type Trino struct {
-	URL     string `yaml:"url"` // http://user@host:port
+	// URL is http://user@host:port, or, for a coordinator that
+	// authenticates, https://user:password@host:port with SSLCertPath=<CA
+	// file> when its certificate is not in the system's pool.
+	URL     string `yaml:"url"`
 	Catalog string `yaml:"catalog"`
+	// DashboardURL, when set, is the read-only user the Dashboards page
+	// reads as (URL otherwise).
+	DashboardURL string `yaml:"dashboard_url"`
+}
+
+// Dashboard is the connection the Dashboards page reads with.
+func (t Trino) Dashboard() Trino {
+	if t.DashboardURL != "" {
+		t.URL = t.DashboardURL
+	}
+	return t
 }
 
 // Alertmanager receives alerts from the alert job.
@@ -347,6 +361,7 @@ func (c *Config) envVars() map[string]*string {
 		"WEIR_CATALOG_WAREHOUSE":           &c.Catalog.Warehouse,
 		"WEIR_TRINO_URL":                   &c.Trino.URL,
 		"WEIR_TRINO_CATALOG":               &c.Trino.Catalog,
+		"WEIR_TRINO_DASHBOARD_URL":         &c.Trino.DashboardURL,
 		"WEIR_ALERTMANAGER_URL":            &c.Alertmanager.URL,
 		"WEIR_PROMETHEUS_URL":              &c.Prometheus.URL,
 		"WEIR_SCHEDULER_DATABASE":          &c.Scheduler.Database,
@@ -416,6 +431,11 @@ func (c Config) Validate() error {
 	}
 	if err := checkURL(c.Trino.URL, "http", "https"); err != nil {
 		return fmt.Errorf("trino.url: %w", err)
+	}
+	if c.Trino.DashboardURL != "" {
+		if err := checkURL(c.Trino.DashboardURL, "http", "https"); err != nil {
+			return fmt.Errorf("trino.dashboard_url: %w", err)
+		}
 	}
 	if c.Trino.Catalog == "" {
 		return errors.New("trino.catalog: required")

@@ -92,7 +92,7 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 // bootstrapServices checks that Trino sees the catalog and, in the cluster
 // profile, that every worker has joined.
 func (s *Stack) bootstrapServices(ctx context.Context, sec Secrets) error {
-	db, err := trino.Open(config.Trino{URL: fmt.Sprintf("http://weir@127.0.0.1:%d", s.port(trinoPort)), Catalog: "iceberg"})
+	db, err := trino.Open(config.Trino{URL: s.trinoURL(sec, "weir"), Catalog: "iceberg"})
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,8 @@ func (s *Stack) weirListens() (stream, alerts, scheduler, follow string) {
 // PrometheusTargets are what the stack's Prometheus scrapes: the weir
 // processes at their default addresses (they are not the stack's services;
 // a target is down while its process does not run), every MinIO and Trino
-// node, Alertmanager and Prometheus itself.
+// node (the coordinator over HTTPS as Trino user prometheus, its password
+// in etc/prometheus/trino_password), Alertmanager and Prometheus itself.
 func (s *Stack) PrometheusTargets() prometheus.Targets {
 	stream, alerts, sched, follow := s.weirListens()
 	t := prometheus.Targets{
@@ -58,12 +59,31 @@ func (s *Stack) PrometheusTargets() prometheus.Targets {
 		t.MinIO = append(t.MinIO, sv.listens[0])
 	}
 	for _, n := range s.trinoNodes() {
+		if n.coordinator {
+			t.TrinoHTTPS = append(t.TrinoHTTPS, fmt.Sprintf("127.0.0.1:%d", n.httpsPort))
+			continue
+		}
 		t.Trino = append(t.Trino, fmt.Sprintf("127.0.0.1:%d", n.port))
 	}
+	t.TrinoPasswordFile, t.TrinoCAFile = s.trinoPrometheusPasswordFile(), s.TrinoCAFile()
 	return t
 }
 
-func (s *Stack) prometheus() *service {
+func (s *Stack) trinoPrometheusPasswordFile() string {
+	return s.path("etc", "prometheus", "trino_password")
+}
+
+// writePrometheusConfig renders the configuration and rules into
+// etc/prometheus with the Trino user's password beside them (0600), and
+// reports whether the configuration changed.
+func (s *Stack) writePrometheusConfig(sec Secrets) (bool, error) {
+	if err := writeFile(s.trinoPrometheusPasswordFile(), sec["TRINO_PROMETHEUS_PASSWORD"], 0o600); err != nil {
+		return false, err
+	}
+	return prometheus.WriteDir(s.path("etc", "prometheus"), s.PrometheusTargets(), prometheus.Options{})
+}
+
+func (s *Stack) prometheus(sec Secrets) *service {
 	etc := s.path("etc", "prometheus")
 	return &service{
 		name:     "prometheus",
@@ -78,7 +98,7 @@ func (s *Stack) prometheus() *service {
 		},
 		startTimeout: 60 * time.Second,
 		prepare: func(ctx context.Context) error {
-			_, err := prometheus.WriteDir(etc, s.PrometheusTargets(), prometheus.Options{})
+			_, err := s.writePrometheusConfig(sec)
 			return err
 		},
 		healthy: func(ctx context.Context) error {
@@ -89,8 +109,8 @@ func (s *Stack) prometheus() *service {
 
 // refreshPrometheus brings a running Prometheus's configuration and rules
 // up to date (a stack started by an older weir) and has it reload them.
-func (s *Stack) refreshPrometheus(ctx context.Context) error {
-	changed, err := prometheus.WriteDir(s.path("etc", "prometheus"), s.PrometheusTargets(), prometheus.Options{})
+func (s *Stack) refreshPrometheus(ctx context.Context, sec Secrets) error {
+	changed, err := s.writePrometheusConfig(sec)
 	if err != nil || !changed {
 		return err
 	}

@@ -38,6 +38,11 @@ var secretKeys = []string{
 	"SCHEDULER_OPERATOR_PASSWORD",
 	"SCHEDULER_VIEWER_PASSWORD",
 	"SCHEDULER_RECEIVER_PASSWORD",
+	// Trino's users (trinoUsers) and the nodes' shared secret.
+	"TRINO_WEIR_PASSWORD",
+	"TRINO_GRAFANA_PASSWORD",
+	"TRINO_PROMETHEUS_PASSWORD",
+	"TRINO_SHARED_SECRET",
 }
 
 func randomHex(n int) string {
@@ -171,7 +176,9 @@ func (s *Stack) Env(sec Secrets) []string {
 		"MINIO_ARCHIVE_ROOT_PASSWORD=" + sec["MINIO_ARCHIVE_ROOT_PASSWORD"],
 		"WEIR_CATALOG_URI=" + pg + "/iceberg_catalog?sslmode=disable",
 		"WEIR_SCHEDULER_DATABASE=" + schedulerDB,
-		fmt.Sprintf("WEIR_TRINO_URL=http://weir@127.0.0.1:%d", s.port(trinoPort)),
+		"WEIR_TRINO_URL=" + s.trinoURL(sec, "weir"),
+		// The Dashboards page reads as Trino's read-only user.
+		"WEIR_TRINO_DASHBOARD_URL=" + s.trinoURL(sec, "grafana"),
 		"WEIR_ALERTMANAGER_URL=http://" + s.alertmanagerAddr(),
 		"WEIR_PROMETHEUS_URL=" + s.PrometheusURL(),
 		// The scheduler's UI follows the stack's ports, so two stacks'

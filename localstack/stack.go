@@ -143,7 +143,7 @@ func (s *Stack) services(sec Secrets) []*service {
 	out = append(out, s.kafka()...)
 	out = append(out, s.alertmanager(sec))
 	out = append(out, s.trino(sec)...)
-	return append(out, s.prometheus())
+	return append(out, s.prometheus(sec))
 }
 
 // Up installs what is missing, starts every service that is not running,
@@ -200,6 +200,9 @@ func (s *Stack) Up(ctx context.Context) error {
 			rest = append(rest, sv)
 		}
 	}
+	if err := s.restartUnauthenticatedTrino(byName); err != nil {
+		return err
+	}
 	if err := s.startAll(ctx, first); err != nil {
 		return err
 	}
@@ -212,7 +215,7 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.refreshAlertmanager(ctx, sec); err != nil {
 		return err
 	}
-	if err := s.refreshPrometheus(ctx); err != nil {
+	if err := s.refreshPrometheus(ctx, sec); err != nil {
 		return err
 	}
 	if err := s.bootstrapServices(ctx, sec); err != nil {

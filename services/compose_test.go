@@ -550,7 +550,7 @@ func checkCredentialHolders(t *testing.T, p *types.Project, env map[string]strin
 		"TRINO_KEYSTORE_PASSWORD":     {"trino-secrets", "trino-coordinator"},
 		"TRINO_WEIR_PASSWORD":         {"weir-scheduler", "weir-gold-init", "weir-follow"},
 		"TRINO_WEIR_PASSWORD_HASH":    {"trino-secrets"},
-		"TRINO_GRAFANA_PASSWORD":      {"grafana"},
+		"TRINO_GRAFANA_PASSWORD":      {"grafana", "weir-scheduler"},
 		"TRINO_GRAFANA_PASSWORD_HASH": {"trino-secrets"},
 		// prometheus only, as a compose secret (not in its environment)
 		"TRINO_PROMETHEUS_PASSWORD":      nil,
@@ -973,7 +973,12 @@ func checkTrinoRules(t *testing.T) {
 		}
 		return nil
 	}
-	for _, tc := range []struct{ user, allow string }{{"weir", "read-only"}, {"grafana", "none"}} {
+	// weir's catalog access to the scheduler is "all" and its table rules
+	// keep it to reading: a catalog "read-only" also refuses the view
+	// owner's GRANT_SELECT, so the gold views over the run history failed
+	// for grafana (TestTrinoAuthentication runs every panel as grafana). The
+	// connector's PostgreSQL role is read-only besides.
+	for _, tc := range []struct{ user, allow string }{{"weir", "all"}, {"grafana", "none"}} {
 		if got := catalogAccess(tc.user, "scheduler"); got != tc.allow {
 			t.Errorf("catalog scheduler: %s has %q, want %q", tc.user, got, tc.allow)
 		}

@@ -112,7 +112,7 @@ func (j *Job) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := trino.Open(cfg.Trino)
+	db, err := trino.Open(cfg.Trino.Dashboard())
 	if err != nil {
 		return err
 	}

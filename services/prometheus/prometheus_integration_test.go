@@ -53,6 +53,13 @@ func TestStackPrometheus(t *testing.T) {
 	// scrape after they started: an earlier process on the same address
 	// (another test's) leaves its target "up" until the next scrape.
 	ours := map[string]bool{prometheus.JobStream: true, prometheus.JobAlerts: true, prometheus.JobScheduler: true, prometheus.JobFollow: true}
+	// Trino: the coordinator over HTTPS with a password; workers (the
+	// cluster profile's) over HTTP.
+	wantJobs := []string{prometheus.JobStream, prometheus.JobAlerts, prometheus.JobScheduler, prometheus.JobFollow, prometheus.JobMinIO,
+		prometheus.JobTrinoCoordinator, prometheus.JobAlertmanager, prometheus.JobPrometheus}
+	if len(s.PrometheusTargets().Trino) > 0 {
+		wantJobs = append(wantJobs, prometheus.JobTrino)
+	}
 	promURL := s.PrometheusURL()
 	var last string
 	err := wait.Until(ctx, time.Second, func(ctx context.Context) error {
@@ -71,8 +78,7 @@ func TestStackPrometheus(t *testing.T) {
 				down = append(down, fmt.Sprintf("%s %s: not scraped since the test's processes started", tg.Labels["job"], tg.ScrapeURL))
 			}
 		}
-		for _, j := range []string{prometheus.JobStream, prometheus.JobAlerts, prometheus.JobScheduler, prometheus.JobFollow, prometheus.JobMinIO,
-			prometheus.JobTrino, prometheus.JobAlertmanager, prometheus.JobPrometheus} {
+		for _, j := range wantJobs {
 			if !jobs[j] {
 				down = append(down, j+": no target")
 			}
