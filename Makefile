@@ -105,14 +105,14 @@ test-fresh: build
 # directory; the test stops it at the end and checks nothing is left. Its
 # faults, each with exact row accounting: a partition-leading broker and a
 # MinIO node killed -9 under weir stream (and compaction), the catalog
-# stopped for 30 s. They record in $(WEIR_FAULT_REPORT) when it is set
+# stopped for 30 s, the Trino coordinator stopped during a gold refresh. They record in $(WEIR_FAULT_REPORT) when it is set
 # (make test-faults).
 CLUSTER_DIR ?= $(WEIR_STACK_DIR)-cluster
 CLUSTER_ENV = WEIR_STACK_DIR=$(CLUSTER_DIR) WEIR_STACK_PORT_OFFSET=$$(( $${WEIR_STACK_PORT_OFFSET:-0} + 1000 ))
 test-cluster: build
 	$(CLUSTER_ENV) $(WEIR) stack up --profile cluster
 	source $(CLUSTER_DIR)/env.sh && $(GOTEST) -tags 'integration cluster' -timeout 30m -p 1 -run 'Cluster|Kafka|CatalogDown' \
-		./localstack/ ./jobs/stream/ ./jobs/maintain/ \
+		./localstack/ ./jobs/stream/ ./jobs/maintain/ ./jobs/gold/ \
 		|| { $(CLUSTER_ENV) $(WEIR) stack down; exit 1; }
 	$(CLUSTER_ENV) $(GOTEST) -tags stackdown -run TestDownLeavesNothing -v ./localstack/
 

@@ -92,6 +92,21 @@ func (s *Stack) bootstrapStorage(ctx context.Context, sec Secrets) error {
 // bootstrapServices checks that Trino sees the catalog and, in the cluster
 // profile, that every worker has joined.
 func (s *Stack) bootstrapServices(ctx context.Context, sec Secrets) error {
+	return s.waitTrino(ctx, sec)
+}
+
+// WaitTrino waits (90 s at most) until every Trino node of the profile is
+// active and the coordinator sees the catalog's namespaces: after a
+// coordinator restart, the workers announce themselves again.
+func (s *Stack) WaitTrino(ctx context.Context) error {
+	sec, err := s.loadSecrets()
+	if err != nil {
+		return err
+	}
+	return s.waitTrino(ctx, sec)
+}
+
+func (s *Stack) waitTrino(ctx context.Context, sec Secrets) error {
 	db, err := trino.Open(config.Trino{URL: s.trinoURL(sec, "weir"), Catalog: "iceberg"})
 	if err != nil {
 		return err

@@ -19,6 +19,13 @@ import (
 // more: whatever the interrupted refresh left half done is repaired, and
 // every view answers what the generator's records say.
 func TestGoldRefreshTrinoDown(t *testing.T) {
+	refreshWithCoordinatorDown(t, "localstack StopService trino 1.5 s into the refresh and StartService at once; then the next refresh")
+}
+
+// refreshWithCoordinatorDown is TestGoldRefreshTrinoDown on the stack
+// env.sh points at (the cluster profile's too: its workers keep running
+// and announce themselves to the coordinator again).
+func refreshWithCoordinatorDown(t *testing.T, injected string) {
 	ctx := context.Background()
 	g := newGoldEnv(t)
 	env, db, goldSchema, defs, runner, job := g.Env, g.db, g.goldSchema, g.defs, g.runner, g.job
@@ -71,6 +78,9 @@ func TestGoldRefreshTrinoDown(t *testing.T) {
 	} else {
 		t.Logf("the refresh failed as the coordinator stopped: %v", interrupted)
 	}
+	if err := ls.WaitTrino(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := runner.Refresh(ctx, defs); err != nil {
 		t.Fatalf("refresh after the coordinator came back: %v", err)
 	}
@@ -81,7 +91,7 @@ func TestGoldRefreshTrinoDown(t *testing.T) {
 	if !t.Failed() {
 		n := int64(len(recs1) + len(recs2))
 		if err := faultreport.Record(faultreport.Entry{Test: t.Name(), Fault: "the Trino coordinator stopped during a gold refresh",
-			Injected: "localstack StopService trino 1.5 s into the refresh and StartService at once; then the next refresh",
+			Injected: injected,
 			Times:    1, Expected: n, Stored: n}); err != nil {
 			t.Error(err)
 		}
