@@ -17,9 +17,6 @@ import (
 
 	"weir/internal/stacktest"
 	"weir/jobs/archive"
-	"weir/jobs/generate"
-	"weir/jobs/silver"
-	"weir/jobs/silver/silvertest"
 	"weir/lakehouse"
 	"weir/localstack"
 	"weir/objectstore"
@@ -84,23 +81,7 @@ func TestArchiveTierHoldsArchiveData(t *testing.T) {
 		return n
 	}
 
-	now := time.Now().UTC()
-	today := now.Truncate(24 * time.Hour)
-	recs, _ := silvertest.Generate(t, today.AddDate(0, 0, -2), now.Add(-time.Hour), 0.002, generate.FaultRates{},
-		func(c *generate.Config) { c.MetricInterval = 4 * time.Hour; c.AnomalyEvery = 24 * time.Hour })
-	env.LoadBronze(t, recs, now)
-	if _, err := g.job.Run(ctx, silver.SourceAll); err != nil {
-		t.Fatalf("silver: %v", err)
-	}
-	var views []*Definition
-	for _, d := range g.defs {
-		if strings.HasSuffix(d.Name, "_all") {
-			views = append(views, d)
-		}
-	}
-	if _, err := g.runner.Apply(ctx, views); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
+	now, _ := g.silverWithUnionViews(t, 2, 0.002)
 	unions := lakehouse.UnionViews()
 	counts := func() map[string]string {
 		out := map[string]string{}

@@ -37,23 +37,7 @@ func TestUnionViewsCountMidMoveRowsOnce(t *testing.T) {
 	ctx := context.Background()
 	g := newGoldEnv(t)
 	env, db := g.Env, g.db
-	now := time.Now().UTC()
-	today := now.Truncate(24 * time.Hour)
-	recs, _ := silvertest.Generate(t, today.AddDate(0, 0, -5), now.Add(-time.Hour), 0.004, generate.FaultRates{},
-		func(c *generate.Config) { c.MetricInterval = 4 * time.Hour; c.AnomalyEvery = 24 * time.Hour })
-	env.LoadBronze(t, recs, now)
-	if _, err := g.job.Run(ctx, silver.SourceAll); err != nil {
-		t.Fatalf("silver: %v", err)
-	}
-	var views []*Definition
-	for _, d := range g.defs {
-		if strings.HasSuffix(d.Name, "_all") {
-			views = append(views, d)
-		}
-	}
-	if _, err := g.runner.Apply(ctx, views); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
+	now, today := g.silverWithUnionViews(t, 5, 0.004)
 
 	tables := lakehouse.UnionViews()
 	move := func(hotDays int, crash bool) {
@@ -119,4 +103,29 @@ func TestUnionViewsCountMidMoveRowsOnce(t *testing.T) {
 	}
 	check(t, db, "logs_all late line", fmt.Sprintf("SELECT tier, message FROM %s.logs_all WHERE action_id = 'late-action'", g.goldSchema),
 		[]string{"hot|late line"}, true)
+}
+
+// silverWithUnionViews loads silver with generated records from the start
+// of the day days ago to an hour ago (rate records/s, no faults) and
+// applies the hot ∪ archive union views; it returns now and today's start.
+func (g *goldEnv) silverWithUnionViews(t *testing.T, days int, rate float64) (now, today time.Time) {
+	t.Helper()
+	now = time.Now().UTC()
+	today = now.Truncate(24 * time.Hour)
+	recs, _ := silvertest.Generate(t, today.AddDate(0, 0, -days), now.Add(-time.Hour), rate, generate.FaultRates{},
+		func(c *generate.Config) { c.MetricInterval = 4 * time.Hour; c.AnomalyEvery = 24 * time.Hour })
+	g.Env.LoadBronze(t, recs, now)
+	if _, err := g.job.Run(context.Background(), silver.SourceAll); err != nil {
+		t.Fatalf("silver: %v", err)
+	}
+	var views []*Definition
+	for _, d := range g.defs {
+		if strings.HasSuffix(d.Name, "_all") {
+			views = append(views, d)
+		}
+	}
+	if _, err := g.runner.Apply(context.Background(), views); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	return now, today
 }
