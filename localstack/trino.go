@@ -33,6 +33,10 @@ const trinoPort = 18080
 // etc/trino/password.db, access rules of services/trino/coordinator.
 const trinoHTTPSPort = 18443
 
+// trinoFSCacheSize bounds each node's file system cache of the Iceberg
+// catalog (fs.cache.max-sizes).
+const trinoFSCacheSize = "2GB"
+
 // trinoNode is the coordinator or one worker.
 type trinoNode struct {
 	name        string
@@ -184,6 +188,14 @@ func (s *Stack) prepareTrino(node trinoNode, etc string, sec Secrets) error {
 		"s3.region=us-east-1",
 		"s3.aws-access-key=weir-trino",
 		"s3.aws-secret-key="+sec["S3_TRINO_SECRET"],
+		// Data and metadata files are immutable: each node keeps the ones
+		// it read on local disk, so repeated dashboard queries stop paying
+		// MinIO's erasure decoding and the HTTP reads, CPU that Trino, MinIO
+		// and the jobs share on a small machine. Bounded, inside the stack
+		// directory.
+		"fs.cache.enabled=true",
+		"fs.cache.directories="+s.path("data", node.name, "fs-cache"),
+		"fs.cache.max-sizes="+trinoFSCacheSize,
 	), 0o600)
 }
 

@@ -339,6 +339,10 @@ func TestComposeTopology(t *testing.T) {
 					if !bindsFile(t, s, "trino/catalog") {
 						t.Errorf("%s: does not mount the catalog directory", s.Name)
 					}
+					// The catalog's file system cache lives under the data directory.
+					if m, ok := mountOf(s, "/data/trino"); !ok || m.Type != types.VolumeTypeVolume {
+						t.Errorf("%s: data directory /data/trino (file system cache) is not on a named volume", s.Name)
+					}
 				}
 				if len(coordinators) != 1 || len(workers) < 2 {
 					t.Fatalf("want 1 coordinator and ≥2 workers, got %v and %v", coordinators, workers)
@@ -366,6 +370,8 @@ func TestComposeTopology(t *testing.T) {
 					"s3.region":                                  "us-east-1",
 					"s3.aws-access-key":                          "weir-trino",
 					"s3.aws-secret-key":                          "${ENV:MINIO_TRINO_SECRET_KEY}",
+					"fs.cache.enabled":                           "true",
+					"fs.cache.directories":                       "/data/trino/fs-cache",
 				} {
 					if cat[k] != want {
 						t.Errorf("iceberg.properties: %s=%q, want %q", k, cat[k], want)
