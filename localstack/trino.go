@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"weir/services"
+	trinoconf "weir/services/trino"
 )
 
 // trinoPort is each node's plain HTTP port: the workers' internal requests
@@ -307,7 +307,7 @@ func (s *Stack) prepareTrinoSecurity(sec Secrets) error {
 	}
 	var pw strings.Builder
 	for _, u := range trinoUsers {
-		h, err := services.TrinoPasswordHash(sec[u.secret], rand.Reader)
+		h, err := trinoconf.PasswordHash(sec[u.secret], rand.Reader)
 		if err != nil {
 			return err
 		}
@@ -319,7 +319,7 @@ func (s *Stack) prepareTrinoSecurity(sec Secrets) error {
 			"file.password-file="+filepath.Join(dir, "password.db")),
 		"access-control.properties": joinLines("access-control.name=file",
 			"security.config-file="+filepath.Join(dir, "rules.json")),
-		"rules.json": string(services.TrinoAccessRules),
+		"rules.json": string(trinoconf.AccessRules),
 	} {
 		if err := writeFileAtomic(filepath.Join(dir, name), content, 0o600); err != nil {
 			return err

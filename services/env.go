@@ -9,10 +9,7 @@ package services
 import (
 	"bufio"
 	"bytes"
-	"crypto/pbkdf2"
 	"crypto/rand"
-	"crypto/sha1"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -21,8 +18,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
+
+	"weir/services/trino"
 )
 
 // Secrets are the random credentials of one deployment. Each has exactly one
@@ -82,10 +80,6 @@ var trinoUsers = map[string]string{
 	"TRINO_PROMETHEUS_PASSWORD": "TRINO_PROMETHEUS_PASSWORD_HASH",
 }
 
-// pbkdf2Iterations is above Trino's minimum of 1000; Trino caches successful
-// logins, so the cost is paid once per client, not per query.
-const pbkdf2Iterations = 10000
-
 // IsSetting reports whether a compose variable is a deployment setting with
 // a default in the compose files (images, host ports, traffic, the host
 // Prometheus configuration rendered for other host ports), which
@@ -138,50 +132,16 @@ func Generate(existing map[string]string, random io.Reader) (map[string]string, 
 		env[name] = hex.EncodeToString(b)
 	}
 	for pass, hash := range trinoUsers {
-		if TrinoPasswordMatches(env[pass], env[hash]) {
+		if trino.PasswordMatches(env[pass], env[hash]) {
 			continue
 		}
-		h, err := TrinoPasswordHash(env[pass], random)
+		h, err := trino.PasswordHash(env[pass], random)
 		if err != nil {
 			return nil, err
 		}
 		env[hash] = h
 	}
 	return env, nil
-}
-
-// TrinoPasswordHash hashes password in the PBKDF2 format of Trino's password
-// file: iterations:salt:hash, hex, with HMAC-SHA1 as Trino's file
-// authenticator expects.
-func TrinoPasswordHash(password string, random io.Reader) (string, error) {
-	salt, err := randomBytes(random, 16)
-	if err != nil {
-		return "", err
-	}
-	key, err := pbkdf2.Key(sha1.New, password, salt, pbkdf2Iterations, 32)
-	if err != nil {
-		return "", fmt.Errorf("hash trino password: %w", err)
-	}
-	return fmt.Sprintf("%d:%s:%s", pbkdf2Iterations, hex.EncodeToString(salt), hex.EncodeToString(key)), nil
-}
-
-// TrinoPasswordMatches reports whether hash is a valid Trino PBKDF2 hash of password.
-func TrinoPasswordMatches(password, hash string) bool {
-	parts := strings.Split(hash, ":")
-	if password == "" || len(parts) != 3 {
-		return false
-	}
-	iter, err := strconv.Atoi(parts[0])
-	if err != nil || iter < 1000 {
-		return false
-	}
-	salt, err1 := hex.DecodeString(parts[1])
-	want, err2 := hex.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got, err := pbkdf2.Key(sha1.New, password, salt, iter, len(want))
-	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
 }
 
 // kafkaClusterID draws 16 random bytes in unpadded URL-safe base64, Kafka's

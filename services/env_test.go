@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"weir/services/trino"
 )
 
 func TestGenerate(t *testing.T) {
@@ -73,31 +75,14 @@ func TestGenerate(t *testing.T) {
 	})
 	t.Run("trino hashes verify", func(t *testing.T) {
 		for pass, hash := range trinoUsers {
-			if !TrinoPasswordMatches(first[pass], first[hash]) {
+			if !trino.PasswordMatches(first[pass], first[hash]) {
 				t.Errorf("%s does not match %s", hash, pass)
 			}
-			if TrinoPasswordMatches(first[pass]+"x", first[hash]) {
+			if trino.PasswordMatches(first[pass]+"x", first[hash]) {
 				t.Errorf("%s matches a wrong password", hash)
 			}
 		}
 	})
-}
-
-// TestTrinoPasswordHashFormat pins the format Trino's file authenticator
-// parses (iterations:salt:hash in lower-case hex, PBKDF2WithHmacSHA1) with a
-// vector computed independently (RFC 6070 test case 2: "password"/"salt",
-// 2 iterations; here with 1000 iterations, as Python's
-// hashlib.pbkdf2_hmac('sha1', b'password', b'salt', 1000, 20)).
-func TestTrinoPasswordHashFormat(t *testing.T) {
-	const hash = "1000:73616c74:6e88be8bad7eae9d9e10aa061224034fed48d03f"
-	if !TrinoPasswordMatches("password", hash) {
-		t.Fatalf("%s does not verify", hash)
-	}
-	for _, bad := range []string{"", "password", "999:73616c74:6e88be8bad7eae9d9e10aa061224034fed48d03f", "1000:zz:00", "1000:73616c74:"} {
-		if TrinoPasswordMatches("password", bad) {
-			t.Errorf("%q accepted", bad)
-		}
-	}
 }
 
 func TestEnvFileRoundTrip(t *testing.T) {
