@@ -65,7 +65,7 @@ type Options struct {
 	// WorkDir receives the generator summary, the ground truth and the
 	// jobs' logs (default: a temporary directory).
 	WorkDir string
-	// TrinoURL is printed in "where to look next".
+	// TrinoURL is printed in "where to look next", without its password.
 	TrinoURL string
 	// SchedulerListen is the host:port the demo's scheduler serves its UI
 	// and API on (default 127.0.0.1:18700, config's scheduler.listen).
@@ -106,7 +106,7 @@ func (o Options) WithConfig(cfg config.Config) Options {
 	if o.DAGDir == "" {
 		o.DAGDir = cfg.Scheduler.DAGDir
 	}
-	o.TrinoURL = redactURL(cfg.Trino.URL)
+	o.TrinoURL = cfg.Trino.URL
 	o.SchedulerListen = cfg.Scheduler.Listen
 	o.SchedulerOperatorPassword, o.SchedulerViewerPassword = cfg.Scheduler.OperatorPassword, cfg.Scheduler.ViewerPassword
 	o.ArchiveStorage = ArchiveStorage(cfg.S3)
@@ -132,6 +132,30 @@ func redactURL(s string) string {
 	}
 	u.User = url.User(u.User.Username())
 	return u.String()
+}
+
+// trinoCLIFlags are the Trino CLI's connection flags for a config.Trino
+// URL: the server (no user, no query), the user, and with a password
+// --password (the CLI asks for it, or reads TRINO_PASSWORD) and the
+// certificate to trust (the URL's SSLCertPath).
+func trinoCLIFlags(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "--server " + s
+	}
+	server := url.URL{Scheme: u.Scheme, Host: u.Host}
+	flags := "--server " + server.String()
+	if u.User == nil {
+		return flags
+	}
+	flags += " --user " + u.User.Username()
+	if _, ok := u.User.Password(); ok {
+		flags += " --password"
+	}
+	if ca := u.Query().Get("SSLCertPath"); ca != "" {
+		flags += " --truststore-path " + ca
+	}
+	return flags
 }
 
 func (o *Options) defaults() error {

@@ -73,15 +73,16 @@ WHERE t.grain = '1d' ORDER BY 1 DESC LIMIT 5`},
 		d.printf("\n")
 	}
 	d.printf(`── Where to look next
-   Trino       %s  (catalog iceberg, schema gold; e.g. with the Trino CLI:
-               trino --server %s --catalog iceberg --schema gold \
+   Trino       %s  (catalog iceberg, schema gold; e.g. with the Trino CLI,
+               the password being WEIR_TRINO_URL's:
+               trino %s --catalog iceberg --schema gold \
                  --execute "SELECT * FROM web_top_client_ips")
    Trace one operation:  SELECT * FROM gold.request_trace WHERE action_id = '<id>' ORDER BY event_ts
    All gold objects:     weir gold list
    Dashboards            %s/dashboards/  (the provisioned Grafana dashboards, services/grafana/dashboards,
                          drawn by the scheduler's web UI; make deploy_services provisions them in Grafana too)
    Logs of this run      %s
-`, d.opts.TrinoURL, d.opts.TrinoURL, d.schedulerURL(), d.opts.WorkDir)
+`, redactURL(d.opts.TrinoURL), trinoCLIFlags(d.opts.TrinoURL), d.schedulerURL(), d.opts.WorkDir)
 	d.printSchedulerHints()
 	return nil
 }
