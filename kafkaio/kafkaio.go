@@ -27,6 +27,7 @@ import (
 
 	"weir/config"
 	"weir/events"
+	"weir/wait"
 )
 
 func baseConfig(cfg config.Kafka, defaults, overrides kafka.ConfigMap) (*kafka.ConfigMap, error) {
@@ -362,6 +363,42 @@ func ReadCommitted(ctx context.Context, c *kafka.Consumer, topic string, fn func
 	}, fn)
 }
 
+// coordinatorWait bounds how long committedOffsets waits for the group's
+// coordinator.
+const coordinatorWait = time.Minute
+
+// committedOffsets is c.Committed, asked again while the consumer group's
+// coordinator is loading or moving (a broker that just started, or failed
+// over), for up to coordinatorWait.
+func committedOffsets(ctx context.Context, c *kafka.Consumer, parts []kafka.TopicPartition) ([]kafka.TopicPartition, error) {
+	ctx, cancel := context.WithTimeout(ctx, coordinatorWait)
+	defer cancel()
+	var committed []kafka.TopicPartition
+	err := wait.Until(ctx, 500*time.Millisecond, func(context.Context) error {
+		var err error
+		committed, err = c.Committed(parts, 10_000)
+		if err != nil && !coordinatorUnsettled(err) {
+			return wait.Stop(err)
+		}
+		return err
+	})
+	return committed, err
+}
+
+// coordinatorUnsettled reports whether err says the group's coordinator is
+// not ready yet, which passes by itself.
+func coordinatorUnsettled(err error) bool {
+	var kerr kafka.Error
+	if !errors.As(err, &kerr) {
+		return false
+	}
+	switch kerr.Code() {
+	case kafka.ErrNotCoordinator, kafka.ErrCoordinatorLoadInProgress, kafka.ErrCoordinatorNotAvailable:
+		return true
+	}
+	return false
+}
+
 // readUpTo assigns c every partition of topic from start(low watermark,
 // committed offset) to the high watermark and calls fn for each message; it
 // returns the next offset of every partition (its high watermark).
@@ -378,7 +415,7 @@ func readUpTo(ctx context.Context, c *kafka.Consumer, topic string, start func(l
 	for i, p := range tm.Partitions {
 		parts[i] = kafka.TopicPartition{Topic: &topic, Partition: p.ID}
 	}
-	committed, err := c.Committed(parts, 10_000)
+	committed, err := committedOffsets(ctx, c, parts)
 	if err != nil {
 		return nil, fmt.Errorf("read committed offsets of %s: %w", topic, err)
 	}

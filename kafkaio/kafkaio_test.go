@@ -1,6 +1,8 @@
 package kafkaio
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -38,5 +40,26 @@ func TestSourceTopics(t *testing.T) {
 	}
 	if len(seen) != 6 {
 		t.Errorf("%d source topics, want 6", len(seen))
+	}
+}
+
+// Reading committed offsets waits out a coordinator that is loading or
+// moving (seen right after a fresh stack's start: "Broker: Not
+// coordinator"), and gives up at once on any other error.
+func TestCoordinatorUnsettled(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{kafka.NewError(kafka.ErrNotCoordinator, "", false), true},
+		{fmt.Errorf("wrapped: %w", kafka.NewError(kafka.ErrCoordinatorLoadInProgress, "", false)), true},
+		{kafka.NewError(kafka.ErrCoordinatorNotAvailable, "", false), true},
+		{kafka.NewError(kafka.ErrUnknownTopicOrPart, "", false), false},
+		{kafka.NewError(kafka.ErrGroupAuthorizationFailed, "", false), false},
+		{errors.New("other"), false},
+	} {
+		if got := coordinatorUnsettled(c.err); got != c.want {
+			t.Errorf("coordinatorUnsettled(%v) = %t, want %t", c.err, got, c.want)
+		}
 	}
 }
