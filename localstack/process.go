@@ -191,7 +191,7 @@ func (sv *service) start(s *Stack) error {
 	fmt.Fprintf(logf, "\n==== %s start %s\n", time.Now().Format(time.RFC3339), strings.Join(sv.argv, " "))
 	cmd := exec.Command(sv.argv[0], sv.argv[1:]...)
 	cmd.Dir = sv.dir
-	cmd.Env = append(os.Environ(), sv.env...)
+	cmd.Env = serviceEnv(os.Environ(), sv.env)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	cmd.SysProcAttr = proc.Session()
@@ -390,4 +390,19 @@ func gone(timeout, interval time.Duration, done func() bool) bool {
 		}
 		return errors.New("still running")
 	}) == nil
+}
+
+// serviceEnv is a service's environment: the caller's without MinIO's
+// settings, then the service's own. MinIO reads every MINIO_* variable as
+// configuration and refuses to join a pool whose nodes' differ, and a
+// caller that sourced env.sh (a test restarting a node) has the archive
+// tier's MINIO_ARCHIVE_ROOT_*.
+func serviceEnv(caller, own []string) []string {
+	env := make([]string, 0, len(caller)+len(own))
+	for _, kv := range caller {
+		if !strings.HasPrefix(kv, "MINIO_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, own...)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -208,4 +209,16 @@ func TestStackLockExcludes(t *testing.T) {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	unlock2()
+}
+
+// A node restarted by a caller that sourced env.sh (which exports the
+// archive tier's MINIO_ARCHIVE_ROOT_*) gets the same MINIO_* settings as
+// the pool's other nodes: only its own.
+func TestServiceEnvDropsCallersMinIOSettings(t *testing.T) {
+	got := serviceEnv([]string{"PATH=/bin", "MINIO_ARCHIVE_ROOT_USER=a", "MINIO_ROOT_PASSWORD=b", "HOME=/root"},
+		[]string{"MINIO_ROOT_USER=weir-admin", "MINIO_ROOT_PASSWORD=c"})
+	want := []string{"PATH=/bin", "HOME=/root", "MINIO_ROOT_USER=weir-admin", "MINIO_ROOT_PASSWORD=c"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("serviceEnv = %v, want %v", got, want)
+	}
 }
