@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ import (
 // reach the stack's Alertmanager, and through its routing tree the
 // scheduler's webhook.
 func TestStackPrometheus(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	s := stacktest.Stack(t)
 	bin := stacktest.Weir(t)
@@ -203,17 +204,18 @@ func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
 	type panel struct {
 		Title       string  `json:"title"`
 		Description string  `json:"description"`
+		Interval    string  `json:"interval"` // the panel's min interval
 		Panels      []panel `json:"panels"`
 		Targets     []struct {
 			RefID string `json:"refId"`
 			Expr  string `json:"expr"`
 		} `json:"targets"`
 	}
-	macros := strings.NewReplacer("$__rate_interval", "1m", "$__interval", "15s", "$__range", "15m")
-	// The range ends on a whole second after now, so that it holds the
-	// samples of the scrapes just seen.
-	end := time.Now().Truncate(time.Second).Add(time.Second)
-	queries, withSeries := 0, 0
+	type query struct {
+		file, panel, refID, expr string
+		mayBeEmpty               bool
+	}
+	var queries []query
 	for _, f := range files {
 		b, err := fs.ReadFile(grafana.Ops(), f)
 		if err != nil {
@@ -225,49 +227,94 @@ func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
 		if err := json.Unmarshal(b, &d); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		var all []panel
 		var walk func([]panel)
 		walk = func(ps []panel) {
 			for _, p := range ps {
-				all = append(all, p)
 				walk(p.Panels)
+				// Grafana's $__rate_interval: four scrape intervals (the
+				// panel's min interval where it sets one, else the
+				// datasource's 15 s).
+				scrape := 15 * time.Second
+				if p.Interval != "" {
+					if scrape, err = time.ParseDuration(p.Interval); err != nil {
+						t.Fatalf("%s %q: interval: %v", f, p.Title, err)
+					}
+				}
+				macros := strings.NewReplacer("$__rate_interval", (4 * scrape).String(), "$__interval", scrape.String(), "$__range", "15m")
+				for _, tg := range p.Targets {
+					expr := macros.Replace(tg.Expr)
+					if strings.Contains(expr, "$") {
+						t.Errorf("%s %q %s: unexpanded variable in %s", f, p.Title, tg.RefID, expr)
+						continue
+					}
+					queries = append(queries, query{f, p.Title, tg.RefID, expr, strings.HasPrefix(p.Description, "Empty without traffic: ")})
+				}
 			}
 		}
 		walk(d.Panels)
-		for _, p := range all {
-			series := 0
-			for _, tg := range p.Targets {
-				queries++
-				expr := macros.Replace(tg.Expr)
-				if strings.Contains(expr, "$") {
-					t.Errorf("%s %q %s: unexpanded variable in %s", f, p.Title, tg.RefID, expr)
-					continue
-				}
-				q := url.Values{"query": {expr}, "start": {fmt.Sprint(end.Add(-15 * time.Minute).Unix())},
-					"end": {fmt.Sprint(end.Unix())}, "step": {"15"}}
-				var res struct {
-					Status string `json:"status"`
-					Data   struct {
-						Result []json.RawMessage `json:"result"`
-					} `json:"data"`
-				}
-				if err := getJSON(ctx, promURL+"/api/v1/query_range?"+q.Encode(), &res); err != nil {
-					t.Errorf("%s %q %s: %v", f, p.Title, tg.RefID, err)
-					continue
-				}
-				series += len(res.Data.Result)
+	}
+
+	// A rate needs two scrapes in its window: on a stack started a moment
+	// ago a panel may have none yet, so panels without series are asked
+	// again until every one has them (or three minutes have passed).
+	series := map[string]int{} // panel → series, over its queries
+	pending := queries
+	asked := time.Now()
+	waitCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	err = wait.Until(waitCtx, 5*time.Second, func(context.Context) error {
+		// The range ends on a whole second after now, so that it holds
+		// the samples of the scrapes just seen.
+		end := time.Now().Truncate(time.Second).Add(time.Second)
+		var again []query
+		empty := map[string]bool{}
+		for _, q := range pending {
+			v := url.Values{"query": {q.expr}, "start": {fmt.Sprint(end.Add(-15 * time.Minute).Unix())},
+				"end": {fmt.Sprint(end.Unix())}, "step": {"15"}}
+			var res struct {
+				Data struct {
+					Result []json.RawMessage `json:"result"`
+				} `json:"data"`
 			}
-			if len(p.Targets) == 0 {
+			if err := getJSON(ctx, promURL+"/api/v1/query_range?"+v.Encode(), &res); err != nil {
+				t.Errorf("%s %q %s: %v", q.file, q.panel, q.refID, err)
 				continue
 			}
-			if series > 0 {
-				withSeries++
-			} else if !strings.HasPrefix(p.Description, "Empty without traffic: ") {
-				t.Errorf("%s %q: no series", f, p.Title)
+			key := q.file + " " + q.panel
+			series[key] += len(res.Data.Result)
+			if len(res.Data.Result) == 0 && !q.mayBeEmpty {
+				again = append(again, q)
+				empty[key] = true
 			}
 		}
+		pending = nil
+		for _, q := range again {
+			if series[q.file+" "+q.panel] == 0 {
+				pending = append(pending, q)
+			}
+		}
+		if len(pending) > 0 {
+			var names []string
+			for k := range empty {
+				if series[k] == 0 {
+					names = append(names, fmt.Sprintf("%q", k))
+				}
+			}
+			sort.Strings(names)
+			return fmt.Errorf("panels without series: %s", strings.Join(names, ", "))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("ops dashboard: %v", err)
 	}
-	t.Logf("ops dashboard: %d PromQL queries ran without error; %d panels returned series", queries, withSeries)
+	withSeries := 0
+	for _, n := range series {
+		if n > 0 {
+			withSeries++
+		}
+	}
+	t.Logf("ops dashboard: %d PromQL queries ran without error; %d panels returned series (after %s)", len(queries), withSeries, time.Since(asked).Round(time.Second))
 }
 
 type target struct {
