@@ -65,7 +65,7 @@ func newGoldCmd(g *globals) *cobra.Command {
 			Example: `  weir gold apply
   weir gold apply --sql sql/gold --json`,
 			Long: `apply creates the silver and archive tables the views read if they do not exist
-yet, then every rollup table (built in full when new or changed) and every
+yet, gold.orders and the order mart views (jobs/orders), then every rollup table (built in full when new or changed) and every
 view (created when missing, replaced when its SQL changed or it no longer
 analyzes) in dependency order, and reports each as created, replaced or
 unchanged.`,

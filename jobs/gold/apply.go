@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"weir/jobs/orders"
 	"weir/trino"
 )
 
@@ -190,14 +191,21 @@ func createComment(stmt string) string {
 	return ""
 }
 
-// Apply creates the gold schema if needed, then every rollup table (built
-// in full when new or when its definition changed) and every view (created
-// or replaced when missing, changed or no longer valid), in dependency
-// order. It is idempotent: a second run reports every object unchanged. It
-// goes on after a failed object and returns the results with a joined error.
+// Apply creates the gold schema if needed and the order marts' table and
+// views (jobs/orders: gold.pipeline_storage counts gold.orders, so it must
+// exist before the views), then every rollup table (built in full when new
+// or when its definition changed) and every view (created or replaced when
+// missing, changed or no longer valid), in dependency order. It is
+// idempotent: a second run reports every object unchanged. It goes on after
+// a failed object and returns the results with a joined error.
 func (r *Runner) Apply(ctx context.Context, defs []*Definition) ([]Result, error) {
 	if err := r.exec(ctx, fmt.Sprintf("CREATE SCHEMA IF NOT EXISTS %s", r.qualified("gold", ""))); err != nil {
 		return nil, fmt.Errorf("create gold schema: %w", err)
+	}
+	marts := orders.DefaultMartsConfig(r.Target.Catalog)
+	marts.Silver, marts.Gold = r.Target.schema("silver"), r.Target.schema("gold")
+	if err := orders.EnsureMarts(ctx, r.DB, marts); err != nil {
+		return nil, err
 	}
 	if err := r.ensureState(ctx); err != nil {
 		return nil, err

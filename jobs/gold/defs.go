@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"weir/jobs/orders"
 )
 
 // Kind tells a view from a rollup table.
@@ -216,6 +218,10 @@ func splitList(s string) []string {
 	return out
 }
 
+// appliedTables are the gold tables Apply creates itself, before any
+// definition: a definition may read them though no file defines them.
+var appliedTables = map[string]bool{StateTable: true, orders.TableOrders: true}
+
 // order sorts defs topologically on Deps (ties by kind, rollups first, then
 // name) and rejects duplicates, unknown gold references and cycles.
 func order(defs []*Definition) ([]*Definition, error) {
@@ -234,7 +240,7 @@ func order(defs []*Definition) ([]*Definition, error) {
 	})
 	for _, d := range defs {
 		for _, dep := range d.Deps {
-			if byName[dep] == nil && dep != StateTable {
+			if byName[dep] == nil && !appliedTables[dep] {
 				return nil, fmt.Errorf("%s: reads gold.%s, which no file defines", d.File, dep)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"weir/events"
 	"weir/internal/stacktest"
 	"weir/jobs/generate"
+	"weir/jobs/orders"
 	"weir/jobs/silver"
 	"weir/jobs/silver/silvertest"
 	goldsql "weir/sql/gold"
@@ -62,6 +64,18 @@ func TestGoldAgainstGenerator(t *testing.T) {
 	m := newModel(loadedAt)
 	m.add(recs1)
 	t.Run("batch1", func(t *testing.T) { checkViews(t, db, goldSchema, m) })
+
+	// gold.orders, the order marts' table that apply created, in storage
+	// per tier: empty, then its rows once the marts ran.
+	storage := fmt.Sprintf("SELECT rows, files > 0 FROM %s.pipeline_storage WHERE table_name = 'gold.orders'", goldSchema)
+	check(t, db, "pipeline_storage gold.orders before the marts", storage, []string{"0|false"}, false)
+	marts := orders.DefaultMartsConfig(g.cfg.Trino.Catalog)
+	marts.Silver, marts.Gold = env.NS.Silver, goldSchema
+	mres, err := orders.Marts(ctx, db, marts, slog.Default())
+	if err != nil || mres.Orders == 0 {
+		t.Fatalf("order marts: %+v, %v; want orders", mres, err)
+	}
+	check(t, db, "pipeline_storage gold.orders", storage, []string{fmt.Sprintf("%d|true", mres.Orders)}, false)
 
 	// Batch 2, another seed, late: Sunday 23:30 to Monday 00:30.
 	recs2, _ := silvertest.Generate(t, start.Add(90*time.Minute), start.Add(150*time.Minute), 8, generate.DefaultFaults, func(c *generate.Config) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"weir/jobs/orders"
 	"weir/lakehouse"
 )
 
@@ -12,7 +13,8 @@ const StorageView = "pipeline_storage"
 
 // StorageSQL is the query of gold.pipeline_storage: the live data files,
 // their bytes and rows of every table weir writes (lakehouse.Tables: bronze,
-// silver, archive) and of every gold rollup, by tier, from partition
+// silver, archive), of every gold rollup and of gold.orders (the order
+// marts' table, jobs/orders), by tier, from partition
 // metadata (no data scan). A table without data files reads 0. Files an
 // older snapshot still references until maintenance expires it are not
 // counted.
@@ -25,6 +27,7 @@ func StorageSQL(rollups []string) string {
 	for _, r := range rollups {
 		tables = append(tables, table{"gold", "gold." + r})
 	}
+	tables = append(tables, table{"gold", "gold." + orders.TableOrders})
 	var parts, values []string
 	for i, t := range tables {
 		schema, name, _ := strings.Cut(t.name, ".")

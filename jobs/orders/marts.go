@@ -96,8 +96,9 @@ func firstLine(s string) string {
 }
 
 // EnsureMarts creates the gold schema, gold.orders and the mart views where
-// missing (the views replaced), without reading silver: weir init runs it
-// so readers never depend on the job having run.
+// missing (the views replaced), without reading silver: gold apply (weir
+// init, weir gold apply) runs it first, so readers never depend on the job
+// having run and the gold views may read gold.orders.
 func EnsureMarts(ctx context.Context, db *sql.DB, cfg MartsConfig) error {
 	if err := cfg.Validate(); err != nil {
 		return err

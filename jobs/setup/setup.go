@@ -2,8 +2,9 @@
 // expect to exist before any job has run: the source Kafka topics and
 // app.events.enriched, the lakehouse namespaces, every Iceberg table of
 // lakehouse.Tables (bronze, dead letters, silver with alerts and rejects,
-// archive), the scheduler's store, the gold rollups and views (sql/gold,
-// through Trino), and gold.orders with the order mart views (jobs/orders).
+// archive), the scheduler's store, and gold through Trino: gold.orders with
+// the order mart views (jobs/orders), then the rollups and views (sql/gold),
+// all by gold.Runner.Apply.
 //
 // `weir init` runs it. `weir stack up`, `make demo`, the compose init
 // service and the silver_build DAG's first task run `weir init`, so no reader
@@ -78,9 +79,6 @@ func Run(ctx context.Context, cfg config.Config, opts Options) ([]gold.Result, e
 	results, err := r.Apply(ctx, defs)
 	if err != nil {
 		return results, fmt.Errorf("apply gold: %w", err)
-	}
-	if err := orders.EnsureMarts(ctx, db, orders.DefaultMartsConfig(cfg.Trino.Catalog)); err != nil {
-		return results, err
 	}
 	return results, nil
 }

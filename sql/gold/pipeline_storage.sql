@@ -34,6 +34,7 @@ FROM (
   UNION ALL SELECT 'gold.logs_15m', file_count, total_size, record_count FROM gold."logs_15m$partitions"
   UNION ALL SELECT 'gold.metrics_15m', file_count, total_size, record_count FROM gold."metrics_15m$partitions"
   UNION ALL SELECT 'gold.operation_bursts', file_count, total_size, record_count FROM gold."operation_bursts$partitions"
+  UNION ALL SELECT 'gold.orders', file_count, total_size, record_count FROM gold."orders$partitions"
 ) p
 RIGHT JOIN (VALUES
   ('bronze', 'bronze.web_access'),
@@ -64,6 +65,7 @@ RIGHT JOIN (VALUES
   ('gold', 'gold.events_15m'),
   ('gold', 'gold.logs_15m'),
   ('gold', 'gold.metrics_15m'),
-  ('gold', 'gold.operation_bursts')
+  ('gold', 'gold.operation_bursts'),
+  ('gold', 'gold.orders')
 ) AS t (tier, table_name) ON p.table_name = t.table_name
 GROUP BY t.tier, t.table_name
