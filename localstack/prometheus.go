@@ -42,8 +42,8 @@ func (s *Stack) weirListens() (stream, alerts, scheduler, follow string) {
 
 // PrometheusTargets are what the stack's Prometheus scrapes: the weir
 // processes at their default addresses (they are not the stack's services;
-// a target is down while its process does not run), every MinIO and Trino
-// node (the coordinator over HTTPS as Trino user prometheus, its password
+// a target is down while its process does not run), every MinIO node (the
+// archive tier's too) and Trino node (the coordinator over HTTPS as Trino user prometheus, its password
 // in etc/prometheus/trino_password), Alertmanager and Prometheus itself.
 func (s *Stack) PrometheusTargets() prometheus.Targets {
 	stream, alerts, sched, follow := s.weirListens()
@@ -58,6 +58,7 @@ func (s *Stack) PrometheusTargets() prometheus.Targets {
 	for _, sv := range s.minio(Secrets{}) {
 		t.MinIO = append(t.MinIO, sv.listens[0])
 	}
+	t.MinIOArchive = []string{s.minioArchive(Secrets{}).listens[0]}
 	for _, n := range s.trinoNodes() {
 		if n.coordinator {
 			t.TrinoHTTPS = append(t.TrinoHTTPS, fmt.Sprintf("127.0.0.1:%d", n.httpsPort))

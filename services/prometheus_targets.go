@@ -43,6 +43,7 @@ func PrometheusTargets(hostNetwork bool, env map[string]string) prometheus.Targe
 			Scheduler:    port("WEIR_PORT_SCHEDULER", 11700),
 			Follow:       port("WEIR_PORT_FOLLOW", 11465),
 			MinIO:        all(port("WEIR_PORT_MINIO1", 11000), port("WEIR_PORT_MINIO2", 11010), port("WEIR_PORT_MINIO3", 11020), port("WEIR_PORT_MINIO4", 11030)),
+			MinIOArchive: port("WEIR_PORT_MINIO_ARCHIVE", 11050),
 			Trino:        all(port("WEIR_PORT_TRINO_WORKER1", 11081), port("WEIR_PORT_TRINO_WORKER2", 11082)),
 			TrinoHTTPS:   port("WEIR_PORT_TRINO_HTTPS", 11443),
 			Alertmanager: port("WEIR_PORT_ALERTMANAGER", 11903),
@@ -58,6 +59,7 @@ func PrometheusTargets(hostNetwork bool, env map[string]string) prometheus.Targe
 		Scheduler:    []string{"weir-scheduler:8700"},
 		Follow:       []string{"weir-follow:9465"},
 		MinIO:        []string{"minio1:9000", "minio2:9000", "minio3:9000", "minio4:9000"},
+		MinIOArchive: []string{"minio-archive:9000"},
 		Trino:        []string{"trino-worker1:8080", "trino-worker2:8080"},
 		TrinoHTTPS:   []string{"trino-coordinator:8443"},
 		Alertmanager: []string{"alertmanager:9093"},
@@ -158,6 +160,6 @@ func EnsureHostPrometheusConfig(envPath string, getenv func(string) string) (str
 // hostPortSettings are the WEIR_PORT_* settings PrometheusTargets reads.
 var hostPortSettings = []string{
 	"WEIR_PORT_STREAM", "WEIR_PORT_ALERTS", "WEIR_PORT_SCHEDULER", "WEIR_PORT_FOLLOW",
-	"WEIR_PORT_MINIO1", "WEIR_PORT_MINIO2", "WEIR_PORT_MINIO3", "WEIR_PORT_MINIO4",
+	"WEIR_PORT_MINIO1", "WEIR_PORT_MINIO2", "WEIR_PORT_MINIO3", "WEIR_PORT_MINIO4", "WEIR_PORT_MINIO_ARCHIVE",
 	"WEIR_PORT_TRINO_WORKER1", "WEIR_PORT_TRINO_WORKER2", "WEIR_PORT_TRINO_HTTPS", "WEIR_PORT_ALERTMANAGER", "WEIR_PORT_PROMETHEUS",
 }

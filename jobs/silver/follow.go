@@ -88,7 +88,10 @@ func NewFollower(job *Job, cfg FollowConfig) (*Follower, error) {
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "weir_silver_follow_run_seconds",
 			Help: "Wall time of the last successful follow-mode silver run."}),
 	}
-	reg.MustRegister(f.runs, f.last, f.lag)
+	interval := prometheus.NewGauge(prometheus.GaugeOpts{Name: "weir_silver_follow_interval_seconds",
+		Help: "The pause between follow-mode silver runs (--interval): the rules judge staleness by it."})
+	interval.Set(cfg.Interval.Seconds())
+	reg.MustRegister(f.runs, f.last, f.lag, interval)
 	return f, nil
 }
 

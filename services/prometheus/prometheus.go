@@ -47,7 +47,10 @@ const (
 	// silver runs and the gold refresh in one long-running process.
 	JobFollow = "weir-silver-follow"
 	JobMinIO  = "minio"
-	JobTrino  = "trino"
+	// JobMinIOArchive is the archive tier's MinIO, a deployment of its
+	// own (config.ArchiveTier).
+	JobMinIOArchive = "minio-archive"
+	JobTrino        = "trino"
 	// JobTrinoCoordinator is a coordinator that serves clients over HTTPS
 	// with a password (Targets.TrinoHTTPS).
 	JobTrinoCoordinator = "trino-coordinator"
@@ -70,6 +73,9 @@ type Targets struct {
 	// MINIO_PROMETHEUS_AUTH_TYPE=public on the nodes (both stacks set it;
 	// MinIO listens on loopback or the compose network only).
 	MinIO []string
+	// MinIOArchive: the archive tier's MinIO nodes, the same path and
+	// setting.
+	MinIOArchive []string
 	// Trino nodes: /metrics (OpenMetrics, built into the server), asked
 	// as Trino user TrinoUser.
 	Trino []string
@@ -189,6 +195,7 @@ func Config(t Targets, o Options) ([]byte, error) {
 	add(JobScheduler, "", t.Scheduler, nil)
 	add(JobFollow, "", t.Follow, nil)
 	add(JobMinIO, "/minio/v2/metrics/cluster", t.MinIO, nil)
+	add(JobMinIOArchive, "/minio/v2/metrics/cluster", t.MinIOArchive, nil)
 	// Trino serves ~11,000 series (its JMX beans) per node, built on each
 	// scrape: less often than the rest, unless the stack's own interval is
 	// longer.

@@ -56,7 +56,7 @@ func TestStackPrometheus(t *testing.T) {
 	ours := map[string]bool{prometheus.JobStream: true, prometheus.JobAlerts: true, prometheus.JobScheduler: true, prometheus.JobFollow: true}
 	// Trino: the coordinator over HTTPS with a password; workers (the
 	// cluster profile's) over HTTP.
-	wantJobs := []string{prometheus.JobStream, prometheus.JobAlerts, prometheus.JobScheduler, prometheus.JobFollow, prometheus.JobMinIO,
+	wantJobs := []string{prometheus.JobStream, prometheus.JobAlerts, prometheus.JobScheduler, prometheus.JobFollow, prometheus.JobMinIO, prometheus.JobMinIOArchive,
 		prometheus.JobTrinoCoordinator, prometheus.JobAlertmanager, prometheus.JobPrometheus}
 	if len(s.PrometheusTargets().Trino) > 0 {
 		wantJobs = append(wantJobs, prometheus.JobTrino)

@@ -11,7 +11,7 @@ import (
 )
 
 var everyTarget = Targets{
-	Stream: []string{"s:1"}, Alerts: []string{"a:1"}, Scheduler: []string{"c:1"}, MinIO: []string{"m:1"},
+	Stream: []string{"s:1"}, Alerts: []string{"a:1"}, Scheduler: []string{"c:1"}, MinIO: []string{"m:1"}, MinIOArchive: []string{"ma:1"}, Follow: []string{"f:1"},
 	Trino: []string{"t:1"}, Alertmanager: []string{"am:1"}, Prometheus: []string{"p:1"},
 	TrinoHTTPS: []string{"tc:1"}, TrinoPasswordFile: "/pw", TrinoCAFile: "/ca.crt",
 }
