@@ -191,16 +191,18 @@ bench-scaleout: build
 	$(CLUSTER_ENV) $(WEIR) stack down
 
 # Event → gold view freshness with silver in follow mode (weir batch silver
-# --follow --gold, interval 10 s): the generator live at FRESH_RATE records/s
-# for FRESH_DURATION, the stream job, the follower refreshing every gold
-# rollup, and probe events polled through Trino in gold.events (over
-# silver) and gold.event_counts_15m (over a rollup):
-# bench/results/freshness-gold.json. Not part of make bench or make test.
+# --follow --gold, interval 10 s): the generator live and flat at FRESH_RATE
+# records/s (FRESH_WARMUP to reach it, then FRESH_DURATION measured), the
+# stream job, the follower refreshing every gold rollup, and probe events
+# polled through Trino in gold.events (over silver) and
+# gold.event_counts_15m (over a rollup): bench/results/freshness-gold.json.
+# Not part of make bench or make test.
 FRESH_RATE ?= 5000
+FRESH_WARMUP ?= 5m
 FRESH_DURATION ?= 2m
 bench-freshness: up
 	mkdir -p bench/results
-	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 WEIR_BENCH_RATE=$(FRESH_RATE) WEIR_BENCH_DURATION=$(FRESH_DURATION) \
+	$(STACK_ENV) && WEIR_BENCH_RESULTS=1 WEIR_BENCH_RATE=$(FRESH_RATE) WEIR_BENCH_WARMUP=$(FRESH_WARMUP) WEIR_BENCH_DURATION=$(FRESH_DURATION) \
 		$(GOTEST) -tags 'integration bench' -timeout 30m -run '^TestFreshnessFollow$$' -v ./jobs/gold/
 
 # The README's Performance table, made from bench/results/*.json

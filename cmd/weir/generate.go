@@ -43,6 +43,7 @@ instead of value when the payload is not UTF-8); "-" is stdout. Without
 	f.BoolVar(&o.Live, "live", false, "live mode: emit records as their event time comes (paced by --rate)")
 	f.StringVar(&o.Duration, "duration", "", "live mode: stop after this span (default: until SIGINT/SIGTERM)")
 	f.Float64Var(&o.Rate, "rate", o.Rate, "average records per second of event time (daily cycle around it)")
+	f.BoolVar(&o.Flat, "flat", false, "no daily cycle: --rate at every hour (a steady load for benchmarks)")
 	f.IntVar(&o.Users, "users", o.Users, "user population")
 	f.DurationVar(&o.MetricInterval, "metric-interval", o.MetricInterval, "host metrics period")
 	f.DurationVar(&o.AnomalyEvery, "anomaly-every", o.AnomalyEvery, "spacing of injected anomalies (kinds rotate)")

@@ -35,8 +35,11 @@ type Config struct {
 	// (wall time at start) reaches its event time - Start.
 	Live bool
 	// Rate is the average number of records per second of event time
-	// (approximate; traffic follows a daily cycle).
+	// (approximate; traffic follows a daily cycle unless Flat).
 	Rate float64
+	// Flat drops the daily cycle: Rate holds at every hour of every day (a
+	// steady load, for benchmarks at a stated rate).
+	Flat bool
 	// Users is the size of the user population.
 	Users int
 	// MetricInterval is the host-metrics sampling period.

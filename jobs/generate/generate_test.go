@@ -422,6 +422,30 @@ func categoryOf(t *testing.T, r *run, item string) string {
 	return catCache[item]
 }
 
+// TestFlatRate: with Flat, a night hour (the daily cycle's trough, about
+// 0.45) carries Rate records a second, ±15%; without, the cycle's share.
+func TestFlatRate(t *testing.T) {
+	night := time.Date(2026, 3, 4, 3, 0, 0, 0, time.UTC) // a Wednesday
+	for _, flat := range []bool{true, false} {
+		cfg := Default(night)
+		cfg.End = night.Add(time.Hour)
+		cfg.Rate, cfg.Users, cfg.Flat = 10, 200, flat
+		cfg.Anomalies, cfg.Faults = []string{}, FaultRates{}
+		want := 0.0
+		for s := cfg.Start; s.Before(cfg.End); s = s.Add(time.Minute) {
+			f := diurnal(s)
+			if flat {
+				f = 1
+			}
+			want += cfg.Rate * 60 * f
+		}
+		got := float64(generateTo(t, cfg).sum.Records)
+		if math.Abs(got-want)/want > 0.15 {
+			t.Errorf("flat=%v: %v records, want %v ±15%%", flat, got, want)
+		}
+	}
+}
+
 // Distributions stay within stated tolerances.
 func TestDistributions(t *testing.T) {
 	r := sharedRun(t)

@@ -168,7 +168,10 @@ func diurnal(t time.Time) float64 {
 }
 
 func (g *Generator) nextArrival(t time.Time, rate float64) time.Time {
-	gap := g.tr.ExpFloat64() / (rate * diurnal(t))
+	if !g.cfg.Flat {
+		rate *= diurnal(t)
+	}
+	gap := g.tr.ExpFloat64() / rate
 	return t.Add(time.Duration(gap * float64(time.Second)))
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/apache/iceberg-go/table"
 
+	"weir/config"
 	"weir/events"
 	"weir/internal/benchreport"
 	"weir/internal/stacktest"
@@ -30,9 +31,10 @@ import (
 
 // TestFreshnessFollow measures event → gold view freshness with silver in
 // follow mode (make bench-freshness; not part of make test or make bench):
-// `weir generate --live` produces the generator's mix at
-// WEIR_BENCH_RATE records/s (default 5000) for WEIR_BENCH_DURATION
-// (default 2m) to topics of its own; the stream job lands them in bronze,
+// `weir generate --live --flat` produces the generator's mix at
+// WEIR_BENCH_RATE records/s (default 5000) to topics of its own, for
+// WEIR_BENCH_WARMUP (default 5m: its rate ramps up while the first sessions
+// start) and then WEIR_BENCH_DURATION (default 2m), the measured window; the stream job lands them in bronze,
 // a silver Follower (interval 10 s, the default) builds silver, and
 // refreshes every gold rollup beside it after runs that changed silver. A probe
 // app event stamped with the wall clock is produced every second (one key,
@@ -50,6 +52,17 @@ func TestFreshnessFollow(t *testing.T) {
 			t.Fatalf("WEIR_BENCH_DURATION: %v", err)
 		}
 		duration = d
+	}
+	// The generator's sessions last minutes, so its rate ramps up for the
+	// first of them (5 minutes reach ~4.7k/s of 5k): probes start after
+	// the warm-up, and the achieved rate is measured over their window.
+	warmup := 5 * time.Minute
+	if v := os.Getenv("WEIR_BENCH_WARMUP"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("WEIR_BENCH_WARMUP: %v", err)
+		}
+		warmup = d
 	}
 	loadStart := benchreport.ThisMachine()["loadavg"]
 	ctx := context.Background()
@@ -119,7 +132,7 @@ func TestFreshnessFollow(t *testing.T) {
 
 	// Load: the generator, live.
 	sumPath := filepath.Join(t.TempDir(), "summary.json")
-	gen := stacktest.StartWeir(t, "generate", nil, "generate", "--live", "--rate", fmt.Sprint(rate), "--duration", duration.String(),
+	gen := stacktest.StartWeir(t, "generate", nil, "generate", "--live", "--flat", "--rate", fmt.Sprint(rate), "--duration", (warmup + duration).String(),
 		"--topic-prefix", prefix+".", "--faults", "none", "--anomalies", "none", "--ensure-topics", "--summary", sumPath)
 
 	// Probes, one a second, while the generator runs.
@@ -161,6 +174,11 @@ func TestFreshnessFollow(t *testing.T) {
 			}
 		}()
 	}
+	select {
+	case <-gen.Done():
+	case <-time.After(warmup):
+	}
+	windowStart, producedBefore := time.Now(), produced(t, g.cfg.Kafka, topics)
 	tick := time.NewTicker(time.Second)
 	for i := 0; ; i++ {
 		if gen.Err() != nil || isDone(gen) {
@@ -178,6 +196,7 @@ func TestFreshnessFollow(t *testing.T) {
 		<-tick.C
 	}
 	tick.Stop()
+	window, inWindow := time.Since(windowStart), produced(t, g.cfg.Kafka, topics)-producedBefore
 	if err := gen.Err(); err != nil {
 		t.Fatalf("generate: %v\n%s", err, stacktest.Tail(gen.Output(), 2000))
 	}
@@ -218,14 +237,14 @@ func TestFreshnessFollow(t *testing.T) {
 	machine := benchreport.ThisMachine()
 	machine["loadavg_start"] = loadStart
 	res := map[string]any{
-		"measured_at":           time.Now().UTC().Format(time.RFC3339),
-		"machine":               machine,
-		"target_rate_records_s": rate,
-		"duration_s":            duration.Seconds(),
-		"generated_records":     sum.Records,
-		"achieved_rate_records_s": func() float64 {
-			return float64(sum.Records) / duration.Seconds()
-		}(),
+		"measured_at":              time.Now().UTC().Format(time.RFC3339),
+		"machine":                  machine,
+		"target_rate_records_s":    rate,
+		"warmup_s":                 warmup.Seconds(),
+		"duration_s":               window.Seconds(),
+		"generated_records":        sum.Records,
+		"window_records":           inWindow,
+		"achieved_rate_records_s":  float64(inWindow) / window.Seconds(),
 		"follow_interval_s":        fc.Interval.Seconds(),
 		"gold_refreshes":           len(refreshSecs),
 		"gold_refresh_p50_s":       quant(refreshSecs, 0.5),
@@ -233,7 +252,7 @@ func TestFreshnessFollow(t *testing.T) {
 		"gold_refresh_parallel":    runner.parallel(),
 		"views":                    views,
 		"stream_commit_interval_s": stream.DefaultConfig().CommitInterval.Seconds(),
-		"method": "probe app event (wall-clock ts) every 1 s on one partition; Trino polled every 500 ms per view for the probes visible; " +
+		"method": "weir generate --live --flat at the target rate; after the warm-up, a probe app event (wall-clock ts) every 1 s on one partition; achieved rate = the source topics' records produced in the probe window (high watermarks); Trino polled every 500 ms per view for the probes visible; " +
 			"visible = poll completion time; silver follow mode (every source, 10 s after each run) with the gold refresh of every rollup in a loop beside it, due after each run that changed silver; " +
 			"a refresh merges the changed slices of rollups with @slice (events_15m: 15 min), whole changed days of the others, gold_refresh_parallel at once",
 	}
@@ -245,6 +264,32 @@ func TestFreshnessFollow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// produced is the number of records in topics so far: the sum of their
+// partitions' high watermarks.
+func produced(t *testing.T, kcfg config.Kafka, topics []string) int64 {
+	t.Helper()
+	c, err := kafkaio.NewConsumer(kcfg, "weir-bench-watermarks", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var n int64
+	for _, topic := range topics {
+		md, err := c.GetMetadata(&topic, false, 10000)
+		if err != nil {
+			t.Fatalf("metadata of %s: %v", topic, err)
+		}
+		for _, p := range md.Topics[topic].Partitions {
+			_, high, err := c.QueryWatermarkOffsets(topic, p.ID, 10000)
+			if err != nil {
+				t.Fatalf("watermarks of %s[%d]: %v", topic, p.ID, err)
+			}
+			n += high
+		}
+	}
+	return n
 }
 
 func isDone(p *stacktest.Process) bool {
