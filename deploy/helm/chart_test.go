@@ -9,7 +9,8 @@ package helm
 // not know, fails), then the properties a cluster operator relies on:
 // images, one Secret per identity reaching only its pods and never a
 // command line, probes on /healthz and /readyz at the port the process
-// listens on, resources, the init hook before the services.
+// listens on, resources, the init hook before the services, the archive
+// tier's settings and credentials reaching weir init --storage only.
 
 import (
 	"bufio"
@@ -18,11 +19,15 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"weir/config"
+	"weir/objectstore"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -46,10 +51,12 @@ var identityKeys = map[string][]string{
 	"init":      {"WEIR_S3_ACCESS_KEY", "WEIR_S3_SECRET_KEY", "WEIR_CATALOG_URI", "WEIR_SCHEDULER_DATABASE", "WEIR_TRINO_URL"},
 	"storage": {"WEIR_S3_ACCESS_KEY", "WEIR_S3_SECRET_KEY", "MINIO_STREAM_SECRET_KEY", "MINIO_BATCH_SECRET_KEY",
 		"MINIO_MAINTAIN_SECRET_KEY", "MINIO_TRINO_SECRET_KEY", "MINIO_ALERTS_SECRET_KEY"},
+	"archive-tier": {objectstore.TierEnv.AdminUser, objectstore.TierEnv.AdminPassword, objectstore.TierEnv.UserSecret},
 }
 
 // workloadIdentities: the identities (Secrets) each workload acts as, and no
-// other.
+// other; with an archive tier storage-init acts as archive-tier too
+// (rendering.identities).
 var workloadIdentities = map[string][]string{
 	"stream":       {"stream"},
 	"alerts":       {"alerts"},
@@ -67,6 +74,20 @@ type rendering struct {
 	secrets    bool  // the chart makes the Secrets
 	storage    bool  // the storage-init hook is on
 	caSecret   string
+	set        []string // --set arguments after the values file
+	// tier is the archive tier weir init --storage should read from its
+	// pod (environment and config file); nil: no tier, and no tier setting
+	// or credential in any pod.
+	tier *config.ArchiveTier
+}
+
+// identities are the identities workload comp acts as in this rendering.
+func (tc rendering) identities(comp string) []string {
+	ids := workloadIdentities[comp]
+	if comp == "storage-init" && tc.tier != nil {
+		ids = append(slices.Clone(ids), "archive-tier")
+	}
+	return ids
 }
 
 func TestChartRenders(t *testing.T) {
@@ -85,11 +106,24 @@ func TestChartRenders(t *testing.T) {
 			image:      "registry.example.com/data/weir@sha256:5b0f7e3a3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f",
 			secretName: func(id string) string { return "weir-" + id + "-credentials" },
 			stream:     2,
+			storage:    true,
 			caSecret:   "trino-tls-ca",
+			tier:       &config.ArchiveTier{Name: "ARCHIVE", Endpoint: "minio.minio-weir-archive.svc:443", UseSSL: true, Bucket: "weir-archive-tier"},
 		},
 		{
 			name:       "trial values: the chart makes the Secrets",
 			values:     filepath.Join("testdata", "trial.yaml"),
+			image:      "weir:0.1.0",
+			secretName: func(id string) string { return "weir-" + id },
+			stream:     1,
+			secrets:    true,
+			storage:    true,
+			tier:       &config.ArchiveTier{Name: "ARCHIVE", Endpoint: "minio.weir-archive.svc:80", Bucket: "weir-archive-tier"},
+		},
+		{
+			name:       "trial values without the archive tier",
+			values:     filepath.Join("testdata", "trial.yaml"),
+			set:        []string{"endpoints.s3.archiveTier.endpoint="},
 			image:      "weir:0.1.0",
 			secretName: func(id string) string { return "weir-" + id },
 			stream:     1,
@@ -105,6 +139,10 @@ func TestChartRenders(t *testing.T) {
 				args = append(args, "-f", tc.values)
 				lint = append(lint, "-f", tc.values)
 			}
+			for _, s := range tc.set {
+				args = append(args, "--set", s)
+				lint = append(lint, "--set", s)
+			}
 			if out, err := exec.Command(helm, lint...).CombinedOutput(); err != nil {
 				t.Fatalf("helm %s: %v\n%s", strings.Join(lint, " "), err, out)
 			}
@@ -114,6 +152,7 @@ func TestChartRenders(t *testing.T) {
 			}
 			objs := decodeStrict(t, out)
 			checkRendering(t, tc, objs)
+			checkArchiveTier(t, tc, objs)
 			if tc.secrets {
 				checkSecretValues(t, tc.values, objs)
 			}
@@ -131,6 +170,20 @@ func TestChartRefusesMissingCredential(t *testing.T) {
 		t.Fatal("helm template passed without the batch identity's WEIR_TRINO_URL")
 	}
 	if want := "secrets.values.batch.WEIR_TRINO_URL is required"; !bytes.Contains(out, []byte(want)) {
+		t.Errorf("helm template failed without %q:\n%s", want, out)
+	}
+}
+
+// An archive tier without the storage hook is refused at render time: the
+// hook is what registers the tier, and nothing else would.
+func TestChartRefusesTierWithoutStorageInit(t *testing.T) {
+	helm := helmBin(t)
+	out, err := exec.Command(helm, "template", "weir", chart,
+		"--set", "endpoints.s3.archiveTier.endpoint=minio.weir-archive.svc:80").CombinedOutput()
+	if err == nil {
+		t.Fatal("helm template passed with an archive tier and no storage hook")
+	}
+	if want := "endpoints.s3.archiveTier.endpoint needs storageInit.enabled"; !bytes.Contains(out, []byte(want)) {
 		t.Errorf("helm template failed without %q:\n%s", want, out)
 	}
 }
@@ -223,9 +276,12 @@ func checkRendering(t *testing.T, tc rendering, objs []object) {
 	if tc.storage {
 		want = append(want, "Job/weir-storage-init")
 	}
+	if tc.tier != nil {
+		want = append(want, "ConfigMap/weir-storage-init")
+	}
 	if tc.secrets {
 		for id := range identityKeys {
-			if id != "storage" || tc.storage {
+			if (id != "storage" || tc.storage) && (id != "archive-tier" || tc.tier != nil) {
 				want = append(want, "Secret/"+tc.secretName(id))
 			}
 		}
@@ -299,7 +355,7 @@ func checkRendering(t *testing.T, tc rendering, objs []object) {
 			if tc.secrets {
 				// A pre-install hook runs before the release's own resources
 				// exist: its Secret must be a hook too, made before it.
-				for _, id := range workloadIdentities[comp] {
+				for _, id := range tc.identities(comp) {
 					s, _ := find[*corev1.Secret](objs, tc.secretName(id))
 					if s.Annotations["helm.sh/hook"] != j.Annotations["helm.sh/hook"] || weight(t, s.Annotations) >= weight(t, j.Annotations) {
 						t.Errorf("Secret %s: hook %q weight %q, want the Job's hooks at a lower weight than its %q",
@@ -318,7 +374,7 @@ func checkRendering(t *testing.T, tc rendering, objs []object) {
 	}
 	if tc.secrets {
 		for id, keys := range identityKeys {
-			if id == "storage" && !tc.storage {
+			if id == "storage" && !tc.storage || id == "archive-tier" && tc.tier == nil {
 				continue
 			}
 			s, _ := find[*corev1.Secret](objs, tc.secretName(id))
@@ -359,7 +415,7 @@ func checkPod(t *testing.T, tc rendering, comp string, pod *corev1.PodSpec) {
 		got = append(got, e.SecretRef.Name)
 	}
 	var want []string
-	for _, id := range workloadIdentities[comp] {
+	for _, id := range tc.identities(comp) {
 		want = append(want, tc.secretName(id))
 	}
 	if !slices.Equal(got, want) {
@@ -471,6 +527,145 @@ func checkProbes(t *testing.T, comp string, c corev1.Container) {
 			t.Errorf("%s probe GET %s on port %s, want %s on http", p.name, p.probe.HTTPGet.Path, p.probe.HTTPGet.Port.String(), p.path)
 		}
 	}
+}
+
+// checkArchiveTier: with a tier, weir init --storage reads it from its pod
+// as weir does (config.Default, the storage-init ConfigMap's file at
+// WEIR_CONFIG, then the environment; config.Validate), and the Secrets its
+// pod gets hold every credential objectstore.TierAccessFromEnv needs; the
+// ConfigMap is a hook before the Job. No other pod, and no pod without a
+// tier, gets a tier setting, the config file or the archive-tier Secret.
+func checkArchiveTier(t *testing.T, tc rendering, objs []object) {
+	tierSecret := "Secret/" + tc.secretName("archive-tier")
+	for _, o := range objs {
+		var tmpl corev1.PodTemplateSpec
+		var hooks map[string]string
+		switch v := o.obj.(type) {
+		case *appsv1.Deployment:
+			tmpl = v.Spec.Template
+		case *batchv1.Job:
+			tmpl, hooks = v.Spec.Template, v.Annotations
+		default:
+			continue
+		}
+		pod := &tmpl.Spec
+		c := pod.Containers[0]
+		env := map[string]string{}
+		for _, e := range c.Env {
+			env[e.Name] = e.Value
+		}
+		if tmpl.Labels["app.kubernetes.io/component"] != "storage-init" || tc.tier == nil {
+			for name := range env {
+				if strings.HasPrefix(name, "WEIR_S3_ARCHIVE_TIER_") || name == "WEIR_CONFIG" {
+					t.Errorf("%s %s: env %s, not the storage hook of an archive tier", o.kind, o.name, name)
+				}
+			}
+			for _, r := range podRefs(pod) {
+				if r == tierSecret || r == "ConfigMap/weir-storage-init" {
+					t.Errorf("%s %s gets %s, not the storage hook of an archive tier", o.kind, o.name, r)
+				}
+			}
+			continue
+		}
+
+		cfg := config.Default()
+		file := env["WEIR_CONFIG"]
+		var cm *corev1.ConfigMap
+		for _, m := range c.VolumeMounts {
+			if m.MountPath != path.Dir(file) {
+				continue
+			}
+			for _, v := range pod.Volumes {
+				if v.Name == m.Name && v.ConfigMap != nil {
+					cm, _ = find[*corev1.ConfigMap](objs, v.ConfigMap.Name)
+				}
+			}
+		}
+		if cm == nil {
+			t.Fatalf("%s: WEIR_CONFIG %q is not a file of a rendered ConfigMap", o.name, file)
+		}
+		if err := config.Parse([]byte(cm.Data[path.Base(file)]), &cfg); err != nil {
+			t.Fatalf("ConfigMap %s, %s: %v", cm.Name, path.Base(file), err)
+		}
+		if err := cfg.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s's configuration: %v", o.name, err)
+		}
+		if cfg.S3.ArchiveTier != *tc.tier {
+			t.Errorf("%s reads archive tier %+v, want %+v", o.name, cfg.S3.ArchiveTier, *tc.tier)
+		}
+		if weight(t, cm.Annotations) >= weight(t, hooks) || cm.Annotations["helm.sh/hook"] != hooks["helm.sh/hook"] {
+			t.Errorf("ConfigMap %s: hook %q weight %q, want the Job's hooks at a lower weight than its %q",
+				cm.Name, cm.Annotations["helm.sh/hook"], cm.Annotations["helm.sh/hook-weight"], hooks["helm.sh/hook-weight"])
+		}
+
+		// The keys the pod's Secrets hold (envFrom, the only way checkPod
+		// lets a credential in).
+		fromSecrets := map[string]bool{}
+		for _, e := range c.EnvFrom {
+			for id, keys := range identityKeys {
+				if e.SecretRef != nil && e.SecretRef.Name == tc.secretName(id) {
+					for _, k := range keys {
+						fromSecrets[k] = true
+					}
+				}
+			}
+		}
+		_, err := objectstore.TierAccessFromEnv(cfg.S3, func(k string) (string, bool) {
+			if fromSecrets[k] {
+				return "from-" + k, true
+			}
+			return "", false
+		})
+		if err != nil {
+			t.Errorf("%s's Secrets (%v): %v", o.name, podRefs(pod), err)
+		}
+	}
+}
+
+// podRefs are the Secrets and ConfigMaps a pod refers to, as Kind/name:
+// environment, envFrom and volumes.
+func podRefs(pod *corev1.PodSpec) []string {
+	var refs []string
+	for _, c := range slices.Concat(pod.InitContainers, pod.Containers) {
+		for _, e := range c.EnvFrom {
+			if e.SecretRef != nil {
+				refs = append(refs, "Secret/"+e.SecretRef.Name)
+			}
+			if e.ConfigMapRef != nil {
+				refs = append(refs, "ConfigMap/"+e.ConfigMapRef.Name)
+			}
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+				refs = append(refs, "Secret/"+e.ValueFrom.SecretKeyRef.Name)
+			}
+			if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
+				refs = append(refs, "ConfigMap/"+e.ValueFrom.ConfigMapKeyRef.Name)
+			}
+		}
+	}
+	for _, v := range pod.Volumes {
+		if v.Secret != nil {
+			refs = append(refs, "Secret/"+v.Secret.SecretName)
+		}
+		if v.ConfigMap != nil {
+			refs = append(refs, "ConfigMap/"+v.ConfigMap.Name)
+		}
+		if v.Projected != nil {
+			for _, p := range v.Projected.Sources {
+				if p.Secret != nil {
+					refs = append(refs, "Secret/"+p.Secret.Name)
+				}
+				if p.ConfigMap != nil {
+					refs = append(refs, "ConfigMap/"+p.ConfigMap.Name)
+				}
+			}
+		}
+	}
+	return refs
 }
 
 // weight is a hook's helm.sh/hook-weight as a number.

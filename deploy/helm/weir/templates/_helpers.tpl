@@ -41,6 +41,7 @@ scheduler: [WEIR_SCHEDULER_DATABASE, WEIR_SCHEDULER_OPERATOR_PASSWORD, WEIR_SCHE
 maintain: [WEIR_MAINTAIN_S3_ACCESS_KEY, WEIR_MAINTAIN_S3_SECRET_KEY]
 init: [WEIR_S3_ACCESS_KEY, WEIR_S3_SECRET_KEY, WEIR_CATALOG_URI, WEIR_SCHEDULER_DATABASE, WEIR_TRINO_URL]
 storage: [WEIR_S3_ACCESS_KEY, WEIR_S3_SECRET_KEY, MINIO_STREAM_SECRET_KEY, MINIO_BATCH_SECRET_KEY, MINIO_MAINTAIN_SECRET_KEY, MINIO_TRINO_SECRET_KEY, MINIO_ALERTS_SECRET_KEY]
+archive-tier: [MINIO_ARCHIVE_ROOT_USER, MINIO_ARCHIVE_ROOT_PASSWORD, MINIO_TIER_SECRET_KEY]
 {{- end -}}
 
 {{/* The Secret name of an identity: include "weir.secretName" (list . "stream") */}}
@@ -78,6 +79,23 @@ storage: [WEIR_S3_ACCESS_KEY, WEIR_S3_SECRET_KEY, MINIO_STREAM_SECRET_KEY, MINIO
 - name: SSL_CERT_DIR
   value: /etc/ssl/certs:/etc/weir/trino-ca
 {{- end }}
+{{- end -}}
+
+{{/* The archive tier, for weir init --storage only (the one command that
+reads it): addresses, no credential. weir has no environment variable for
+s3.archive_tier.use_ssl, so that one comes as a config file (WEIR_CONFIG)
+from the storage-init ConfigMap; the rest overrides it as everywhere else. */}}
+{{- define "weir.archiveTierEnv" -}}
+{{- with .Values.endpoints.s3.archiveTier }}
+- name: WEIR_S3_ARCHIVE_TIER_NAME
+  value: {{ .name | quote }}
+- name: WEIR_S3_ARCHIVE_TIER_ENDPOINT
+  value: {{ .endpoint | quote }}
+- name: WEIR_S3_ARCHIVE_TIER_BUCKET
+  value: {{ .bucket | quote }}
+{{- end }}
+- name: WEIR_CONFIG
+  value: /etc/weir/storage-init/weir.yaml
 {{- end -}}
 
 {{/* envFrom for identities: include "weir.envFrom" (list . "batch" "scheduler") */}}
