@@ -65,6 +65,16 @@ func TestGoldAgainstGenerator(t *testing.T) {
 	m.add(recs1)
 	t.Run("batch1", func(t *testing.T) { checkViews(t, db, goldSchema, m) })
 
+	// Freshness: bronze's newest record from metadata (the kafka_ts upper
+	// bounds in $partitions) is the newest one a scan finds.
+	scan := func(table string) string {
+		return fmt.Sprintf("SELECT '%s' AS t, max(kafka_ts) AS newest FROM %s.%s", table, env.NS.Bronze, table)
+	}
+	check(t, db, "pipeline_event_freshness bronze", fmt.Sprintf(`SELECT f.table_name, f.newest_event = r.newest
+		FROM %s.pipeline_event_freshness f JOIN (%s UNION ALL %s UNION ALL %s UNION ALL %s) r ON f.table_name = r.t
+		WHERE f.layer = 'bronze'`, goldSchema, scan("web_access"), scan("app_events"), scan("app_logs"), scan("infra_metrics")),
+		[]string{"app_events|true", "app_logs|true", "infra_metrics|true", "web_access|true"}, false)
+
 	// gold.orders, the order marts' table that apply created, in storage
 	// per tier: empty, then its rows once the marts ran.
 	storage := fmt.Sprintf("SELECT rows, files > 0 FROM %s.pipeline_storage WHERE table_name = 'gold.orders'", goldSchema)
