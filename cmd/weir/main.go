@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -22,11 +23,39 @@ import (
 type globals struct {
 	configPath string
 	logLevel   string
+	as         string // --as: a deployment identity of env.sh
 }
 
 // load returns the validated configuration: file (if any), then WEIR_* env.
 func (g *globals) load() (config.Config, error) {
 	return config.Load(g.configPath)
+}
+
+// applyIdentity makes the WEIR_<NAME>_* variables of identity name (the
+// native stack's env.sh has a least-privilege set per job) this process's
+// WEIR_* ones (config.IdentityEnv), so the command and every process it
+// starts (the scheduler's tasks) sign in as that identity. An identity with
+// no variable set is an error, not the admin identity in silence.
+func applyIdentity(name string) error {
+	prefix := "WEIR_" + strings.ToUpper(name) + "_"
+	set := false
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, prefix) && v != "" {
+			set = true
+		}
+	}
+	if !set {
+		return fmt.Errorf("--as %s: no %s* variable is set (source the env.sh of a stack with per-service identities)", name, prefix)
+	}
+	for _, kv := range config.IdentityEnv(os.Environ(), prefix) {
+		k, v, _ := strings.Cut(kv, "=")
+		if os.Getenv(k) != v {
+			if err := os.Setenv(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // openLake opens the lakehouse with the fault tests' kill hook
@@ -68,11 +97,16 @@ func newRootCmd() *cobra.Command {
 				return fmt.Errorf("--log-level: %w", err)
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})))
+			if g.as != "" {
+				return applyIdentity(g.as)
+			}
 			return nil
 		},
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", os.Getenv("WEIR_CONFIG"), "YAML config file (defaults: the native local stack; WEIR_* env overrides)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.as, "as", os.Getenv("WEIR_AS"),
+		"sign in as a deployment identity (env.sh's init, stream, batch, maintain, alerts): its WEIR_<IDENTITY>_* variables replace WEIR_*, for weir and the processes it starts")
 
 	root.AddCommand(
 		newStackCmd(g),

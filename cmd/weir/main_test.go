@@ -58,3 +58,30 @@ func TestHelpShowsExamples(t *testing.T) {
 		t.Errorf("--source default %v, want all", f)
 	}
 }
+
+// TestAsIdentity: --as batch replaces WEIR_* by env.sh's WEIR_BATCH_* for
+// the process (and so for what it starts); an identity without variables
+// is refused.
+func TestAsIdentity(t *testing.T) {
+	t.Setenv("WEIR_S3_ACCESS_KEY", "weir-admin")
+	t.Setenv("WEIR_CATALOG_URI", "postgres://weir:admin@127.0.0.1:15432/iceberg_catalog")
+	t.Setenv("WEIR_BATCH_S3_ACCESS_KEY", "weir-batch")
+	t.Setenv("WEIR_BATCH_CATALOG_URI", "postgres://weir_batch:b@127.0.0.1:15432/iceberg_catalog")
+	t.Setenv("WEIR_STREAM_S3_ACCESS_KEY", "weir-stream")
+	root := newRootCmd()
+	root.SetArgs([]string{"--as", "batch", "gold", "list"}) // needs no service
+	root.SetOut(&bytes.Buffer{})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := (&globals{}).load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.S3.AccessKey != "weir-batch" || !strings.HasPrefix(cfg.Catalog.URI, "postgres://weir_batch:") {
+		t.Errorf("--as batch: S3 access key %q, catalog %q; want the batch identity's", cfg.S3.AccessKey, cfg.Catalog.URI)
+	}
+	if err := applyIdentity("maintain"); err == nil || !strings.Contains(err.Error(), "WEIR_MAINTAIN_") {
+		t.Errorf("--as maintain without WEIR_MAINTAIN_*: %v, want an error naming them", err)
+	}
+}
