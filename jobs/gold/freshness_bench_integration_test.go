@@ -45,25 +45,11 @@ import (
 // bench/results/freshness-gold.json (WEIR_BENCH_RESULTS=1; else logged).
 func TestFreshnessFollow(t *testing.T) {
 	rate := envInt(t, "WEIR_BENCH_RATE", 5000)
-	duration := 2 * time.Minute
-	if v := os.Getenv("WEIR_BENCH_DURATION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("WEIR_BENCH_DURATION: %v", err)
-		}
-		duration = d
-	}
+	duration := envDuration(t, "WEIR_BENCH_DURATION", 2*time.Minute)
 	// The generator's sessions last minutes, so its rate ramps up for the
 	// first of them (5 minutes reach ~4.7k/s of 5k): probes start after
 	// the warm-up, and the achieved rate is measured over their window.
-	warmup := 5 * time.Minute
-	if v := os.Getenv("WEIR_BENCH_WARMUP"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("WEIR_BENCH_WARMUP: %v", err)
-		}
-		warmup = d
-	}
+	warmup := envDuration(t, "WEIR_BENCH_WARMUP", 5*time.Minute)
 	loadStart := benchreport.ThisMachine()["loadavg"]
 	ctx := context.Background()
 	g := newGoldEnv(t)
@@ -306,6 +292,18 @@ func quant(sorted []float64, q float64) float64 {
 		return 0
 	}
 	return sorted[min(len(sorted)-1, int(q*float64(len(sorted)-1)+0.5))]
+}
+
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return d
 }
 
 func envInt(t *testing.T, name string, def int) int {
