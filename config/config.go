@@ -310,8 +310,12 @@ func (c Config) ForIdentity(prefix string, lookup func(string) (string, bool)) (
 // env.sh carries one such set per job identity (WEIR_STREAM_, WEIR_BATCH_,
 // ...), and weir demo starts each job with its own.
 func IdentityEnv(environ []string, prefix string) []string {
-	names := map[string]bool{"WEIR_KAFKA_BROKERS": true, "WEIR_S3_USE_SSL": true}
-	for name := range (&Config{}).envVars() {
+	var c Config
+	names := map[string]bool{"WEIR_KAFKA_BROKERS": true}
+	for name := range c.envVars() {
+		names[name] = true
+	}
+	for name := range c.boolEnvVars() {
 		names[name] = true
 	}
 	over := map[string]string{}
@@ -373,9 +377,18 @@ func (c *Config) envVars() map[string]*string {
 	}
 }
 
+// boolEnvVars maps each boolean WEIR_* variable to the field it overrides.
+func (c *Config) boolEnvVars() map[string]*bool {
+	return map[string]*bool{
+		"WEIR_S3_USE_SSL":              &c.S3.UseSSL,
+		"WEIR_S3_ARCHIVE_TIER_USE_SSL": &c.S3.ArchiveTier.UseSSL,
+	}
+}
+
 // ApplyEnv overrides fields from WEIR_* variables found by lookup; an empty
 // variable counts as unset.
-// WEIR_KAFKA_BROKERS is a comma-separated list; WEIR_S3_USE_SSL is true/false.
+// WEIR_KAFKA_BROKERS is a comma-separated list; WEIR_S3_USE_SSL and
+// WEIR_S3_ARCHIVE_TIER_USE_SSL are true/false (or 1/0).
 func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	for name, field := range c.envVars() {
 		if v, ok := lookup(name); ok && v != "" {
@@ -385,14 +398,20 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	if v, ok := lookup("WEIR_KAFKA_BROKERS"); ok && v != "" {
 		c.Kafka.Brokers = splitList(v)
 	}
-	if v, ok := lookup("WEIR_S3_USE_SSL"); ok && v != "" {
+	// Sorted, so that of two bad values the same one is reported every time.
+	bools := c.boolEnvVars()
+	for _, name := range slices.Sorted(maps.Keys(bools)) {
+		v, ok := lookup(name)
+		if !ok || v == "" {
+			continue
+		}
 		switch v {
 		case "true", "1":
-			c.S3.UseSSL = true
+			*bools[name] = true
 		case "false", "0":
-			c.S3.UseSSL = false
+			*bools[name] = false
 		default:
-			return fmt.Errorf("WEIR_S3_USE_SSL: want true or false, got %q", v)
+			return fmt.Errorf("%s: want true or false, got %q", name, v)
 		}
 	}
 	return nil

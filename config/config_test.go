@@ -1,7 +1,10 @@
 package config
 
 import (
+	"fmt"
+	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -98,8 +101,96 @@ func clearEnv(t *testing.T) {
 	for k := range c.envVars() {
 		t.Setenv(k, "")
 	}
-	for _, k := range []string{"WEIR_KAFKA_BROKERS", "WEIR_S3_USE_SSL"} {
+	for k := range c.boolEnvVars() {
 		t.Setenv(k, "")
+	}
+	t.Setenv("WEIR_KAFKA_BROKERS", "")
+}
+
+// The boolean variables, each over both starting values: true/1 and
+// false/0 set the field, empty leaves it, anything else is an error naming
+// the variable.
+func TestBoolEnv(t *testing.T) {
+	fields := map[string]func(*Config) *bool{
+		"WEIR_S3_USE_SSL":              func(c *Config) *bool { return &c.S3.UseSSL },
+		"WEIR_S3_ARCHIVE_TIER_USE_SSL": func(c *Config) *bool { return &c.S3.ArchiveTier.UseSSL },
+	}
+	if got, want := slices.Sorted(maps.Keys((&Config{}).boolEnvVars())), slices.Sorted(maps.Keys(fields)); !slices.Equal(got, want) {
+		t.Fatalf("boolean variables %q, the test knows %q", got, want)
+	}
+	for name, field := range fields {
+		for _, tc := range []struct {
+			value string
+			want  func(before bool) bool
+		}{
+			{"true", func(bool) bool { return true }},
+			{"1", func(bool) bool { return true }},
+			{"false", func(bool) bool { return false }},
+			{"0", func(bool) bool { return false }},
+			{"", func(before bool) bool { return before }},
+		} {
+			for _, before := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s=%q over %v", name, tc.value, before), func(t *testing.T) {
+					cfg := Default()
+					*field(&cfg) = before
+					other := cfg
+					lookup := func(k string) (string, bool) {
+						if k == name {
+							return tc.value, true
+						}
+						return "", false
+					}
+					if err := cfg.ApplyEnv(lookup); err != nil {
+						t.Fatal(err)
+					}
+					if got := *field(&cfg); got != tc.want(before) {
+						t.Errorf("%s = %v, want %v", name, got, tc.want(before))
+					}
+					*field(&other) = *field(&cfg)
+					if !reflect.DeepEqual(cfg, other) {
+						t.Errorf("%s changed another field", name)
+					}
+				})
+			}
+		}
+		t.Run(name+" bad", func(t *testing.T) {
+			cfg := Default()
+			err := cfg.ApplyEnv(func(k string) (string, bool) {
+				if k == name {
+					return "yes", true
+				}
+				return "", false
+			})
+			if want := name + `: want true or false, got "yes"`; err == nil || err.Error() != want {
+				t.Fatalf("error %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+// An identity's boolean variables override WEIR_* as its strings do.
+func TestIdentityEnvBools(t *testing.T) {
+	environ := []string{
+		"WEIR_S3_USE_SSL=false",
+		"WEIR_S3_ARCHIVE_TIER_USE_SSL=false",
+		"WEIR_INIT_S3_ARCHIVE_TIER_USE_SSL=true",
+		"WEIR_INIT_S3_USE_SSL=",
+	}
+	got := IdentityEnv(environ, "WEIR_INIT_")
+	want := []string{
+		"WEIR_S3_USE_SSL=false",
+		"WEIR_INIT_S3_ARCHIVE_TIER_USE_SSL=true",
+		"WEIR_INIT_S3_USE_SSL=",
+		"WEIR_S3_ARCHIVE_TIER_USE_SSL=true",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("IdentityEnv:\n got %q\nwant %q", got, want)
+	}
+	cfg, err := Default().ForIdentity("WEIR_INIT_", func(k string) (string, bool) {
+		return map[string]string{"WEIR_INIT_S3_ARCHIVE_TIER_USE_SSL": "1"}[k], k == "WEIR_INIT_S3_ARCHIVE_TIER_USE_SSL"
+	})
+	if err != nil || !cfg.S3.ArchiveTier.UseSSL || cfg.S3.UseSSL {
+		t.Errorf("ForIdentity: archive tier use_ssl %v, s3 use_ssl %v, %v; want true, false", cfg.S3.ArchiveTier.UseSSL, cfg.S3.UseSSL, err)
 	}
 }
 

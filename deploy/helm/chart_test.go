@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -76,8 +75,8 @@ type rendering struct {
 	caSecret   string
 	set        []string // --set arguments after the values file
 	// tier is the archive tier weir init --storage should read from its
-	// pod (environment and config file); nil: no tier, and no tier setting
-	// or credential in any pod.
+	// pod's environment; nil: no tier, and no tier setting or credential in
+	// any pod.
 	tier *config.ArchiveTier
 }
 
@@ -275,9 +274,6 @@ func checkRendering(t *testing.T, tc rendering, objs []object) {
 	want := []string{"Deployment/weir-alerts", "Deployment/weir-scheduler", "Deployment/weir-stream", "Job/weir-init", "Service/weir-scheduler"}
 	if tc.storage {
 		want = append(want, "Job/weir-storage-init")
-	}
-	if tc.tier != nil {
-		want = append(want, "ConfigMap/weir-storage-init")
 	}
 	if tc.secrets {
 		for id := range identityKeys {
@@ -530,21 +526,21 @@ func checkProbes(t *testing.T, comp string, c corev1.Container) {
 }
 
 // checkArchiveTier: with a tier, weir init --storage reads it from its pod
-// as weir does (config.Default, the storage-init ConfigMap's file at
-// WEIR_CONFIG, then the environment; config.Validate), and the Secrets its
-// pod gets hold every credential objectstore.TierAccessFromEnv needs; the
-// ConfigMap is a hook before the Job. No other pod, and no pod without a
-// tier, gets a tier setting, the config file or the archive-tier Secret.
+// as weir does (config.Default, then the environment; config.Validate), and
+// the Secrets its pod gets hold every credential
+// objectstore.TierAccessFromEnv needs. No pod sets WEIR_CONFIG: the chart
+// configures weir by environment only, which is all this rebuild reads. No
+// other pod, and no pod without a tier, gets a tier setting or the
+// archive-tier Secret.
 func checkArchiveTier(t *testing.T, tc rendering, objs []object) {
 	tierSecret := "Secret/" + tc.secretName("archive-tier")
 	for _, o := range objs {
 		var tmpl corev1.PodTemplateSpec
-		var hooks map[string]string
 		switch v := o.obj.(type) {
 		case *appsv1.Deployment:
 			tmpl = v.Spec.Template
 		case *batchv1.Job:
-			tmpl, hooks = v.Spec.Template, v.Annotations
+			tmpl = v.Spec.Template
 		default:
 			continue
 		}
@@ -554,14 +550,17 @@ func checkArchiveTier(t *testing.T, tc rendering, objs []object) {
 		for _, e := range c.Env {
 			env[e.Name] = e.Value
 		}
+		if file, ok := env["WEIR_CONFIG"]; ok {
+			t.Errorf("%s %s: WEIR_CONFIG %q; the chart configures weir by environment only", o.kind, o.name, file)
+		}
 		if tmpl.Labels["app.kubernetes.io/component"] != "storage-init" || tc.tier == nil {
 			for name := range env {
-				if strings.HasPrefix(name, "WEIR_S3_ARCHIVE_TIER_") || name == "WEIR_CONFIG" {
+				if strings.HasPrefix(name, "WEIR_S3_ARCHIVE_TIER_") {
 					t.Errorf("%s %s: env %s, not the storage hook of an archive tier", o.kind, o.name, name)
 				}
 			}
 			for _, r := range podRefs(pod) {
-				if r == tierSecret || r == "ConfigMap/weir-storage-init" {
+				if r == tierSecret {
 					t.Errorf("%s %s gets %s, not the storage hook of an archive tier", o.kind, o.name, r)
 				}
 			}
@@ -569,24 +568,6 @@ func checkArchiveTier(t *testing.T, tc rendering, objs []object) {
 		}
 
 		cfg := config.Default()
-		file := env["WEIR_CONFIG"]
-		var cm *corev1.ConfigMap
-		for _, m := range c.VolumeMounts {
-			if m.MountPath != path.Dir(file) {
-				continue
-			}
-			for _, v := range pod.Volumes {
-				if v.Name == m.Name && v.ConfigMap != nil {
-					cm, _ = find[*corev1.ConfigMap](objs, v.ConfigMap.Name)
-				}
-			}
-		}
-		if cm == nil {
-			t.Fatalf("%s: WEIR_CONFIG %q is not a file of a rendered ConfigMap", o.name, file)
-		}
-		if err := config.Parse([]byte(cm.Data[path.Base(file)]), &cfg); err != nil {
-			t.Fatalf("ConfigMap %s, %s: %v", cm.Name, path.Base(file), err)
-		}
 		if err := cfg.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 			t.Fatal(err)
 		}
@@ -595,10 +576,6 @@ func checkArchiveTier(t *testing.T, tc rendering, objs []object) {
 		}
 		if cfg.S3.ArchiveTier != *tc.tier {
 			t.Errorf("%s reads archive tier %+v, want %+v", o.name, cfg.S3.ArchiveTier, *tc.tier)
-		}
-		if weight(t, cm.Annotations) >= weight(t, hooks) || cm.Annotations["helm.sh/hook"] != hooks["helm.sh/hook"] {
-			t.Errorf("ConfigMap %s: hook %q weight %q, want the Job's hooks at a lower weight than its %q",
-				cm.Name, cm.Annotations["helm.sh/hook"], cm.Annotations["helm.sh/hook-weight"], hooks["helm.sh/hook-weight"])
 		}
 
 		// The keys the pod's Secrets hold (envFrom, the only way checkPod

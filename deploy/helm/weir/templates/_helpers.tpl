@@ -82,20 +82,18 @@ archive-tier: [MINIO_ARCHIVE_ROOT_USER, MINIO_ARCHIVE_ROOT_PASSWORD, MINIO_TIER_
 {{- end -}}
 
 {{/* The archive tier, for weir init --storage only (the one command that
-reads it): addresses, no credential. weir has no environment variable for
-s3.archive_tier.use_ssl, so that one comes as a config file (WEIR_CONFIG)
-from the storage-init ConfigMap; the rest overrides it as everywhere else. */}}
+reads it): addresses, no credential. */}}
 {{- define "weir.archiveTierEnv" -}}
 {{- with .Values.endpoints.s3.archiveTier }}
 - name: WEIR_S3_ARCHIVE_TIER_NAME
   value: {{ .name | quote }}
 - name: WEIR_S3_ARCHIVE_TIER_ENDPOINT
   value: {{ .endpoint | quote }}
+- name: WEIR_S3_ARCHIVE_TIER_USE_SSL
+  value: {{ .useSSL | toString | quote }}
 - name: WEIR_S3_ARCHIVE_TIER_BUCKET
   value: {{ .bucket | quote }}
 {{- end }}
-- name: WEIR_CONFIG
-  value: /etc/weir/storage-init/weir.yaml
 {{- end -}}
 
 {{/* envFrom for identities: include "weir.envFrom" (list . "batch" "scheduler") */}}
