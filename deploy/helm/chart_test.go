@@ -9,8 +9,10 @@ package helm
 // not know, fails), then the properties a cluster operator relies on:
 // images, one Secret per identity reaching only its pods and never a
 // command line, probes on /healthz and /readyz at the port the process
-// listens on, resources, the init hook before the services, the archive
-// tier's settings and credentials reaching weir init --storage only.
+// listens on, Prometheus's scrape annotations at that port, resources, the
+// init hook before the services, silver follow mode (one replica, the batch
+// identity, compose's command), the archive tier's settings and credentials
+// reaching weir init --storage only.
 
 import (
 	"bufio"
@@ -62,6 +64,7 @@ var workloadIdentities = map[string][]string{
 	"scheduler":    {"batch", "scheduler", "maintain"},
 	"init":         {"init"},
 	"storage-init": {"storage"},
+	"follow":       {"batch"},
 }
 
 type rendering struct {
@@ -78,6 +81,9 @@ type rendering struct {
 	// pod's environment; nil: no tier, and no tier setting or credential in
 	// any pod.
 	tier *config.ArchiveTier
+	// follow is silver follow mode's command line; nil: no follow
+	// Deployment.
+	follow []string
 }
 
 // identities are the identities workload comp acts as in this rendering.
@@ -98,6 +104,14 @@ func TestChartRenders(t *testing.T) {
 			image:      "weir:0.1.0",
 			secretName: func(id string) string { return "weir-" + id },
 			stream:     1,
+			follow:     composeFollow(t),
+		},
+		{
+			name:       "default values, follow mode off",
+			set:        []string{"follow.enabled=false"},
+			image:      "weir:0.1.0",
+			secretName: func(id string) string { return "weir-" + id },
+			stream:     1,
 		},
 		{
 			name:       "production values",
@@ -108,6 +122,20 @@ func TestChartRenders(t *testing.T) {
 			storage:    true,
 			caSecret:   "trino-tls-ca",
 			tier:       &config.ArchiveTier{Name: "ARCHIVE", Endpoint: "minio.minio-weir-archive.svc:443", UseSSL: true, Bucket: "weir-archive-tier"},
+			follow:     composeFollow(t),
+		},
+		{
+			// follow.replicas is no value of the chart: one follower, always.
+			name:       "production values, follow mode without gold",
+			values:     filepath.Join(chart, "values-production.yaml"),
+			set:        []string{"follow.gold=false", "follow.interval=1m30s", "follow.replicas=2"},
+			image:      "registry.example.com/data/weir@sha256:5b0f7e3a3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f",
+			secretName: func(id string) string { return "weir-" + id + "-credentials" },
+			stream:     2,
+			storage:    true,
+			caSecret:   "trino-tls-ca",
+			tier:       &config.ArchiveTier{Name: "ARCHIVE", Endpoint: "minio.minio-weir-archive.svc:443", UseSSL: true, Bucket: "weir-archive-tier"},
+			follow:     []string{"batch", "silver", "--follow", "--interval", "1m30s", "--listen", ":9465"},
 		},
 		{
 			name:       "trial values: the chart makes the Secrets",
@@ -118,6 +146,7 @@ func TestChartRenders(t *testing.T) {
 			secrets:    true,
 			storage:    true,
 			tier:       &config.ArchiveTier{Name: "ARCHIVE", Endpoint: "minio.weir-archive.svc:80", Bucket: "weir-archive-tier"},
+			follow:     composeFollow(t),
 		},
 		{
 			name:       "trial values without the archive tier",
@@ -128,6 +157,7 @@ func TestChartRenders(t *testing.T) {
 			stream:     1,
 			secrets:    true,
 			storage:    true,
+			follow:     composeFollow(t),
 		},
 	}
 	for _, tc := range cases {
@@ -171,6 +201,47 @@ func TestChartRefusesMissingCredential(t *testing.T) {
 	if want := "secrets.values.batch.WEIR_TRINO_URL is required"; !bytes.Contains(out, []byte(want)) {
 		t.Errorf("helm template failed without %q:\n%s", want, out)
 	}
+}
+
+// A follow interval weir could not parse (--interval is a Go duration) is
+// refused at render time, not by a crash-looping pod.
+func TestChartRefusesBadFollowInterval(t *testing.T) {
+	helm := helmBin(t)
+	for _, interval := range []string{"10", "ten seconds", "10 s"} {
+		out, err := exec.Command(helm, "template", "weir", chart, "--set", "follow.interval="+interval).CombinedOutput()
+		if err == nil {
+			t.Errorf("helm template passed with follow.interval=%s", interval)
+			continue
+		}
+		if want := "follow.interval " + strconv.Quote(interval) + " is not a duration"; !bytes.Contains(out, []byte(want)) {
+			t.Errorf("helm template failed without %q:\n%s", want, out)
+		}
+	}
+}
+
+// composeFollow is the command compose's weir-follow service runs
+// (services/compose.yaml): the chart's defaults run follow mode the same
+// way.
+func composeFollow(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "services", "compose.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Services struct {
+			Follow struct {
+				Command []string `json:"command"`
+			} `json:"weir-follow"`
+		} `json:"services"`
+	}
+	if err := yaml.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Services.Follow.Command) == 0 {
+		t.Fatal("compose.yaml: service weir-follow has no command")
+	}
+	return c.Services.Follow.Command
 }
 
 // An archive tier without the storage hook is refused at render time: the
@@ -272,6 +343,11 @@ func checkRendering(t *testing.T, tc rendering, objs []object) {
 		names = append(names, o.kind+"/"+o.name)
 	}
 	want := []string{"Deployment/weir-alerts", "Deployment/weir-scheduler", "Deployment/weir-stream", "Job/weir-init", "Service/weir-scheduler"}
+	deployments := []string{"stream", "alerts", "scheduler"}
+	if tc.follow != nil {
+		want = append(want, "Deployment/weir-follow")
+		deployments = append(deployments, "follow")
+	}
 	if tc.storage {
 		want = append(want, "Job/weir-storage-init")
 	}
@@ -288,7 +364,7 @@ func checkRendering(t *testing.T, tc rendering, objs []object) {
 		t.Fatalf("rendered %v, want %v", names, want)
 	}
 
-	for _, comp := range []string{"stream", "alerts", "scheduler"} {
+	for _, comp := range deployments {
 		d, _ := find[*appsv1.Deployment](objs, "weir-"+comp)
 		t.Run(comp, func(t *testing.T) {
 			replicas := int32(1)
@@ -308,6 +384,10 @@ func checkRendering(t *testing.T, tc rendering, objs []object) {
 			checkPod(t, tc, comp, &d.Spec.Template.Spec)
 			c := d.Spec.Template.Spec.Containers[0]
 			checkProbes(t, comp, c)
+			checkScrape(t, d.Spec.Template, c)
+			if comp == "follow" && !slices.Equal(c.Args, tc.follow) {
+				t.Errorf("args %q, want %q", c.Args, tc.follow)
+			}
 		})
 	}
 
@@ -522,6 +602,22 @@ func checkProbes(t *testing.T, comp string, c corev1.Container) {
 		if p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port.StrVal != "http" {
 			t.Errorf("%s probe GET %s on port %s, want %s on http", p.name, p.probe.HTTPGet.Path, p.probe.HTTPGet.Port.String(), p.path)
 		}
+	}
+}
+
+// checkScrape: Prometheus scrapes the pod by its annotations (the chart's
+// convention, no ServiceMonitor) at the port the process serves /metrics on.
+func checkScrape(t *testing.T, tmpl corev1.PodTemplateSpec, c corev1.Container) {
+	t.Helper()
+	a := tmpl.Annotations
+	port := ""
+	for _, p := range c.Ports {
+		if p.Name == "http" {
+			port = strconv.Itoa(int(p.ContainerPort))
+		}
+	}
+	if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != port || a["prometheus.io/path"] != "/metrics" {
+		t.Errorf("scrape annotations %v, want scrape true, port %s (http), path /metrics", a, port)
 	}
 }
 
