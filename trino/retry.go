@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	client "github.com/trinodb/trino-go-client/trino"
@@ -25,12 +26,20 @@ var transient = map[string]bool{
 	"CLUSTER_OUT_OF_MEMORY":    true,
 }
 
-// Retryable reports whether err is one Trino reports as transient, or an
-// HTTP 502/503/504 from the coordinator (or a proxy in front of it).
+// catalogUnavailable begins the message of the GENERIC_INTERNAL_ERROR
+// Trino fails a statement with when its Iceberg JDBC catalog could not
+// open the catalog database (PostgreSQL restarting, a connection of the
+// pool gone): before planning, so the statement did not run. Seen in CI
+// on a read of gold.rollup_state after a test restarted PostgreSQL.
+const catalogUnavailable = "Cannot check and eventually update SQL schema"
+
+// Retryable reports whether err is one Trino reports as transient (by name,
+// or the catalog database unreachable), or an HTTP 502/503/504 from the
+// coordinator (or a proxy in front of it).
 func Retryable(err error) bool {
 	var te *client.ErrTrino
 	if errors.As(err, &te) {
-		return transient[te.ErrorName]
+		return transient[te.ErrorName] || te.ErrorName == "GENERIC_INTERNAL_ERROR" && strings.HasPrefix(te.Message, catalogUnavailable)
 	}
 	var qf *client.ErrQueryFailed
 	if errors.As(err, &qf) {

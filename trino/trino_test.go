@@ -73,6 +73,9 @@ func TestDSN(t *testing.T) {
 func TestRetry(t *testing.T) {
 	starting := &client.ErrQueryFailed{StatusCode: 200, Reason: &client.ErrTrino{ErrorName: "SERVER_STARTING_UP"}}
 	syntax := &client.ErrQueryFailed{StatusCode: 200, Reason: &client.ErrTrino{ErrorName: "SYNTAX_ERROR"}}
+	catalogDown := &client.ErrQueryFailed{StatusCode: 200, Reason: &client.ErrTrino{ErrorName: "GENERIC_INTERNAL_ERROR",
+		Message: "Cannot check and eventually update SQL schema"}}
+	internal := &client.ErrQueryFailed{StatusCode: 200, Reason: &client.ErrTrino{ErrorName: "GENERIC_INTERNAL_ERROR", Message: "Query failed"}}
 	cases := []struct {
 		name      string
 		errs      []error
@@ -83,6 +86,8 @@ func TestRetry(t *testing.T) {
 		{"transient then ok", []error{starting, nil}, 2, nil},
 		{"not retryable", []error{syntax}, 1, syntax},
 		{"503", []error{&client.ErrQueryFailed{StatusCode: 503, Reason: errors.New("busy")}, nil}, 2, nil},
+		{"catalog database unreachable", []error{catalogDown, nil}, 2, nil},
+		{"other internal error", []error{internal}, 1, internal},
 		{"after rows", []error{permanent(starting)}, 1, starting},
 	}
 	old := retryDelays
