@@ -20,6 +20,7 @@ func DefaultJobs() []Job {
 		{Name: "batch orders", Doc: "upsert gold.orders by order id and refresh the order marts"},
 		{Name: "gold apply", Doc: "create or replace the gold views from sql/gold"},
 		{Name: "gold refresh", Doc: "refresh the gold rollup tables incrementally"},
+		{Name: "gold maintain", Doc: "compact the gold tables and expire their old snapshots and orphan files (Trino)"},
 		{Name: "task sleep", Doc: "test job: sleep, print the data interval, optionally record the run"},
 		{Name: "task fail", Doc: "test job: exit non-zero (until a given try), for retry tests"},
 	}

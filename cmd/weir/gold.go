@@ -15,7 +15,7 @@ import (
 	"weir/trino"
 )
 
-// newGoldCmd wires `weir gold apply|refresh|list`.
+// newGoldCmd wires `weir gold apply|refresh|maintain|list`.
 func newGoldCmd(g *globals) *cobra.Command {
 	var dir string
 	var asJSON bool
@@ -24,6 +24,7 @@ func newGoldCmd(g *globals) *cobra.Command {
 		Short: "create the gold views and refresh the gold rollups in Trino",
 		Example: `  weir gold apply
   weir gold refresh
+  weir gold maintain
   weir gold list --json`,
 	}
 	cmd.PersistentFlags().StringVar(&dir, "sql", "", "directory of the gold SQL (default: the copy built into weir, from sql/gold)")
@@ -85,6 +86,7 @@ unchanged.`,
 				}, false)
 			},
 		},
+		maintainCmd(run),
 		&cobra.Command{
 			Use:     "list",
 			Short:   "list the gold definitions in apply order",
@@ -104,6 +106,30 @@ unchanged.`,
 			},
 		},
 	)
+	return cmd
+}
+
+// maintainCmd is `weir gold maintain`: compaction and expiry of the gold
+// tables through Trino (gold.Runner.Maintain).
+func maintainCmd(run func(*cobra.Command, func(*gold.Runner, []*gold.Definition) ([]gold.Result, error), bool) error) *cobra.Command {
+	retention := gold.DefaultRetention
+	cmd := &cobra.Command{
+		Use:   "maintain",
+		Short: "compact the gold tables (rollups, rollup_state, orders) and expire their old snapshots and orphan files",
+		Example: `  weir gold maintain
+  weir gold maintain --retention 240h`,
+		Long: `maintain runs Trino's optimize on every gold table weir writes (each rollup,
+gold.rollup_state and gold.orders: their MERGEs add small data and delete
+files at every refresh), then expire_snapshots and remove_orphan_files with
+the retention given (at least Trino's minimum, 7 days by default). The
+maintenance DAG runs it hourly.`,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return run(c, func(r *gold.Runner, defs []*gold.Definition) ([]gold.Result, error) {
+				return r.Maintain(c.Context(), defs, retention)
+			}, false)
+		},
+	}
+	cmd.Flags().DurationVar(&retention, "retention", retention, "keep snapshots and unreferenced files this long")
 	return cmd
 }
 

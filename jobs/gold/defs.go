@@ -22,6 +22,9 @@ const (
 	KindView Kind = "view"
 	// KindRollup is a gold Iceberg table that Refresh keeps up to date.
 	KindRollup Kind = "rollup"
+	// KindTable is a gold Iceberg table that Apply creates and another job
+	// writes (gold.rollup_state, gold.orders).
+	KindTable Kind = "table"
 )
 
 // Definition is one file of sql/gold: a view (NAME.sql) or a rollup table

@@ -4,6 +4,7 @@ package gold
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -79,17 +80,39 @@ func TestRefreshSlices(t *testing.T) {
 			t.Errorf("refresh without new data: %s %s, want unchanged", name, r.Change)
 		}
 	}
-	for _, d := range defs {
-		got := queryLines(t, g.db, "SELECT * FROM "+g.goldSchema+"."+d.Name+" ORDER BY 1, 2, 3, 4")
-		want := queryLines(t, g.db, "SELECT * FROM (\n"+g.runner.Target.physical(d.SQL)+"\n) ORDER BY 1, 2, 3, 4")
-		if len(want) == 0 {
-			t.Fatalf("%s: the definition over silver has no rows", d.Name)
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: %d rows after slice refreshes, %d from the definition over all of silver; first differences:\n%s",
-				d.Name, len(got), len(want), firstDiff(got, want))
+	same := func(after string) {
+		t.Helper()
+		for _, d := range defs {
+			got := queryLines(t, g.db, "SELECT * FROM "+g.goldSchema+"."+d.Name+" ORDER BY 1, 2, 3, 4")
+			want := queryLines(t, g.db, "SELECT * FROM (\n"+g.runner.Target.physical(d.SQL)+"\n) ORDER BY 1, 2, 3, 4")
+			if len(want) == 0 {
+				t.Fatalf("%s: the definition over silver has no rows", d.Name)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %d rows after %s, %d from the definition over all of silver; first differences:\n%s",
+					d.Name, len(got), after, len(want), firstDiff(got, want))
+			}
 		}
 	}
+	same("slice refreshes")
+
+	// Maintenance: the refreshes' MERGEs left data and delete files;
+	// optimize rewrites them into fewer, and the rows stay the same.
+	maintained, err := g.runner.Maintain(ctx, defs, DefaultRetention)
+	if err != nil {
+		t.Fatalf("maintain: %v", err)
+	}
+	for _, r := range maintained {
+		var before, after int
+		if _, err := fmt.Sscanf(r.Reason, "%d files → %d", &before, &after); err != nil || r.Change != Maintained {
+			t.Fatalf("maintain %s: %s %q", r.Name, r.Change, r.Reason)
+		}
+		t.Logf("maintain %s: %s", r.Name, r.Reason)
+		if r.Name == "events_15m" && !(after >= 1 && after < before) {
+			t.Errorf("maintain events_15m: %d files → %d; want fewer, at least one", before, after)
+		}
+	}
+	same("maintenance")
 }
 
 func firstDiff(got, want []string) string {
