@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -63,6 +64,14 @@ func TestHelpShowsExamples(t *testing.T) {
 // the process (and so for what it starts); an identity without variables
 // is refused.
 func TestAsIdentity(t *testing.T) {
+	// Hermetic: the environment's WEIR_* (an env.sh under make
+	// test-integration) emptied, so only these identities exist; t.Setenv
+	// restores every variable applyIdentity may change.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "WEIR_") {
+			t.Setenv(k, "")
+		}
+	}
 	t.Setenv("WEIR_S3_ACCESS_KEY", "weir-admin")
 	t.Setenv("WEIR_CATALOG_URI", "postgres://weir:admin@127.0.0.1:15432/iceberg_catalog")
 	t.Setenv("WEIR_BATCH_S3_ACCESS_KEY", "weir-batch")
