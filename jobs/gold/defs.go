@@ -222,8 +222,9 @@ func splitList(s string) []string {
 }
 
 // appliedTables are the gold tables Apply creates itself, before any
-// definition: a definition may read them though no file defines them.
-var appliedTables = map[string]bool{StateTable: true, orders.TableOrders: true}
+// definition, and other jobs write: a definition may read them though no
+// file defines them, and Maintain keeps them with the rollups.
+var appliedTables = []string{StateTable, orders.TableOrders}
 
 // order sorts defs topologically on Deps (ties by kind, rollups first, then
 // name) and rejects duplicates, unknown gold references and cycles.
@@ -243,7 +244,7 @@ func order(defs []*Definition) ([]*Definition, error) {
 	})
 	for _, d := range defs {
 		for _, dep := range d.Deps {
-			if byName[dep] == nil && !appliedTables[dep] {
+			if byName[dep] == nil && !slices.Contains(appliedTables, dep) {
 				return nil, fmt.Errorf("%s: reads gold.%s, which no file defines", d.File, dep)
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"weir/jobs/orders"
 	"weir/trino"
 )
 
@@ -31,29 +30,30 @@ const DefaultRetention = 7 * 24 * time.Hour
 // A table's failure does not stop the others: the results come with a
 // joined error. Result.Reason says the live data files before and after.
 func (r *Runner) Maintain(ctx context.Context, defs []*Definition, retention time.Duration) ([]Result, error) {
-	kinds := map[string]Kind{StateTable: KindTable, orders.TableOrders: KindTable}
-	tables := []string{StateTable, orders.TableOrders}
+	var tables []Result
+	for _, name := range appliedTables {
+		tables = append(tables, Result{Name: name, Kind: KindTable})
+	}
 	for _, d := range defs {
 		if d.Kind == KindRollup {
-			tables = append(tables, d.Name)
-			kinds[d.Name] = KindRollup
+			tables = append(tables, Result{Name: d.Name, Kind: KindRollup})
 		}
 	}
 	threshold := trino.String(strconv.FormatFloat(retention.Hours(), 'f', -1, 64) + "h")
 	var results []Result
 	var errs []error
-	for _, name := range tables {
+	for _, res := range tables {
 		start := time.Now()
-		res := Result{Name: name, Kind: kinds[name], Change: Maintained}
-		before, after, err := r.maintainTable(ctx, name, threshold)
+		res.Change = Maintained
+		before, after, err := r.maintainTable(ctx, res.Name, threshold)
 		res.Duration = time.Since(start)
 		if err != nil {
 			res.Change, res.Reason = Failed, err.Error()
-			errs = append(errs, fmt.Errorf("maintain gold.%s: %w", name, err))
+			errs = append(errs, fmt.Errorf("maintain gold.%s: %w", res.Name, err))
 		} else {
 			res.Reason = fmt.Sprintf("%d files → %d", before, after)
 		}
-		r.log().Info("gold maintain", "name", name, "change", res.Change, "reason", res.Reason, "took", res.Duration.Round(time.Millisecond))
+		r.log().Info("gold maintain", "name", res.Name, "change", res.Change, "reason", res.Reason, "took", res.Duration.Round(time.Millisecond))
 		results = append(results, res)
 	}
 	return results, errors.Join(errs...)

@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,10 +212,6 @@ func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
 			Expr  string `json:"expr"`
 		} `json:"targets"`
 	}
-	type query struct {
-		file, panel, refID, expr string
-		mayBeEmpty               bool
-	}
 	var queries []query
 	for _, f := range files {
 		b, err := fs.ReadFile(grafana.Ops(), f)
@@ -267,7 +264,6 @@ func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
 		// the samples of the scrapes just seen.
 		end := time.Now().Truncate(time.Second).Add(time.Second)
 		var again []query
-		empty := map[string]bool{}
 		for _, q := range pending {
 			v := url.Values{"query": {q.expr}, "start": {fmt.Sprint(end.Add(-15 * time.Minute).Unix())},
 				"end": {fmt.Sprint(end.Unix())}, "step": {"15"}}
@@ -280,28 +276,22 @@ func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
 				t.Errorf("%s %q %s: %v", q.file, q.panel, q.refID, err)
 				continue
 			}
-			key := q.file + " " + q.panel
-			series[key] += len(res.Data.Result)
+			series[q.key()] += len(res.Data.Result)
 			if len(res.Data.Result) == 0 && !q.mayBeEmpty {
 				again = append(again, q)
-				empty[key] = true
 			}
 		}
+		// Asked again: the empty queries of panels that no query filled.
 		pending = nil
+		names := map[string]bool{}
 		for _, q := range again {
-			if series[q.file+" "+q.panel] == 0 {
+			if series[q.key()] == 0 {
 				pending = append(pending, q)
+				names[fmt.Sprintf("%q", q.key())] = true
 			}
 		}
 		if len(pending) > 0 {
-			var names []string
-			for k := range empty {
-				if series[k] == 0 {
-					names = append(names, fmt.Sprintf("%q", k))
-				}
-			}
-			sort.Strings(names)
-			return fmt.Errorf("panels without series: %s", strings.Join(names, ", "))
+			return fmt.Errorf("panels without series: %s", strings.Join(slices.Sorted(maps.Keys(names)), ", "))
 		}
 		return nil
 	})
@@ -316,6 +306,15 @@ func checkOpsDashboard(ctx context.Context, t *testing.T, promURL string) {
 	}
 	t.Logf("ops dashboard: %d PromQL queries ran without error; %d panels returned series (after %s)", len(queries), withSeries, time.Since(asked).Round(time.Second))
 }
+
+// query is one PromQL target of an ops panel.
+type query struct {
+	file, panel, refID, expr string
+	mayBeEmpty               bool // the panel says "Empty without traffic: "
+}
+
+// key names the panel the query belongs to.
+func (q query) key() string { return q.file + " " + q.panel }
 
 type target struct {
 	Labels     map[string]string `json:"labels"`
