@@ -42,10 +42,6 @@ type dayCounts map[string]map[string]int64
 // MERGE, in two statements for all: a crash before the save makes the next
 // refresh recompute the same slices again, which gives the same rows.
 func (r *Runner) Refresh(ctx context.Context, defs []*Definition) ([]Result, error) {
-	ex, err := r.inspect(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if err := r.ensureState(ctx); err != nil {
 		return nil, err
 	}
@@ -58,7 +54,7 @@ func (r *Runner) Refresh(ctx context.Context, defs []*Definition) ([]Result, err
 	if len(jobs) == 0 {
 		return nil, nil
 	}
-	if err := r.plan(ctx, jobs, ex); err != nil {
+	if err := r.plan(ctx, jobs); err != nil {
 		return nil, err
 	}
 	// Smallest time range first: the rollups of fresh dashboards, which
@@ -155,7 +151,7 @@ func (j *refreshJob) work() time.Duration {
 // plan reads the state of every rollup and the current counts of their
 // sources (each source once) and decides, per rollup, what to recompute.
 // Nothing is written.
-func (r *Runner) plan(ctx context.Context, jobs []*refreshJob, ex *existing) error {
+func (r *Runner) plan(ctx context.Context, jobs []*refreshJob) error {
 	// The reads are independent: all at once (each is small; under load
 	// their latency, not their work, is what adds up).
 	var (
@@ -193,6 +189,12 @@ func (r *Runner) plan(ctx context.Context, jobs []*refreshJob, ex *existing) err
 	if err := errors.Join(stateErr, colsErr); err != nil {
 		return err
 	}
+	// The rollup tables that exist (they have columns) and the
+	// fingerprints they were built from.
+	comments, err := r.tableComments(ctx, slices.Sorted(maps.Keys(cols)))
+	if err != nil {
+		return err
+	}
 	for _, j := range jobs {
 		d := j.d
 		j.fp = Fingerprint(r.Target.physical(d.SQL) + "|" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
@@ -208,12 +210,12 @@ func (r *Runner) plan(ctx context.Context, jobs []*refreshJob, ex *existing) err
 		if j.err != nil {
 			continue
 		}
-		c, ok := ex.tables[d.Name]
+		_, ok := cols[d.Name]
 		switch {
 		case !ok:
 			j.build, j.res.Change, j.res.Reason = true, Created, "table missing"
 			continue
-		case fingerprintOf(c) != j.fp:
+		case fingerprintOf(comments[d.Name]) != j.fp:
 			j.build, j.res.Change, j.res.Reason = true, Replaced, "definition changed"
 			continue
 		}
@@ -236,47 +238,10 @@ func (r *Runner) plan(ctx context.Context, jobs []*refreshJob, ex *existing) err
 			j.res.Days = len(j.mergeDays)
 		}
 	}
-	// Sliced rollups: the changed days counted per minute, once per source
-	// for the days any rollup needs, then per rollup's slice.
-	need := map[string][]string{} // "source|time column" → days
-	for _, j := range jobs {
-		if j.res.Change == Refreshed && j.d.Slice > 0 {
-			for _, src := range j.d.Sources {
-				k := src + "|" + j.d.TimeColumn
-				need[k] = sortedUnion(need[k], j.days)
-			}
-		}
-	}
-	minutes := map[string]map[int64]int64{}
-	minutesErr := map[string]error{}
-	reads = nil
-	for _, k := range slices.Sorted(maps.Keys(need)) {
-		src, col, _ := strings.Cut(k, "|")
-		reads = append(reads, func() {
-			m, err := r.minuteCounts(ctx, src, col, need[k])
-			mu.Lock()
-			minutes[k], minutesErr[k] = m, err
-			mu.Unlock()
-		})
-	}
-	concurrently(reads)
-	for _, j := range jobs {
-		if j.res.Change != Refreshed || j.d.Slice == 0 {
-			continue
-		}
-		for _, src := range j.d.Sources {
-			if err := minutesErr[sourceColumn(src, j.d.TimeColumn)]; err != nil && j.err == nil {
-				j.err = err
-			}
-		}
-	}
+	r.countSlices(ctx, jobs, states)
 	for _, j := range jobs {
 		if j.err != nil || j.res.Change != Refreshed || j.d.Slice == 0 {
 			continue
-		}
-		j.curSlices = sliceCounts{}
-		for _, src := range j.d.Sources {
-			j.curSlices[src] = toSlices(minutes[src+"|"+j.d.TimeColumn], j.days, j.d.Slice)
 		}
 		prev := states[stateKey{j.d.Name, j.fp}]
 		j.mergeSlices = changedSlices(prev.slices, j.curSlices)
@@ -293,6 +258,157 @@ func (r *Runner) plan(ctx context.Context, jobs []*refreshJob, ex *existing) err
 		}
 	}
 	return nil
+}
+
+// countSlices sets curSlices of the sliced rollups to refresh: their
+// sources' changed days counted per minute (once per source for the days
+// any rollup needs, then per rollup's slice). A day's minutes are counted
+// from its tail, the newest slice the last refresh counted that day, not
+// from midnight: sources grow at the end, and counting the whole of today
+// again on every refresh costs more as the day fills. A day that grew
+// before its tail (a late record) is counted again in full (tailSlices).
+func (r *Runner) countSlices(ctx context.Context, jobs []*refreshJob, states map[stateKey]rollupState) {
+	var sliced []*refreshJob
+	for _, j := range jobs {
+		if j.err == nil && j.res.Change == Refreshed && j.d.Slice > 0 {
+			sliced = append(sliced, j)
+		}
+	}
+	// "source|time column" → day → the first minute to count (Unix s).
+	from := map[string]map[string]int64{}
+	for _, j := range sliced {
+		prev := states[stateKey{j.d.Name, j.fp}]
+		for _, src := range j.d.Sources {
+			k := src + "|" + j.d.TimeColumn
+			if from[k] == nil {
+				from[k] = map[string]int64{}
+			}
+			for _, day := range j.days {
+				t := tailStart(prev.slices[src], day)
+				if f, ok := from[k][day]; !ok || t < f {
+					from[k][day] = t
+				}
+			}
+		}
+	}
+	minutes := map[string]map[int64]int64{}
+	errs := map[string]error{}
+	var mu sync.Mutex
+	count := func(from map[string]map[string]int64) {
+		var reads []func()
+		for _, k := range slices.Sorted(maps.Keys(from)) {
+			src, col, _ := strings.Cut(k, "|")
+			reads = append(reads, func() {
+				m, err := r.minuteCounts(ctx, src, col, from[k])
+				mu.Lock()
+				defer mu.Unlock()
+				if minutes[k] == nil {
+					minutes[k] = map[int64]int64{}
+				}
+				maps.Copy(minutes[k], m)
+				errs[k] = errors.Join(errs[k], err)
+			})
+		}
+		concurrently(reads)
+	}
+	// slicesOf is a rollup's slice counts from the minutes counted so far;
+	// it adds to full the days of its sources whose tail did not hold
+	// their growth (to count from midnight).
+	full := map[string]map[string]int64{}
+	slicesOf := func(j *refreshJob) sliceCounts {
+		prev := states[stateKey{j.d.Name, j.fp}]
+		out := sliceCounts{}
+		for _, src := range j.d.Sources {
+			k := src + "|" + j.d.TimeColumn
+			out[src] = map[int64]int64{}
+			for _, day := range j.days {
+				start := tailStart(prev.slices[src], day)
+				if _, ok := full[k][day]; ok {
+					start = dayStart(day)
+				}
+				got, ok := tailSlices(prev.slices[src], prev.days[src][day], j.cur[src][day], minutes[k], day, start, j.d.Slice)
+				if !ok {
+					if full[k] == nil {
+						full[k] = map[string]int64{}
+					}
+					full[k][day] = dayStart(day)
+					continue
+				}
+				maps.Copy(out[src], got)
+			}
+		}
+		return out
+	}
+	count(from)
+	for _, j := range sliced {
+		slicesOf(j)
+	}
+	if len(full) > 0 {
+		count(full)
+	}
+	for _, j := range sliced {
+		for _, src := range j.d.Sources {
+			if err := errs[src+"|"+j.d.TimeColumn]; err != nil && j.err == nil {
+				j.err = err
+			}
+		}
+		if j.err == nil {
+			j.curSlices = slicesOf(j)
+		}
+	}
+}
+
+// dayStart is the start of a UTC day (YYYY-MM-DD), Unix seconds.
+func dayStart(day string) int64 {
+	t, _ := time.Parse(time.DateOnly, day)
+	return t.Unix()
+}
+
+// tailStart is where a day's minutes are counted from: the newest slice
+// the last refresh counted that day (prev: slice start → records), or
+// midnight when it counted none.
+func tailStart(prev map[int64]int64, day string) int64 {
+	start := dayStart(day)
+	out := start
+	for s := range prev {
+		if s >= start && s < start+86400 && s > out {
+			out = s
+		}
+	}
+	return out
+}
+
+// tailSlices is one source's slice counts of a day from the previous
+// counts of its slices before start and the minutes counted from start
+// (minute start → records; start is midnight or a slice start). ok is
+// false when the day grew before start: its record count in the
+// partition metadata moved (prevDay → curDay) by other than the counts
+// from start did, so a late record, a delete or a rewrite landed before
+// start, and the day must be counted from midnight.
+func tailSlices(prev map[int64]int64, prevDay, curDay int64, minutes map[int64]int64, day string, start int64, size time.Duration) (map[int64]int64, bool) {
+	midnight := dayStart(day)
+	step := int64(size / time.Second)
+	out := map[int64]int64{}
+	var prevTail, curTail int64
+	for s, n := range prev {
+		switch {
+		case s < midnight || s >= midnight+86400:
+		case s < start:
+			out[s] = n
+		default:
+			prevTail += n
+		}
+	}
+	for m, n := range minutes {
+		if m >= start && m < midnight+86400 {
+			out[m-m%step] += n
+			curTail += n
+		}
+	}
+	if start > midnight && curDay-prevDay != curTail-prevTail {
+		return nil, false
+	}
+	return out, true
 }
 
 // concurrently runs fns at once and waits for them.
@@ -503,6 +619,34 @@ func (r *Runner) tableColumns(ctx context.Context, tables []string) (map[string]
 	return out, nil
 }
 
+// tableComments reads the comments of gold tables (name → comment; a
+// table without one is absent) from their $properties, in one query. A
+// refresh reads the rollups' comments this way, not with inspect:
+// system.metadata.table_comments loads every object of the gold schema,
+// views included, and cost seconds of Trino's time per refresh under load.
+func (r *Runner) tableComments(ctx context.Context, tables []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(tables) == 0 {
+		return out, nil
+	}
+	var parts []string
+	for _, t := range tables {
+		parts = append(parts, fmt.Sprintf("SELECT %s, value FROM %s WHERE key = 'comment'", trino.String(t), r.qualified("gold", t+"$properties")))
+	}
+	err := trino.Each(ctx, r.DB, strings.Join(parts, "\nUNION ALL "), func(row trino.Scanner) error {
+		var table, c string
+		if err := row.Scan(&table, &c); err != nil {
+			return err
+		}
+		out[table] = c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read comments of the gold tables: %w", err)
+	}
+	return out, nil
+}
+
 // dayCounts reads the record count per day of every source of d.
 func (r *Runner) dayCounts(ctx context.Context, d *Definition) (dayCounts, error) {
 	out := dayCounts{}
@@ -530,15 +674,24 @@ func (r *Runner) sourceDays(ctx context.Context, src, timeCol string) (map[strin
 	return counts, nil
 }
 
-// minuteCounts counts the rows of src per minute (start, Unix seconds) of
-// the days: one scan of the time column of those days.
-func (r *Runner) minuteCounts(ctx context.Context, src, timeCol string, days []string) (map[int64]int64, error) {
+// minuteCounts counts the rows of src per minute (start, Unix seconds)
+// from the first minute given per day (day → Unix seconds) to the day's
+// end: one scan of the time column of those days.
+func (r *Runner) minuteCounts(ctx context.Context, src, timeCol string, from map[string]int64) (map[int64]int64, error) {
 	schema, name, _ := strings.Cut(src, ".")
 	col := trino.Ident(timeCol)
+	var ranges []string
+	for _, day := range slices.Sorted(maps.Keys(from)) {
+		end := time.Unix(dayStart(day), 0).UTC().AddDate(0, 0, 1)
+		ranges = append(ranges, fmt.Sprintf("(%s >= %s AND %s < %s)", col, timestampLiteral(time.Unix(from[day], 0)), col, timestampLiteral(end)))
+	}
 	out := map[int64]int64{}
+	if len(ranges) == 0 {
+		return out, nil
+	}
 	err := trino.Each(ctx, r.DB, fmt.Sprintf(
 		`SELECT CAST(floor(to_unixtime(%s) / 60) AS bigint) * 60, count(*) FROM %s WHERE %s GROUP BY 1`,
-		col, trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name), dayFilter(col, days)), func(row trino.Scanner) error {
+		col, trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name), strings.Join(ranges, " OR ")), func(row trino.Scanner) error {
 		var m, n int64
 		if err := row.Scan(&m, &n); err != nil {
 			return err

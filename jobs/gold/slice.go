@@ -97,7 +97,6 @@ func sliceDays(starts []time.Time) []string {
 // size long), as few ranges as they allow, each extended by past after its
 // end.
 func sliceFilter(col string, starts []time.Time, size, past time.Duration) string {
-	const layout = "2006-01-02 15:04:05"
 	var ranges []string
 	for i := 0; i < len(starts); {
 		start := starts[i]
@@ -106,19 +105,18 @@ func sliceFilter(col string, starts []time.Time, size, past time.Duration) strin
 		for ; j < len(starts) && starts[j].Equal(end); j++ {
 			end = end.Add(size)
 		}
-		upper := fmt.Sprintf("TIMESTAMP '%s UTC'", end.UTC().Format(layout))
+		upper := timestampLiteral(end)
 		if past > 0 {
 			upper = fmt.Sprintf("%s + INTERVAL '%d' SECOND", upper, int64(past.Round(time.Second)/time.Second))
 		}
-		ranges = append(ranges, fmt.Sprintf("(%s >= TIMESTAMP '%s UTC' AND %s < %s)", col, start.UTC().Format(layout), col, upper))
+		ranges = append(ranges, fmt.Sprintf("(%s >= %s AND %s < %s)", col, timestampLiteral(start), col, upper))
 		i = j
 	}
 	return "(" + strings.Join(ranges, " OR ") + ")"
 }
 
-// sortedUnion is the sorted set of a's and b's elements.
-func sortedUnion(a, b []string) []string {
-	out := append(slices.Clone(a), b...)
-	slices.Sort(out)
-	return slices.Compact(out)
+// timestampLiteral is t as a Trino timestamp with time zone literal (UTC,
+// whole seconds).
+func timestampLiteral(t time.Time) string {
+	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05") + " UTC'"
 }

@@ -1,6 +1,7 @@
 package gold
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -156,6 +157,7 @@ func TestShippedSlices(t *testing.T) {
 	want := map[string]time.Duration{
 		"events_15m": 15 * time.Minute, "logs_15m": 15 * time.Minute, "metrics_15m": 15 * time.Minute,
 		"cdn_minute": 15 * time.Minute, "duration_hourly": time.Hour, "operation_bursts": 15 * time.Minute,
+		"ingest_minute": 15 * time.Minute, "rejects_hourly": time.Hour, "access_hourly": time.Hour,
 		// a day: daily groups (active_users has a 1d grain)
 		"access_daily": 0, "access_endpoint_daily": 0, "access_ip_daily": 0, "active_users": 0,
 	}
@@ -171,5 +173,37 @@ func TestShippedSlices(t *testing.T) {
 		if d.Slice != w {
 			t.Errorf("rollup %s: slice %v, want %v", d.Name, d.Slice, w)
 		}
+	}
+}
+
+// A day's minutes are counted from its tail, the newest slice the last
+// refresh counted that day: growth there alone keeps the slices before it,
+// and growth before it (a late record) asks for the whole day.
+func TestTailSlices(t *testing.T) {
+	const day = "2026-12-05"
+	u := func(s string) int64 { return ts(s).Unix() }
+	prev := map[int64]int64{u("2026-12-05 00:00"): 10, u("2026-12-05 09:15"): 4, u("2026-12-05 09:30"): 2, u("2026-12-04 23:45"): 7}
+	if got := tailStart(prev, day); got != u("2026-12-05 09:30") {
+		t.Fatalf("tailStart = %v, want 09:30", time.Unix(got, 0).UTC())
+	}
+	if got := tailStart(nil, day); got != u("2026-12-05 00:00") {
+		t.Fatalf("tailStart without slices = %v, want midnight", time.Unix(got, 0).UTC())
+	}
+	// From 09:30: 2 → 3 in 09:30, 5 new in 09:45; the day's count 16 → 22.
+	minutes := map[int64]int64{u("2026-12-05 09:31"): 3, u("2026-12-05 09:50"): 5}
+	got, ok := tailSlices(prev, 16, 22, minutes, day, u("2026-12-05 09:30"), 15*time.Minute)
+	want := map[int64]int64{u("2026-12-05 00:00"): 10, u("2026-12-05 09:15"): 4, u("2026-12-05 09:30"): 3, u("2026-12-05 09:45"): 5}
+	if !ok || !maps.Equal(got, want) {
+		t.Fatalf("tailSlices = %v, %v; want %v", got, ok, want)
+	}
+	// One more record in the day than the tail holds: a late one before it.
+	if _, ok := tailSlices(prev, 16, 23, minutes, day, u("2026-12-05 09:30"), 15*time.Minute); ok {
+		t.Fatal("tailSlices took a day that grew before its tail")
+	}
+	// From midnight: every minute of the day, whatever the counts.
+	all := map[int64]int64{u("2026-12-05 00:01"): 11, u("2026-12-05 09:50"): 5, u("2026-12-06 00:01"): 9}
+	got, ok = tailSlices(prev, 16, 99, all, day, u("2026-12-05 00:00"), 15*time.Minute)
+	if want := map[int64]int64{u("2026-12-05 00:00"): 11, u("2026-12-05 09:45"): 5}; !ok || !maps.Equal(got, want) {
+		t.Fatalf("tailSlices from midnight = %v, %v; want %v", got, ok, want)
 	}
 }

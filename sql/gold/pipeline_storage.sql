@@ -26,14 +26,17 @@ FROM (
   UNION ALL SELECT 'archive.rejects', file_count, total_size, record_count FROM archive."rejects$partitions"
   UNION ALL SELECT 'gold.access_daily', file_count, total_size, record_count FROM gold."access_daily$partitions"
   UNION ALL SELECT 'gold.access_endpoint_daily', file_count, total_size, record_count FROM gold."access_endpoint_daily$partitions"
+  UNION ALL SELECT 'gold.access_hourly', file_count, total_size, record_count FROM gold."access_hourly$partitions"
   UNION ALL SELECT 'gold.access_ip_daily', file_count, total_size, record_count FROM gold."access_ip_daily$partitions"
   UNION ALL SELECT 'gold.active_users', file_count, total_size, record_count FROM gold."active_users$partitions"
   UNION ALL SELECT 'gold.cdn_minute', file_count, total_size, record_count FROM gold."cdn_minute$partitions"
   UNION ALL SELECT 'gold.duration_hourly', file_count, total_size, record_count FROM gold."duration_hourly$partitions"
   UNION ALL SELECT 'gold.events_15m', file_count, total_size, record_count FROM gold."events_15m$partitions"
+  UNION ALL SELECT 'gold.ingest_minute', file_count, total_size, record_count FROM gold."ingest_minute$partitions"
   UNION ALL SELECT 'gold.logs_15m', file_count, total_size, record_count FROM gold."logs_15m$partitions"
   UNION ALL SELECT 'gold.metrics_15m', file_count, total_size, record_count FROM gold."metrics_15m$partitions"
   UNION ALL SELECT 'gold.operation_bursts', file_count, total_size, record_count FROM gold."operation_bursts$partitions"
+  UNION ALL SELECT 'gold.rejects_hourly', file_count, total_size, record_count FROM gold."rejects_hourly$partitions"
   UNION ALL SELECT 'gold.orders', file_count, total_size, record_count FROM gold."orders$partitions"
 ) p
 RIGHT JOIN (VALUES
@@ -58,14 +61,17 @@ RIGHT JOIN (VALUES
   ('archive', 'archive.rejects'),
   ('gold', 'gold.access_daily'),
   ('gold', 'gold.access_endpoint_daily'),
+  ('gold', 'gold.access_hourly'),
   ('gold', 'gold.access_ip_daily'),
   ('gold', 'gold.active_users'),
   ('gold', 'gold.cdn_minute'),
   ('gold', 'gold.duration_hourly'),
   ('gold', 'gold.events_15m'),
+  ('gold', 'gold.ingest_minute'),
   ('gold', 'gold.logs_15m'),
   ('gold', 'gold.metrics_15m'),
   ('gold', 'gold.operation_bursts'),
+  ('gold', 'gold.rejects_hourly'),
   ('gold', 'gold.orders')
 ) AS t (tier, table_name) ON p.table_name = t.table_name
 GROUP BY t.tier, t.table_name
