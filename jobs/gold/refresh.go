@@ -155,16 +155,15 @@ func (r *Runner) plan(ctx context.Context, jobs []*refreshJob) error {
 	// The reads are independent: all at once (each is small; under load
 	// their latency, not their work, is what adds up).
 	var (
-		states       map[stateKey]rollupState
-		cols         map[string][]string
-		stateErr     error
-		colsErr      error
-		names        []string
-		mu           sync.Mutex
-		days         = map[string]map[string]int64{} // "source|time column" → day counts
-		daysErr      = map[string]error{}
-		reads        []func()
-		sourceColumn = func(src, col string) string { return src + "|" + col }
+		states   map[stateKey]rollupState
+		cols     map[string][]string
+		stateErr error
+		colsErr  error
+		names    []string
+		mu       sync.Mutex
+		days     = map[string]map[string]int64{} // "source|time column" → day counts
+		daysErr  = map[string]error{}
+		reads    []func()
 	)
 	for _, j := range jobs {
 		names = append(names, j.d.Name)
@@ -279,7 +278,7 @@ func (r *Runner) countSlices(ctx context.Context, jobs []*refreshJob, states map
 	for _, j := range sliced {
 		prev := states[stateKey{j.d.Name, j.fp}]
 		for _, src := range j.d.Sources {
-			k := src + "|" + j.d.TimeColumn
+			k := sourceColumn(src, j.d.TimeColumn)
 			if from[k] == nil {
 				from[k] = map[string]int64{}
 			}
@@ -319,7 +318,7 @@ func (r *Runner) countSlices(ctx context.Context, jobs []*refreshJob, states map
 		prev := states[stateKey{j.d.Name, j.fp}]
 		out := sliceCounts{}
 		for _, src := range j.d.Sources {
-			k := src + "|" + j.d.TimeColumn
+			k := sourceColumn(src, j.d.TimeColumn)
 			out[src] = map[int64]int64{}
 			for _, day := range j.days {
 				start := tailStart(prev.slices[src], day)
@@ -348,7 +347,7 @@ func (r *Runner) countSlices(ctx context.Context, jobs []*refreshJob, states map
 	}
 	for _, j := range sliced {
 		for _, src := range j.d.Sources {
-			if err := errs[src+"|"+j.d.TimeColumn]; err != nil && j.err == nil {
+			if err := errs[sourceColumn(src, j.d.TimeColumn)]; err != nil && j.err == nil {
 				j.err = err
 			}
 		}
@@ -357,6 +356,10 @@ func (r *Runner) countSlices(ctx context.Context, jobs []*refreshJob, states map
 		}
 	}
 }
+
+// sourceColumn keys a source's counts by the time column they are counted
+// on ("silver.events|event_ts"): rollups share them per source and column.
+func sourceColumn(src, col string) string { return src + "|" + col }
 
 // dayStart is the start of a UTC day (YYYY-MM-DD), Unix seconds.
 func dayStart(day string) int64 {
