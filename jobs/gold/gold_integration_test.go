@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -443,6 +444,19 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 	}
 	check(t, db, "event_counts_15m", q("SELECT bucket, service, type, status, events FROM gold.event_counts_15m"), countLines(ev15), false)
 	check(t, db, "log_counts_15m", q("SELECT bucket, service, level, lines FROM gold.log_counts_15m"), countLines(lg15), false)
+	// Top message patterns: lines per hour and pattern, numbers and hex
+	// words with a digit masked (the rollup's SQL, in Go).
+	hexWord, number := regexp.MustCompile(`\b[0-9a-fA-F]*[0-9][0-9a-fA-F]*\b`), regexp.MustCompile(`[0-9]+`)
+	patterns := map[string]int64{}
+	for _, l := range m.logs {
+		pattern := number.ReplaceAllString(hexWord.ReplaceAllString(l.Message, "#"), "#")
+		patterns[fmt.Sprintf("%s|%s|%s|%s|%s|%s|%d|%s", l.TS.UTC().Format("2006-01-02 15"), l.Level, l.Service, l.Node, l.Module, l.File, l.Line, pattern)]++
+	}
+	if len(patterns) >= len(m.logs)/2 {
+		t.Errorf("log_patterns: %d patterns for %d log lines; masking should fold a statement's lines into one", len(patterns), len(m.logs))
+	}
+	check(t, db, "log_patterns", q("SELECT format_datetime(hour, 'yyyy-MM-dd HH'), level, service, coalesce(node, ''), coalesce(module, ''), coalesce(file, ''), coalesce(line, 0), pattern, lines FROM gold.log_patterns"),
+		countLines(patterns), false)
 
 	// §5.4 and §5.5 per grain.
 	type usersAt struct{ active, viewing, buying map[string]bool }

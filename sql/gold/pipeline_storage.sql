@@ -33,6 +33,7 @@ FROM (
   UNION ALL SELECT 'gold.duration_hourly', file_count, total_size, record_count FROM gold."duration_hourly$partitions"
   UNION ALL SELECT 'gold.events_15m', file_count, total_size, record_count FROM gold."events_15m$partitions"
   UNION ALL SELECT 'gold.ingest_minute', file_count, total_size, record_count FROM gold."ingest_minute$partitions"
+  UNION ALL SELECT 'gold.log_patterns_hourly', file_count, total_size, record_count FROM gold."log_patterns_hourly$partitions"
   UNION ALL SELECT 'gold.logs_15m', file_count, total_size, record_count FROM gold."logs_15m$partitions"
   UNION ALL SELECT 'gold.metrics_15m', file_count, total_size, record_count FROM gold."metrics_15m$partitions"
   UNION ALL SELECT 'gold.operation_bursts', file_count, total_size, record_count FROM gold."operation_bursts$partitions"
@@ -68,6 +69,7 @@ RIGHT JOIN (VALUES
   ('gold', 'gold.duration_hourly'),
   ('gold', 'gold.events_15m'),
   ('gold', 'gold.ingest_minute'),
+  ('gold', 'gold.log_patterns_hourly'),
   ('gold', 'gold.logs_15m'),
   ('gold', 'gold.metrics_15m'),
   ('gold', 'gold.operation_bursts'),
