@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -336,7 +337,9 @@ func Ancestors(tbl *table.Table) func(yield func(*table.Snapshot) bool) {
 
 // LoadOrCreate loads the table; when it does not exist and spec is not nil it
 // creates it, tolerating a concurrent creator. Columns of spec.Schema the
-// existing table lacks are added by name.
+// existing table lacks are added by name, and so are the properties of
+// spec it lacks (a property it has keeps its value: an operator's change
+// wins).
 func LoadOrCreate(ctx context.Context, cat catalog.Catalog, ident table.Identifier, spec *TableSpec) (*table.Table, error) {
 	name := strings.Join(ident, ".")
 	tbl, err := cat.LoadTable(ctx, ident)
@@ -344,7 +347,7 @@ func LoadOrCreate(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 		if spec == nil {
 			return tbl, nil
 		}
-		return EvolveSchema(ctx, cat, ident, tbl, spec.Schema)
+		return evolve(ctx, cat, ident, tbl, spec.Schema, spec.Properties)
 	}
 	if !errors.Is(err, catalog.ErrNoSuchTable) || spec == nil {
 		return nil, fmt.Errorf("load table %s: %w", name, err)
@@ -366,7 +369,7 @@ func LoadOrCreate(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 	// catalog reports that as "already exists" or as a serialization
 	// failure, so whatever the error, a table that now loads wins.
 	if existing, lerr := cat.LoadTable(ctx, ident); lerr == nil {
-		return EvolveSchema(ctx, cat, ident, existing, spec.Schema)
+		return evolve(ctx, cat, ident, existing, spec.Schema, spec.Properties)
 	}
 	return nil, fmt.Errorf("create table %s: %w", name, err)
 }
@@ -376,18 +379,31 @@ func LoadOrCreate(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 // that became nullable). Existing data files keep their schema; the new
 // columns read as null in them. A column tbl has optional stays optional.
 func EvolveSchema(ctx context.Context, cat catalog.Catalog, ident table.Identifier, tbl *table.Table, want *iceberg.Schema) (*table.Table, error) {
-	if want == nil || !needsEvolution(tbl.Schema(), want) {
-		return tbl, nil
-	}
+	return evolve(ctx, cat, ident, tbl, want, nil)
+}
+
+// evolve brings tbl to want (EvolveSchema) and sets the properties of
+// props it lacks, in one commit, retried when another writer committed
+// first.
+func evolve(ctx context.Context, cat catalog.Catalog, ident table.Identifier, tbl *table.Table, want *iceberg.Schema, props iceberg.Properties) (*table.Table, error) {
 	name := strings.Join(ident, ".")
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		if !needsEvolution(tbl.Schema(), want) {
+		evolveSchema := want != nil && needsEvolution(tbl.Schema(), want)
+		missing := missingProperties(tbl.Properties(), props)
+		if !evolveSchema && len(missing) == 0 {
 			return tbl, nil
 		}
 		tx := tbl.NewTransaction()
-		if err := tx.UpdateSchema(true, false).UnionByNameWith(want).Commit(); err != nil {
-			return nil, fmt.Errorf("evolve schema of %s: %w", name, err)
+		if evolveSchema {
+			if err := tx.UpdateSchema(true, false).UnionByNameWith(want).Commit(); err != nil {
+				return nil, fmt.Errorf("evolve schema of %s: %w", name, err)
+			}
+		}
+		if len(missing) > 0 {
+			if err := tx.SetProperties(missing); err != nil {
+				return nil, fmt.Errorf("set properties of %s: %w", name, err)
+			}
 		}
 		next, err := tx.Commit(ctx)
 		if err == nil {
@@ -398,7 +414,20 @@ func EvolveSchema(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 			return nil, fmt.Errorf("reload table %s: %w", name, err)
 		}
 	}
-	return nil, fmt.Errorf("evolve schema of %s: %w", name, lastErr)
+	return nil, fmt.Errorf("evolve %s: %w", name, lastErr)
+}
+
+// missingProperties are the properties of want that have lacks, except
+// the reserved ones (format-version and the like live outside the
+// properties once a table exists, and cannot be set).
+func missingProperties(have, want iceberg.Properties) iceberg.Properties {
+	out := iceberg.Properties{}
+	for k, v := range want {
+		if _, ok := have[k]; !ok && !slices.Contains(table.ReservedProperties[:], k) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // needsEvolution reports whether want has a column have lacks, or one

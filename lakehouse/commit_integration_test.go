@@ -295,3 +295,51 @@ func TestLoadOrCreateRelaxesRequired(t *testing.T) {
 		t.Errorf("%d rows after evolution, want 1", got)
 	}
 }
+
+// TestLoadOrCreateAddsProperties: a property added to the spec (a bloom
+// filter, say) is set on the existing table; one the table already has
+// keeps its value; a second load commits nothing.
+func TestLoadOrCreateAddsProperties(t *testing.T) {
+	l := openLake(t)
+	ident, spec := testTable(t, l)
+	if _, err := l.Commit(context.Background(), ident, appendRow(1, 1), lakehouse.CommitOptions{Create: spec}); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := l.Catalog.LoadTable(context.Background(), ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := tbl.NewTransaction()
+	if err := tx.SetProperties(iceberg.Properties{"write.parquet.compression-level": "7"}); err != nil { // an operator's change
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	more := *spec
+	more.Properties = iceberg.Properties{table.PropertyFormatVersion: "2", "write.parquet.compression-level": "3",
+		"write.parquet.bloom-filter-enabled.column.seq": "true"}
+	for k, v := range spec.Properties {
+		if _, ok := more.Properties[k]; !ok {
+			more.Properties[k] = v
+		}
+	}
+	got, err := lakehouse.LoadOrCreate(context.Background(), l.Catalog, ident, &more)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := got.Properties()
+	if props["write.parquet.bloom-filter-enabled.column.seq"] != "true" || props["write.parquet.compression-level"] != "7" {
+		t.Errorf("properties after load: %v; want the bloom filter added and compression-level 7 kept", props)
+	}
+	again, err := lakehouse.LoadOrCreate(context.Background(), l.Catalog, ident, &more)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.MetadataLocation() != got.MetadataLocation() {
+		t.Errorf("a second load committed again: %s → %s", got.MetadataLocation(), again.MetadataLocation())
+	}
+	if n := countRows(t, l, ident); n != 1 {
+		t.Errorf("%d rows, want 1", n)
+	}
+}

@@ -2,6 +2,9 @@ package lakehouse
 
 import (
 	"testing"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
 )
 
 func TestSilverTableSpecs(t *testing.T) {
@@ -45,5 +48,37 @@ func TestArchiveTable(t *testing.T) {
 	}
 	if got := SilverKey("archive.events"); len(got) != 1 || got[0] != "event_id" {
 		t.Errorf("SilverKey(archive.events) = %v", got)
+	}
+}
+
+// The tables a trace looks up by action_id carry bloom filters on it, in
+// hot and archive alike.
+func TestSilverBloomFilters(t *testing.T) {
+	for _, name := range []string{SilverEvents, SilverLogs} {
+		for _, spec := range []func(string) (*TableSpec, error){SilverTableSpec, ArchiveTableSpec} {
+			s, err := spec(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Properties[bloomColumnKeyPrefix+"action_id"] != "true" || s.Properties[bloomMaxBytesKey] == "" || s.Properties[bloomRowGroupRowsKey] == "" {
+				t.Errorf("%s: no action_id bloom filter in %v", name, s.Properties)
+			}
+		}
+	}
+	s, err := SilverTableSpec(SilverAccessLogs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Properties[bloomMaxBytesKey]; ok {
+		t.Errorf("%s has no bloom column but bloom properties", SilverAccessLogs)
+	}
+}
+
+func TestMissingProperties(t *testing.T) {
+	have := iceberg.Properties{"a": "operator's", "b": "1"}
+	want := iceberg.Properties{"a": "spec's", "c": "2", table.PropertyFormatVersion: "2"}
+	got := missingProperties(have, want)
+	if len(got) != 1 || got["c"] != "2" {
+		t.Errorf("missingProperties = %v, want only c=2 (a kept, format-version reserved)", got)
 	}
 }
