@@ -67,6 +67,23 @@ func (d *Definition) Fingerprint() string {
 	return Fingerprint(d.SQL + "\n" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
 }
 
+// partitionColumn is the column of the rollup's first partition field
+// ("day(hour)": hour; "day": day), "" when it is unpartitioned or
+// partitioned by a bucket or truncate transform.
+func (d *Definition) partitionColumn() string {
+	if len(d.Partitioning) == 0 {
+		return ""
+	}
+	p := d.Partitioning[0]
+	if open := strings.IndexByte(p, '('); open >= 0 && strings.HasSuffix(p, ")") {
+		p = p[open+1 : len(p)-1]
+	}
+	if strings.Contains(p, ",") { // bucket(n, col), truncate(w, col): not a time
+		return ""
+	}
+	return strings.TrimSpace(p)
+}
+
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Load reads every *.sql (views) and rollups/*.sql (rollup tables) of fsys

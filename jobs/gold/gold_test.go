@@ -142,6 +142,41 @@ func TestDayFilter(t *testing.T) {
 	}
 }
 
+// A MERGE reads the rollup's partitions of the days or slices it
+// recomputes (date literals for a date column), and all of a rollup it
+// cannot bound.
+func TestTargetFilter(t *testing.T) {
+	at := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	hourly := &Definition{Name: "h", Partitioning: []string{"day(hour)"}, TimeColumn: "event_ts", Slice: time.Hour}
+	daily := &Definition{Name: "d", Partitioning: []string{"month(day)"}, TimeColumn: "event_ts"}
+	window := &Definition{Name: "w", Partitioning: []string{"day(window_start)"}, TimeColumn: "event_ts", WindowColumn: "window_start", WindowSize: time.Minute, Slice: 15 * time.Minute}
+	for _, tc := range []struct {
+		name string
+		job  *refreshJob
+		want string
+	}{
+		{"slices", &refreshJob{d: hourly, partCol: "hour", mergeSlices: []time.Time{at("2026-11-01T10:00:00Z"), at("2026-11-01T11:00:00Z")}},
+			`((t."hour" >= TIMESTAMP '2026-11-01 10:00:00 UTC' AND t."hour" < TIMESTAMP '2026-11-01 12:00:00 UTC'))`},
+		{"days", &refreshJob{d: hourly, partCol: "hour", mergeDays: []string{"2026-11-01"}},
+			`((t."hour" >= TIMESTAMP '2026-11-01 00:00:00 UTC' AND t."hour" < TIMESTAMP '2026-11-02 00:00:00 UTC'))`},
+		{"date column", &refreshJob{d: daily, partCol: "day", partDate: true, mergeDays: []string{"2026-11-01", "2026-11-02"}},
+			`((t."day" >= DATE '2026-11-01' AND t."day" < DATE '2026-11-03'))`},
+		{"window slices, no past", &refreshJob{d: window, partCol: "window_start", mergeSlices: []time.Time{at("2026-11-01T10:00:00Z")}},
+			`((t."window_start" >= TIMESTAMP '2026-11-01 10:00:00 UTC' AND t."window_start" < TIMESTAMP '2026-11-01 10:15:00 UTC'))`},
+		{"unpartitioned", &refreshJob{d: &Definition{Name: "u", TimeColumn: "event_ts"}, mergeDays: []string{"2026-11-01"}}, ""},
+		{"window by another column", &refreshJob{d: window, partCol: "bucket", mergeDays: []string{"2026-11-01"}}, ""},
+	} {
+		if got := tc.job.targetFilter(); got != tc.want {
+			t.Errorf("%s: targetFilter =\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+	}
+	for p, want := range map[string]string{"day(hour)": "hour", "month(day)": "day", "day": "day", "bucket(16, user_id)": ""} {
+		if got := (&Definition{Partitioning: []string{p}}).partitionColumn(); got != want {
+			t.Errorf("partitionColumn(%s) = %q, want %q", p, got, want)
+		}
+	}
+}
+
 // A window rollup reads its sources a window past its days, and recomputes
 // the day before each changed one (its late windows read the changed day).
 func TestWindowDays(t *testing.T) {
