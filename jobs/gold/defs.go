@@ -67,21 +67,28 @@ func (d *Definition) Fingerprint() string {
 	return Fingerprint(d.SQL + "\n" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
 }
 
-// partitionColumn is the column of the rollup's first partition field
-// ("day(hour)": hour; "day": day), "" when it is unpartitioned or
-// partitioned by a bucket or truncate transform.
-func (d *Definition) partitionColumn() string {
+// timePartition is the rollup's first partition column ("day(hour)":
+// hour) when it is a key column of type date (isDate) or timestamp, as
+// cols (the table's columns) say; "" otherwise: unpartitioned, a bucket or
+// truncate transform, or a column a MERGE's day ranges cannot bound.
+func (d *Definition) timePartition(cols []column) (name string, isDate bool) {
 	if len(d.Partitioning) == 0 {
-		return ""
+		return "", false
 	}
 	p := d.Partitioning[0]
 	if open := strings.IndexByte(p, '('); open >= 0 && strings.HasSuffix(p, ")") {
 		p = p[open+1 : len(p)-1]
 	}
-	if strings.Contains(p, ",") { // bucket(n, col), truncate(w, col): not a time
-		return ""
+	p = strings.TrimSpace(p)
+	if !slices.Contains(d.Key, p) {
+		return "", false
 	}
-	return strings.TrimSpace(p)
+	for _, c := range cols {
+		if c.name == p && (c.typ == "date" || strings.HasPrefix(c.typ, "timestamp")) {
+			return p, c.typ == "date"
+		}
+	}
+	return "", false
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

@@ -170,9 +170,16 @@ func TestTargetFilter(t *testing.T) {
 			t.Errorf("%s: targetFilter =\n%s\nwant\n%s", tc.name, got, tc.want)
 		}
 	}
-	for p, want := range map[string]string{"day(hour)": "hour", "month(day)": "day", "day": "day", "bucket(16, user_id)": ""} {
-		if got := (&Definition{Partitioning: []string{p}}).partitionColumn(); got != want {
-			t.Errorf("partitionColumn(%s) = %q, want %q", p, got, want)
+	cols := []column{{"hour", "timestamp(6) with time zone"}, {"day", "date"}, {"service", "varchar"}, {"user_id", "varchar"}, {"first_seen", "timestamp(6) with time zone"}}
+	for p, want := range map[string]string{
+		"day(hour)": "hour", "month(day)": "day", "day": "day",
+		"bucket(16, user_id)": "", // not a time
+		"service":             "", // a key, but not a time
+		"day(first_seen)":     "", // a time, but not a key
+	} {
+		d := &Definition{Partitioning: []string{p}, Key: []string{"hour", "day", "service"}}
+		if got, isDate := d.timePartition(cols); got != want || isDate != (want == "day") {
+			t.Errorf("timePartition(%s) = %q, %v; want %q", p, got, isDate, want)
 		}
 	}
 }

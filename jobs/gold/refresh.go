@@ -131,8 +131,9 @@ type refreshJob struct {
 	mergeDays   []string
 	mergeSlices []time.Time
 	cols        []string // the rollup table's columns, for the MERGE
-	// partCol is the column the rollup is partitioned by (day(hour):
-	// hour), partDate whether it is a date; "" when unpartitioned.
+	// partCol is the time key column the rollup is partitioned by
+	// (day(hour): hour), partDate whether it is a date; "" when none
+	// (Definition.timePartition).
 	partCol  string
 	partDate bool
 	res      Result
@@ -233,13 +234,10 @@ func (r *Runner) plan(ctx context.Context, jobs []*refreshJob) error {
 			j.err = fmt.Errorf("read columns of gold.%s: no columns", d.Name)
 			continue
 		}
-		j.partCol = d.partitionColumn()
 		for _, c := range cols[d.Name] {
 			j.cols = append(j.cols, c.name)
-			if c.name == j.partCol {
-				j.partDate = c.typ == "date"
-			}
 		}
+		j.partCol, j.partDate = d.timePartition(cols[d.Name])
 		if d.Slice == 0 {
 			j.mergeDays = j.days
 			if d.WindowSize > 0 {
