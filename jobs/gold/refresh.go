@@ -162,34 +162,24 @@ func (r *Runner) plan(ctx context.Context, jobs []*refreshJob) error {
 	var (
 		states   map[stateKey]rollupState
 		cols     map[string][]column
+		days     map[string]map[string]int64 // "source|time column" → day counts
+		daysErr  map[string]error
 		stateErr error
 		colsErr  error
 		names    []string
-		mu       sync.Mutex
-		days     = map[string]map[string]int64{} // "source|time column" → day counts
-		daysErr  = map[string]error{}
-		reads    []func()
+		keys     []string
 	)
 	for _, j := range jobs {
 		names = append(names, j.d.Name)
 		for _, src := range j.d.Sources {
-			k := sourceColumn(src, j.d.TimeColumn)
-			if _, ok := days[k]; ok {
-				continue
-			}
-			days[k] = nil
-			reads = append(reads, func() {
-				counts, err := r.sourceDays(ctx, src, j.d.TimeColumn)
-				mu.Lock()
-				days[k], daysErr[k] = counts, err
-				mu.Unlock()
-			})
+			keys = append(keys, sourceColumn(src, j.d.TimeColumn))
 		}
 	}
-	reads = append(reads,
+	concurrently([]func(){
+		func() { days, daysErr = r.sourcesDays(ctx, keys) },
 		func() { states, stateErr = r.loadStates(ctx) },
-		func() { cols, colsErr = r.tableColumns(ctx, names) })
-	concurrently(reads)
+		func() { cols, colsErr = r.tableColumns(ctx, names) },
+	})
 	if err := errors.Join(stateErr, colsErr); err != nil {
 		return err
 	}
@@ -301,23 +291,15 @@ func (r *Runner) countSlices(ctx context.Context, jobs []*refreshJob, states map
 	}
 	minutes := map[string]map[int64]int64{}
 	errs := map[string]error{}
-	var mu sync.Mutex
 	count := func(from map[string]map[string]int64) {
-		var reads []func()
-		for _, k := range slices.Sorted(maps.Keys(from)) {
-			src, col, _ := strings.Cut(k, "|")
-			reads = append(reads, func() {
-				m, err := r.minuteCounts(ctx, src, col, from[k])
-				mu.Lock()
-				defer mu.Unlock()
-				if minutes[k] == nil {
-					minutes[k] = map[int64]int64{}
-				}
-				maps.Copy(minutes[k], m)
-				errs[k] = errors.Join(errs[k], err)
-			})
+		got, err := r.minuteCounts(ctx, from)
+		for k := range from {
+			if minutes[k] == nil {
+				minutes[k] = map[int64]int64{}
+			}
+			maps.Copy(minutes[k], got[k])
+			errs[k] = errors.Join(errs[k], err)
 		}
-		concurrently(reads)
 	}
 	// slicesOf is a rollup's slice counts from the minutes counted so far;
 	// it adds to full the days of its sources whose tail did not hold
@@ -701,80 +683,147 @@ func (r *Runner) tableComments(ctx context.Context, tables []string) (map[string
 
 // dayCounts reads the record count per day of every source of d.
 func (r *Runner) dayCounts(ctx context.Context, d *Definition) (dayCounts, error) {
+	var keys []string
+	for _, src := range d.Sources {
+		keys = append(keys, sourceColumn(src, d.TimeColumn))
+	}
+	days, errs := r.sourcesDays(ctx, keys)
 	out := dayCounts{}
 	for _, src := range d.Sources {
-		counts, err := r.sourceDays(ctx, src, d.TimeColumn)
-		if err != nil {
-			return nil, err
+		k := sourceColumn(src, d.TimeColumn)
+		if errs[k] != nil {
+			return nil, errs[k]
 		}
-		out[src] = counts
+		out[src] = days[k]
 	}
 	return out, nil
 }
 
-// sourceDays reads the record count per day of one source: from
-// $partitions when it is a day-partitioned table, else by counting.
-func (r *Runner) sourceDays(ctx context.Context, src, timeCol string) (map[string]int64, error) {
-	schema, name, _ := strings.Cut(src, ".")
-	counts, err := r.partitionDays(ctx, schema, name)
-	if err != nil {
-		counts, err = r.countDays(ctx, schema, name, timeCol)
+// sourcesDays reads the record count per day of sources ("source|time
+// column" keys, repeats allowed): of the day-partitioned ones from their
+// $partitions, all in one query (each statement costs Trino more to
+// analyse, plan and dispatch than these metadata reads cost to run); of
+// the others by counting their time column. Errors are per key.
+func (r *Runner) sourcesDays(ctx context.Context, keys []string) (map[string]map[string]int64, map[string]error) {
+	var tables []string
+	for _, k := range keys {
+		src, _, _ := strings.Cut(k, "|")
+		if !slices.Contains(tables, src) {
+			tables = append(tables, src)
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("count days of %s: %w", src, err)
+	parts, err := r.partitionDays(ctx, tables)
+	if err != nil && len(tables) > 1 {
+		// A table without partitions fails the whole read: each alone.
+		parts = map[string]map[string]int64{}
+		for _, t := range tables {
+			if p, err := r.partitionDays(ctx, []string{t}); err == nil {
+				maps.Copy(parts, p)
+			}
+		}
 	}
-	return counts, nil
+	out, errs := map[string]map[string]int64{}, map[string]error{}
+	for _, k := range keys {
+		if _, ok := out[k]; ok {
+			continue
+		}
+		src, col, _ := strings.Cut(k, "|")
+		if counts, ok := parts[src]; ok {
+			out[k] = counts
+			continue
+		}
+		schema, name, _ := strings.Cut(src, ".")
+		counts, err := r.countDays(ctx, schema, name, col)
+		if err != nil {
+			errs[k] = fmt.Errorf("count days of %s: %w", src, err)
+		}
+		out[k] = counts
+	}
+	return out, errs
 }
 
-// minuteCounts counts the rows of src per minute (start, Unix seconds)
-// from the first minute given per day (day → Unix seconds) to the day's
-// end: one scan of the time column of those days.
-func (r *Runner) minuteCounts(ctx context.Context, src, timeCol string, from map[string]int64) (map[int64]int64, error) {
-	schema, name, _ := strings.Cut(src, ".")
-	col := trino.Ident(timeCol)
-	var ranges []string
-	for _, day := range slices.Sorted(maps.Keys(from)) {
-		end := time.Unix(dayStart(day), 0).UTC().AddDate(0, 0, 1)
-		ranges = append(ranges, fmt.Sprintf("(%s >= %s AND %s < %s)", col, timestampLiteral(time.Unix(from[day], 0)), col, timestampLiteral(end)))
+// minuteCounts counts the rows of sources per minute (start, Unix
+// seconds), for each "source|time column" key from the first minute given
+// per day (day → Unix seconds) to the day's end: one scan of the time
+// column of those days per source, all in one query.
+func (r *Runner) minuteCounts(ctx context.Context, from map[string]map[string]int64) (map[string]map[int64]int64, error) {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(from)) {
+		src, timeCol, _ := strings.Cut(k, "|")
+		schema, name, _ := strings.Cut(src, ".")
+		col := trino.Ident(timeCol)
+		var ranges []string
+		for _, day := range slices.Sorted(maps.Keys(from[k])) {
+			end := time.Unix(dayStart(day), 0).UTC().AddDate(0, 0, 1)
+			ranges = append(ranges, fmt.Sprintf("(%s >= %s AND %s < %s)", col, timestampLiteral(time.Unix(from[k][day], 0)), col, timestampLiteral(end)))
+		}
+		if len(ranges) == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("SELECT %s, CAST(floor(to_unixtime(%s) / 60) AS bigint) * 60, count(*) FROM %s WHERE %s GROUP BY 2",
+			trino.String(k), col, trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name), strings.Join(ranges, " OR ")))
 	}
-	out := map[int64]int64{}
-	if len(ranges) == 0 {
+	out := map[string]map[int64]int64{}
+	if len(parts) == 0 {
 		return out, nil
 	}
-	err := trino.Each(ctx, r.DB, fmt.Sprintf(
-		`SELECT CAST(floor(to_unixtime(%s) / 60) AS bigint) * 60, count(*) FROM %s WHERE %s GROUP BY 1`,
-		col, trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name), strings.Join(ranges, " OR ")), func(row trino.Scanner) error {
+	err := trino.Each(ctx, r.DB, strings.Join(parts, "\nUNION ALL "), func(row trino.Scanner) error {
+		var k string
 		var m, n int64
-		if err := row.Scan(&m, &n); err != nil {
+		if err := row.Scan(&k, &m, &n); err != nil {
 			return err
 		}
-		out[m] = n
+		if out[k] == nil {
+			out[k] = map[int64]int64{}
+		}
+		out[k][m] = n
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("count minutes of %s: %w", src, err)
+		return nil, fmt.Errorf("count minutes of %s: %w", strings.Join(slices.Sorted(maps.Keys(from)), ", "), err)
 	}
 	return out, nil
 }
 
-func (r *Runner) partitionDays(ctx context.Context, schema, name string) (map[string]int64, error) {
-	out := map[string]int64{}
-	err := trino.Each(ctx, r.DB, fmt.Sprintf(
-		`SELECT json_format(CAST(partition AS JSON)), record_count FROM %s`,
-		trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name+"$partitions")), func(row trino.Scanner) error {
-		var part string
+// partitionDays reads the record count per day of tables ("silver.events")
+// from their $partitions, in one query. A table whose partitions name no
+// day is left out; an empty one has no days.
+func (r *Runner) partitionDays(ctx context.Context, tables []string) (map[string]map[string]int64, error) {
+	out := map[string]map[string]int64{}
+	var parts []string
+	for _, t := range tables {
+		out[t] = map[string]int64{}
+		schema, name, _ := strings.Cut(t, ".")
+		parts = append(parts, fmt.Sprintf("SELECT %s, json_format(CAST(partition AS JSON)), record_count FROM %s",
+			trino.String(t), trino.Qualified(r.Target.Catalog, r.Target.schema(schema), name+"$partitions")))
+	}
+	if len(parts) == 0 {
+		return out, nil
+	}
+	dayless := map[string]bool{}
+	err := trino.Each(ctx, r.DB, strings.Join(parts, "\nUNION ALL "), func(row trino.Scanner) error {
+		var t, part string
 		var n int64
-		if err := row.Scan(&part, &n); err != nil {
+		if err := row.Scan(&t, &part, &n); err != nil {
 			return err
 		}
 		day, ok := partitionDay(part)
 		if !ok {
-			return fmt.Errorf("partition %s has no day", part)
+			dayless[t] = true
+			return nil
 		}
-		out[day] += n
+		if out[t] != nil {
+			out[t][day] += n
+		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("read partitions of %s: %w", strings.Join(tables, ", "), err)
+	}
+	for t := range dayless {
+		delete(out, t)
+	}
+	return out, nil
 }
 
 // partitionDay finds the day in a partition tuple rendered as JSON: the

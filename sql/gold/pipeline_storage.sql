@@ -29,6 +29,7 @@ FROM (
   UNION ALL SELECT 'gold.access_hourly', file_count, total_size, record_count FROM gold."access_hourly$partitions"
   UNION ALL SELECT 'gold.access_ip_daily', file_count, total_size, record_count FROM gold."access_ip_daily$partitions"
   UNION ALL SELECT 'gold.active_users', file_count, total_size, record_count FROM gold."active_users$partitions"
+  UNION ALL SELECT 'gold.buy_then_refund', file_count, total_size, record_count FROM gold."buy_then_refund$partitions"
   UNION ALL SELECT 'gold.cdn_minute', file_count, total_size, record_count FROM gold."cdn_minute$partitions"
   UNION ALL SELECT 'gold.duration_hourly', file_count, total_size, record_count FROM gold."duration_hourly$partitions"
   UNION ALL SELECT 'gold.events_15m', file_count, total_size, record_count FROM gold."events_15m$partitions"
@@ -65,6 +66,7 @@ RIGHT JOIN (VALUES
   ('gold', 'gold.access_hourly'),
   ('gold', 'gold.access_ip_daily'),
   ('gold', 'gold.active_users'),
+  ('gold', 'gold.buy_then_refund'),
   ('gold', 'gold.cdn_minute'),
   ('gold', 'gold.duration_hourly'),
   ('gold', 'gold.events_15m'),
