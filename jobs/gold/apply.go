@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,6 +68,9 @@ type Runner struct {
 	Parallel int
 
 	stateReady atomic.Bool // the state table exists with every column
+
+	mu    sync.Mutex
+	taken map[string]time.Time // snapshot → when this Runner last took it
 }
 
 func (r *Runner) log() *slog.Logger {
@@ -224,6 +228,8 @@ func (r *Runner) Apply(ctx context.Context, defs []*Definition) ([]Result, error
 			res = Result{Name: d.Name, Kind: d.Kind, Change: Failed, Reason: "depends on failed gold." + dep}
 		} else if d.Kind == KindRollup {
 			res, err = r.applyRollup(ctx, d, ex)
+		} else if d.Kind == KindSnapshot {
+			res, err = r.applySnapshot(ctx, d, ex)
 		} else {
 			res, err = r.applyView(ctx, d, ex)
 		}
@@ -306,6 +312,27 @@ func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (
 	days, err := r.build(ctx, d, fp)
 	res.Days = days
 	return res, err
+}
+
+// applySnapshot creates a snapshot table that is missing or whose
+// definition changed (CREATE OR REPLACE: readers see the old answer until
+// the new one is committed).
+func (r *Runner) applySnapshot(ctx context.Context, d *Definition, ex *existing) (Result, error) {
+	res := Result{Name: d.Name, Kind: KindSnapshot}
+	c, isTable := ex.tables[d.Name]
+	if _, isView := ex.views[d.Name]; isView {
+		return res, fmt.Errorf("%s is a view, not a snapshot table", r.qualified("gold", d.Name))
+	}
+	switch {
+	case !isTable:
+		res.Change = Created
+	case fingerprintOf(c) != snapshotFingerprint(r.Target, d):
+		res.Change, res.Reason = Replaced, "definition changed"
+	default:
+		res.Change = Unchanged
+		return res, nil
+	}
+	return res, r.snapshot(ctx, d)
 }
 
 // qualified returns catalog.schema.name (catalog.schema when name is empty)

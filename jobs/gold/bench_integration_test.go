@@ -109,13 +109,20 @@ func BenchmarkGoldDashboards(b *testing.B) {
 	}
 
 	// Under load: 4 clients while ingestion runs as follow mode does
-	// (weir batch silver --follow --gold): every ingestEvery, the next ten
-	// minutes of traffic (about 10,000 records) land in bronze, silver
-	// takes them and the rollups are refreshed; a pass that takes longer
-	// starts the next at once. About 1,000 records/s at the default 10 s.
+	// (weir batch silver --follow --gold): every ingestEvery, the traffic
+	// since the last pass lands in bronze, live (event time now) at
+	// ingestRate records/s (default 1,000), silver takes it and the rollups
+	// are refreshed; a pass that takes longer starts the next at once. So
+	// every pass changes the newest slices of every rollup, as in
+	// production; generating ahead of the clock would make silver reject
+	// the records as future-dated and the refreshes find nothing to do.
 	ingestEvery := 10 * time.Second
 	if d, err := time.ParseDuration(os.Getenv("WEIR_BENCH_GOLD_INGEST_EVERY")); err == nil && d >= 0 {
 		ingestEvery = d
+	}
+	ingestRate := 1000.0
+	if v, err := strconv.ParseFloat(os.Getenv("WEIR_BENCH_GOLD_INGEST_RATE"), 64); err == nil && v > 0 {
+		ingestRate = v
 	}
 	loadCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -126,6 +133,7 @@ func BenchmarkGoldDashboards(b *testing.B) {
 	go func() {
 		defer wg.Done()
 		next := time.Now()
+		last := next.Add(-ingestEvery)
 		for i := 0; loadCtx.Err() == nil; i++ {
 			select {
 			case <-loadCtx.Done():
@@ -133,11 +141,12 @@ func BenchmarkGoldDashboards(b *testing.B) {
 			case <-time.After(time.Until(next)):
 			}
 			next = time.Now().Add(ingestEvery)
-			from := end.Add(time.Duration(i) * 10 * time.Minute)
-			recs, _ := silvertest.Generate(b, from, from.Add(10*time.Minute), rate, generate.DefaultFaults, func(c *generate.Config) {
+			now := time.Now()
+			recs, _ := silvertest.Generate(b, last, now, ingestRate, generate.DefaultFaults, func(c *generate.Config) {
 				c.Seed, c.Users = uint64(1000+i), 5000
 			})
-			env.LoadBronze(b, recs, time.Now())
+			last = now
+			env.LoadBronze(b, recs, now)
 			if _, err := job.Run(ctx, silver.SourceAll); err != nil {
 				ingestErr = err
 				return
@@ -197,7 +206,7 @@ func BenchmarkGoldDashboards(b *testing.B) {
 		"queries":            len(queries),
 		"alone":              map[string]any{"clients": 1, "runs": alone.Total.Runs, "errors": alone.Total.Errors, "p50_ms": alone.Total.P50Ms, "p95_ms": alone.Total.P95Ms},
 		"under_load": map[string]any{"clients": 4, "seconds": loaded.DurationS, "runs": loaded.Total.Runs, "errors": loaded.Total.Errors, "p50_ms": loaded.Total.P50Ms, "p95_ms": loaded.Total.P95Ms,
-			"ingested_records": ingested, "ingest_passes": passes, "ingest_every_s": ingestEvery.Seconds(),
+			"ingested_records": ingested, "ingest_passes": passes, "ingest_every_s": ingestEvery.Seconds(), "ingest_rate_records_per_s": ingestRate,
 			"ingested_records_per_s": math.Round(float64(ingested) / loaded.DurationS)},
 		"target_p95_ms":       1500,
 		"queries_over_target": over,

@@ -22,13 +22,19 @@ const (
 	KindView Kind = "view"
 	// KindRollup is a gold Iceberg table that Refresh keeps up to date.
 	KindRollup Kind = "rollup"
+	// KindSnapshot is a gold Iceberg table holding its query's answer as
+	// of its last run: Apply creates it, and Refresh runs the query again
+	// once the answer is older than Every (@every). For metadata reads too
+	// costly to run on every dashboard load, whose answer may be that old.
+	KindSnapshot Kind = "snapshot"
 	// KindTable is a gold Iceberg table that Apply creates and another job
 	// writes (gold.rollup_state, gold.orders).
 	KindTable Kind = "table"
 )
 
 // Definition is one file of sql/gold: a view (NAME.sql) or a rollup table
-// (rollups/NAME.sql). Leading "--" lines are the description; in a rollup
+// (rollups/NAME.sql) or a snapshot table (snapshots/NAME.sql, with its
+// "-- @every: 1m"). Leading "--" lines are the description; in a rollup
 // they may hold directives "-- @key: a, b", "-- @partitioning: day(bucket)",
 // "-- @time: event_ts" (the event-time column of the sources, by which
 // a refresh restricts them to the days that changed) and "-- @window:
@@ -54,6 +60,9 @@ type Definition struct {
 	// rollup spans (aligned to UTC midnight): a refresh recomputes only the
 	// slices whose count changed. 0: a day.
 	Slice time.Duration
+	// Every (@every, snapshots only) is how old a snapshot's answer may
+	// get before Refresh runs its query again.
+	Every time.Duration
 	// Sources are the non-gold tables read: "silver.events", or a table of
 	// another Trino catalog by its three-part name ("scheduler.public.dag_runs",
 	// which Target does not map); Deps the gold objects read. Both in order
@@ -93,7 +102,8 @@ func (d *Definition) timePartition(cols []column) (name string, isDate bool) {
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// Load reads every *.sql (views) and rollups/*.sql (rollup tables) of fsys
+// Load reads every *.sql (views), rollups/*.sql (rollup tables) and
+// snapshots/*.sql (snapshot tables) of fsys
 // and returns them in dependency order: anything a definition reads from
 // gold comes before it. Names must be unique, lower-case identifiers.
 func Load(fsys fs.FS) ([]*Definition, error) {
@@ -101,7 +111,7 @@ func Load(fsys fs.FS) ([]*Definition, error) {
 	for _, dir := range []struct {
 		glob string
 		kind Kind
-	}{{"*.sql", KindView}, {"rollups/*.sql", KindRollup}} {
+	}{{"*.sql", KindView}, {"rollups/*.sql", KindRollup}, {"snapshots/*.sql", KindSnapshot}} {
 		files, err := fs.Glob(fsys, dir.glob)
 		if err != nil {
 			return nil, fmt.Errorf("list gold sql: %w", err)
@@ -145,11 +155,12 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 			if !ok {
 				return nil, fmt.Errorf("%s: directive %q: want @name: value", file, l)
 			}
-			if kind != KindRollup {
-				return nil, fmt.Errorf("%s: directive @%s: only rollups take directives", file, k)
+			k = strings.TrimSpace(k)
+			if kind != KindRollup && (kind != KindSnapshot || k != "every") {
+				return nil, fmt.Errorf("%s: directive @%s: only rollups take directives, and snapshots @every", file, k)
 			}
 			vals := splitList(v)
-			switch strings.TrimSpace(k) {
+			switch k {
 			case "key":
 				d.Key = vals
 			case "partitioning":
@@ -177,6 +188,12 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 					return nil, fmt.Errorf("%s: @slice: %w", file, err)
 				}
 				d.Slice = size
+			case "every":
+				every, err := time.ParseDuration(strings.TrimSpace(v))
+				if err != nil || every < time.Second || every > 24*time.Hour {
+					return nil, fmt.Errorf("%s: @every: %q: want a duration from 1s to 24h", file, strings.TrimSpace(v))
+				}
+				d.Every = every
 			default:
 				return nil, fmt.Errorf("%s: unknown directive @%s", file, k)
 			}
@@ -201,6 +218,9 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 		if !slices.Contains(d.Deps, name) {
 			d.Deps = append(d.Deps, name)
 		}
+	}
+	if kind == KindSnapshot && d.Every == 0 {
+		return nil, fmt.Errorf("%s: snapshot needs @every", file)
 	}
 	if kind == KindRollup {
 		switch {

@@ -102,6 +102,9 @@ func TestLoadShippedSQL(t *testing.T) {
 		if d.Kind == KindRollup {
 			b.WriteString(" key=" + strings.Join(d.Key, ","))
 		}
+		if d.Kind == KindSnapshot {
+			b.WriteString(" every=" + d.Every.String())
+		}
 		b.WriteString("\n")
 	}
 	golden(t, "definitions.golden", b.String())
@@ -124,6 +127,10 @@ func TestLoadRejects(t *testing.T) {
 			"rollups/r.sql": {Data: []byte("-- @key: a\n-- @time: event_ts\nSELECT 1 FROM silver.events JOIN gold.v ON true")}}, "reads silver, not gold"},
 		{"rollup reading another catalog", fstest.MapFS{"rollups/r.sql": {Data: []byte("-- @key: a\n-- @time: event_ts\nSELECT 1 FROM silver.events JOIN scheduler.public.dag_runs ON true")}}, "reads the lakehouse only"},
 		{"duplicate", fstest.MapFS{"a.sql": {Data: []byte("SELECT 1 FROM silver.x")}, "rollups/a.sql": {Data: []byte("-- @key: a\n-- @time: t\nSELECT 1 FROM silver.x")}}, "defined twice"},
+		{"snapshot without every", fstest.MapFS{"snapshots/s.sql": {Data: []byte("SELECT 1 FROM silver.x")}}, "needs @every"},
+		{"snapshot with a rollup directive", fstest.MapFS{"snapshots/s.sql": {Data: []byte("-- @every: 1m\n-- @key: a\nSELECT 1 FROM silver.x")}}, "snapshots @every"},
+		{"snapshot every too short", fstest.MapFS{"snapshots/s.sql": {Data: []byte("-- @every: 10ms\nSELECT 1 FROM silver.x")}}, "from 1s to 24h"},
+		{"view with every", fstest.MapFS{"a.sql": {Data: []byte("-- @every: 1m\nSELECT 1")}}, "only rollups"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.files)

@@ -20,7 +20,7 @@ const Maintained Change = "maintained"
 const DefaultRetention = 7 * 24 * time.Hour
 
 // Maintain keeps the gold tables weir writes through Trino small: every
-// rollup of defs, gold.rollup_state and gold.orders. Each refresh (every few
+// rollup and snapshot of defs, gold.rollup_state and gold.orders. Each refresh (every few
 // seconds in follow mode) and each order marts run commits a MERGE, which
 // adds small data and delete files; optimize rewrites a table's small files
 // into few, its deletes applied, expire_snapshots drops the snapshots older
@@ -35,8 +35,8 @@ func (r *Runner) Maintain(ctx context.Context, defs []*Definition, retention tim
 		tables = append(tables, Result{Name: name, Kind: KindTable})
 	}
 	for _, d := range defs {
-		if d.Kind == KindRollup {
-			tables = append(tables, Result{Name: d.Name, Kind: KindRollup})
+		if d.Kind == KindRollup || d.Kind == KindSnapshot {
+			tables = append(tables, Result{Name: d.Name, Kind: d.Kind})
 		}
 	}
 	threshold := trino.String(strconv.FormatFloat(retention.Hours(), 'f', -1, 64) + "h")

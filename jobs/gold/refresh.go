@@ -41,6 +41,8 @@ type dayCounts map[string]map[string]int64
 // first, and the state of every rollup that succeeded is saved after its
 // MERGE, in two statements for all: a crash before the save makes the next
 // refresh recompute the same slices again, which gives the same rows.
+// Then every snapshot table whose answer is older than its Every is taken
+// again (refreshSnapshots).
 func (r *Runner) Refresh(ctx context.Context, defs []*Definition) ([]Result, error) {
 	if err := r.ensureState(ctx); err != nil {
 		return nil, err
@@ -51,6 +53,13 @@ func (r *Runner) Refresh(ctx context.Context, defs []*Definition) ([]Result, err
 			jobs = append(jobs, &refreshJob{d: d, res: Result{Name: d.Name, Kind: KindRollup}})
 		}
 	}
+	results, err := r.refreshRollups(ctx, jobs)
+	snapshots, snapErr := r.refreshSnapshots(ctx, defs)
+	return append(results, snapshots...), errors.Join(err, snapErr)
+}
+
+// refreshRollups runs the refresh of the rollups' jobs (Refresh).
+func (r *Runner) refreshRollups(ctx context.Context, jobs []*refreshJob) ([]Result, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
@@ -487,7 +496,7 @@ func (r *Runner) build(ctx context.Context, d *Definition, fp string) (int, erro
 	return len(allDays(counts)), nil
 }
 
-// create runs the CREATE OR REPLACE TABLE ... AS of a rollup.
+// create runs the CREATE OR REPLACE TABLE ... AS of a rollup or a snapshot.
 func (r *Runner) create(ctx context.Context, d *Definition, fp string) error {
 	with := ""
 	if len(d.Partitioning) > 0 {
@@ -500,7 +509,7 @@ func (r *Runner) create(ctx context.Context, d *Definition, fp string) error {
 	stmt := fmt.Sprintf("CREATE OR REPLACE TABLE %s COMMENT %s%s AS\n%s",
 		r.qualified("gold", d.Name), trino.String(comment(d, fp)), with, r.Target.physical(d.SQL))
 	if err := r.exec(ctx, stmt); err != nil {
-		return fmt.Errorf("build rollup: %w", err)
+		return fmt.Errorf("build %s: %w", d.Kind, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package gold holds the gold layer's SQL (DESIGN §5): one Trino view per
-// NAME.sql file and one rollup table per rollups/NAME.sql file, embedded so
-// the weir binary applies them wherever it runs (jobs/gold reads them).
+// NAME.sql file, one rollup table per rollups/NAME.sql file and one
+// snapshot table per snapshots/NAME.sql file, embedded so the weir binary
+// applies them wherever it runs (jobs/gold reads them).
 //
 // The SQL names tables by logical schema (silver.events, gold.x) without a
 // catalog; jobs/gold maps the schemas and runs it in the configured catalog.
@@ -11,7 +12,7 @@ package gold
 
 import "embed"
 
-// FS holds *.sql and rollups/*.sql.
+// FS holds *.sql, rollups/*.sql and snapshots/*.sql.
 //
-//go:embed *.sql rollups/*.sql
+//go:embed *.sql rollups/*.sql snapshots/*.sql
 var FS embed.FS

@@ -39,6 +39,7 @@ FROM (
   UNION ALL SELECT 'gold.metrics_15m', file_count, total_size, record_count FROM gold."metrics_15m$partitions"
   UNION ALL SELECT 'gold.operation_bursts', file_count, total_size, record_count FROM gold."operation_bursts$partitions"
   UNION ALL SELECT 'gold.rejects_hourly', file_count, total_size, record_count FROM gold."rejects_hourly$partitions"
+  UNION ALL SELECT 'gold.revenue_daily', file_count, total_size, record_count FROM gold."revenue_daily$partitions"
   UNION ALL SELECT 'gold.orders', file_count, total_size, record_count FROM gold."orders$partitions"
 ) p
 RIGHT JOIN (VALUES
@@ -76,6 +77,7 @@ RIGHT JOIN (VALUES
   ('gold', 'gold.metrics_15m'),
   ('gold', 'gold.operation_bursts'),
   ('gold', 'gold.rejects_hourly'),
+  ('gold', 'gold.revenue_daily'),
   ('gold', 'gold.orders')
 ) AS t (tier, table_name) ON p.table_name = t.table_name
 GROUP BY t.tier, t.table_name

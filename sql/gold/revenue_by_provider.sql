@@ -1,6 +1,5 @@
--- Successful buys and revenue per day and payment provider, for the business dashboard.
-SELECT date_trunc('day', event_ts) AS day, provider, provider_name, currency,
-       count(*) AS transactions, sum(amount) AS revenue
-FROM silver.events
-WHERE NOT is_future AND type = 'buy' AND status = 'ok'
-GROUP BY 1, 2, 3, 4
+-- Successful buys and revenue per day and payment provider, for the business
+-- dashboard, from the revenue_daily rollup.
+SELECT day, nullif(provider, '') AS provider, nullif(provider_name, '') AS provider_name,
+       nullif(currency, '') AS currency, transactions, revenue
+FROM gold.revenue_daily

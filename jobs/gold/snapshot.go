@@ -1,0 +1,59 @@
+package gold
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// refreshSnapshots takes again every snapshot of defs that this Runner
+// has not taken (Apply did, or an earlier Refresh) within its Every. A
+// Runner that starts takes each once, so a snapshot is at most Every old
+// where one Runner refreshes in a loop (follow mode), and as old as the
+// refresh schedule where each refresh is a new process.
+func (r *Runner) refreshSnapshots(ctx context.Context, defs []*Definition) ([]Result, error) {
+	var results []Result
+	var errs []error
+	for _, d := range defs {
+		if d.Kind != KindSnapshot {
+			continue
+		}
+		res := Result{Name: d.Name, Kind: KindSnapshot, Change: Unchanged}
+		r.mu.Lock()
+		last, ok := r.taken[d.Name]
+		r.mu.Unlock()
+		if !ok || r.now().Sub(last) >= d.Every {
+			start := time.Now()
+			res.Change = Refreshed
+			if err := r.snapshot(ctx, d); err != nil {
+				res.Change, res.Reason = Failed, firstLine(err.Error())
+				errs = append(errs, fmt.Errorf("refresh gold.%s: %w", d.Name, err))
+			}
+			res.Duration = time.Since(start)
+			r.log().Info("gold refresh", "name", d.Name, "change", res.Change, "reason", res.Reason, "took", res.Duration.Round(time.Millisecond))
+		}
+		results = append(results, res)
+	}
+	return results, errors.Join(errs...)
+}
+
+// snapshot runs a snapshot's query into its table, replacing the answer
+// in one commit (readers see the old one until then), and notes when.
+func (r *Runner) snapshot(ctx context.Context, d *Definition) error {
+	at := r.now()
+	if err := r.create(ctx, d, snapshotFingerprint(r.Target, d)); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.taken == nil {
+		r.taken = map[string]time.Time{}
+	}
+	r.taken[d.Name] = at
+	return nil
+}
+
+// snapshotFingerprint is what a snapshot table's comment records of the
+// definition it was taken with.
+func snapshotFingerprint(t Target, d *Definition) string { return Fingerprint(t.physical(d.SQL)) }
