@@ -289,15 +289,11 @@ func (r *Runner) applyView(ctx context.Context, d *Definition, ex *existing) (Re
 func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (Result, error) {
 	res := Result{Name: d.Name, Kind: KindRollup}
 	fp := Fingerprint(r.Target.physical(d.SQL) + "|" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
-	c, isTable := ex.tables[d.Name]
-	if _, isView := ex.views[d.Name]; isView {
-		return res, fmt.Errorf("%s is a view, not a rollup table", r.qualified("gold", d.Name))
+	var err error
+	if res.Change, res.Reason, err = r.tableChange(d, ex, fp); err != nil || res.Change == Unchanged {
+		return res, err
 	}
-	switch {
-	case !isTable:
-		res.Change = Created
-	case fingerprintOf(c) != fp:
-		res.Change, res.Reason = Replaced, "definition changed"
+	if res.Change == Replaced {
 		// Dropped, not replaced in place: Trino's CREATE OR REPLACE keeps
 		// the old partition specs in the table's metadata, and one over a
 		// column the new definition lacks fails every later refresh.
@@ -305,9 +301,6 @@ func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (
 		if err := r.exec(ctx, "DROP TABLE IF EXISTS "+r.qualified("gold", d.Name)); err != nil {
 			return res, fmt.Errorf("drop the old rollup: %w", err)
 		}
-	default:
-		res.Change = Unchanged
-		return res, nil
 	}
 	days, err := r.build(ctx, d, fp)
 	res.Days = days
@@ -319,20 +312,29 @@ func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (
 // the new one is committed).
 func (r *Runner) applySnapshot(ctx context.Context, d *Definition, ex *existing) (Result, error) {
 	res := Result{Name: d.Name, Kind: KindSnapshot}
-	c, isTable := ex.tables[d.Name]
-	if _, isView := ex.views[d.Name]; isView {
-		return res, fmt.Errorf("%s is a view, not a snapshot table", r.qualified("gold", d.Name))
-	}
-	switch {
-	case !isTable:
-		res.Change = Created
-	case fingerprintOf(c) != snapshotFingerprint(r.Target, d):
-		res.Change, res.Reason = Replaced, "definition changed"
-	default:
-		res.Change = Unchanged
-		return res, nil
+	var err error
+	if res.Change, res.Reason, err = r.tableChange(d, ex, snapshotFingerprint(r.Target, d)); err != nil || res.Change == Unchanged {
+		return res, err
 	}
 	return res, r.snapshot(ctx, d)
+}
+
+// tableChange is what Apply does to the table of a rollup or snapshot
+// whose definition has fingerprint fp: create it (missing), replace it
+// (made from another definition) or nothing. A view of its name is an
+// error.
+func (r *Runner) tableChange(d *Definition, ex *existing, fp string) (Change, string, error) {
+	if _, isView := ex.views[d.Name]; isView {
+		return Failed, "", fmt.Errorf("%s is a view, not a %s table", r.qualified("gold", d.Name), d.Kind)
+	}
+	c, isTable := ex.tables[d.Name]
+	switch {
+	case !isTable:
+		return Created, "", nil
+	case fingerprintOf(c) != fp:
+		return Replaced, "definition changed", nil
+	}
+	return Unchanged, "", nil
 }
 
 // qualified returns catalog.schema.name (catalog.schema when name is empty)
