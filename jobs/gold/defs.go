@@ -189,6 +189,9 @@ func parseDefinition(file string, kind Kind, text string) (*Definition, error) {
 				}
 				d.Slice = size
 			case "every":
+				if kind != KindSnapshot {
+					return nil, fmt.Errorf("%s: @every: only snapshots take it", file)
+				}
 				every, err := time.ParseDuration(strings.TrimSpace(v))
 				if err != nil || every < time.Second || every > 24*time.Hour {
 					return nil, fmt.Errorf("%s: @every: %q: want a duration from 1s to 24h", file, strings.TrimSpace(v))

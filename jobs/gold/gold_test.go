@@ -130,6 +130,7 @@ func TestLoadRejects(t *testing.T) {
 		{"snapshot without every", fstest.MapFS{"snapshots/s.sql": {Data: []byte("SELECT 1 FROM silver.x")}}, "needs @every"},
 		{"snapshot with a rollup directive", fstest.MapFS{"snapshots/s.sql": {Data: []byte("-- @every: 1m\n-- @key: a\nSELECT 1 FROM silver.x")}}, "snapshots @every"},
 		{"snapshot every too short", fstest.MapFS{"snapshots/s.sql": {Data: []byte("-- @every: 10ms\nSELECT 1 FROM silver.x")}}, "from 1s to 24h"},
+		{"rollup with every", fstest.MapFS{"rollups/r.sql": {Data: []byte("-- @every: 1m\n-- @key: a\n-- @time: t\nSELECT 1 FROM silver.x")}}, "only snapshots"},
 		{"view with every", fstest.MapFS{"a.sql": {Data: []byte("-- @every: 1m\nSELECT 1")}}, "only rollups"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
