@@ -259,7 +259,7 @@ func firstFailed(deps []string, failed map[string]bool) string {
 func (r *Runner) applyView(ctx context.Context, d *Definition, ex *existing) (Result, error) {
 	res := Result{Name: d.Name, Kind: KindView}
 	body := r.Target.physical(d.SQL)
-	fp := Fingerprint(body)
+	fp := r.Target.fingerprint(d)
 	name := r.qualified("gold", d.Name)
 	c, isView := ex.views[d.Name]
 	switch {
@@ -288,7 +288,7 @@ func (r *Runner) applyView(ctx context.Context, d *Definition, ex *existing) (Re
 
 func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (Result, error) {
 	res := Result{Name: d.Name, Kind: KindRollup}
-	fp := Fingerprint(r.Target.physical(d.SQL) + "|" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
+	fp := r.Target.fingerprint(d)
 	var err error
 	if res.Change, res.Reason, err = r.tableChange(d, ex, fp); err != nil || res.Change == Unchanged {
 		return res, err
@@ -313,7 +313,7 @@ func (r *Runner) applyRollup(ctx context.Context, d *Definition, ex *existing) (
 func (r *Runner) applySnapshot(ctx context.Context, d *Definition, ex *existing) (Result, error) {
 	res := Result{Name: d.Name, Kind: KindSnapshot}
 	var err error
-	if res.Change, res.Reason, err = r.tableChange(d, ex, snapshotFingerprint(r.Target, d)); err != nil || res.Change == Unchanged {
+	if res.Change, res.Reason, err = r.tableChange(d, ex, r.Target.fingerprint(d)); err != nil || res.Change == Unchanged {
 		return res, err
 	}
 	return res, r.snapshot(ctx, d)

@@ -140,8 +140,8 @@ func BenchmarkGoldDashboards(b *testing.B) {
 				return
 			case <-time.After(time.Until(next)):
 			}
-			next = time.Now().Add(ingestEvery)
 			now := time.Now()
+			next = now.Add(ingestEvery)
 			recs, _ := silvertest.Generate(b, last, now, ingestRate, generate.DefaultFaults, func(c *generate.Config) {
 				c.Seed, c.Users = uint64(1000+i), 5000
 			})

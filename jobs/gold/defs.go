@@ -71,9 +71,15 @@ type Definition struct {
 	Deps    []string
 }
 
-// Fingerprint identifies the definition's normalized SQL and directives.
-func (d *Definition) Fingerprint() string {
-	return Fingerprint(d.SQL + "\n" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
+// fingerprint identifies what a gold object is made from, as its comment
+// records it: the definition's SQL in t's schemas, and a rollup's key and
+// partitioning.
+func (t Target) fingerprint(d *Definition) string {
+	body := t.physical(d.SQL)
+	if d.Kind != KindRollup {
+		return Fingerprint(body)
+	}
+	return Fingerprint(body + "|" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
 }
 
 // timePartition is the rollup's first partition column ("day(hour)":

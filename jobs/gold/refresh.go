@@ -200,7 +200,7 @@ func (r *Runner) plan(ctx context.Context, jobs []*refreshJob) error {
 	}
 	for _, j := range jobs {
 		d := j.d
-		j.fp = Fingerprint(r.Target.physical(d.SQL) + "|" + strings.Join(d.Key, ",") + "|" + strings.Join(d.Partitioning, ","))
+		j.fp = r.Target.fingerprint(d)
 		j.cur = dayCounts{}
 		for _, src := range d.Sources {
 			k := sourceColumn(src, d.TimeColumn)

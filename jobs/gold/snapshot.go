@@ -42,7 +42,7 @@ func (r *Runner) refreshSnapshots(ctx context.Context, defs []*Definition) ([]Re
 // in one commit (readers see the old one until then), and notes when.
 func (r *Runner) snapshot(ctx context.Context, d *Definition) error {
 	at := r.now()
-	if err := r.create(ctx, d, snapshotFingerprint(r.Target, d)); err != nil {
+	if err := r.create(ctx, d, r.Target.fingerprint(d)); err != nil {
 		return err
 	}
 	r.mu.Lock()
@@ -53,7 +53,3 @@ func (r *Runner) snapshot(ctx context.Context, d *Definition) error {
 	r.taken[d.Name] = at
 	return nil
 }
-
-// snapshotFingerprint is what a snapshot table's comment records of the
-// definition it was taken with.
-func snapshotFingerprint(t Target, d *Definition) string { return Fingerprint(t.physical(d.SQL)) }
