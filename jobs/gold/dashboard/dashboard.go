@@ -22,12 +22,27 @@ type Datasource struct {
 	UID  string `json:"uid"`
 }
 
-// Target is one query of a panel (the Trino plugin's query model).
+// DashboardDatasource is Grafana's built-in data source that gives a
+// panel the results of another panel of its dashboard (its target's
+// panelId) instead of running a query of its own.
+const DashboardDatasource = "-- Dashboard --"
+
+// Target is one query of a panel (the Trino plugin's query model), or,
+// under DashboardDatasource, the panel whose results it reuses.
 type Target struct {
 	RefID      string      `json:"refId"`
 	RawSQL     string      `json:"rawSQL"`
 	Format     int         `json:"format"`
 	Datasource *Datasource `json:"datasource"`
+	PanelID    int         `json:"panelId"`
+}
+
+// Transformation is one of Grafana's panel transformations (id and its
+// options); the Dashboards page applies filterByValue (isNull,
+// isNotNull), organize (excludeByName) and convertFieldType (to string).
+type Transformation struct {
+	ID      string          `json:"id"`
+	Options json.RawMessage `json:"options"`
 }
 
 // Panel is a dashboard panel; rows nest panels.
@@ -40,6 +55,35 @@ type Panel struct {
 	Targets     []Target    `json:"targets"`
 	Panels      []Panel     `json:"panels"`
 	GridPos     GridPos     `json:"gridPos"`
+
+	Transformations []Transformation `json:"transformations"`
+	Options         struct {
+		XField string `json:"xField"` // a bar chart's category field
+	} `json:"options"`
+}
+
+// reuses is whether the panel takes another panel's results
+// (DashboardDatasource).
+func (p Panel) reuses() bool {
+	return p.Datasource != nil && p.Datasource.UID == DashboardDatasource
+}
+
+// Source is the panel whose queries give p its data: p itself, or the
+// panel its DashboardDatasource target names; ok is false when that panel
+// is missing.
+func (d *Dashboard) Source(p Panel) (Panel, bool) {
+	if !p.reuses() {
+		return p, true
+	}
+	if len(p.Targets) != 1 {
+		return Panel{}, false
+	}
+	for _, cand := range d.AllPanels() {
+		if cand.ID == p.Targets[0].PanelID && !cand.reuses() {
+			return cand, true
+		}
+	}
+	return Panel{}, false
 }
 
 // GridPos places a panel on the dashboard's grid: 24 columns wide, rows
@@ -195,8 +239,9 @@ func (d *Dashboard) Variable(name string) *Variable {
 // Validate checks a set of dashboards against the provisioned data source
 // uids: unique dashboard uids, titles and panel ids, every data source
 // reference (panel, target, variable) resolving to a known uid, every
-// panel with targets querying SQL, no variable referenced but undefined,
-// and no SQL reading anything but the gold schema.
+// panel with targets querying SQL or reusing (DashboardDatasource) one
+// other panel that does, no variable referenced but undefined, and no SQL
+// reading anything but the gold schema.
 func Validate(dashboards []*Dashboard, datasourceUIDs []string) error {
 	known := map[string]bool{}
 	for _, u := range datasourceUIDs {
@@ -220,7 +265,7 @@ func Validate(dashboards []*Dashboard, datasourceUIDs []string) error {
 		}
 		titles[d.Title] = d.File
 		ds := func(where string, ref *Datasource) {
-			if ref != nil && !known[ref.UID] {
+			if ref != nil && !known[ref.UID] && ref.UID != DashboardDatasource {
 				bad("%s: datasource uid %q is not provisioned", where, ref.UID)
 			}
 		}
@@ -243,6 +288,12 @@ func Validate(dashboards []*Dashboard, datasourceUIDs []string) error {
 			}
 			ids[p.ID] = true
 			ds(where, p.Datasource)
+			if p.reuses() {
+				if src, ok := d.Source(p); !ok || len(src.Targets) == 0 {
+					bad("%s: reuses no panel with queries (want one target whose panelId names one)", where)
+				}
+				continue
+			}
 			for _, t := range p.Targets {
 				ds(where+" target "+t.RefID, t.Datasource)
 				if p.Datasource == nil && t.Datasource == nil {

@@ -58,7 +58,8 @@ func TestPanelsHonourTimeRange(t *testing.T) {
 	}
 	for _, d := range ds {
 		for _, p := range d.AllPanels() {
-			for _, tg := range p.Targets {
+			src, _ := d.Source(p) // a panel reusing another's results has its range
+			for _, tg := range src.Targets {
 				ranged := false
 				for _, m := range []string{"$__timeFilter(", "$__dateFilter(", "$__timeFrom()", "$__timeTo()", "$__unixEpochFilter("} {
 					ranged = ranged || strings.Contains(tg.RawSQL, m)
@@ -104,6 +105,11 @@ func TestValidateRejects(t *testing.T) {
 			d.Panels[0].Targets[0].RawSQL = "SELECT * FROM gold.x JOIN scheduler.public.dag_runs ON true"
 			return []*Dashboard{d}
 		}, "reads scheduler."},
+		{"reuses a missing panel", func(d *Dashboard) []*Dashboard {
+			dash := &Datasource{Type: "datasource", UID: DashboardDatasource}
+			d.Panels = append(d.Panels, Panel{ID: 2, Title: "q", Datasource: dash, Targets: []Target{{RefID: "A", Datasource: dash, PanelID: 3}}})
+			return []*Dashboard{d}
+		}, "reuses no panel with queries"},
 		{"undefined variable", func(d *Dashboard) []*Dashboard {
 			d.Panels[0].Targets[0].RawSQL = "SELECT * FROM gold.x WHERE a = ${nope:sqlstring}"
 			return []*Dashboard{d}

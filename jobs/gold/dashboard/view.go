@@ -82,7 +82,8 @@ func (v *Viewer) list(w http.ResponseWriter, r *http.Request) {
 // pagePanel is one panel as the page template lays it out.
 type pagePanel struct {
 	Panel
-	DataURL string
+	DataURL         string // the data of the panel it reuses (DashboardDatasource), if any
+	Transformations string // JSON, for view.js
 }
 
 // target is the dashboard a request names and the time range it asks for;
@@ -120,7 +121,16 @@ func (v *Viewer) dashboard(w http.ResponseWriter, r *http.Request) {
 		if len(p.Targets) == 0 {
 			continue
 		}
-		panels = append(panels, pagePanel{Panel: p, DataURL: fmt.Sprintf("/dashboards/%s/panels/%d?%s", url.PathEscape(d.UID), p.ID, query)})
+		// A panel reusing another's results asks for that panel's data
+		// (view.js fetches each URL once).
+		src, _ := dc.Source(p)
+		tf, err := json.Marshal(p.Transformations)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		panels = append(panels, pagePanel{Panel: p, Transformations: string(tf),
+			DataURL: fmt.Sprintf("/dashboards/%s/panels/%d?%s", url.PathEscape(d.UID), src.ID, query)})
 	}
 	type varView struct {
 		Name, Label string
@@ -274,7 +284,12 @@ func (v *Viewer) panel(w http.ResponseWriter, r *http.Request) {
 	}
 	vals := d.values(r.URL.Query())
 	out := PanelData{Type: p.Type, Title: p.Title, From: from.UnixMilli(), To: to.UnixMilli()}
-	for _, t := range p.Targets {
+	src, ok := d.Source(*p)
+	if !ok {
+		http.Error(w, "the panel it reuses is missing", http.StatusNotFound)
+		return
+	}
+	for _, t := range src.Targets {
 		q := Query{Dashboard: d.UID, Panel: p.Title, PanelID: p.ID, RefID: t.RefID, SQL: t.RawSQL, Format: t.Format}
 		f := Frame{RefID: t.RefID}
 		query, err := d.Render(q, vals, from, to, Interval(from, to))

@@ -8,16 +8,25 @@
   // At most four panel queries run at once, as Grafana limits its
   // concurrent data source requests: a dashboard does not flood Trino.
   const queue = Array.from(document.querySelectorAll("section.panel"));
+
+  // A panel that reuses another's results (Grafana's Dashboard data
+  // source) has that panel's URL: each URL is fetched once.
+  const fetched = new Map();
+  function load(src) {
+    if (!fetched.has(src)) {
+      fetched.set(src, fetch(src, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) return r.text().then(function (t) { throw new Error(r.status + " " + t); });
+        return r.json();
+      }));
+    }
+    return fetched.get(src);
+  }
   for (let i = 0; i < 4; i++) next();
 
   function next() {
     const el = queue.shift();
     if (!el) return;
-    fetch(el.dataset.src, { credentials: "same-origin" })
-      .then(function (r) {
-        if (!r.ok) return r.text().then(function (t) { throw new Error(r.status + " " + t); });
-        return r.json();
-      })
+    load(el.dataset.src)
       .then(function (data) { draw(el, data); })
       .catch(function (err) { fail(el, String(err)); })
       .finally(next);
@@ -36,7 +45,9 @@
   function draw(el, data) {
     const errs = data.frames.filter(function (f) { return f.error; });
     if (errs.length) return fail(el, errs.map(function (f) { return f.refId + ": " + f.error; }).join("\n"));
-    const frames = data.frames.filter(function (f) { return f.rows && f.rows.length; });
+    const tfs = JSON.parse(el.dataset.transformations || "null") || [];
+    const frames = data.frames.map(function (f) { return tfs.reduce(transform, f); })
+      .filter(function (f) { return f.rows && f.rows.length; });
     if (!frames.length) {
       const d = document.createElement("div");
       d.className = "stat muted";
@@ -45,9 +56,9 @@
       el.dataset.state = "empty";
       return;
     }
-    switch (data.type) {
+    switch (el.dataset.type) {
       case "timeseries": chart(el, timeSeries(frames, data)); break;
-      case "barchart": case "bargauge": chart(el, bars(frames[0])); break;
+      case "barchart": case "bargauge": chart(el, bars(frames[0], el.dataset.xfield)); break;
       case "piechart": chart(el, pie(frames[0])); break;
       case "stat": case "gauge": stat(el, frames[0]); break;
       default: table(el, frames[0]);
@@ -110,9 +121,47 @@
       yAxis: { type: "value" }, series: series };
   }
 
-  function bars(f) {
-    const nums = cols(f, "number");
-    const cat = f.columns.findIndex(function (c) { return c.kind !== "number"; });
+  // transform applies one Grafana transformation to a frame, returning a
+  // new frame (panels may share theirs): filterByValue with isNull or
+  // isNotNull, organize's excludeByName and renameByName, and
+  // convertFieldType to string. Others leave the frame as it is.
+  function transform(f, t) {
+    const o = t.options || {};
+    const at = function (name) { return f.columns.findIndex(function (c) { return c.name === name; }); };
+    switch (t.id) {
+      case "filterByValue": {
+        const tests = (o.filters || []).map(function (flt) {
+          const i = at(flt.fieldName), id = flt.config && flt.config.id;
+          return function (r) { return i >= 0 && (id === "isNull" ? r[i] === null : id === "isNotNull" ? r[i] !== null : false); };
+        });
+        const hit = function (r) { return o.match === "all" ? tests.every(function (tst) { return tst(r); }) : tests.some(function (tst) { return tst(r); }); };
+        return Object.assign({}, f, { rows: f.rows.filter(function (r) { return o.type === "include" ? hit(r) : !hit(r); }) });
+      }
+      case "organize": {
+        const ex = o.excludeByName || {}, ren = o.renameByName || {};
+        const keep = [];
+        f.columns.forEach(function (c, i) { if (!ex[c.name]) keep.push(i); });
+        return Object.assign({}, f, {
+          columns: keep.map(function (i) { return Object.assign({}, f.columns[i], { name: ren[f.columns[i].name] || f.columns[i].name }); }),
+          rows: f.rows.map(function (r) { return keep.map(function (i) { return r[i]; }); }) });
+      }
+      case "convertFieldType": {
+        const conv = {};
+        (o.conversions || []).forEach(function (cv) { if (cv.destinationType === "string") conv[cv.targetField] = true; });
+        return Object.assign({}, f, {
+          columns: f.columns.map(function (c) { return conv[c.name] ? Object.assign({}, c, { kind: "string" }) : c; }),
+          rows: f.rows.map(function (r) { return r.map(function (v, i) { return conv[f.columns[i].name] && v !== null ? String(v) : v; }); }) });
+      }
+    }
+    return f;
+  }
+
+  // A bar chart's categories are its xField, else its first field that is
+  // not a number; its bars every other number.
+  function bars(f, xField) {
+    let cat = f.columns.findIndex(function (c) { return c.name === xField; });
+    if (cat < 0) cat = f.columns.findIndex(function (c) { return c.kind !== "number"; });
+    const nums = cols(f, "number").filter(function (n) { return n !== cat; });
     const labels = f.rows.map(function (r) {
       const v = cat < 0 ? "" : r[cat];
       return f.columns[cat] && f.columns[cat].kind === "time" ? new Date(v).toISOString().slice(0, 16).replace("T", " ") : String(v);
