@@ -544,6 +544,13 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 		outcomes[fmt.Sprintf("%d|%s", p.attempts, o)]++
 	}
 	check(t, db, "retry_outcomes", q("SELECT attempts, outcome, payments FROM gold.retry_outcomes"), countLines(outcomes), false)
+	// payment_outcomes (from the payment_attempts_15m rollup) has every
+	// payment of payment_retries (from silver), with the same figures.
+	cols := "action_id, first_attempt_at, last_attempt_at, attempts, outcome"
+	check(t, db, "payment_outcomes against payment_retries", q(fmt.Sprintf(`SELECT
+		(SELECT count(*) FROM (SELECT %[1]s FROM gold.payment_outcomes EXCEPT ALL SELECT %[1]s FROM gold.payment_retries)),
+		(SELECT count(*) FROM (SELECT %[1]s FROM gold.payment_retries EXCEPT ALL SELECT %[1]s FROM gold.payment_outcomes)),
+		(SELECT count(*) FROM gold.payment_outcomes) = %[2]d`, cols, len(pays))), []string{"0|0|true"}, false)
 
 	// §5.7 durations: exact count/min/max/avg, percentiles by rank error.
 	durs := map[string][]float64{}
@@ -597,8 +604,9 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 		h.cpu += x.CPUPct
 		h.max = max(h.max, x.MemBytes)
 	}
-	var wantHosts []string
+	var wantHosts, wantUsage []string
 	for k, h := range hosts {
+		wantUsage = append(wantUsage, fmt.Sprintf("%s|%s|%d", k, f2(h.cpu/float64(h.n)), h.max))
 		bucket, _, _ := strings.Cut(k, "|")
 		active := 0
 		if u := users["15m|"+bucket]; u != nil {
@@ -607,6 +615,7 @@ func checkViews(t *testing.T, db *sql.DB, g string, m *model) {
 		wantHosts = append(wantHosts, fmt.Sprintf("%s|%s|%d|%d", k, f2(h.cpu/float64(h.n)), h.max, active))
 	}
 	check(t, db, "host_usage_vs_users", q("SELECT bucket, host, cpu_pct_avg, mem_bytes_max, active_users FROM gold.host_usage_vs_users"), wantHosts, false)
+	check(t, db, "host_usage", q("SELECT bucket, host, cpu_pct_avg, mem_bytes_max FROM gold.host_usage"), wantUsage, false)
 
 	// §5.9 anomalies.
 	// The UserRepeatingOperation rule: distinct action ids other than page

@@ -158,7 +158,7 @@ func TestShippedSlices(t *testing.T) {
 		"events_15m": 15 * time.Minute, "logs_15m": 15 * time.Minute, "metrics_15m": 15 * time.Minute,
 		"cdn_minute": 15 * time.Minute, "duration_hourly": time.Hour, "operation_bursts": 15 * time.Minute,
 		"ingest_minute": 15 * time.Minute, "rejects_hourly": time.Hour, "access_hourly": time.Hour,
-		"log_patterns_hourly": time.Hour, "buy_then_refund": 15 * time.Minute,
+		"log_patterns_hourly": time.Hour, "buy_then_refund": 15 * time.Minute, "payment_attempts_15m": 15 * time.Minute,
 		"revenue_daily": 0,
 		// a day: daily groups (active_users has a 1d grain)
 		"access_daily": 0, "access_endpoint_daily": 0, "access_ip_daily": 0, "active_users": 0,

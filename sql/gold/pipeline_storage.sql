@@ -38,6 +38,7 @@ FROM (
   UNION ALL SELECT 'gold.logs_15m', file_count, total_size, record_count FROM gold."logs_15m$partitions"
   UNION ALL SELECT 'gold.metrics_15m', file_count, total_size, record_count FROM gold."metrics_15m$partitions"
   UNION ALL SELECT 'gold.operation_bursts', file_count, total_size, record_count FROM gold."operation_bursts$partitions"
+  UNION ALL SELECT 'gold.payment_attempts_15m', file_count, total_size, record_count FROM gold."payment_attempts_15m$partitions"
   UNION ALL SELECT 'gold.rejects_hourly', file_count, total_size, record_count FROM gold."rejects_hourly$partitions"
   UNION ALL SELECT 'gold.revenue_daily', file_count, total_size, record_count FROM gold."revenue_daily$partitions"
   UNION ALL SELECT 'gold.orders', file_count, total_size, record_count FROM gold."orders$partitions"
@@ -76,6 +77,7 @@ RIGHT JOIN (VALUES
   ('gold', 'gold.logs_15m'),
   ('gold', 'gold.metrics_15m'),
   ('gold', 'gold.operation_bursts'),
+  ('gold', 'gold.payment_attempts_15m'),
   ('gold', 'gold.rejects_hourly'),
   ('gold', 'gold.revenue_daily'),
   ('gold', 'gold.orders')
