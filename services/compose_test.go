@@ -813,41 +813,14 @@ func checkGrafanaProvisioning(t *testing.T, g types.ServiceConfig) {
 			t.Errorf("dashboard path %s is not the mounted grafana/dashboards (%+v)", pr.Options.Path, m)
 		}
 	}
-	dashboards, err := filepath.Glob("grafana/dashboards/*.json")
+	// The dashboards' references to data sources: the check the
+	// dashboard package runs on them, against the uid provisioned here.
+	dashboards, err := dashboard.Load("grafana/dashboards")
 	if err != nil {
 		t.Fatal(err)
 	}
-	uids := map[string]string{}
-	for _, f := range dashboards {
-		var dash struct {
-			UID    string `json:"uid"`
-			Title  string `json:"title"`
-			Panels []struct {
-				Datasource *struct {
-					UID string `json:"uid"`
-				} `json:"datasource"`
-			} `json:"panels"`
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(raw, &dash); err != nil {
-			t.Errorf("%s: %v", f, err)
-			continue
-		}
-		if dash.UID == "" || uids[dash.UID] != "" {
-			t.Errorf("%s: uid %q empty or also in %s", f, dash.UID, uids[dash.UID])
-		}
-		uids[dash.UID] = f
-		for i, panel := range dash.Panels {
-			// Grafana's built-in Dashboard data source reuses another
-			// panel's results: it needs no provisioning.
-			if panel.Datasource != nil && panel.Datasource.UID != d.UID && panel.Datasource.UID != dashboard.DashboardDatasource &&
-				!strings.HasPrefix(panel.Datasource.UID, "$") {
-				t.Errorf("%s: panel %d uses data source %q, want %q", f, i, panel.Datasource.UID, d.UID)
-			}
-		}
+	if err := dashboard.Validate(dashboards, []string{d.UID}); err != nil {
+		t.Errorf("provisioned dashboards against data source %q: %v", d.UID, err)
 	}
 }
 
